@@ -1,0 +1,15 @@
+config = {
+    "type": "api",
+    "name": "GetResource",
+    "method": "GET",
+    "path": "/resources/:id",
+    "emits": [],
+    "flows": ["resource-processing"],
+}
+
+
+async def handler(req, ctx):
+    resource = await ctx.state.get("resources", req["pathParams"]["id"])
+    if resource is None:
+        return {"status": 404, "body": {"error": "resource not found"}}
+    return {"status": 200, "body": resource}

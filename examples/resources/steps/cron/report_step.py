@@ -1,0 +1,13 @@
+config = {
+    "type": "cron",
+    "name": "ResourceReport",
+    "description": "Count processed resources every minute",
+    "cron": "* * * * *",
+    "emits": [],
+    "flows": ["resource-processing"],
+}
+
+
+async def handler(ctx):
+    resources = await ctx.state.get_group("resources")
+    ctx.logger.info("Resource report", {"processed": len(resources)})

@@ -1,0 +1,3 @@
+from motia.cli.main import main
+
+main()

@@ -1,0 +1,28 @@
+"""`motia emit`: send one event to a running server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+from motia.errors import MotiaError
+
+
+def emit_event(topic: str, message: str, host: str, port: int) -> None:
+    try:
+        data = json.loads(message)
+    except json.JSONDecodeError as exc:
+        raise MotiaError(f"--message is not valid JSON: {exc}") from None
+    body = json.dumps({"topic": topic, "data": data})
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        connection.request("POST", "/emit", body, {"content-type": "application/json"})
+        response = connection.getresponse()
+        answer = response.read().decode()
+    except OSError as exc:
+        raise MotiaError(f"cannot reach a Motia server on {host}:{port}: {exc}") from None
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise MotiaError(f"the server refused the event ({response.status}): {answer}")
+    print(answer)

@@ -1,0 +1,82 @@
+"""The `motia` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from motia import __version__
+from motia.errors import MotiaError
+
+
+def _common_server_options(func: Any) -> Any:
+    options = [
+        click.option("-p", "--port", type=int, default=None, help="Port to listen on (default 3000)."),
+        click.option("-H", "--host", default=None, help="Interface to bind."),
+        click.option(
+            "-d",
+            "--dir",
+            "project_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="Project folder.",
+        ),
+        click.option("--debug", is_flag=True, help="Verbose logging (LOG_LEVEL=debug)."),
+        click.option("--memory", is_flag=True, help="Keep state in memory instead of SQLite."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="motia")
+def cli() -> None:
+    """Motia for Python: APIs, events, cron and streams as steps."""
+
+
+@cli.command()
+@_common_server_options
+def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool) -> None:
+    """Run the project with reload on file changes and readable logs."""
+    from motia.cli.serve import serve
+
+    serve("dev", project_dir, port=port, host=host, debug=debug, memory=memory)
+
+
+@cli.command()
+@_common_server_options
+def start(port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool) -> None:
+    """Run the project for production: no reload, JSON logs, refuses a project with errors."""
+    from motia.cli.serve import serve
+
+    serve("start", project_dir, port=port, host=host, debug=debug, memory=memory)
+
+
+@cli.command()
+@click.option("--topic", "-t", required=True, help="Topic to emit.")
+@click.option("--message", "-m", default="{}", show_default=True, help="Event data as JSON.")
+@click.option("--port", "-p", type=int, default=3000, show_default=True)
+@click.option("--host", "-H", default="127.0.0.1", show_default=True)
+def emit(topic: str, message: str, port: int, host: str) -> None:
+    """Emit an event to a running server (POST /emit)."""
+    from motia.cli.emit import emit_event
+
+    emit_event(topic, message, host, port)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MotiaError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

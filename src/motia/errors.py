@@ -1,0 +1,81 @@
+"""Errors raised by Motia. Library code raises; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class MotiaError(Exception):
+    """Root of every error Motia raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a project: where it is, what it is and how to fix it."""
+
+    message: str
+    file: Path | None = None
+    step: str | None = None
+    field: str | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" | "warning"
+    line: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def location(self) -> str:
+        parts: list[str] = []
+        if self.file is not None:
+            parts.append(f"{self.file}:{self.line}" if self.line else str(self.file))
+        if self.step:
+            parts.append(f"step '{self.step}'")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+@dataclass
+class ProjectInvalid(MotiaError):
+    """The project has errors that stop it from running; every problem is listed at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        errors = [p for p in self.problems if p.is_error]
+        lines = [f"{len(errors)} error(s) in the project:"]
+        lines += [f"  - {p}" for p in errors]
+        return "\n".join(lines)
+
+
+class SettingsError(MotiaError):
+    """config.yml, an environment variable or a flag has a value Motia cannot use."""
+
+
+class EmitNotDeclared(MotiaError):
+    """A step emitted a topic that its config does not list in `emits`."""
+
+    def __init__(self, step: str, topic: str, declared: list[str]) -> None:
+        self.step = step
+        self.topic = topic
+        super().__init__(
+            f"step '{step}' emitted topic '{topic}', which is not in its 'emits' "
+            f"({', '.join(declared) or 'none'}); add '{topic}' to the step's emits"
+        )
+
+
+class InvalidEmit(MotiaError):
+    """An emit call was not shaped like {'topic': str, 'data': ...}."""
+
+
+class HandlerTimeout(MotiaError):
+    """A handler ran longer than its configured infrastructure.handler.timeout."""

@@ -1,0 +1,230 @@
+"""The ASGI application: a lean path for API steps, Starlette for the system routes.
+
+API requests skip Starlette's request and routing objects: routes are precompiled, the
+`req` dict is built straight from the ASGI scope and responses are encoded with orjson.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from motia.clock import new_trace_id
+from motia.errors import MotiaError
+from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
+from motia.http.response import Headers, InvalidResponse, json_response, normalise
+from motia.runtime.events import parse_emit
+
+if TYPE_CHECKING:
+    from motia.runtime.runtime import Runtime
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+TRACE_HEADER = b"x-trace-id"
+SYSTEM_PREFIX = "/__motia"
+
+
+class MotiaApp:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._system = Starlette(routes=[Route(f"{SYSTEM_PREFIX}/health", self._health)])
+        cors = runtime.settings.cors
+        self._cors_any = "*" in cors.origins and not cors.credentials
+        self._cors_origins = frozenset(cors.origins)
+        self._max_body = runtime.settings.max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["path"].startswith(SYSTEM_PREFIX):
+                await self._system(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self._system(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.runtime.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        trace_id = new_trace_id()
+        method: str = scope["method"]
+        path: str = scope["path"]
+        headers = headers_dict(scope["headers"])
+        extra: Headers = [(TRACE_HEADER, trace_id.encode())]
+        origin = headers.get("origin")
+        if origin is not None and self._cors_origins:
+            extra += self._cors_headers(origin)
+            if method == "OPTIONS" and "access-control-request-method" in headers:
+                await self._send(send, *self._preflight(headers), extra)
+                return
+
+        match = self.runtime.router.match(method, path)
+        step = match.step
+        if step is None:
+            if method == "POST" and path == "/emit":
+                await self._send(send, *await self._emit(receive, headers, trace_id), extra)
+            elif not match.allowed:
+                await self._send(
+                    send, *json_response(404, {"error": f"Not found: {method} {path}", "traceId": trace_id}), extra
+                )
+            elif method == "OPTIONS":
+                await self._send(send, 204, [(b"allow", ", ".join(match.allowed).encode())], b"", extra)
+            else:
+                allow = [(b"allow", ", ".join(match.allowed).encode())]
+                body = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
+                await self._send(send, *json_response(405, body, allow), extra)
+            return
+
+        try:
+            raw = await self._read_body(receive, headers)
+            body = parse_body(raw, headers.get("content-type", ""))
+            if step.body_schema is not None and method not in ("GET", "HEAD", "DELETE"):
+                errors = step.body_schema.validate(body)
+                if errors:
+                    raise BadRequest(400, "Invalid request body", [e.as_dict() for e in errors])
+        except BadRequest as exc:
+            answer: dict[str, Any] = {"error": exc.message, "traceId": trace_id}
+            if exc.errors is not None:
+                answer["errors"] = exc.errors
+            await self._send(send, *json_response(exc.status, answer), extra)
+            return
+
+        req = {
+            "body": body,
+            "headers": headers,
+            "pathParams": match.path_params,
+            "queryParams": query_dict(scope["query_string"]),
+            "rawBody": raw.decode("utf-8", "replace"),
+        }
+        executor = self.runtime.executor
+        try:
+            result, invocation = await executor.run_api(step, req, trace_id)
+            status, response_headers, payload = normalise(result)
+        except Exception as exc:
+            self._log_failure(step.name, step.flows, trace_id, exc)
+            body500 = {"error": "Internal server error", "traceId": trace_id}
+            await self._send(send, *json_response(500, body500), extra)
+            return
+        await executor.commit(invocation)
+        if method == "HEAD":
+            response_headers.append((b"content-length", str(len(payload)).encode()))
+            payload = b""
+        await self._send(send, status, response_headers, payload, extra)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _emit(self, receive: Receive, headers: dict[str, str], trace_id: str) -> tuple[int, Headers, bytes]:
+        """`POST /emit {topic, data}`: inject an event, as `motia emit` does."""
+        try:
+            raw = await self._read_body(receive, headers)
+            body = parse_body(raw, headers.get("content-type", "") or "application/json")
+            event = parse_emit(body, trace_id, ["_system"])
+        except BadRequest as exc:
+            return json_response(exc.status, {"error": exc.message, "traceId": trace_id})
+        except MotiaError as exc:
+            return json_response(400, {"error": str(exc), "traceId": trace_id})
+        await self.runtime.bus.publish([event])
+        return json_response(
+            200,
+            {"success": True, "emitted": {"topic": event.topic, "data": event.data}, "traceId": trace_id},
+        )
+
+    def _cors_headers(self, origin: str) -> Headers:
+        if self._cors_any:
+            return [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", TRACE_HEADER)]
+        if origin in self._cors_origins or "*" in self._cors_origins:
+            headers: Headers = [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"vary", b"Origin"),
+                (b"access-control-expose-headers", TRACE_HEADER),
+            ]
+            if self.runtime.settings.cors.credentials:
+                headers.append((b"access-control-allow-credentials", b"true"))
+            return headers
+        return []
+
+    def _preflight(self, headers: dict[str, str]) -> tuple[int, Headers, bytes]:
+        cors = self.runtime.settings.cors
+        methods = ", ".join(cors.methods) if cors.methods != ("*",) else headers.get(
+            "access-control-request-method", "*"
+        )
+        allow_headers = (
+            ", ".join(cors.headers)
+            if cors.headers != ("*",)
+            else headers.get("access-control-request-headers", "*")
+        )
+        return (
+            204,
+            [
+                (b"access-control-allow-methods", methods.encode("latin-1")),
+                (b"access-control-allow-headers", allow_headers.encode("latin-1")),
+                (b"access-control-max-age", str(cors.max_age).encode()),
+            ],
+            b"",
+        )
+
+    @staticmethod
+    async def _send(send: Send, status: int, headers: Headers, body: bytes, extra: Headers) -> None:
+        headers = headers + extra
+        if status >= 200 and status not in (204, 304) and not any(k == b"content-length" for k, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _log_failure(self, step: str, flows: list[str], trace_id: str, exc: Exception) -> None:
+        fields = {"error": f"{type(exc).__name__}: {exc}"}
+        if not isinstance(exc, InvalidResponse):
+            fields["stack"] = "".join(traceback.format_exception(exc))
+        self.runtime.logger.child(step, trace_id, flows).error("API handler failed", fields)
+
+    async def _health(self, request: Request) -> Response:
+        runtime = self.runtime
+        return JSONResponse(
+            {
+                "status": "ok" if runtime.ready else "starting",
+                "steps": len(runtime.project.steps),
+                "errors": len(runtime.project.errors),
+            },
+            status_code=200 if runtime.ready else 503,
+        )

@@ -1,0 +1,68 @@
+"""Turning what a handler returns into status, headers and body bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from motia import jsoncodec
+
+JSON_TYPE = b"application/json"
+TEXT_TYPE = b"text/plain; charset=utf-8"
+BINARY_TYPE = b"application/octet-stream"
+
+Headers = list[tuple[bytes, bytes]]
+
+
+class InvalidResponse(Exception):
+    """The handler returned something that is not a response."""
+
+
+def json_response(status: int, body: Any, headers: Headers | None = None) -> tuple[int, Headers, bytes]:
+    return status, [(b"content-type", JSON_TYPE), *(headers or [])], jsoncodec.dumps(body)
+
+
+def normalise(result: Any) -> tuple[int, Headers, bytes]:
+    """Accepts `{status, body, headers?}` dicts, Pydantic models and objects with attributes."""
+    if not result:
+        raise InvalidResponse("the handler returned no response")
+    if not isinstance(result, Mapping):
+        dump = getattr(result, "model_dump", None)
+        if callable(dump):
+            result = dump()
+        elif hasattr(result, "__dict__"):
+            result = vars(result)
+        else:
+            raise InvalidResponse(
+                f"the handler returned {type(result).__name__}; return "
+                "{'status': 200, 'body': ...}"
+            )
+    status = result.get("status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise InvalidResponse(f"the response status {status!r} is not an HTTP status code")
+    headers: Headers = []
+    has_type = False
+    raw_headers = result.get("headers") or {}
+    if not isinstance(raw_headers, Mapping):
+        raise InvalidResponse("the response 'headers' must be a dict")
+    for name, value in raw_headers.items():
+        key = str(name).lower().encode("latin-1")
+        has_type = has_type or key == b"content-type"
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            headers.append((key, str(item).encode("latin-1")))
+    body = result.get("body")
+    if body is None:
+        payload = b""
+    elif isinstance(body, (bytes, bytearray, memoryview)):
+        payload = bytes(body)
+        content_type = BINARY_TYPE
+    elif isinstance(body, str):
+        payload = body.encode()
+        content_type = TEXT_TYPE
+    else:
+        payload = jsoncodec.dumps(body)
+        content_type = JSON_TYPE
+    if payload and not has_type:
+        headers.append((b"content-type", content_type))
+    return status, headers, payload

@@ -1,0 +1,113 @@
+"""Structured logs: every record carries time, level, step, trace id and flows.
+
+`motia dev` prints them readably; `motia start` writes one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from motia import jsoncodec
+
+LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40}
+LogRecord = dict[str, Any]
+
+
+class LogSink:
+    """Where records go: the terminal, and a bounded in-memory history for tooling."""
+
+    def __init__(
+        self,
+        level: str = "info",
+        fmt: str = "pretty",
+        stream: TextIO | None = None,
+        history: int = 1000,
+    ) -> None:
+        self.threshold = LEVELS[level]
+        self._stream = stream if stream is not None else sys.stdout
+        self._write: Callable[[LogRecord], None] = (
+            self._write_json if fmt == "json" else self._write_pretty
+        )
+        self.history: deque[LogRecord] = deque(maxlen=history)
+        self._listeners: list[Callable[[LogRecord], None]] = []
+
+    def enabled(self, level: str) -> bool:
+        return LEVELS[level] >= self.threshold
+
+    def subscribe(self, listener: Callable[[LogRecord], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, record: LogRecord) -> None:
+        self.history.append(record)
+        for listener in self._listeners:
+            listener(record)
+        self._write(record)
+
+    def _write_json(self, record: LogRecord) -> None:
+        self._stream.write(jsoncodec.dumps_str(record) + "\n")
+        self._stream.flush()
+
+    def _write_pretty(self, record: LogRecord) -> None:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record["time"] / 1000))
+        level = record["level"].upper().ljust(5)
+        where = f"[{record['step']}] " if record.get("step") else ""
+        trace = f" ({record['traceId']})" if record.get("traceId") else ""
+        extra = {
+            k: v for k, v in record.items() if k not in ("time", "level", "msg", "step", "traceId", "flows")
+        }
+        tail = f" {jsoncodec.dumps_str(extra)}" if extra else ""
+        self._stream.write(f"{stamp} {level} {where}{record['msg']}{trace}{tail}\n")
+        self._stream.flush()
+
+
+class Logger:
+    """`ctx.logger`: `info/warn/warning/error/debug(message, fields)`, bound to a step run."""
+
+    __slots__ = ("_base", "_sink")
+
+    def __init__(self, sink: LogSink, step: str | None, trace_id: str | None, flows: list[str]):
+        self._sink = sink
+        self._base: LogRecord = {"step": step, "traceId": trace_id, "flows": flows}
+
+    def _log(self, level: str, message: Any, fields: Any) -> None:
+        if LEVELS[level] < self._sink.threshold:
+            return
+        record: LogRecord = {"level": level, "time": int(time.time() * 1000), "msg": str(message)}
+        record.update(self._base)
+        if fields is not None:
+            if isinstance(fields, dict):
+                record.update(fields)
+            elif hasattr(fields, "__dict__"):
+                record.update(vars(fields))
+            else:
+                record["data"] = fields
+        self._sink.emit(record)
+
+    def debug(self, message: Any, fields: Any = None) -> None:
+        self._log("debug", message, fields)
+
+    def info(self, message: Any, fields: Any = None) -> None:
+        self._log("info", message, fields)
+
+    def warn(self, message: Any, fields: Any = None) -> None:
+        self._log("warn", message, fields)
+
+    warning = warn
+
+    def error(self, message: Any, fields: Any = None) -> None:
+        self._log("error", message, fields)
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Classic `logger.log({level, msg, ...})`."""
+        fields = dict(record)
+        level = str(fields.pop("level", "info")).lower()
+        message = fields.pop("msg", fields.pop("message", ""))
+        self._log(level if level in LEVELS else "info", message, fields)
+
+    def child(self, step: str | None, trace_id: str | None, flows: list[str]) -> Logger:
+        return Logger(self._sink, step, trace_id, flows)

@@ -1,0 +1,158 @@
+"""`ctx`: what a handler uses to emit events, keep state, log and push to streams."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from motia.errors import EmitNotDeclared
+from motia.logs import Logger
+from motia.runtime.events import parse_emit
+from motia.runtime.invocation import ContextCall, Invocation
+
+if TYPE_CHECKING:
+    from motia.adapters.state.base import StateAdapter
+    from motia.clock import Clock
+
+
+class _Bridge:
+    """Runs context coroutines from the loop (awaitable, never lost) or from a sync handler's
+    worker thread (blocking until done)."""
+
+    __slots__ = ("invocation", "loop", "loop_thread")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, invocation: Invocation) -> None:
+        self.loop = loop
+        self.loop_thread = threading.get_ident()
+        self.invocation = invocation
+
+    def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        if threading.get_ident() == self.loop_thread:
+            return ContextCall(coro, self.invocation)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+
+class State:
+    """`ctx.state`: JSON values grouped by a group id (usually `ctx.trace_id`)."""
+
+    __slots__ = ("_adapter", "_bridge")
+
+    def __init__(self, adapter: StateAdapter, bridge: _Bridge) -> None:
+        self._adapter = adapter
+        self._bridge = bridge
+
+    def get(self, group_id: str, key: str) -> Any:
+        """The value, or None when the key has none."""
+        return self._bridge.call(self._adapter.get(str(group_id), str(key)))
+
+    def set(self, group_id: str, key: str, value: Any) -> Any:
+        return self._bridge.call(self._adapter.set(str(group_id), str(key), value))
+
+    def delete(self, group_id: str, key: str) -> Any:
+        """Removes the key; returns the value it had, or None."""
+        return self._bridge.call(self._adapter.delete(str(group_id), str(key)))
+
+    def get_group(self, group_id: str) -> Any:
+        """Every value in the group, as a list, in key order."""
+        return self._bridge.call(self._adapter.get_group(str(group_id)))
+
+    getGroup = get_group  # noqa: N815 - classic camelCase alias
+
+    def clear(self, group_id: str) -> Any:
+        return self._bridge.call(self._adapter.clear(str(group_id)))
+
+
+class Streams(dict[str, Any]):
+    """`ctx.streams`: streams by name, by attribute (`ctx.streams.messages`) or by item
+    (`ctx.streams["chat-messages"]`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            known = ", ".join(sorted(self)) or "none are defined"
+            raise AttributeError(f"no stream named '{name}' ({known})") from None
+
+
+class _Dates:
+    __slots__ = ("_clock",)
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        return self._clock.now()
+
+
+class Utils:
+    """`ctx.utils`: small helpers; `ctx.utils.dates.now()`."""
+
+    __slots__ = ("dates",)
+
+    def __init__(self, clock: Clock) -> None:
+        self.dates = _Dates(clock)
+
+
+class FlowContext:
+    """The second argument of every handler (the only one of a cron handler)."""
+
+    __slots__ = (
+        "_bridge",
+        "_emits",
+        "_step",
+        "attempt",
+        "event_id",
+        "flows",
+        "logger",
+        "state",
+        "streams",
+        "trace_id",
+        "utils",
+    )
+
+    def __init__(
+        self,
+        *,
+        step: str,
+        emits: frozenset[str],
+        trace_id: str,
+        flows: list[str],
+        logger: Logger,
+        state: StateAdapter,
+        streams: Streams,
+        clock: Clock,
+        invocation: Invocation,
+        event_id: str | None = None,
+        attempt: int = 1,
+    ) -> None:
+        self._bridge = _Bridge(asyncio.get_running_loop(), invocation)
+        self._step = step
+        self._emits = emits
+        self.trace_id = trace_id
+        self.flows = flows
+        self.logger = logger
+        self.state = State(state, self._bridge)
+        self.streams = streams
+        self.utils = Utils(clock)
+        self.event_id = event_id
+        self.attempt = attempt
+
+    @property
+    def traceId(self) -> str:  # noqa: N802 - classic camelCase alias
+        return self.trace_id
+
+    def emit(self, event: Any) -> Any:
+        """Emit `{'topic': ..., 'data': ..., 'messageGroupId'?: ...}` to the topic's
+        subscribers. It is delivered once this handler run succeeds."""
+        parsed = parse_emit(event, self.trace_id, self.flows)
+        if self._emits and parsed.topic not in self._emits:
+            raise EmitNotDeclared(self._step, parsed.topic, sorted(self._emits))
+        return self._bridge.call(_append(self._bridge.invocation.outbox.append, parsed))
+
+
+async def _append(add: Callable[[Any], None], item: Any) -> None:
+    add(item)

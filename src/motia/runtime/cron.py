@@ -1,0 +1,110 @@
+"""The cron scheduler: one timer per cron step, 5-field or 6-field (leading seconds)
+expressions, in a configurable time zone. A tick that finds the previous run of the same
+job still going is skipped, so a slow job never piles up behind itself."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import traceback
+import zoneinfo
+from collections.abc import Sequence
+from datetime import datetime
+
+from croniter import croniter
+
+from motia.clock import Clock, new_trace_id
+from motia.runtime.executor import StepExecutor
+from motia.runtime.invocation import Invocation
+from motia.steps.model import Step
+
+
+def next_fire_time(expression: str, after: datetime, timezone: str) -> datetime:
+    local = after.astimezone(zoneinfo.ZoneInfo(timezone))
+    with_seconds = len(expression.split()) == 6
+    result: datetime = croniter(expression, local, second_at_beginning=with_seconds).get_next(
+        datetime
+    )
+    return result
+
+
+class CronScheduler:
+    def __init__(self, executor: StepExecutor, clock: Clock, timezone: str) -> None:
+        self._executor = executor
+        self._clock = clock
+        self._timezone = timezone
+        self._jobs: dict[str, tuple[Step, asyncio.Task[None]]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self.last_run: dict[str, datetime] = {}
+
+    def apply(self, steps: Sequence[Step]) -> None:
+        wanted = {s.name: s for s in steps if s.type == "cron" and s.handler is not None}
+        for name, (step, task) in list(self._jobs.items()):
+            new = wanted.get(name)
+            if new is None or new.cron.cron != step.cron.cron:
+                task.cancel()
+                del self._jobs[name]
+            else:
+                self._jobs[name] = (new, task)
+        for name, step in wanted.items():
+            if name not in self._jobs:
+                task = asyncio.get_running_loop().create_task(
+                    self._schedule(name), name=f"motia-cron:{name}"
+                )
+                self._jobs[name] = (step, task)
+
+    def next_run(self, name: str) -> datetime | None:
+        job = self._jobs.get(name)
+        if job is None:
+            return None
+        return next_fire_time(job[0].cron.cron, self._clock.now(), self._timezone)
+
+    async def _schedule(self, name: str) -> None:
+        busy: asyncio.Task[None] | None = None
+        while True:
+            step = self._jobs[name][0]
+            now = self._clock.now()
+            fire_at = next_fire_time(step.cron.cron, now, self._timezone)
+            await self._clock.sleep((fire_at - now).total_seconds())
+            step = self._jobs[name][0]
+            if busy is not None and not busy.done():
+                self._executor.logger.child(step.name, None, step.flows).warn(
+                    "cron tick skipped: the previous run is still going"
+                )
+                continue
+            self.last_run[name] = fire_at
+            busy = asyncio.get_running_loop().create_task(self.run_now(step))
+            self._running.add(busy)
+            busy.add_done_callback(self._running.discard)
+
+    async def run_now(self, step: Step) -> str:
+        """Run a cron step once, as a tick would; returns the run's trace id."""
+        trace_id = new_trace_id()
+        executor = self._executor
+        invocation = Invocation()
+        ctx = executor.context(step, trace_id, step.flows, invocation)
+        assert step.handler is not None
+        try:
+            await executor.dispatcher.call(step.handler, (ctx,))
+        except Exception as exc:
+            await executor.settle(step, trace_id, invocation)
+            ctx.logger.error(
+                "cron handler failed",
+                {"error": f"{type(exc).__name__}: {exc}", "stack": "".join(traceback.format_exception(exc))},
+            )
+            return trace_id
+        await executor.settle(step, trace_id, invocation)
+        await executor.commit(invocation)
+        return trace_id
+
+    async def stop(self, timeout: float) -> None:
+        for _, task in self._jobs.values():
+            task.cancel()
+        for _, task in self._jobs.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._jobs.clear()
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=timeout)
+            for task in pending:
+                task.cancel()

@@ -1,0 +1,72 @@
+"""One run of one handler: the calls it made to the context and the emits it produced.
+
+Context calls are awaitable; a call the handler forgot to await still runs (it starts on
+the next loop turn) and is finished before the run is considered complete, so nothing a
+handler asked for is lost when it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Generator
+from typing import Any
+
+from motia.runtime.events import Event
+
+
+class ContextCall:
+    """An awaitable around one context coroutine that starts itself if nobody awaits it."""
+
+    __slots__ = ("_coro", "_task")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], invocation: Invocation) -> None:
+        self._coro: Coroutine[Any, Any, Any] | None = coro
+        self._task: asyncio.Task[Any] | None = None
+        invocation.calls.append(self)
+        asyncio.get_running_loop().call_soon(self._start_if_forgotten)
+
+    def _start_if_forgotten(self) -> None:
+        if self._coro is not None:
+            self._task = asyncio.get_running_loop().create_task(self._coro)
+            self._coro = None
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        if self._coro is not None:
+            coro, self._coro = self._coro, None
+            return coro.__await__()
+        if self._task is None:
+            raise RuntimeError("this context call was already awaited")
+        return self._task.__await__()
+
+    async def settle(self) -> BaseException | None:
+        """Finish a call nobody awaited; returns its error instead of raising it."""
+        try:
+            if self._coro is not None:
+                coro, self._coro = self._coro, None
+                await coro
+            elif self._task is not None:
+                await self._task
+        except Exception as exc:
+            return exc
+        return None
+
+
+class Invocation:
+    """Collects what a handler run did; the runtime commits it when the run succeeds."""
+
+    __slots__ = ("calls", "outbox")
+
+    def __init__(self) -> None:
+        self.calls: list[ContextCall] = []
+        self.outbox: list[Event] = []
+
+    async def settle(self) -> list[BaseException]:
+        errors: list[BaseException] = []
+        # Calls may add calls (a forgotten call inside a forgotten call), so loop until done.
+        index = 0
+        while index < len(self.calls):
+            error = await self.calls[index].settle()
+            if error is not None:
+                errors.append(error)
+            index += 1
+        return errors

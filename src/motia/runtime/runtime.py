@@ -1,0 +1,153 @@
+"""The Runtime owns everything a running project needs, with one start and one stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from motia.adapters.queue.base import QueueAdapter
+from motia.adapters.queue.memory import MemoryQueueAdapter
+from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.state.base import StateAdapter
+from motia.clock import Clock
+from motia.errors import ProjectInvalid
+from motia.logs import Logger, LogSink
+from motia.runtime.bus import EventBus
+from motia.runtime.context import Streams
+from motia.runtime.cron import CronScheduler
+from motia.runtime.dispatch import Dispatcher
+from motia.runtime.executor import StepExecutor
+from motia.settings import Settings
+from motia.steps.importer import forget_project_modules
+from motia.steps.loader import LoadedProject, load_project
+from motia.http.router import Router
+
+WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json")
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        project: LoadedProject,
+        *,
+        sink: LogSink | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.project = project
+        self.sink = sink or LogSink(settings.log_level, settings.log_format)
+        self.logger = Logger(self.sink, None, None, [])
+        self.clock = clock or Clock()
+        self._database: SqliteDatabase | None = None
+        self.state = self._make_state()
+        self.queue: QueueAdapter = MemoryQueueAdapter()
+        self.dispatcher = Dispatcher(settings.sync_handler_threads)
+        self.streams = Streams()
+        self.executor = StepExecutor(
+            state=self.state,
+            queue=self.queue,
+            logger=self.logger,
+            clock=self.clock,
+            dispatcher=self.dispatcher,
+            streams=self.streams,
+        )
+        self.bus = EventBus(self.queue, self.executor.run_event, settings.event_concurrency)
+        self.executor.publish = self.bus.publish
+        self.cron = CronScheduler(self.executor, self.clock, settings.cron_timezone)
+        self.router = Router(project.steps)
+        self.ready = False
+        self._watcher: asyncio.Task[None] | None = None
+
+    @classmethod
+    def load(cls, settings: Settings, **kwargs: object) -> Runtime:
+        """Load the project; `start` mode refuses a project with errors."""
+        project = load_project(settings.project_dir)
+        if project.errors and settings.mode == "start":
+            raise ProjectInvalid(project.problems)
+        return cls(settings, project, **kwargs)  # type: ignore[arg-type]
+
+    def _make_state(self) -> StateAdapter:
+        if self.settings.state_adapter == "memory":
+            from motia.adapters.state.memory import MemoryStateAdapter
+
+            return MemoryStateAdapter()
+        from motia.adapters.state.sqlite import SqliteStateAdapter
+
+        self._database = SqliteDatabase(
+            self.settings.database_path, synchronous=self.settings.sqlite_synchronous
+        )
+        return SqliteStateAdapter(self._database)
+
+    async def start(self) -> None:
+        self._report(self.project)
+        await self._apply(self.project)
+        if self.settings.mode == "dev":
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        self.ready = True
+        self.logger.info(
+            f"ready: {len(self.project.steps)} step(s) on "
+            f"http://{self.settings.host}:{self.settings.port}",
+            {"state": self.settings.state_adapter},
+        )
+
+    async def _apply(self, project: LoadedProject) -> None:
+        self.project = project
+        self.router = Router(project.steps)
+        await self.bus.apply(project.steps)
+        self.cron.apply(project.steps)
+
+    async def reload(self) -> bool:
+        """Load the project again; keeps serving the last good set when it has errors."""
+        forget_project_modules(self.settings.project_dir)
+        project = load_project(self.settings.project_dir)
+        self._report(project)
+        if project.errors:
+            self.logger.error(
+                f"reload failed with {len(project.errors)} error(s); still serving the last "
+                "good version of the project"
+            )
+            return False
+        await self._apply(project)
+        self.logger.info(f"reloaded: {len(project.steps)} step(s)")
+        return True
+
+    def _report(self, project: LoadedProject) -> None:
+        for problem in project.problems:
+            if problem.is_error:
+                self.logger.error(str(problem))
+            else:
+                self.logger.warn(str(problem))
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+
+        root = self.settings.project_dir
+        ignored = {".motia", ".venv", "venv", "node_modules", "__pycache__", ".git", "python_modules"}
+
+        def relevant(_change: object, path: str) -> bool:
+            relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()
+            return path.endswith(WATCHED_SUFFIXES) and not any(p in ignored for p in relative)
+
+        async for _ in awatch(root, watch_filter=relevant, debounce=200, step=50):
+            try:
+                await self.reload()
+            except Exception as exc:  # never let a reload bug take the server down
+                self.logger.error(f"reload crashed: {type(exc).__name__}: {exc}")
+
+    async def stop(self) -> None:
+        """Stop taking work, let running handlers finish within the shutdown bound."""
+        self.ready = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        timeout = self.settings.shutdown_timeout
+        await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
+        await self.queue.close()
+        await self.state.close()
+        if self._database is not None:
+            self._database.close()
+        self.dispatcher.close()
+        self.logger.info("stopped")

@@ -1,0 +1,282 @@
+"""Project settings: `config.yml`, then environment variables, then CLI flags, into one
+frozen Settings object. Bad values are errors that name the file and line or the variable."""
+
+from __future__ import annotations
+
+import os
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from motia.errors import SettingsError
+
+CONFIG_FILE = "config.yml"
+Mode = Literal["dev", "start"]
+LOG_LEVELS = ("debug", "info", "warn", "error")
+
+
+@dataclass(frozen=True)
+class CorsSettings:
+    origins: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ("*",)
+    headers: tuple[str, ...] = ("*",)
+    credentials: bool = False
+    max_age: int = 600
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    mode: Mode = "dev"
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "info"
+    log_format: Literal["pretty", "json"] = "pretty"
+    state_adapter: Literal["sqlite", "memory"] = "sqlite"
+    queue_adapter: Literal["memory"] = "memory"
+    data_dir: Path = Path(".motia")
+    sqlite_synchronous: str = "normal"
+    max_body_size: int = 10 * 1024 * 1024
+    cors: CorsSettings = field(default_factory=CorsSettings)
+    cron_timezone: str = "UTC"
+    shutdown_timeout: float = 10.0
+    sync_handler_threads: int = 32
+    event_concurrency: int = 20
+
+    @property
+    def database_path(self) -> Path:
+        base = self.data_dir if self.data_dir.is_absolute() else self.project_dir / self.data_dir
+        return base / "motia.db"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class _CorsFile(_FileModel):
+    origins: list[str] | None = None
+    methods: list[str] | None = None
+    headers: list[str] | None = None
+    credentials: bool | None = None
+    max_age: int | None = Field(default=None, ge=0)
+
+
+class _HttpFile(_FileModel):
+    max_body_size: int | str | None = None
+    cors: _CorsFile | None = None
+
+
+class _StateFile(_FileModel):
+    adapter: Literal["sqlite", "memory"] | None = None
+    sqlite_synchronous: Literal["off", "normal", "full", "extra"] | None = None
+
+
+class _CronFile(_FileModel):
+    timezone: str | None = None
+
+
+class _EventsFile(_FileModel):
+    concurrency: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class _ConfigFile(_FileModel):
+    host: str | None = None
+    port: int | None = Field(default=None, ge=0, le=65535)
+    log_level: str | None = None
+    log_format: Literal["pretty", "json"] | None = None
+    data_dir: str | None = None
+    shutdown_timeout: float | None = Field(default=None, ge=0)
+    sync_handler_threads: int | None = Field(default=None, ge=1, le=1024)
+    http: _HttpFile | None = None
+    state: _StateFile | None = None
+    cron: _CronFile | None = None
+    events: _EventsFile | None = None
+    redis: dict[str, Any] | None = None  # read by the Redis adapters
+
+
+def load_settings(
+    project_dir: Path,
+    mode: Mode,
+    environ: Mapping[str, str] | None = None,
+    **flags: Any,
+) -> Settings:
+    """Build the settings for one run: defaults < config.yml < environment < flags."""
+    environ = os.environ if environ is None else environ
+    project_dir = project_dir.resolve()
+    if not project_dir.is_dir():
+        raise SettingsError(f"project folder {project_dir} does not exist")
+    settings = Settings(
+        project_dir=project_dir,
+        mode=mode,
+        host="127.0.0.1" if mode == "dev" else "0.0.0.0",
+        log_format="pretty" if mode == "dev" else "json",
+        cors=CorsSettings(origins=("*",)) if mode == "dev" else CorsSettings(),
+    )
+    settings = _apply_file(settings, project_dir / CONFIG_FILE)
+    settings = _apply_environment(settings, environ)
+    settings = settings.with_overrides(**flags)
+    _check(settings)
+    return settings
+
+
+def _apply_file(settings: Settings, path: Path) -> Settings:
+    if not path.is_file():
+        return settings
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SettingsError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        return settings
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}:1: config.yml must be a mapping of settings")
+    try:
+        parsed = _ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            line = _line_of(node, loc)
+            what = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"{path}:{line}: '{'.'.join(loc)}': {what}")
+        raise SettingsError("\n".join(lines)) from None
+
+    changes: dict[str, Any] = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "log_level": parsed.log_level,
+        "log_format": parsed.log_format,
+        "data_dir": Path(parsed.data_dir) if parsed.data_dir else None,
+        "shutdown_timeout": parsed.shutdown_timeout,
+        "sync_handler_threads": parsed.sync_handler_threads,
+    }
+    if parsed.state:
+        changes["state_adapter"] = parsed.state.adapter
+        changes["sqlite_synchronous"] = parsed.state.sqlite_synchronous
+    if parsed.cron:
+        changes["cron_timezone"] = parsed.cron.timezone
+    if parsed.events:
+        changes["event_concurrency"] = parsed.events.concurrency
+    if parsed.http:
+        if parsed.http.max_body_size is not None:
+            changes["max_body_size"] = parse_size(parsed.http.max_body_size, f"{path}: http.maxBodySize")
+        if parsed.http.cors:
+            cors = parsed.http.cors
+            changes["cors"] = CorsSettings(
+                origins=tuple(cors.origins) if cors.origins is not None else settings.cors.origins,
+                methods=tuple(cors.methods) if cors.methods is not None else settings.cors.methods,
+                headers=tuple(cors.headers) if cors.headers is not None else settings.cors.headers,
+                credentials=cors.credentials if cors.credentials is not None else False,
+                max_age=cors.max_age if cors.max_age is not None else settings.cors.max_age,
+            )
+    return settings.with_overrides(**changes)
+
+
+def _line_of(node: Any, loc: list[str]) -> int:
+    """The 1-based line of the deepest key of `loc` that exists in the YAML document."""
+    line = 1
+    current = node
+    for part in loc:
+        if not isinstance(current, yaml.MappingNode):
+            break
+        for key_node, value_node in current.value:
+            if key_node.value == part:
+                line = key_node.start_mark.line + 1
+                current = value_node
+                break
+        else:
+            break
+    return line
+
+
+ENVIRONMENT = {
+    "MOTIA_HOST": "host",
+    "MOTIA_PORT": "port",
+    "LOG_LEVEL": "log_level",
+    "MOTIA_LOG_LEVEL": "log_level",
+    "MOTIA_LOG_FORMAT": "log_format",
+    "MOTIA_STATE_ADAPTER": "state_adapter",
+    "MOTIA_DATA_DIR": "data_dir",
+    "MOTIA_MAX_BODY_SIZE": "max_body_size",
+    "MOTIA_CRON_TIMEZONE": "cron_timezone",
+    "MOTIA_SHUTDOWN_TIMEOUT": "shutdown_timeout",
+}
+
+
+def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    changes: dict[str, Any] = {}
+    for variable, name in ENVIRONMENT.items():
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            if name == "port":
+                changes[name] = int(raw)
+            elif name == "shutdown_timeout":
+                changes[name] = float(raw)
+            elif name == "max_body_size":
+                changes[name] = parse_size(raw, variable)
+            elif name == "data_dir":
+                changes[name] = Path(raw)
+            else:
+                changes[name] = raw.lower() if name != "cron_timezone" else raw
+        except ValueError:
+            raise SettingsError(f"environment variable {variable}={raw!r} is not valid") from None
+    return settings.with_overrides(**changes)
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(value: int | str, where: str) -> int:
+    """`1048576`, `512kb` or `10mb` as bytes."""
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.match(value)
+        if match is None:
+            raise SettingsError(f"{where}: {value!r} is not a size such as 1048576, 512kb or 10mb")
+        size = int(float(match.group(1)) * _UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise SettingsError(f"{where}: the size must be positive")
+    return size
+
+
+def _check(settings: Settings) -> None:
+    if settings.log_level == "warning":
+        object.__setattr__(settings, "log_level", "warn")
+    if settings.log_level not in LOG_LEVELS:
+        raise SettingsError(
+            f"log level {settings.log_level!r} is not one of {', '.join(LOG_LEVELS)}"
+        )
+    if not 0 <= settings.port <= 65535:
+        raise SettingsError(f"port {settings.port} is not between 0 and 65535")
+    if settings.state_adapter not in ("sqlite", "memory"):
+        raise SettingsError(
+            f"state adapter {settings.state_adapter!r} is not one of: sqlite, memory"
+        )
+    if settings.log_format not in ("pretty", "json"):
+        raise SettingsError(f"log format {settings.log_format!r} is not one of: pretty, json")
+    try:
+        zoneinfo.ZoneInfo(settings.cron_timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"cron timezone {settings.cron_timezone!r} is not a known IANA time zone "
+            "(for example 'UTC' or 'Europe/Berlin')"
+        ) from None

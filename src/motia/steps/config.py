@@ -1,0 +1,152 @@
+"""Strict models of step and stream configs: the classic Motia contract, field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors; field names are the camelCase keys users write."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+
+
+class EmitSpec(_Strict):
+    topic: str = Field(min_length=1)
+    label: str | None = None
+    conditional: bool = False
+
+
+Emit = str | EmitSpec
+
+
+class QueryParam(_Strict):
+    name: str = Field(min_length=1)
+    description: str | None = None
+
+
+class HandlerInfrastructure(_Strict):
+    ram: int | None = Field(default=None, ge=128, le=10240)
+    cpu: float | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, le=86400)
+
+
+class QueueInfrastructure(_Strict):
+    type: Literal["standard", "fifo"] = "standard"
+    max_retries: int | None = Field(default=None, ge=0)
+    visibility_timeout: float | None = Field(default=None, gt=0)
+    delay_seconds: float | None = Field(default=None, ge=0, le=900)
+    concurrency: int | None = Field(default=None, ge=1)
+
+
+class Infrastructure(_Strict):
+    handler: HandlerInfrastructure | None = None
+    queue: QueueInfrastructure | None = None
+
+
+class _StepBase(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    flows: list[str] = Field(default_factory=list)
+    emits: list[Emit] = Field(default_factory=list)
+    virtual_emits: list[Emit] = Field(default_factory=list)
+    virtual_subscribes: list[str] = Field(default_factory=list)
+    include_files: list[str] = Field(default_factory=list)
+
+    def emit_topics(self) -> list[str]:
+        return [_topic(e) for e in self.emits]
+
+
+class ApiStepConfig(_StepBase):
+    type: Literal["api"]
+    method: HttpMethod
+    path: str
+    body_schema: Any = None
+    response_schema: dict[int, Any] | None = None
+    query_params: list[QueryParam] = Field(default_factory=list)
+    middleware: list[Callable[..., Any]] = Field(default_factory=list)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/', for example '/orders/:id'")
+        return value
+
+    @field_validator("response_schema", mode="before")
+    @classmethod
+    def _status_keys(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        converted: dict[int, Any] = {}
+        for key, schema in value.items():
+            try:
+                status = int(key)
+            except (TypeError, ValueError):
+                raise ValueError(f"status code key {key!r} is not a number") from None
+            if not 100 <= status <= 599:
+                raise ValueError(f"status code key {key!r} is not between 100 and 599")
+            converted[status] = schema
+        return converted
+
+
+class EventStepConfig(_StepBase):
+    type: Literal["event"]
+    subscribes: list[str] = Field(min_length=1)
+    input: Any = None
+    infrastructure: Infrastructure | None = None
+
+
+class CronStepConfig(_StepBase):
+    type: Literal["cron"]
+    cron: str = Field(min_length=1)
+
+
+class NoopStepConfig(_StepBase):
+    type: Literal["noop"]
+    virtual_emits: list[Emit]
+    virtual_subscribes: list[str]
+
+
+StepConfig = ApiStepConfig | EventStepConfig | CronStepConfig | NoopStepConfig
+
+CONFIG_MODELS: dict[str, type[_StepBase]] = {
+    "api": ApiStepConfig,
+    "event": EventStepConfig,
+    "cron": CronStepConfig,
+    "noop": NoopStepConfig,
+}
+
+
+class StreamBaseConfig(_Strict):
+    storage_type: Literal["default", "custom"] = "default"
+    ttl: float | None = Field(default=None, gt=0)
+    factory: Callable[..., Any] | None = None
+
+
+class StreamConfig(_Strict):
+    name: str = Field(min_length=1)
+    schema_: Any = Field(default=None, alias="schema")
+    base_config: StreamBaseConfig = Field(default_factory=StreamBaseConfig)
+    can_access: Callable[..., Any] | None = None
+
+
+def _topic(emit: Emit) -> str:
+    return emit if isinstance(emit, str) else emit.topic

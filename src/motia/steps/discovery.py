@@ -1,0 +1,89 @@
+"""Find step and stream files in a project: `steps/` and `src/`, any depth."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STEP_ROOTS = ("steps", "src")
+# Folders that never hold step files; skipping them keeps discovery fast on big projects.
+SKIPPED_DIRS = frozenset(
+    {"node_modules", "__pycache__", "python_modules", ".venv", "venv", ".git", ".motia", "dist"}
+)
+
+PYTHON_STEP_SUFFIX = "_step.py"
+PYTHON_STREAM_SUFFIX = "_stream.py"
+DEPRECATED_PYTHON_STEP_SUFFIX = ".step.py"
+DEPRECATED_PYTHON_STREAM_SUFFIX = ".stream.py"
+# Files of other languages: (suffix, runner that will run them).
+FOREIGN_SUFFIXES: tuple[tuple[str, str], ...] = (
+    (".step.ts", "Node"),
+    (".step.js", "Node"),
+    (".step.mjs", "Node"),
+    (".step.cjs", "Node"),
+    ("_step.ts", "Node"),
+    ("_step.js", "Node"),
+    (".stream.ts", "Node"),
+    (".stream.js", "Node"),
+    ("_step.rb", "Ruby"),
+    (".step.rb", "Ruby"),
+    ("_stream.rb", "Ruby"),
+)
+
+
+@dataclass
+class DiscoveredFiles:
+    """Every file discovery found, sorted so that loading order is stable."""
+
+    python_steps: list[Path] = field(default_factory=list)
+    python_streams: list[Path] = field(default_factory=list)
+    deprecated: list[Path] = field(default_factory=list)
+    foreign: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def discover(project_dir: Path) -> DiscoveredFiles:
+    found = DiscoveredFiles()
+    for root_name in STEP_ROOTS:
+        root = project_dir / root_name
+        if root.is_dir():
+            _walk(root, found)
+    found.python_steps.sort()
+    found.python_streams.sort()
+    found.deprecated.sort()
+    found.foreign.sort()
+    return found
+
+
+def _walk(root: Path, found: DiscoveredFiles) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith(".")]
+        for name in filenames:
+            _classify(Path(dirpath) / name, name, found)
+
+
+def _classify(path: Path, name: str, found: DiscoveredFiles) -> None:
+    if name.endswith(PYTHON_STEP_SUFFIX):
+        found.python_steps.append(path)
+    elif name.endswith(PYTHON_STREAM_SUFFIX):
+        found.python_streams.append(path)
+    elif name.endswith((DEPRECATED_PYTHON_STEP_SUFFIX, DEPRECATED_PYTHON_STREAM_SUFFIX)):
+        found.deprecated.append(path)
+    else:
+        for suffix, runner in FOREIGN_SUFFIXES:
+            if name.endswith(suffix):
+                found.foreign.append((path, runner))
+                return
+
+
+def suggested_name(path: Path) -> str:
+    """The name a deprecated `x.step.py` file should have: `x_step.py`."""
+    name = path.name
+    for old, new in (
+        (DEPRECATED_PYTHON_STEP_SUFFIX, PYTHON_STEP_SUFFIX),
+        (DEPRECATED_PYTHON_STREAM_SUFFIX, PYTHON_STREAM_SUFFIX),
+    ):
+        if name.endswith(old):
+            stem = name[: -len(old)].replace("-", "_").replace(".", "_")
+            return stem + new
+    return name

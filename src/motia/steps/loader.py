@@ -1,0 +1,368 @@
+"""Load a whole project: discover files, import them, validate every config, and report
+every problem at once, each with its file, step name, field and a hint."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from croniter import croniter
+from pydantic import BaseModel, ValidationError
+
+from motia.errors import Problem
+from motia.steps.config import CONFIG_MODELS, StreamConfig
+from motia.steps.discovery import discover, suggested_name
+from motia.steps.importer import StepImportError, import_step_file
+from motia.steps.model import Step, StreamDefinition
+from motia.steps.schema import SchemaDefinitionError, compile_schema
+
+# How many positional arguments each handler type receives.
+HANDLER_ARITY = {"api": 2, "event": 2, "cron": 1}
+
+
+@dataclass
+class LoadedProject:
+    steps: list[Step] = field(default_factory=list)
+    streams: list[StreamDefinition] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def load_project(project_dir: Path) -> LoadedProject:
+    project_dir = project_dir.resolve()
+    files = discover(project_dir)
+    project = LoadedProject()
+    report = project.problems.append
+
+    for path in files.deprecated:
+        report(
+            Problem(
+                "files named '*.step.py' / '*.stream.py' are no longer loaded",
+                file=_rel(project_dir, path),
+                hint=f"rename it to '{suggested_name(path)}'",
+                severity="warning",
+            )
+        )
+    for path, runner in files.foreign:
+        report(
+            Problem(
+                f"needs the {runner} runner, which this version does not include yet; "
+                "the step is not loaded",
+                file=_rel(project_dir, path),
+                hint="write the step in Python (`*_step.py`) to run it today",
+                severity="warning",
+            )
+        )
+    for path in files.python_steps:
+        step = _load_step(project_dir, path, report)
+        if step is not None:
+            project.steps.append(step)
+    for path in files.python_streams:
+        stream = _load_stream(project_dir, path, report)
+        if stream is not None:
+            project.streams.append(stream)
+
+    _check_across_steps(project_dir, project)
+    return project
+
+
+def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None]) -> Step | None:
+    rel = _rel(project_dir, path)
+    module = _import(project_dir, path, rel, report)
+    if module is None:
+        return None
+    raw = getattr(module, "config", None)
+    if not isinstance(raw, dict):
+        report(
+            Problem(
+                "has no module-level `config` dict"
+                if raw is None
+                else f"`config` must be a dict, not {type(raw).__name__}",
+                file=rel,
+                hint="define config = {'type': 'api' | 'event' | 'cron' | 'noop', 'name': ...}",
+            )
+        )
+        return None
+    step_name = raw.get("name") if isinstance(raw.get("name"), str) else None
+    step_type = raw.get("type")
+    model = CONFIG_MODELS.get(step_type) if isinstance(step_type, str) else None
+    if model is None:
+        report(
+            Problem(
+                "missing 'type'" if step_type is None else f"unknown step type {step_type!r}",
+                file=rel,
+                step=step_name,
+                field="type",
+                hint="use one of: " + ", ".join(repr(t) for t in CONFIG_MODELS),
+            )
+        )
+        return None
+    try:
+        config = model.model_validate(raw)
+    except ValidationError as exc:
+        for problem in _validation_problems(exc, rel, step_name, _known_fields(model)):
+            report(problem)
+        return None
+
+    handler = getattr(module, "handler", None)
+    step = Step(file=path, config=config, raw_config=raw, handler=handler)  # type: ignore[arg-type]
+    ok = _check_handler(step, rel, report)
+    ok = _compile_step_schemas(step, rel, report) and ok
+    if config.type == "cron" and not _valid_cron(step.cron.cron):
+        report(
+            Problem(
+                f"invalid cron expression {step.cron.cron!r}",
+                file=rel,
+                step=config.name,
+                field="cron",
+                hint="use 5 fields (minute hour day month weekday) or 6 with leading seconds, "
+                "for example '*/5 * * * *'",
+            )
+        )
+        ok = False
+    return step if ok else None
+
+
+def _check_handler(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
+    arity = HANDLER_ARITY.get(step.type)
+    if arity is None:  # noop steps have no handler
+        return True
+    handler = step.handler
+    usage = "handler(req, ctx)" if step.type == "api" else (
+        "handler(input_data, ctx)" if step.type == "event" else "handler(ctx)"
+    )
+    if handler is None or not callable(handler):
+        report(
+            Problem(
+                "has no `handler` function",
+                file=rel,
+                step=step.name,
+                field="handler",
+                hint=f"define `async def {usage}` in the file",
+            )
+        )
+        return False
+    try:
+        inspect.signature(handler).bind(*([None] * arity))
+    except TypeError:
+        report(
+            Problem(
+                f"`handler` cannot be called with {arity} argument(s)",
+                file=rel,
+                step=step.name,
+                field="handler",
+                hint=f"a {step.type} step's handler is `{usage}`",
+            )
+        )
+        return False
+    except ValueError:  # builtins without a signature: trust them
+        pass
+    return True
+
+
+def _compile_step_schemas(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
+    ok = True
+
+    def compile_one(spec: object, field_name: str) -> Any:
+        nonlocal ok
+        try:
+            return compile_schema(spec)
+        except SchemaDefinitionError as exc:
+            ok = False
+            report(
+                Problem(
+                    str(exc),
+                    file=rel,
+                    step=step.name,
+                    field=field_name,
+                    hint="give a JSON Schema dict or a Pydantic model class",
+                )
+            )
+            return None
+
+    if step.type == "api":
+        step.body_schema = compile_one(step.api.body_schema, "bodySchema")
+        for status, spec in (step.api.response_schema or {}).items():
+            schema = compile_one(spec, f"responseSchema.{status}")
+            if schema is not None:
+                step.response_schemas[status] = schema
+    elif step.type == "event":
+        step.input_schema = compile_one(step.event.input, "input")
+    return ok
+
+
+def _valid_cron(expression: str) -> bool:
+    fields = expression.split()
+    if len(fields) not in (5, 6):
+        return False
+    try:
+        return bool(croniter.is_valid(expression, second_at_beginning=len(fields) == 6))
+    except TypeError:
+        return False
+
+
+def _load_stream(
+    project_dir: Path, path: Path, report: Callable[[Problem], None]
+) -> StreamDefinition | None:
+    rel = _rel(project_dir, path)
+    module = _import(project_dir, path, rel, report)
+    if module is None:
+        return None
+    raw = getattr(module, "config", None)
+    if not isinstance(raw, dict):
+        report(
+            Problem(
+                "has no module-level `config` dict",
+                file=rel,
+                hint="define config = {'name': ..., 'schema': ..., "
+                "'baseConfig': {'storageType': 'default'}}",
+            )
+        )
+        return None
+    name = raw.get("name") if isinstance(raw.get("name"), str) else None
+    try:
+        config = StreamConfig.model_validate(raw)
+    except ValidationError as exc:
+        for problem in _validation_problems(exc, rel, name, _known_fields(StreamConfig)):
+            report(problem)
+        return None
+    try:
+        schema = compile_schema(config.schema_)
+    except SchemaDefinitionError as exc:
+        report(Problem(str(exc), file=rel, step=config.name, field="schema"))
+        return None
+    return StreamDefinition(file=path, config=config, schema=schema)
+
+
+def _import(
+    project_dir: Path, path: Path, rel: Path, report: Callable[[Problem], None]
+) -> ModuleType | None:
+    try:
+        return import_step_file(project_dir, path)
+    except StepImportError as exc:
+        report(
+            Problem(
+                f"could not be imported: {exc}",
+                file=rel,
+                hint="fix the error above; imports are relative to the project root "
+                "(`from steps.lib import x`) or to the file (`from ..lib import x`)",
+            )
+        )
+        return None
+
+
+def _validation_problems(
+    exc: ValidationError, rel: Path, step: str | None, known: list[str]
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        kind = err["type"]
+        hint: str | None = None
+        if kind == "missing":
+            message = "required field is missing"
+            hint = f"add '{err['loc'][-1]}'"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+            close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "remove it or check its spelling"
+        else:
+            message = err["msg"]
+        problems.append(Problem(message, file=rel, step=step, field=loc or None, hint=hint))
+    return problems
+
+
+def _known_fields(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _rel(project_dir: Path, path: Path) -> Path:
+    try:
+        return path.relative_to(project_dir)
+    except ValueError:
+        return path
+
+
+def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
+    report = project.problems.append
+    seen_names: dict[str, Step] = {}
+    seen_routes: dict[tuple[str, str], Step] = {}
+    emitted: set[str] = set()
+    for step in project.steps:
+        emitted |= step.emits
+        emitted |= {e if isinstance(e, str) else e.topic for e in step.config.virtual_emits}
+
+    for step in list(project.steps):
+        rel = _rel(project_dir, step.file)
+        first = seen_names.get(step.name)
+        if first is not None:
+            report(
+                Problem(
+                    f"duplicate step name, also used in {_rel(project_dir, first.file)}",
+                    file=rel,
+                    step=step.name,
+                    field="name",
+                    hint="step names must be unique in the project",
+                )
+            )
+        else:
+            seen_names[step.name] = step
+        if step.type == "api":
+            key = (step.api.method, route_shape(step.api.path))
+            other = seen_routes.get(key)
+            if other is not None:
+                report(
+                    Problem(
+                        f"{step.api.method} {step.api.path} is already served by step "
+                        f"'{other.name}' ({_rel(project_dir, other.file)})",
+                        file=rel,
+                        step=step.name,
+                        field="path",
+                        hint="give one of the steps another method or path",
+                    )
+                )
+            else:
+                seen_routes[key] = step
+        if step.type == "event":
+            for topic in step.event.subscribes:
+                if topic not in emitted:
+                    report(
+                        Problem(
+                            f"subscribes to topic '{topic}', which no step emits",
+                            file=rel,
+                            step=step.name,
+                            field="subscribes",
+                            hint="check the spelling against the emitting step's 'emits'",
+                            severity="warning",
+                        )
+                    )
+    names_seen: set[str] = set()
+    for stream in project.streams:
+        if stream.name in names_seen:
+            report(
+                Problem(
+                    "duplicate stream name",
+                    file=_rel(project_dir, stream.file),
+                    step=stream.name,
+                    field="name",
+                    hint="stream names must be unique in the project",
+                )
+            )
+        names_seen.add(stream.name)
+
+
+def route_shape(path: str) -> str:
+    """`/pets/:id` and `/pets/:petId` are the same route: compare with parameters blanked."""
+    return "/".join(":" if part.startswith(":") else part for part in path.rstrip("/").split("/"))

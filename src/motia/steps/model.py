@@ -1,0 +1,75 @@
+"""A loaded step or stream: its validated config, handler and compiled schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from motia.steps.config import (
+    ApiStepConfig,
+    CronStepConfig,
+    EventStepConfig,
+    StepConfig,
+    StreamConfig,
+)
+from motia.steps.schema import Schema
+
+
+@dataclass(eq=False)
+class Step:
+    """One step file, ready to run."""
+
+    file: Path
+    config: StepConfig
+    raw_config: dict[str, Any]
+    handler: Callable[..., Any] | None
+    language: str = "python"
+    body_schema: Schema | None = None
+    input_schema: Schema | None = None
+    response_schemas: dict[int, Schema] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def type(self) -> str:
+        return self.config.type
+
+    @property
+    def flows(self) -> list[str]:
+        return self.config.flows
+
+    @property
+    def emits(self) -> frozenset[str]:
+        return frozenset(self.config.emit_topics())
+
+    @property
+    def api(self) -> ApiStepConfig:
+        assert isinstance(self.config, ApiStepConfig)
+        return self.config
+
+    @property
+    def event(self) -> EventStepConfig:
+        assert isinstance(self.config, EventStepConfig)
+        return self.config
+
+    @property
+    def cron(self) -> CronStepConfig:
+        assert isinstance(self.config, CronStepConfig)
+        return self.config
+
+
+@dataclass(eq=False)
+class StreamDefinition:
+    """One stream file: the stream runtime serves it through `ctx.streams`."""
+
+    file: Path
+    config: StreamConfig
+    schema: Schema | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
