@@ -58,7 +58,9 @@ class LogSink:
         where = f"[{record['step']}] " if record.get("step") else ""
         trace = f" ({record['traceId']})" if record.get("traceId") else ""
         extra = {
-            k: v for k, v in record.items() if k not in ("time", "level", "msg", "step", "traceId", "flows")
+            k: v
+            for k, v in record.items()
+            if k not in ("time", "level", "msg", "step", "traceId", "flows")
         }
         tail = f" {jsoncodec.dumps_str(extra)}" if extra else ""
         self._stream.write(f"{stamp} {level} {where}{record['msg']}{trace}{tail}\n")

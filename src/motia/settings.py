@@ -174,7 +174,9 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         changes["event_concurrency"] = parsed.events.concurrency
     if parsed.http:
         if parsed.http.max_body_size is not None:
-            changes["max_body_size"] = parse_size(parsed.http.max_body_size, f"{path}: http.maxBodySize")
+            changes["max_body_size"] = parse_size(
+                parsed.http.max_body_size, f"{path}: http.maxBodySize"
+            )
         if parsed.http.cors:
             cors = parsed.http.cors
             changes["cors"] = CorsSettings(
@@ -241,7 +243,15 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
-_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 
 
 def parse_size(value: int | str, where: str) -> int:

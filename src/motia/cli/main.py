@@ -14,7 +14,9 @@ from motia.errors import MotiaError
 
 def _common_server_options(func: Any) -> Any:
     options = [
-        click.option("-p", "--port", type=int, default=None, help="Port to listen on (default 3000)."),
+        click.option(
+            "-p", "--port", type=int, default=None, help="Port to listen on (default 3000)."
+        ),
         click.option("-H", "--host", default=None, help="Interface to bind."),
         click.option(
             "-d",

@@ -89,10 +89,16 @@ class MotiaApp:
                 await self._send(send, *await self._emit(receive, headers, trace_id), extra)
             elif not match.allowed:
                 await self._send(
-                    send, *json_response(404, {"error": f"Not found: {method} {path}", "traceId": trace_id}), extra
+                    send,
+                    *json_response(
+                        404, {"error": f"Not found: {method} {path}", "traceId": trace_id}
+                    ),
+                    extra,
                 )
             elif method == "OPTIONS":
-                await self._send(send, 204, [(b"allow", ", ".join(match.allowed).encode())], b"", extra)
+                await self._send(
+                    send, 204, [(b"allow", ", ".join(match.allowed).encode())], b"", extra
+                )
             else:
                 allow = [(b"allow", ", ".join(match.allowed).encode())]
                 body = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
@@ -154,7 +160,9 @@ class MotiaApp:
                 break
         return b"".join(chunks)
 
-    async def _emit(self, receive: Receive, headers: dict[str, str], trace_id: str) -> tuple[int, Headers, bytes]:
+    async def _emit(
+        self, receive: Receive, headers: dict[str, str], trace_id: str
+    ) -> tuple[int, Headers, bytes]:
         """`POST /emit {topic, data}`: inject an event, as `motia emit` does."""
         try:
             raw = await self._read_body(receive, headers)
@@ -167,12 +175,19 @@ class MotiaApp:
         await self.runtime.bus.publish([event])
         return json_response(
             200,
-            {"success": True, "emitted": {"topic": event.topic, "data": event.data}, "traceId": trace_id},
+            {
+                "success": True,
+                "emitted": {"topic": event.topic, "data": event.data},
+                "traceId": trace_id,
+            },
         )
 
     def _cors_headers(self, origin: str) -> Headers:
         if self._cors_any:
-            return [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", TRACE_HEADER)]
+            return [
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-expose-headers", TRACE_HEADER),
+            ]
         if origin in self._cors_origins or "*" in self._cors_origins:
             headers: Headers = [
                 (b"access-control-allow-origin", origin.encode("latin-1")),
@@ -186,8 +201,10 @@ class MotiaApp:
 
     def _preflight(self, headers: dict[str, str]) -> tuple[int, Headers, bytes]:
         cors = self.runtime.settings.cors
-        methods = ", ".join(cors.methods) if cors.methods != ("*",) else headers.get(
-            "access-control-request-method", "*"
+        methods = (
+            ", ".join(cors.methods)
+            if cors.methods != ("*",)
+            else headers.get("access-control-request-method", "*")
         )
         allow_headers = (
             ", ".join(cors.headers)
@@ -207,7 +224,11 @@ class MotiaApp:
     @staticmethod
     async def _send(send: Send, status: int, headers: Headers, body: bytes, extra: Headers) -> None:
         headers = headers + extra
-        if status >= 200 and status not in (204, 304) and not any(k == b"content-length" for k, _ in headers):
+        if (
+            status >= 200
+            and status not in (204, 304)
+            and not any(k == b"content-length" for k, _ in headers)
+        ):
             headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -18,7 +18,9 @@ class InvalidResponse(Exception):
     """The handler returned something that is not a response."""
 
 
-def json_response(status: int, body: Any, headers: Headers | None = None) -> tuple[int, Headers, bytes]:
+def json_response(
+    status: int, body: Any, headers: Headers | None = None
+) -> tuple[int, Headers, bytes]:
     return status, [(b"content-type", JSON_TYPE), *(headers or [])], jsoncodec.dumps(body)
 
 

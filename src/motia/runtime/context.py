@@ -59,7 +59,7 @@ class State:
         """Every value in the group, as a list, in key order."""
         return self._bridge.call(self._adapter.get_group(str(group_id)))
 
-    getGroup = get_group  # noqa: N815 - classic camelCase alias
+    getGroup = get_group
 
     def clear(self, group_id: str) -> Any:
         return self._bridge.call(self._adapter.clear(str(group_id)))
@@ -142,7 +142,7 @@ class FlowContext:
         self.attempt = attempt
 
     @property
-    def traceId(self) -> str:  # noqa: N802 - classic camelCase alias
+    def traceId(self) -> str:
         return self.trace_id
 
     def emit(self, event: Any) -> Any:

@@ -73,9 +73,12 @@ class CronScheduler:
                 )
                 continue
             self.last_run[name] = fire_at
-            busy = asyncio.get_running_loop().create_task(self.run_now(step))
+            busy = asyncio.get_running_loop().create_task(self._tick(step))
             self._running.add(busy)
             busy.add_done_callback(self._running.discard)
+
+    async def _tick(self, step: Step) -> None:
+        await self.run_now(step)
 
     async def run_now(self, step: Step) -> str:
         """Run a cron step once, as a tick would; returns the run's trace id."""
@@ -90,7 +93,10 @@ class CronScheduler:
             await executor.settle(step, trace_id, invocation)
             ctx.logger.error(
                 "cron handler failed",
-                {"error": f"{type(exc).__name__}: {exc}", "stack": "".join(traceback.format_exception(exc))},
+                {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "stack": "".join(traceback.format_exception(exc)),
+                },
             )
             return trace_id
         await executor.settle(step, trace_id, invocation)

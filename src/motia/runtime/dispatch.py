@@ -15,7 +15,9 @@ from motia.errors import HandlerTimeout
 
 class Dispatcher:
     def __init__(self, sync_threads: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=sync_threads, thread_name_prefix="motia-step")
+        self._executor = ThreadPoolExecutor(
+            max_workers=sync_threads, thread_name_prefix="motia-step"
+        )
         self._is_async: dict[Callable[..., Any], bool] = {}
 
     def _async(self, handler: Callable[..., Any]) -> bool:
@@ -23,7 +25,7 @@ class Dispatcher:
         if known is None:
             known = self._is_async[handler] = inspect.iscoroutinefunction(
                 handler
-            ) or inspect.iscoroutinefunction(getattr(handler, "__call__", None))
+            ) or inspect.iscoroutinefunction(type(handler).__call__)
         return known
 
     async def call(
@@ -35,7 +37,9 @@ class Dispatcher:
             async with asyncio.timeout(timeout):
                 return await self._call(handler, args)
         except TimeoutError:
-            raise HandlerTimeout(f"the handler ran longer than its timeout of {timeout:g} s") from None
+            raise HandlerTimeout(
+                f"the handler ran longer than its timeout of {timeout:g} s"
+            ) from None
 
     async def _call(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         if self._async(handler):

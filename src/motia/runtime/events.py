@@ -30,4 +30,6 @@ def parse_emit(raw: object, trace_id: str, flows: list[str]) -> Event:
     group = raw.get("messageGroupId", raw.get("message_group_id"))
     if group is not None and not isinstance(group, str):
         group = str(group)
-    return Event(topic=topic, data=raw.get("data"), trace_id=trace_id, flows=flows, message_group_id=group)
+    return Event(
+        topic=topic, data=raw.get("data"), trace_id=trace_id, flows=flows, message_group_id=group
+    )

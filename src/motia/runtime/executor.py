@@ -129,12 +129,11 @@ class StepExecutor:
         await self.commit(invocation)
         await self.queue.ack(step.name, message)
 
-    async def _failed(
-        self, step: Step, message: QueueMessage, exc: Exception, log: Logger
-    ) -> None:
+    async def _failed(self, step: Step, message: QueueMessage, exc: Exception, log: Logger) -> None:
         queue = step.event.infrastructure.queue if step.event.infrastructure else None
         max_retries = (
-            queue.max_retries if queue is not None and queue.max_retries is not None
+            queue.max_retries
+            if queue is not None and queue.max_retries is not None
             else DEFAULT_MAX_RETRIES
         )
         fields: dict[str, Any] = {

@@ -12,6 +12,7 @@ from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.errors import ProjectInvalid
+from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runtime.bus import EventBus
 from motia.runtime.context import Streams
@@ -21,7 +22,6 @@ from motia.runtime.executor import StepExecutor
 from motia.settings import Settings
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
-from motia.http.router import Router
 
 WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json")
 
@@ -124,7 +124,15 @@ class Runtime:
         from watchfiles import awatch
 
         root = self.settings.project_dir
-        ignored = {".motia", ".venv", "venv", "node_modules", "__pycache__", ".git", "python_modules"}
+        ignored = {
+            ".motia",
+            ".venv",
+            "venv",
+            "node_modules",
+            "__pycache__",
+            ".git",
+            "python_modules",
+        }
 
         def relevant(_change: object, path: str) -> bool:
             relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()

@@ -15,6 +15,9 @@ from pathlib import Path
 from types import ModuleType
 
 
+STEP_PACKAGES = ("steps", "src")
+
+
 class StepImportError(Exception):
     """A step file could not be imported; the cause is chained."""
 
@@ -24,15 +27,38 @@ def module_name_for(project_dir: Path, path: Path) -> str:
     return ".".join(relative.parts)
 
 
-def ensure_on_path(project_dir: Path) -> None:
+def activate(project_dir: Path) -> None:
+    """Make `project_dir` the project that `steps.*` and `src.*` imports resolve to.
+
+    The project root goes first on `sys.path`, and modules that another project loaded
+    under the same top-level names are dropped, so two projects loaded one after the other
+    in one process (tests do this) never see each other's files.
+    """
     root = str(project_dir)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    # Decide before deleting: a namespace package computes its path through its parent.
+    stale = [
+        name
+        for name, module in list(sys.modules.items())
+        if name.split(".", 1)[0] in STEP_PACKAGES and not _belongs_to(module, root)
+    ]
+    for name in stale:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _belongs_to(module: ModuleType, root: str) -> bool:
+    file = getattr(module, "__file__", None)
+    if file:
+        return str(Path(file).resolve()).startswith(root)
+    locations = list(getattr(module, "__path__", None) or [])
+    return bool(locations) and all(str(Path(p).resolve()).startswith(root) for p in locations)
 
 
 def import_step_file(project_dir: Path, path: Path) -> ModuleType:
     """Import (or re-import) one file; raises StepImportError naming the file."""
-    ensure_on_path(project_dir)
     name = module_name_for(project_dir, path)
     if not all(part.isidentifier() for part in name.split(".")):
         raise StepImportError(
@@ -40,7 +66,6 @@ def import_step_file(project_dir: Path, path: Path) -> ModuleType:
             "file names may only use letters, digits and underscores"
         )
     sys.modules.pop(name, None)
-    importlib.invalidate_caches()
     try:
         return importlib.import_module(name)
     except Exception as exc:  # the user's module raised while importing
@@ -50,12 +75,11 @@ def import_step_file(project_dir: Path, path: Path) -> ModuleType:
 def forget_project_modules(project_dir: Path) -> None:
     """Drop every module loaded from the project, so a reload sees edited helper files too."""
     root = str(project_dir.resolve())
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        locations = getattr(module, "__path__", None)
-        if (file and str(Path(file).resolve()).startswith(root)) or (
-            file is None
-            and locations is not None
-            and any(str(p).startswith(root) for p in list(locations))
-        ):
-            del sys.modules[name]
+    owned = [
+        name
+        for name, module in list(sys.modules.items())
+        if (getattr(module, "__file__", None) or getattr(module, "__path__", None))
+        and _belongs_to(module, root)
+    ]
+    for name in owned:
+        del sys.modules[name]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from motia.errors import Problem
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
-from motia.steps.importer import StepImportError, import_step_file
+from motia.steps.importer import StepImportError, activate, import_step_file
 from motia.steps.model import Step, StreamDefinition
 from motia.steps.schema import SchemaDefinitionError, compile_schema
 
@@ -43,6 +43,7 @@ class LoadedProject:
 def load_project(project_dir: Path) -> LoadedProject:
     project_dir = project_dir.resolve()
     files = discover(project_dir)
+    activate(project_dir)
     project = LoadedProject()
     report = project.problems.append
 
@@ -120,7 +121,7 @@ def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None])
     step = Step(file=path, config=config, raw_config=raw, handler=handler)  # type: ignore[arg-type]
     ok = _check_handler(step, rel, report)
     ok = _compile_step_schemas(step, rel, report) and ok
-    if config.type == "cron" and not _valid_cron(step.cron.cron):
+    if step_type == "cron" and not _valid_cron(step.cron.cron):
         report(
             Problem(
                 f"invalid cron expression {step.cron.cron!r}",
@@ -140,8 +141,10 @@ def _check_handler(step: Step, rel: Path, report: Callable[[Problem], None]) -> 
     if arity is None:  # noop steps have no handler
         return True
     handler = step.handler
-    usage = "handler(req, ctx)" if step.type == "api" else (
-        "handler(input_data, ctx)" if step.type == "event" else "handler(ctx)"
+    usage = (
+        "handler(req, ctx)"
+        if step.type == "api"
+        else ("handler(input_data, ctx)" if step.type == "event" else "handler(ctx)")
     )
     if handler is None or not callable(handler):
         report(

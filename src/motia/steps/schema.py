@@ -56,7 +56,9 @@ def compile_schema(spec: object) -> Schema | None:
 
 
 def _json_schema(spec: dict[str, Any]) -> Schema:
-    validator_class = jsonschema.validators.validator_for(spec, default=jsonschema.Draft202012Validator)
+    validator_class = jsonschema.validators.validator_for(
+        spec, default=jsonschema.Draft202012Validator
+    )
     try:
         validator_class.check_schema(spec)
         fast = fastjsonschema.compile(spec)
@@ -91,9 +93,7 @@ def _pydantic_schema(model: type[BaseModel]) -> Schema:
             model.model_validate(value)
             return []
         except ValidationError as exc:
-            return [
-                FieldError(_dotted(err["loc"]) or "body", err["msg"]) for err in exc.errors()
-            ]
+            return [FieldError(_dotted(err["loc"]) or "body", err["msg"]) for err in exc.errors()]
 
     return Schema(json_schema, check)
 

@@ -30,5 +30,7 @@ async def handler(req, ctx):
     resource = {"id": resource_id, "name": body["name"], "kind": body.get("kind", "document")}
     await ctx.state.set(ctx.trace_id, "resource", resource)
     await ctx.emit({"topic": "resource.created", "data": resource})
-    ctx.logger.info("Resource accepted", {"resourceId": resource_id, "summary": summarise(resource)})
+    ctx.logger.info(
+        "Resource accepted", {"resourceId": resource_id, "summary": summarise(resource)}
+    )
     return {"status": 201, "body": {"id": resource_id, "traceId": ctx.trace_id}}

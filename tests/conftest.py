@@ -1,0 +1,156 @@
+"""Shared fixtures: real `motia` server processes on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "resources"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """Write `{relative path: source}` into `root`, dedenting each source."""
+    for relative, source in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip())
+    return root
+
+
+@dataclass
+class ServerProcess:
+    """A `motia dev|start` child process; `output()` is everything it printed so far."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.output()
+            if text in out:
+                return out
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} did not appear in the server output:\n{self.output()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_server(
+    project: Path,
+    mode: str = "start",
+    *args: str,
+    env: dict[str, str] | None = None,
+    wait: bool = True,
+    log_dir: Path | None = None,
+) -> ServerProcess:
+    port = free_port()
+    log_path = (log_dir or project) / f"server-{port}.log"
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "motia", mode, "--dir", str(project), "--port", str(port), *args],
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=full_env,
+        cwd=project,
+    )
+    server = ServerProcess(process, port, log_path)
+    if wait:
+        wait_until_ready(server)
+    return server
+
+
+def wait_until_ready(server: ServerProcess, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(
+                f"server exited with {server.process.returncode}:\n{server.output()}"
+            )
+        try:
+            if server.client.get("/__motia/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    server.stop()
+    raise AssertionError(f"server did not become ready:\n{server.output()}")
+
+
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 10, interval: float = 0.05
+) -> object:
+    """Poll until `predicate()` is truthy; fails the test with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value: object = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start servers for a test; all of them are stopped when it ends."""
+    started: list[ServerProcess] = []
+
+    def factory(project: Path, mode: str = "start", *args: str, **kwargs: object) -> ServerProcess:
+        server = start_server(project, mode, *args, log_dir=tmp_path, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A fresh copy of the example project (no `.motia/` data)."""
+    target = tmp_path / "example"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".motia", "__pycache__"))
+    return target

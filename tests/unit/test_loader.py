@@ -1,0 +1,224 @@
+"""Loading and validating step files: every problem reported at once, with file, step,
+field and hint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motia.errors import Problem
+from motia.steps.loader import load_project, route_shape
+from tests.conftest import write_project
+
+API = """
+config = {{"type": "api", "name": "{name}", "method": "{method}", "path": "{path}", "emits": []}}
+
+async def handler(req, ctx):
+    return {{"status": 200, "body": "ok"}}
+"""
+
+
+def _problems(project: Path) -> list[Problem]:
+    return load_project(project).problems
+
+
+def _find(problems: list[Problem], **expected: object) -> Problem:
+    for problem in problems:
+        if all(str(getattr(problem, k)) == str(v) for k, v in expected.items()):
+            return problem
+    raise AssertionError(f"no problem matching {expected} in:\n" + "\n".join(map(str, problems)))
+
+
+def test_valid_project_loads_every_type(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/a_step.py": API.format(name="A", method="get", path="/a"),
+            "steps/b_step.py": """
+                config = {"type": "event", "name": "B", "subscribes": ["t"], "emits": ["u"],
+                          "input": {"type": "object"},
+                          "infrastructure": {"handler": {"timeout": 5},
+                                             "queue": {"type": "fifo", "maxRetries": 2}}}
+                async def handler(data, ctx): ...
+            """,
+            "src/deep/er/c_step.py": """
+                config = {"type": "cron", "name": "C", "cron": "*/5 * * * * *", "emits": ["t"]}
+                def handler(ctx): ...
+            """,
+            "steps/d_step.py": """
+                config = {"type": "noop", "name": "D",
+                          "virtualEmits": [{"topic": "t", "label": "x"}],
+                          "virtualSubscribes": ["u"]}
+            """,
+            "steps/s_stream.py": """
+                config = {"name": "messages", "schema": {"type": "object"},
+                          "baseConfig": {"storageType": "default", "ttl": 60}}
+            """,
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.errors == []
+    assert sorted(s.name for s in project.steps) == ["A", "B", "C", "D"]
+    by_name = {s.name: s for s in project.steps}
+    assert by_name["A"].api.method == "GET"  # methods are case-insensitive
+    assert [s.name for s in project.streams] == ["messages"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/unknown_key_step.py": """
+                config = {"type": "api", "name": "Unknown", "method": "GET", "path": "/u",
+                          "emit": ["x"]}
+                async def handler(req, ctx): ...
+            """,
+            "steps/missing_path_step.py": """
+                config = {"type": "api", "name": "NoPath", "method": "GET"}
+                async def handler(req, ctx): ...
+            """,
+            "steps/dup1_step.py": API.format(name="Same", method="GET", path="/one"),
+            "steps/dup2_step.py": API.format(name="Same", method="GET", path="/two"),
+            "steps/route1_step.py": API.format(name="R1", method="GET", path="/pets/:id"),
+            "steps/route2_step.py": API.format(name="R2", method="GET", path="/pets/:petId"),
+            "steps/cron_step.py": """
+                config = {"type": "cron", "name": "BadCron", "cron": "every minute"}
+                async def handler(ctx): ...
+            """,
+            "steps/broken_step.py": "raise RuntimeError('boom at import')\n",
+            "steps/nohandler_step.py": """
+                config = {"type": "event", "name": "NoHandler", "subscribes": ["t"]}
+            """,
+            "steps/badtype_step.py": """
+                config = {"type": "job", "name": "Job"}
+            """,
+            "steps/schema_step.py": """
+                config = {"type": "api", "name": "BadSchema", "method": "POST", "path": "/s",
+                          "bodySchema": {"type": "strin"}}
+                async def handler(req, ctx): ...
+            """,
+            "steps/arity_step.py": """
+                config = {"type": "api", "name": "Arity", "method": "GET", "path": "/arity"}
+                async def handler(req): ...
+            """,
+        },
+    )
+    problems = _problems(tmp_path)
+    unknown = _find(problems, step="Unknown", field="emit")
+    assert unknown.hint == "did you mean 'emits'?"
+    assert str(unknown.file) == "steps/unknown_key_step.py"
+    _find(problems, step="NoPath", field="path", message="required field is missing")
+    _find(problems, step="Same", field="name")
+    route = _find(problems, step="R2", field="path")
+    assert "R1" in route.message
+    _find(problems, step="BadCron", field="cron")
+    broken = _find(problems, file="steps/broken_step.py")
+    assert "boom at import" in broken.message
+    _find(problems, step="NoHandler", field="handler")
+    _find(problems, step="Job", field="type")
+    _find(problems, step="BadSchema", field="bodySchema")
+    _find(problems, step="Arity", field="handler")
+    assert len([p for p in problems if p.is_error]) == 10
+
+
+def test_unknown_topic_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/e_step.py": """
+                config = {"type": "event", "name": "E", "subscribes": ["nobody.emits"]}
+                async def handler(data, ctx): ...
+            """
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.errors == []
+    warning = _find(project.warnings, step="E", field="subscribes")
+    assert "nobody.emits" in warning.message
+
+
+def test_deprecated_and_foreign_files_are_reported(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/old-name.step.py": "config = {}\n",
+            "steps/hello.step.ts": "export const config = {}\n",
+            "src/billing_step.rb": "def config; end\n",
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.steps == []
+    rename = _find(project.warnings, file="steps/old-name.step.py")
+    assert rename.hint == "rename it to 'old_name_step.py'"
+    assert "Node runner" in _find(project.warnings, file="steps/hello.step.ts").message
+    assert "Ruby runner" in _find(project.warnings, file="src/billing_step.rb").message
+
+
+def test_relative_and_absolute_imports_share_one_module(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/lib/shared.py": "CALLS = []\n",
+            "steps/a/b/c/deep_step.py": """
+                from ....lib import shared
+                from steps.lib import shared as absolute
+                assert shared is absolute
+                config = {"type": "noop", "name": "Deep", "virtualEmits": [],
+                          "virtualSubscribes": []}
+            """,
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.errors == [], project.problems
+    assert [s.name for s in project.steps] == ["Deep"]
+
+
+def test_pydantic_models_as_schemas(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/p_step.py": """
+                from pydantic import BaseModel
+
+                class Order(BaseModel):
+                    id: str
+                    quantity: int
+
+                config = {"type": "api", "name": "P", "method": "POST", "path": "/p",
+                          "bodySchema": Order, "responseSchema": {"200": Order.model_json_schema()}}
+                async def handler(req, ctx): ...
+            """
+        },
+    )
+    step = load_project(tmp_path).steps[0]
+    assert step.body_schema is not None
+    assert step.body_schema.validate({"id": "x", "quantity": 2}) == []
+    fields = {e.field for e in step.body_schema.validate({"quantity": "many"})}
+    assert fields == {"id", "quantity"}
+    assert set(step.response_schemas) == {200}
+
+
+def test_json_schema_reports_every_violation(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/j_step.py": """
+                config = {"type": "api", "name": "J", "method": "POST", "path": "/j",
+                          "bodySchema": {"type": "object", "required": ["name", "age"],
+                                         "properties": {"name": {"type": "string"},
+                                                        "age": {"type": "integer"},
+                                                        "tags": {"type": "array",
+                                                                 "items": {"type": "string"}}}}}
+                async def handler(req, ctx): ...
+            """
+        },
+    )
+    schema = load_project(tmp_path).steps[0].body_schema
+    assert schema is not None
+    errors = schema.validate({"name": 3, "tags": ["ok", 7]})
+    assert {e.field for e in errors} == {"body", "name", "tags.1"}
+    assert any("'age' is a required property" in e.message for e in errors)
+
+
+def test_route_shape_ignores_parameter_names() -> None:
+    assert route_shape("/pets/:id") == route_shape("/pets/:petId/") == "/pets/:"
+    assert route_shape("/pets/:id") != route_shape("/pets/mine")

@@ -1,0 +1,190 @@
+"""The runtime in-process: context calls, emits committed on success, retries, timeouts,
+sync handlers and cron ticks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from motia import jsoncodec
+from motia.logs import LogSink
+from motia.runtime.cron import next_fire_time
+from motia.runtime.events import Event
+from motia.runtime.runtime import Runtime
+from motia.settings import load_settings
+from tests.conftest import write_project
+
+STEPS: dict[str, str] = {
+    "steps/lib/record.py": "SEEN = []\n",
+    "steps/forgetful_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Forgetful", "subscribes": ["forget"], "emits": ["done"]}
+        async def handler(data, ctx):
+            ctx.state.set("forgotten", "key", data)   # not awaited on purpose
+            ctx.emit({"topic": "done", "data": data})  # not awaited either
+    """,
+    "steps/done_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Done", "subscribes": ["done"]}
+        async def handler(data, ctx):
+            SEEN.append(("done", data, ctx.trace_id))
+    """,
+    "steps/flaky_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Flaky", "subscribes": ["flaky"], "emits": ["done"],
+                  "infrastructure": {"queue": {"maxRetries": 1}}}
+        async def handler(data, ctx):
+            SEEN.append(("flaky", ctx.attempt))
+            await ctx.emit({"topic": "done", "data": {"attempt": ctx.attempt}})
+            if ctx.attempt == 1:
+                raise RuntimeError("first attempt fails")
+    """,
+    "steps/undeclared_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Undeclared", "subscribes": ["undeclared"],
+                  "emits": ["done"], "infrastructure": {"queue": {"maxRetries": 0}}}
+        async def handler(data, ctx):
+            try:
+                ctx.emit({"topic": "elsewhere", "data": 1})
+            except Exception as exc:
+                SEEN.append(("undeclared", type(exc).__name__, str(exc)))
+    """,
+    "steps/slow_step.py": """
+        import asyncio
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Slow", "subscribes": ["slow"],
+                  "infrastructure": {"handler": {"timeout": 0.1}, "queue": {"maxRetries": 0}}}
+        async def handler(data, ctx):
+            await asyncio.sleep(5)
+            SEEN.append(("slow finished",))
+    """,
+    "steps/sync_step.py": """
+        import threading
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Sync", "subscribes": ["sync"]}
+        def handler(data, ctx):
+            stored = ctx.state.set("sync", "k", {"thread": threading.current_thread().name})
+            SEEN.append(("sync", stored, ctx.state.get("sync", "k")))
+    """,
+    "steps/badinput_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "BadInput", "subscribes": ["typed"],
+                  "input": {"type": "object", "required": ["id"]}}
+        async def handler(data, ctx):
+            SEEN.append(("typed", data))
+    """,
+}
+
+
+def _run(
+    tmp_path: Path, scenario: Callable[[Runtime, list[Any], io.StringIO], Awaitable[None]]
+) -> None:
+    write_project(tmp_path, STEPS)
+
+    async def main() -> None:
+        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+        logs = io.StringIO()
+        runtime = Runtime.load(settings, sink=LogSink("debug", "json", stream=logs))
+        await runtime.start()
+        seen = sys.modules["steps.lib.record"].SEEN
+        try:
+            await scenario(runtime, seen, logs)
+        finally:
+            await runtime.stop()
+
+    asyncio.run(main())
+
+
+async def _until(predicate: Callable[[], object], timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+def _event(topic: str, data: Any, trace: str = "t-1") -> Event:
+    return Event(topic=topic, data=data, trace_id=trace)
+
+
+def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
+        await runtime.bus.publish([_event("forget", {"n": 1}, "trace-9")])
+        await _until(lambda: seen)
+        assert seen == [("done", {"n": 1}, "trace-9")]
+        assert await runtime.state.get("forgotten", "key") == {"n": 1}
+
+    _run(tmp_path, scenario)
+
+
+def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
+        await runtime.bus.publish([_event("flaky", {})])
+        await _until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
+        assert ("flaky", 1) in seen and ("flaky", 2) in seen
+        # the emit of the failed first attempt never reached the subscriber
+        assert [s for s in seen if s[0] == "done"] == [("done", {"attempt": 2}, "t-1")]
+        assert "first attempt fails" in logs.getvalue()
+
+    _run(tmp_path, scenario)
+
+
+def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
+        await runtime.bus.publish([_event("undeclared", {})])
+        await _until(lambda: seen)
+        kind, name, message = seen[0]
+        assert (kind, name) == ("undeclared", "EmitNotDeclared")
+        assert "'Undeclared'" in message and "'elsewhere'" in message
+
+    _run(tmp_path, scenario)
+
+
+def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
+        await runtime.bus.publish([_event("slow", {})])
+        await _until(lambda: "timeout of 0.1 s" in logs.getvalue())
+        assert ("slow finished",) not in seen
+
+    _run(tmp_path, scenario)
+
+
+def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
+        await runtime.bus.publish([_event("sync", {})])
+        await _until(lambda: seen)
+        kind, stored, read_back = seen[0]
+        assert kind == "sync"
+        assert stored["thread"].startswith("motia-step")
+        assert read_back == stored
+
+    _run(tmp_path, scenario)
+
+
+def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
+        await runtime.bus.publish([_event("typed", {"no": "id"}), _event("typed", {"id": "ok"})])
+        await _until(lambda: seen)
+        await asyncio.sleep(0.05)
+        assert seen == [("typed", {"id": "ok"})]
+        lines = [jsoncodec.loads(line) for line in logs.getvalue().splitlines()]
+        rejected = [line for line in lines if "input schema" in line["msg"]]
+        assert rejected[0]["step"] == "BadInput"
+        assert rejected[0]["errors"][0]["message"] == "'id' is a required property"
+
+    _run(tmp_path, scenario)
+
+
+def test_cron_fire_times_with_and_without_seconds() -> None:
+    start = datetime(2026, 1, 1, 10, 0, 7, tzinfo=UTC)
+    assert next_fire_time("*/5 * * * *", start, "UTC") == datetime(2026, 1, 1, 10, 5, tzinfo=UTC)
+    assert next_fire_time("*/10 * * * * *", start, "UTC") == datetime(
+        2026, 1, 1, 10, 0, 10, tzinfo=UTC
+    )
+    berlin = next_fire_time("0 9 * * *", start, "Europe/Berlin")
+    assert berlin.astimezone(UTC) == datetime(2026, 1, 2, 8, 0, tzinfo=UTC)

@@ -1,0 +1,101 @@
+"""Settings: defaults < config.yml < environment < flags, with errors naming file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from motia.errors import SettingsError
+from motia.settings import load_settings, parse_size
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "config.yml").write_text(text)
+    return tmp_path
+
+
+def test_defaults_differ_by_mode(tmp_path: Path) -> None:
+    dev = load_settings(tmp_path, "dev", environ={})
+    start = load_settings(tmp_path, "start", environ={})
+    assert (dev.port, dev.host, dev.log_format, dev.state_adapter) == (
+        3000,
+        "127.0.0.1",
+        "pretty",
+        "sqlite",
+    )
+    assert dev.cors.origins == ("*",)
+    assert (start.host, start.log_format, start.cors.origins) == ("0.0.0.0", "json", ())
+    assert dev.database_path == tmp_path.resolve() / ".motia" / "motia.db"
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    _config(
+        tmp_path,
+        "port: 4000\nlogLevel: warn\nhttp:\n  maxBodySize: 2mb\n  cors:\n    origins: [https://a.example]\n"
+        "state:\n  adapter: memory\ncron:\n  timezone: Europe/Berlin\n",
+    )
+    from_file = load_settings(tmp_path, "start", environ={})
+    assert from_file.port == 4000
+    assert from_file.log_level == "warn"
+    assert from_file.max_body_size == 2_000_000
+    assert from_file.cors.origins == ("https://a.example",)
+    assert from_file.state_adapter == "memory"
+    assert from_file.cron_timezone == "Europe/Berlin"
+    from_env = load_settings(
+        tmp_path, "start", environ={"MOTIA_PORT": "4001", "LOG_LEVEL": "DEBUG"}
+    )
+    assert (from_env.port, from_env.log_level) == (4001, "debug")
+    from_flag = load_settings(tmp_path, "start", environ={"MOTIA_PORT": "4001"}, port=4002)
+    assert from_flag.port == 4002
+
+
+def test_unknown_key_names_file_and_line(tmp_path: Path) -> None:
+    _config(tmp_path, "port: 3000\nhttp:\n  maxBodySize: 1kb\n  corz: {}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, "dev", environ={})
+    message = str(caught.value)
+    assert "config.yml:4" in message
+    assert "http.corz" in message and "unknown setting" in message
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    _config(tmp_path, "port: 3000\nstate:\n  adapter: [sqlite\n")
+    with pytest.raises(SettingsError, match=r"config\.yml:\d+: invalid YAML"):
+        load_settings(tmp_path, "dev", environ={})
+
+
+def test_wrong_type_names_the_line(tmp_path: Path) -> None:
+    _config(tmp_path, "host: 0.0.0.0\nport: lots\n")
+    with pytest.raises(SettingsError, match=r"config\.yml:2: 'port'"):
+        load_settings(tmp_path, "dev", environ={})
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"MOTIA_PORT": "http"}, "MOTIA_PORT"),
+        ({"LOG_LEVEL": "loud"}, "log level 'loud'"),
+        ({"MOTIA_CRON_TIMEZONE": "Mars/Base"}, "Mars/Base"),
+        ({"MOTIA_MAX_BODY_SIZE": "huge"}, "MOTIA_MAX_BODY_SIZE"),
+        ({"MOTIA_STATE_ADAPTER": "postgres"}, "state adapter 'postgres'"),
+    ],
+)
+def test_bad_environment_values_are_named(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(tmp_path, "start", environ=environ)
+
+
+def test_missing_project_folder(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope", "dev", environ={})
+
+
+def test_sizes() -> None:
+    assert parse_size("512kb", "x") == 512_000
+    assert parse_size("1 MiB", "x") == 1024 * 1024
+    assert parse_size(10, "x") == 10
+    with pytest.raises(SettingsError):
+        parse_size("0", "x")
