@@ -11,9 +11,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from rich.console import Console
+from rich.text import Text
+
 from motia import jsoncodec
 
 LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40}
+_LEVEL_STYLES = {"debug": "magenta", "info": "green", "warn": "yellow", "error": "bold red"}
+_SHOWN = frozenset({"time", "level", "msg", "step", "traceId", "flows"})
 LogRecord = dict[str, Any]
 
 
@@ -32,6 +37,7 @@ class LogSink:
         self._write: Callable[[LogRecord], None] = (
             self._write_json if fmt == "json" else self._write_pretty
         )
+        self._console: Console | None = None
         self.history: deque[LogRecord] = deque(maxlen=history)
         self._listeners: list[Callable[[LogRecord], None]] = []
 
@@ -53,18 +59,23 @@ class LogSink:
         self._stream.flush()
 
     def _write_pretty(self, record: LogRecord) -> None:
+        if self._console is None:
+            self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
         stamp = time.strftime("%H:%M:%S", time.localtime(record["time"] / 1000))
-        level = record["level"].upper().ljust(5)
-        where = f"[{record['step']}] " if record.get("step") else ""
-        trace = f" ({record['traceId']})" if record.get("traceId") else ""
-        extra = {
-            k: v
-            for k, v in record.items()
-            if k not in ("time", "level", "msg", "step", "traceId", "flows")
-        }
-        tail = f" {jsoncodec.dumps_str(extra)}" if extra else ""
-        self._stream.write(f"{stamp} {level} {where}{record['msg']}{trace}{tail}\n")
-        self._stream.flush()
+        level = record["level"]
+        line = Text(f"{stamp} ", style="dim")
+        line.append(level.upper().ljust(5), style=_LEVEL_STYLES[level])
+        if record.get("step"):
+            line.append(f" [{record['step']}]", style="bold cyan")
+        line.append(f" {record['msg']}")
+        if record.get("traceId"):
+            line.append(f" {record['traceId']}", style="dim")
+        extra = {k: v for k, v in record.items() if k not in _SHOWN and k != "stack"}
+        if extra:
+            line.append(f" {jsoncodec.dumps_str(extra)}", style="dim")
+        self._console.print(line)
+        if record.get("stack"):
+            self._console.print(Text(str(record["stack"]).rstrip(), style="red"))
 
 
 class Logger:

@@ -6,6 +6,7 @@ API requests skip Starlette's request and routing objects: routes are precompile
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ class MotiaApp:
                 await self._system(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
+
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         else:
@@ -71,6 +73,17 @@ class MotiaApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         trace_id = new_trace_id()
+        try:
+            await self._handle_http(scope, receive, send, trace_id)
+        except Exception as exc:  # a failure of Motia itself (e.g. the queue): still answer
+            self._log_failure(None, [], trace_id, exc)
+            body = {"error": "Internal server error", "traceId": trace_id}
+            with contextlib.suppress(Exception):
+                await self._send(
+                    send, *json_response(500, body), [(TRACE_HEADER, trace_id.encode())]
+                )
+
+    async def _handle_http(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
         headers = headers_dict(scope["headers"])
@@ -233,11 +246,14 @@ class MotiaApp:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _log_failure(self, step: str, flows: list[str], trace_id: str, exc: Exception) -> None:
+    def _log_failure(
+        self, step: str | None, flows: list[str], trace_id: str, exc: Exception
+    ) -> None:
         fields = {"error": f"{type(exc).__name__}: {exc}"}
         if not isinstance(exc, InvalidResponse):
             fields["stack"] = "".join(traceback.format_exception(exc))
-        self.runtime.logger.child(step, trace_id, flows).error("API handler failed", fields)
+        message = "API handler failed" if step else "request failed inside Motia"
+        self.runtime.logger.child(step, trace_id, flows).error(message, fields)
 
     async def _health(self, request: Request) -> Response:
         runtime = self.runtime

@@ -98,7 +98,7 @@ class StepExecutor:
 
     async def run_event(self, step: Step, message: QueueMessage) -> None:
         message.attempt += 1
-        log = self.logger.child(step.name, message.trace_id, message.flows)
+        log = self.logger.child(step.name, message.trace_id, step.flows)
         if step.input_schema is not None:
             problems = step.input_schema.validate(message.data)
             if problems:
@@ -113,7 +113,7 @@ class StepExecutor:
         ctx = self.context(
             step,
             message.trace_id,
-            message.flows,
+            step.flows,
             invocation,
             event_id=message.id,
             attempt=message.attempt,

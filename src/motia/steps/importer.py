@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-
 STEP_PACKAGES = ("steps", "src")
 
 
