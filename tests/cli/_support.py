@@ -58,7 +58,9 @@ def spawn_server(
 
 
 @contextmanager
-def running(project: Path, mode: str = "start", *args: str, **kwargs: Any) -> Iterator[ServerProcess]:
+def running(
+    project: Path, mode: str = "start", *args: str, **kwargs: Any
+) -> Iterator[ServerProcess]:
     """A server for a whole module (conftest's `server_factory` is per test)."""
     server = start_server(project, mode, *args, **kwargs)
     try:

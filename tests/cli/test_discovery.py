@@ -29,7 +29,13 @@ PROJECT: dict[str, str] = {
         from ..lib import greet
         from ...lib import shared
 
-        config = {"type": "api", "name": "Relative", "method": "GET", "path": "/relative", "emits": []}
+        config = {
+            "type": "api",
+            "name": "Relative",
+            "method": "GET",
+            "path": "/relative",
+            "emits": [],
+        }
 
 
         async def handler(req, ctx):
@@ -40,14 +46,26 @@ PROJECT: dict[str, str] = {
         from steps.lib import shared
         from steps.lib.shared import shout
 
-        config = {"type": "api", "name": "Absolute", "method": "GET", "path": "/absolute", "emits": []}
+        config = {
+            "type": "api",
+            "name": "Absolute",
+            "method": "GET",
+            "path": "/absolute",
+            "emits": [],
+        }
 
 
         async def handler(req, ctx):
             return {"status": 200, "body": {"text": shout("absolute"), "token": id(shared.TOKEN)}}
         """,
     "src/api/v1/from_src_step.py": """
-        config = {"type": "api", "name": "FromSrc", "method": "GET", "path": "/from-src", "emits": []}
+        config = {
+            "type": "api",
+            "name": "FromSrc",
+            "method": "GET",
+            "path": "/from-src",
+            "emits": [],
+        }
 
 
         async def handler(req, ctx):
@@ -61,7 +79,9 @@ PROJECT: dict[str, str] = {
             return {"status": 200, "body": {"legacy": True}}
         """,
     "steps/hello.step.ts": """
-        export const config = { type: 'api', name: 'HelloTs', method: 'GET', path: '/hello-ts', emits: [] }
+        export const config = {
+          type: 'api', name: 'HelloTs', method: 'GET', path: '/hello-ts', emits: [],
+        }
         export const handler = async () => ({ status: 200, body: {} })
         """,
     "src/jobs/x_step.rb": """
@@ -70,7 +90,12 @@ PROJECT: dict[str, str] = {
         end
         """,
     "steps/lonely_step.py": """
-        config = {"type": "event", "name": "Lonely", "subscribes": ["nobody.emits.this"], "emits": []}
+        config = {
+            "type": "event",
+            "name": "Lonely",
+            "subscribes": ["nobody.emits.this"],
+            "emits": [],
+        }
 
 
         async def handler(input_data, ctx):

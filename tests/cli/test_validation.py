@@ -14,7 +14,9 @@ from tests.conftest import ServerProcess, free_port, write_project
 
 BROKEN_PROJECT: dict[str, str] = {
     "steps/good_step.py": api_step("Good", "GET", "/good", "{'good': True}"),
-    "steps/unknown_key_step.py": api_step("UnknownKey", "GET", "/unknown", extra='\n    "colour": "red",'),
+    "steps/unknown_key_step.py": api_step(
+        "UnknownKey", "GET", "/unknown", extra='\n    "colour": "red",'
+    ),
     "steps/no_path_step.py": """
         config = {"type": "api", "name": "NoPath", "method": "GET", "emits": []}
 
@@ -37,10 +39,20 @@ BROKEN_PROJECT: dict[str, str] = {
         raise RuntimeError("boom while importing")
         """,
     "steps/no_handler_step.py": """
-        config = {"type": "event", "name": "NoHandler", "subscribes": ["orders.created"], "emits": []}
+        config = {
+            "type": "event",
+            "name": "NoHandler",
+            "subscribes": ["orders.created"],
+            "emits": [],
+        }
         """,
     "steps/lonely_step.py": """
-        config = {"type": "event", "name": "Lonely", "subscribes": ["nobody.emits.this"], "emits": []}
+        config = {
+            "type": "event",
+            "name": "Lonely",
+            "subscribes": ["nobody.emits.this"],
+            "emits": [],
+        }
 
 
         async def handler(input_data, ctx):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ def module_server(
 
 def log_records(server: ServerProcess) -> list[dict[str, Any]]:
     """Every JSON object line the server printed (`motia start` logs one per line)."""
-    records = []
+    records: list[dict[str, Any]] = []
     for line in server.output().splitlines():
         line = line.strip()
         if not line.startswith("{"):

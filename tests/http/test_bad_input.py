@@ -136,6 +136,16 @@ def test_schema_rejects_non_object_body(server: ServerProcess, path: str) -> Non
     assert response.json()["errors"]
 
 
+@pytest.mark.parametrize("path", ["/json-schema/pets", "/pydantic/pets"])
+def test_schema_rejects_missing_body(server: ServerProcess, path: str) -> None:
+    response = server.client.post(path)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"]
+    assert body["traceId"] == response.headers["x-trace-id"]
+    assert not handler_ran(server, body["traceId"])
+
+
 def test_body_under_limit_is_accepted(server: ServerProcess) -> None:
     response = server.client.post("/upload", content=b"x" * (LIMIT - 10))
     assert response.status_code == 200
@@ -144,7 +154,9 @@ def test_body_under_limit_is_accepted(server: ServerProcess) -> None:
 
 def test_body_over_limit_with_content_length_is_413(server: ServerProcess) -> None:
     payload = b"x" * (LIMIT + 1)
-    response = server.client.post("/upload", content=payload, headers={"content-type": "text/plain"})
+    response = server.client.post(
+        "/upload", content=payload, headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 413
     body = response.json()
     assert set(body) == {"error", "traceId"}
@@ -157,7 +169,9 @@ def test_chunked_body_over_limit_is_413(server: ServerProcess) -> None:
         for _ in range(10):
             yield b"y" * 200
 
-    response = server.client.post("/upload", content=chunks(), headers={"content-type": "text/plain"})
+    response = server.client.post(
+        "/upload", content=chunks(), headers={"content-type": "text/plain"}
+    )
     assert response.request.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
@@ -171,6 +185,8 @@ def test_chunked_body_under_limit_is_accepted(server: ServerProcess) -> None:
         for _ in range(4):
             yield b"z" * 100
 
-    response = server.client.post("/upload", content=chunks(), headers={"content-type": "text/plain"})
+    response = server.client.post(
+        "/upload", content=chunks(), headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 200
     assert response.json() == {"size": 400}

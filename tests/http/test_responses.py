@@ -35,13 +35,24 @@ STEPS = {
         '"headers": {"X-Custom": "yes", "Cache-Control": "no-store"}}',
     ),
     "steps/text_step.py": _step("Text", "/text", '{"status": 200, "body": "hello, wörld"}'),
-    "steps/bytes_step.py": _step("Bytes", "/bytes", '{"status": 200, "body": bytes([0, 1, 2, 255])}'),
-    "steps/dict_step.py": _step("Dict", "/dict", '{"status": 200, "body": {"a": 1, "b": [True, None]}}'),
-    "steps/list_step.py": _step("List", "/list", '{"status": 200, "body": [1, "two", {"three": 3}]}'),
+    "steps/bytes_step.py": _step(
+        "Bytes", "/bytes", '{"status": 200, "body": bytes([0, 1, 2, 255])}'
+    ),
+    "steps/dict_step.py": _step(
+        "Dict", "/dict", '{"status": 200, "body": {"a": 1, "b": [True, None]}}'
+    ),
+    "steps/list_step.py": _step(
+        "List", "/list", '{"status": 200, "body": [1, "two", {"three": 3}]}'
+    ),
     "steps/typed_text_step.py": _step(
         "TypedText",
         "/typed-text",
         '{"status": 200, "body": "<p>hi</p>", "headers": {"Content-Type": "text/html"}}',
+    ),
+    "steps/cookies_step.py": _step(
+        "Cookies",
+        "/cookies",
+        '{"status": 200, "body": {}, "headers": {"Set-Cookie": ["a=1", "b=2"]}}',
     ),
     "steps/no_body_step.py": _step("NoBody", "/no-body", '{"status": 204}'),
     "steps/trace_step.py": """
@@ -108,6 +119,11 @@ def test_list_body_is_json(server: ServerProcess) -> None:
     response = server.client.get("/list")
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == [1, "two", {"three": 3}]
+
+
+def test_list_header_value_sends_the_header_once_per_item(server: ServerProcess) -> None:
+    response = server.client.get("/cookies")
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
 
 
 def test_response_without_body(server: ServerProcess) -> None:

@@ -13,19 +13,37 @@ pytestmark = pytest.mark.slow
 
 STEPS = {
     "steps/list_items_step.py": """
-        config = {"type": "api", "name": "ListItems", "method": "GET", "path": "/items", "emits": []}
+        config = {
+            "type": "api",
+            "name": "ListItems",
+            "method": "GET",
+            "path": "/items",
+            "emits": [],
+        }
 
         async def handler(req, ctx):
             return {"status": 200, "body": {"route": "list", "pathParams": req["pathParams"]}}
     """,
     "steps/create_item_step.py": """
-        config = {"type": "api", "name": "CreateItem", "method": "POST", "path": "/items", "emits": []}
+        config = {
+            "type": "api",
+            "name": "CreateItem",
+            "method": "POST",
+            "path": "/items",
+            "emits": [],
+        }
 
         async def handler(req, ctx):
             return {"status": 201, "body": {"route": "create"}}
     """,
     "steps/get_pet_step.py": """
-        config = {"type": "api", "name": "GetPet", "method": "GET", "path": "/pets/:id", "emits": []}
+        config = {
+            "type": "api",
+            "name": "GetPet",
+            "method": "GET",
+            "path": "/pets/:id",
+            "emits": [],
+        }
 
         async def handler(req, ctx):
             return {"status": 200, "body": {"pathParams": req["pathParams"]}}
@@ -75,6 +93,19 @@ def test_several_path_params(server: ServerProcess) -> None:
     assert response.json() == {"pathParams": {"petId": "rex", "toyId": "ball-7"}}
 
 
+def test_percent_encoded_path_param_is_decoded(server: ServerProcess) -> None:
+    response = server.client.get("/pets/hello%20world")
+    assert response.status_code == 200
+    assert response.json() == {"pathParams": {"id": "hello world"}}
+
+
+def test_encoded_slash_stays_inside_path_param(server: ServerProcess) -> None:
+    # `%2F` is data inside one segment, not a separator: it must not change the route.
+    response = server.client.get("/pets/a%2Fb")
+    assert response.status_code == 200
+    assert response.json() == {"pathParams": {"id": "a/b"}}
+
+
 def test_path_param_does_not_span_segments(server: ServerProcess) -> None:
     response = server.client.get("/pets/42/extra")
     assert response.status_code == 404
@@ -87,7 +118,9 @@ def test_path_param_does_not_span_segments(server: ServerProcess) -> None:
         ("/pets/7/", {"pathParams": {"id": "7"}}),
     ],
 )
-def test_trailing_slash_is_tolerated(server: ServerProcess, path: str, expected: dict[str, object]) -> None:
+def test_trailing_slash_is_tolerated(
+    server: ServerProcess, path: str, expected: dict[str, object]
+) -> None:
     response = server.client.get(path)
     assert response.status_code == 200
     assert response.json() == expected

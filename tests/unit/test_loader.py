@@ -215,10 +215,40 @@ def test_json_schema_reports_every_violation(tmp_path: Path) -> None:
     schema = load_project(tmp_path).steps[0].body_schema
     assert schema is not None
     errors = schema.validate({"name": 3, "tags": ["ok", 7]})
-    assert {e.field for e in errors} == {"body", "name", "tags.1"}
+    assert {e.field for e in errors} == {"age", "name", "tags.1"}
     assert any("'age' is a required property" in e.message for e in errors)
 
 
 def test_route_shape_ignores_parameter_names() -> None:
     assert route_shape("/pets/:id") == route_shape("/pets/:petId/") == "/pets/:"
     assert route_shape("/pets/:id") != route_shape("/pets/mine")
+
+
+def test_import_failures_point_at_the_failing_line(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/lib/helper.py": "VALUE = 1\nraise ValueError('bad helper')\n",
+            "steps/uses_helper_step.py": "from steps.lib import helper\nconfig = {}\n",
+            "steps/syntax_step.py": "config = {\n  'type': 'api',,\n}\n",
+        },
+    )
+    problems = _problems(tmp_path)
+    helper = _find(problems, file="steps/lib/helper.py")
+    assert helper.line == 2 and "bad helper" in helper.message
+    syntax = _find(problems, file="steps/syntax_step.py")
+    assert syntax.line == 2 and "SyntaxError" in syntax.message
+
+
+def test_duplicates_are_not_served(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/a_step.py": API.format(name="Same", method="GET", path="/a"),
+            "steps/b_step.py": API.format(name="Same", method="GET", path="/b"),
+            "steps/c_step.py": API.format(name="Other", method="GET", path="/a/"),
+        },
+    )
+    project = load_project(tmp_path)
+    assert [s.file.name for s in project.steps] == ["a_step.py"]
+    assert len(project.errors) == 2

@@ -95,7 +95,7 @@ class MotiaApp:
                 await self._send(send, *self._preflight(headers), extra)
                 return
 
-        match = self.runtime.router.match(method, path)
+        match = self.runtime.router.match(method, path, scope.get("raw_path"))
         step = match.step
         if step is None:
             if method == "POST" and path == "/emit":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from motia.steps.model import Step
 
@@ -43,15 +44,18 @@ class Router:
             route.methods.setdefault(step.api.method, step)
         self.routes = [(s.api.method, s.api.path, s) for s in steps if s.type == "api"]
 
-    def match(self, method: str, path: str) -> Match:
-        path = normalise(path)
-        route = self._static.get(path)
+    def match(self, method: str, path: str, raw_path: bytes | None = None) -> Match:
+        """`path` is the decoded path; parameters are matched on `raw_path` when given, so
+        an encoded slash (`%2F`) stays inside its parameter."""
+        route = self._static.get(normalise(path))
         params: dict[str, str] = {}
         if route is None:
+            target = normalise(raw_path.decode("latin-1")) if raw_path else normalise(path)
             for pattern, candidate in self._dynamic:
-                found = pattern.fullmatch(path)
+                found = pattern.fullmatch(target)
                 if found is not None:
-                    route, params = candidate, found.groupdict()
+                    route = candidate
+                    params = {k: unquote(v) for k, v in found.groupdict().items()}
                     break
             else:
                 return Match(None, {}, ())

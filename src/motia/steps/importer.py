@@ -8,9 +8,11 @@ and resolve to the same module object, at any depth.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 
@@ -18,7 +20,12 @@ STEP_PACKAGES = ("steps", "src")
 
 
 class StepImportError(Exception):
-    """A step file could not be imported; the cause is chained."""
+    """A step file could not be imported; the cause is chained. `location` is the
+    (project-relative file, line) where it failed, when that is inside the project."""
+
+    def __init__(self, message: str, location: tuple[Path, int] | None = None) -> None:
+        super().__init__(message)
+        self.location = location
 
 
 def module_name_for(project_dir: Path, path: Path) -> str:
@@ -68,7 +75,23 @@ def import_step_file(project_dir: Path, path: Path) -> ModuleType:
     try:
         return importlib.import_module(name)
     except Exception as exc:  # the user's module raised while importing
-        raise StepImportError(f"{type(exc).__name__}: {exc}") from exc
+        raise StepImportError(
+            f"{type(exc).__name__}: {exc}", _failure_location(project_dir, exc)
+        ) from exc
+
+
+def _failure_location(project_dir: Path, exc: BaseException) -> tuple[Path, int] | None:
+    """The deepest frame inside the project, or the position of a syntax error."""
+    root = project_dir.resolve()
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        candidates = [(exc.filename, exc.lineno)]
+    else:
+        candidates = [(f.filename, f.lineno or 0) for f in traceback.extract_tb(exc.__traceback__)]
+    for filename, line in reversed(candidates):
+        path = Path(filename).resolve()
+        if path.is_relative_to(root):
+            return path.relative_to(root), line
+    return None
 
 
 def forget_project_modules(project_dir: Path) -> None:
@@ -81,4 +104,14 @@ def forget_project_modules(project_dir: Path) -> None:
         and _belongs_to(module, root)
     ]
     for name in owned:
-        del sys.modules[name]
+        module = sys.modules.pop(name)
+        _drop_bytecode(getattr(module, "__file__", None))
+
+
+def _drop_bytecode(source: str | None) -> None:
+    """Python trusts a cached .pyc whose source has the same size and mtime (to the second);
+    an edit saved twice within a second would reload stale code without this."""
+    if not source or not source.endswith(".py"):
+        return
+    with contextlib.suppress(OSError, ValueError):
+        Path(importlib.util.cache_from_source(source)).unlink(missing_ok=True)

@@ -258,9 +258,10 @@ def _import(
         report(
             Problem(
                 f"could not be imported: {exc}",
-                file=rel,
-                hint="fix the error above; imports are relative to the project root "
-                "(`from steps.lib import x`) or to the file (`from ..lib import x`)",
+                file=exc.location[0] if exc.location else rel,
+                line=exc.location[1] if exc.location else None,
+                hint="imports are relative to the project root (`from steps.lib import x`) "
+                "or to the file (`from ..lib import x`)",
             )
         )
         return None
@@ -311,6 +312,7 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
         rel = _rel(project_dir, step.file)
         first = seen_names.get(step.name)
         if first is not None:
+            project.steps.remove(step)
             report(
                 Problem(
                     f"duplicate step name, also used in {_rel(project_dir, first.file)}",
@@ -326,6 +328,8 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
             key = (step.api.method, route_shape(step.api.path))
             other = seen_routes.get(key)
             if other is not None:
+                if step in project.steps:
+                    project.steps.remove(step)
                 report(
                     Problem(
                         f"{step.api.method} {step.api.path} is already served by step "

@@ -78,7 +78,7 @@ def _json_schema(spec: dict[str, Any]) -> Schema:
         except fastjsonschema.JsonSchemaValueException:
             pass
         errors = sorted(complete.iter_errors(value), key=lambda e: list(map(str, e.path)))
-        return [FieldError(_dotted(e.absolute_path) or "body", e.message) for e in errors] or [
+        return [FieldError(_field_of(e), e.message) for e in errors] or [
             FieldError("body", "value does not match the schema")
         ]
 
@@ -96,6 +96,22 @@ def _pydantic_schema(model: type[BaseModel]) -> Schema:
             return [FieldError(_dotted(err["loc"]) or "body", err["msg"]) for err in exc.errors()]
 
     return Schema(json_schema, check)
+
+
+def _field_of(error: jsonschema.ValidationError) -> str:
+    """The path of the offending value; for a missing property, the property's own path."""
+    path = list(error.absolute_path)
+    required = error.validator_value
+    if (
+        error.validator == "required"
+        and isinstance(error.instance, dict)
+        and isinstance(required, list)
+    ):
+        for name in required:
+            if name not in error.instance and error.message.startswith(repr(name)):
+                path.append(name)
+                break
+    return _dotted(path) or "body"
 
 
 def _dotted(path: Any) -> str:
