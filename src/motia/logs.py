@@ -93,12 +93,11 @@ class Logger:
         record: LogRecord = {"level": level, "time": int(time.time() * 1000), "msg": str(message)}
         record.update(self._base)
         if fields is not None:
-            if isinstance(fields, dict):
-                record.update(fields)
-            elif hasattr(fields, "__dict__"):
-                record.update(vars(fields))
-            else:
-                record["data"] = fields
+            if not isinstance(fields, dict):
+                fields = vars(fields) if hasattr(fields, "__dict__") else {"data": fields}
+            for key, value in fields.items():
+                # A user field never replaces a field every record relies on.
+                record[f"{key}_" if key in _SHOWN else key] = value
         self._sink.emit(record)
 
     def debug(self, message: Any, fields: Any = None) -> None:

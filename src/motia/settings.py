@@ -269,6 +269,7 @@ def parse_size(value: int | str, where: str) -> int:
 
 
 def _check(settings: Settings) -> None:
+    object.__setattr__(settings, "log_level", settings.log_level.lower())
     if settings.log_level == "warning":
         object.__setattr__(settings, "log_level", "warn")
     if settings.log_level not in LOG_LEVELS:

@@ -188,3 +188,75 @@ def test_cron_fire_times_with_and_without_seconds() -> None:
     )
     berlin = next_fire_time("0 9 * * *", start, "Europe/Berlin")
     assert berlin.astimezone(UTC) == datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
+
+
+def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) -> None:
+    """Timers may return a little before the deadline; each tick must still fire once."""
+    from datetime import timedelta
+
+    from motia.clock import Clock
+    from motia.runtime.cron import CronScheduler
+
+    class EarlyClock(Clock):
+        def __init__(self) -> None:
+            self.current = datetime(2026, 1, 1, tzinfo=UTC)
+
+        def now(self) -> datetime:
+            return self.current
+
+        async def sleep(self, seconds: float) -> None:
+            # wake one millisecond before the deadline, as real timers sometimes do
+            self.current += timedelta(seconds=max(seconds, 0.0)) - timedelta(milliseconds=1)
+            await asyncio.sleep(0)
+
+    write_project(
+        tmp_path,
+        {
+            "steps/tick_step.py": """
+                TICKS = []
+                config = {"type": "cron", "name": "Tick", "cron": "* * * * * *"}
+                async def handler(ctx):
+                    TICKS.append(ctx.trace_id)
+            """
+        },
+    )
+
+    async def main() -> None:
+        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+        clock = EarlyClock()
+        scheduler = CronScheduler(runtime.executor, clock, "UTC")
+        scheduler.apply(runtime.project.steps)
+        for _ in range(200):
+            await asyncio.sleep(0)
+        await scheduler.stop(1)
+        ticks = sys.modules["steps.tick_step"].TICKS
+        fired = sorted(scheduler.last_run.values())
+        assert len(ticks) >= 5
+        assert len(set(ticks)) == len(ticks)
+        elapsed = clock.current - datetime(2026, 1, 1, tzinfo=UTC)
+        # one tick per elapsed second at most: never two for the same second
+        assert len(ticks) <= elapsed.total_seconds() + 1
+        assert fired  # last_run is recorded
+
+    asyncio.run(main())
+
+
+def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
+    async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
+        (tmp_path / "steps" / "slow_step.py").write_text(
+            "import asyncio\nfrom steps.lib.record import SEEN\n"
+            'config = {"type": "event", "name": "Slow", "subscribes": ["slow"]}\n'
+            "async def handler(data, ctx):\n"
+            "    await asyncio.sleep(0.3)\n"
+            "    SEEN.append(('slow finished',))\n"
+        )
+        assert await runtime.reload()
+        seen = sys.modules["steps.lib.record"].SEEN
+        await runtime.bus.publish([_event("slow", {})])
+        await _until(lambda: runtime.bus.in_flight() == 1)
+        (tmp_path / "steps" / "slow_step.py").unlink()  # the step goes away mid-run
+        assert await runtime.reload()
+        await _until(lambda: ("slow finished",) in seen, timeout=3)
+
+    _run(tmp_path, scenario)

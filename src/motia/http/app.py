@@ -90,8 +90,9 @@ class MotiaApp:
         extra: Headers = [(TRACE_HEADER, trace_id.encode())]
         origin = headers.get("origin")
         if origin is not None and self._cors_origins:
-            extra += self._cors_headers(origin)
-            if method == "OPTIONS" and "access-control-request-method" in headers:
+            allowed = self._cors_headers(origin)
+            extra += allowed
+            if allowed and method == "OPTIONS" and "access-control-request-method" in headers:
                 await self._send(send, *self._preflight(headers), extra)
                 return
 

@@ -46,11 +46,14 @@ class _Consumer:
         finally:
             self._slots.release()
 
-    async def stop(self, timeout: float) -> None:
-        """Stop taking messages, then wait up to `timeout` for those being handled."""
+    async def stop_receiving(self) -> None:
         self._loop_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._loop_task
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking messages, then wait up to `timeout` for those being handled."""
+        await self.stop_receiving()
         if self._running:
             _, pending = await asyncio.wait(set(self._running), timeout=timeout)
             for task in pending:
@@ -68,6 +71,9 @@ class EventBus:
         self._default_concurrency = concurrency
         self._subscribers: dict[str, list[Step]] = {}
         self._consumers: dict[str, _Consumer] = {}
+        # Consumers replaced by a reload: they take no new messages but finish the ones
+        # they are handling, and shutdown still waits for them.
+        self._retired: list[_Consumer] = []
 
     def subscribers(self, topic: str) -> list[Step]:
         return self._subscribers.get(topic, [])
@@ -88,7 +94,9 @@ class EventBus:
             new = event_steps.get(name)
             if new is None or _concurrency_changed(consumer.step, new):
                 del self._consumers[name]
-                await consumer.stop(timeout=0)
+                await consumer.stop_receiving()
+                self._retired = [c for c in self._retired if c.busy]
+                self._retired.append(consumer)
             else:
                 consumer.step = new
         for name, step in event_steps.items():
@@ -127,10 +135,11 @@ class EventBus:
         return copies
 
     def in_flight(self) -> int:
-        return sum(c.busy for c in self._consumers.values())
+        return sum(c.busy for c in [*self._consumers.values(), *self._retired])
 
     async def stop(self, timeout: float) -> None:
-        consumers, self._consumers = list(self._consumers.values()), {}
+        consumers = [*self._consumers.values(), *self._retired]
+        self._consumers, self._retired = {}, []
         await asyncio.gather(*(c.stop(timeout) for c in consumers))
 
 

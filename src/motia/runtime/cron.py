@@ -61,10 +61,14 @@ class CronScheduler:
 
     async def _schedule(self, name: str) -> None:
         busy: asyncio.Task[None] | None = None
+        last_fire: datetime | None = None
         while True:
             step = self._jobs[name][0]
             now = self._clock.now()
-            fire_at = next_fire_time(step.cron.cron, now, self._timezone)
+            # A timer may wake a hair early; counting from the last tick keeps it from
+            # firing the same tick twice.
+            after = now if last_fire is None or now > last_fire else last_fire
+            fire_at = last_fire = next_fire_time(step.cron.cron, after, self._timezone)
             await self._clock.sleep((fire_at - now).total_seconds())
             step = self._jobs[name][0]
             if busy is not None and not busy.done():

@@ -19,7 +19,7 @@ from motia.runtime.context import Streams
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
-from motia.settings import Settings
+from motia.settings import CONFIG_FILE, Settings
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 
@@ -138,7 +138,9 @@ class Runtime:
             relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()
             return path.endswith(WATCHED_SUFFIXES) and not any(p in ignored for p in relative)
 
-        async for _ in awatch(root, watch_filter=relevant, debounce=200, step=50):
+        async for changes in awatch(root, watch_filter=relevant, debounce=200, step=50):
+            if any(Path(path) == root / CONFIG_FILE for _, path in changes):
+                self.logger.warn(f"{CONFIG_FILE} changed: restart `motia dev` to apply settings")
             try:
                 await self.reload()
             except Exception as exc:  # never let a reload bug take the server down
