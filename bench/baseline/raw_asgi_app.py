@@ -15,8 +15,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 HELLO = orjson.dumps({"message": "hello", "ok": True})
-HELLO_HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(HELLO)).encode())]
 NOT_FOUND = b'{"error":"not found"}'
+
+
+def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+
+
+HELLO_HEADERS = _headers(HELLO)
 
 
 async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -42,10 +48,8 @@ async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> 
             chunks.append(message.get("body", b""))
             more = bool(message.get("more_body", False))
         payload = orjson.dumps(orjson.loads(b"".join(chunks)))
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.start", "status": 201, "headers": _headers(payload)})
         await send({"type": "http.response.body", "body": payload})
         return
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(NOT_FOUND)).encode())]
-    await send({"type": "http.response.start", "status": 404, "headers": headers})
+    await send({"type": "http.response.start", "status": 404, "headers": _headers(NOT_FOUND)})
     await send({"type": "http.response.body", "body": NOT_FOUND})

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 
 async def hello(request: Request) -> JSONResponse:
-    """The same small JSON body as the trivial Motia step (bench/projects/api/steps/hello_step.py)."""
+    """The same small JSON body as bench/projects/api/steps/hello_step.py."""
     return JSONResponse({"message": "hello", "ok": True})
 
 

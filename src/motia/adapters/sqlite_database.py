@@ -10,7 +10,9 @@ writes that are still waiting for the commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,15 @@ class SqliteDatabase:
         # last commits before a checkpoint. "full" trades throughput for that too.
         self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        # Reads through a memory map and a larger page cache: no read() syscall per page.
+        self._conn.execute("PRAGMA mmap_size=268435456")
+        self._conn.execute("PRAGMA cache_size=-32768")
+        # SQLite's automatic checkpoint runs inside COMMIT, on the event loop, and fsyncs;
+        # a background thread checkpoints instead, so commits stay cheap and steady.
+        self._conn.execute("PRAGMA wal_autocheckpoint=0")
         self._in_transaction = False
         self._commit_waiters: asyncio.Future[None] | None = None
+        self._checkpointer = _Checkpointer(path)
 
     def execute_script(self, script: str) -> None:
         self._conn.executescript(script)
@@ -87,4 +96,40 @@ class SqliteDatabase:
     def close(self) -> None:
         if self._in_transaction:
             self._commit()
+        self._checkpointer.stop()
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file from its own thread and connection,
+    whenever the WAL has grown past a threshold (checked a few times a second)."""
+
+    def __init__(self, path: Path, threshold_bytes: int = 4 * 1024 * 1024, interval: float = 0.25):
+        self._path = path
+        self._wal = Path(f"{path}-wal")
+        self._threshold = threshold_bytes
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="motia-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self._path, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            while not self._stopping.wait(self._interval):
+                try:
+                    if self._wal.stat().st_size > self._threshold:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except (OSError, sqlite3.Error):
+                    continue  # the next round tries again
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)

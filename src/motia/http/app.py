@@ -151,12 +151,14 @@ class MotiaApp:
             return
         await executor.commit(invocation)
         if method == "HEAD":
-            response_headers.append((b"content-length", str(len(payload)).encode()))
-            payload = b""
-        await self._send(send, status, response_headers, payload, extra)
+            await self._send(send, status, response_headers, b"", extra, len(payload))
+        else:
+            await self._send(send, status, response_headers, payload, extra)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length")
+        if declared is None and "transfer-encoding" not in headers:
+            return b""  # HTTP/1.1: a request with neither header has no body
         if declared is not None and declared.isdigit() and int(declared) > self._max_body:
             raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
         chunks: list[bytes] = []
@@ -236,14 +238,18 @@ class MotiaApp:
         )
 
     @staticmethod
-    async def _send(send: Send, status: int, headers: Headers, body: bytes, extra: Headers) -> None:
-        headers = headers + extra
-        if (
-            status >= 200
-            and status not in (204, 304)
-            and not any(k == b"content-length" for k, _ in headers)
-        ):
-            headers.append((b"content-length", str(len(body)).encode()))
+    async def _send(
+        send: Send,
+        status: int,
+        headers: Headers,
+        body: bytes,
+        extra: Headers,
+        content_length: int | None = None,
+    ) -> None:
+        headers.extend(extra)
+        if status >= 200 and status not in (204, 304):
+            length = len(body) if content_length is None else content_length
+            headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -28,7 +28,7 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
     """Accepts `{status, body, headers?}` dicts, Pydantic models and objects with attributes."""
     if not result:
         raise InvalidResponse("the handler returned no response")
-    if not isinstance(result, Mapping):
+    if type(result) is not dict and not isinstance(result, Mapping):
         dump = getattr(result, "model_dump", None)
         if callable(dump):
             result = dump()
@@ -49,6 +49,8 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
         raise InvalidResponse("the response 'headers' must be a dict")
     for name, value in raw_headers.items():
         key = str(name).lower().encode("latin-1")
+        if key == b"content-length":
+            continue  # computed from the body actually sent
         has_type = has_type or key == b"content-type"
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine, Generator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -97,49 +97,84 @@ class Utils:
         self.dates = _Dates(clock)
 
 
+class Services:
+    """What every context of a runtime shares; built once, handed to each context."""
+
+    __slots__ = ("clock", "logger", "state", "streams")
+
+    def __init__(self, state: StateAdapter, logger: Logger, clock: Clock, streams: Streams):
+        self.state = state
+        self.logger = logger
+        self.clock = clock
+        self.streams = streams
+
+
 class FlowContext:
-    """The second argument of every handler (the only one of a cron handler)."""
+    """The second argument of every handler (the only one of a cron handler).
+
+    Members a handler does not touch are never built: `logger`, `state` and `utils` are
+    made on first use, so a trivial handler pays for none of them.
+    """
 
     __slots__ = (
         "_bridge",
         "_emits",
+        "_logger",
+        "_services",
+        "_state",
         "_step",
+        "_utils",
         "attempt",
         "event_id",
         "flows",
-        "logger",
-        "state",
-        "streams",
         "trace_id",
-        "utils",
     )
 
     def __init__(
         self,
+        services: Services,
         *,
         step: str,
         emits: frozenset[str],
         trace_id: str,
         flows: list[str],
-        logger: Logger,
-        state: StateAdapter,
-        streams: Streams,
-        clock: Clock,
         invocation: Invocation,
         event_id: str | None = None,
         attempt: int = 1,
     ) -> None:
+        self._services = services
         self._bridge = _Bridge(asyncio.get_running_loop(), invocation)
         self._step = step
         self._emits = emits
+        self._logger: Logger | None = None
+        self._state: State | None = None
+        self._utils: Utils | None = None
         self.trace_id = trace_id
         self.flows = flows
-        self.logger = logger
-        self.state = State(state, self._bridge)
-        self.streams = streams
-        self.utils = Utils(clock)
         self.event_id = event_id
         self.attempt = attempt
+
+    @property
+    def logger(self) -> Logger:
+        if self._logger is None:
+            self._logger = self._services.logger.child(self._step, self.trace_id, self.flows)
+        return self._logger
+
+    @property
+    def state(self) -> State:
+        if self._state is None:
+            self._state = State(self._services.state, self._bridge)
+        return self._state
+
+    @property
+    def utils(self) -> Utils:
+        if self._utils is None:
+            self._utils = Utils(self._services.clock)
+        return self._utils
+
+    @property
+    def streams(self) -> Streams:
+        return self._services.streams
 
     @property
     def traceId(self) -> str:
@@ -151,8 +186,20 @@ class FlowContext:
         parsed = parse_emit(event, self.trace_id, self.flows)
         if self._emits and parsed.topic not in self._emits:
             raise EmitNotDeclared(self._step, parsed.topic, sorted(self._emits))
-        return self._bridge.call(_append(self._bridge.invocation.outbox.append, parsed))
+        # Recorded at once (awaited or not, from the loop or a worker thread); the outbox
+        # is published when the run succeeds.
+        self._bridge.invocation.outbox.append(parsed)
+        return _DONE
 
 
-async def _append(add: Callable[[Any], None], item: Any) -> None:
-    add(item)
+class _Done:
+    """An awaitable that is already finished, for calls that complete synchronously."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return None
+        yield  # makes this a generator
+
+
+_DONE = _Done()

@@ -3,6 +3,7 @@ context, calls the handler, finishes forgotten context calls and commits the emi
 
 from __future__ import annotations
 
+import functools
 import inspect
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,7 +13,7 @@ from motia.adapters.queue.base import QueueAdapter, QueueMessage
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.logs import Logger
-from motia.runtime.context import FlowContext, Streams
+from motia.runtime.context import FlowContext, Services, Streams
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.events import Event
 from motia.runtime.invocation import Invocation
@@ -42,6 +43,7 @@ class StepExecutor:
         self.clock = clock
         self.dispatcher = dispatcher
         self.streams = streams
+        self.services = Services(state, logger, clock, streams)
         self.publish: Publish | None = None
 
     def context(
@@ -55,14 +57,11 @@ class StepExecutor:
         attempt: int = 1,
     ) -> FlowContext:
         return FlowContext(
+            self.services,
             step=step.name,
             emits=step.emits,
             trace_id=trace_id,
             flows=flows,
-            logger=self.logger.child(step.name, trace_id, flows),
-            state=self.state,
-            streams=self.streams,
-            clock=self.clock,
             invocation=invocation,
             event_id=event_id,
             attempt=attempt,
@@ -163,18 +162,23 @@ async def _call_chain(
     dispatcher: Dispatcher, step: Step, req: dict[str, Any], ctx: FlowContext
 ) -> Any:
     """Middlewares compose left to right; each may short-circuit by not calling `next`."""
-    middleware = step.api.middleware
     handler = step.handler
     assert handler is not None
-
-    async def call(index: int) -> Any:
-        if index == len(middleware):
-            return await dispatcher.call(handler, (req, ctx))
-        result = middleware[index](req, ctx, lambda: call(index + 1))
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    if not middleware:
+    if not step.api.middleware:
         return await dispatcher.call(handler, (req, ctx))
-    return await call(0)
+    return await _middleware_at(0, dispatcher, step, req, ctx)
+
+
+async def _middleware_at(
+    index: int, dispatcher: Dispatcher, step: Step, req: dict[str, Any], ctx: FlowContext
+) -> Any:
+    # A partial rather than a closure: no reference cycle for the garbage collector.
+    middleware = step.api.middleware
+    if index == len(middleware):
+        assert step.handler is not None
+        return await dispatcher.call(step.handler, (req, ctx))
+    next_fn = functools.partial(_middleware_at, index + 1, dispatcher, step, req, ctx)
+    result = middleware[index](req, ctx, next_fn)
+    if inspect.isawaitable(result):
+        result = await result
+    return result

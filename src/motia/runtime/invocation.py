@@ -38,6 +38,12 @@ class ContextCall:
             raise RuntimeError("this context call was already awaited")
         return self._task.__await__()
 
+    @property
+    def finished(self) -> bool:
+        """Awaited by the handler already; a call that started on its own is still
+        settled, so its error is reported."""
+        return self._coro is None and self._task is None
+
     async def settle(self) -> BaseException | None:
         """Finish a call nobody awaited; returns its error instead of raising it."""
         try:
@@ -65,8 +71,11 @@ class Invocation:
         # Calls may add calls (a forgotten call inside a forgotten call), so loop until done.
         index = 0
         while index < len(self.calls):
-            error = await self.calls[index].settle()
+            call = self.calls[index]
+            index += 1
+            if call.finished:
+                continue
+            error = await call.settle()
             if error is not None:
                 errors.append(error)
-            index += 1
         return errors

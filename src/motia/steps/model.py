@@ -29,22 +29,17 @@ class Step:
     body_schema: Schema | None = None
     input_schema: Schema | None = None
     response_schemas: dict[int, Schema] = field(default_factory=dict)
+    # Read on every invocation: computed once from the config.
+    name: str = field(init=False)
+    type: str = field(init=False)
+    flows: list[str] = field(init=False)
+    emits: frozenset[str] = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-    @property
-    def type(self) -> str:
-        return self.config.type
-
-    @property
-    def flows(self) -> list[str]:
-        return self.config.flows
-
-    @property
-    def emits(self) -> frozenset[str]:
-        return frozenset(self.config.emit_topics())
+    def __post_init__(self) -> None:
+        self.name = self.config.name
+        self.type = self.config.type
+        self.flows = self.config.flows
+        self.emits = frozenset(self.config.emit_topics())
 
     @property
     def api(self) -> ApiStepConfig:

@@ -1,0 +1,931 @@
+"""Benchmark harness for Motia for Python: one command, figures and ratios against baselines
+measured in the same run.
+
+    /work/main/.venv/bin/python bench/run.py            # full run (about 4 minutes)
+    /work/main/.venv/bin/python bench/run.py --quick    # shorter run (about 1 minute)
+    /work/main/.venv/bin/python bench/run.py --json results.json
+
+Figures (see bench/README.md for what each one means):
+  1. GET req/s of a trivial API step under `motia start` vs bare Starlette (and raw ASGI)
+  2. POST req/s of a validating, state-writing, emitting step vs a Starlette JSON echo
+  3. in-process event hop latency p50/p99 (publish -> subscriber handler start)
+  4. cold start of a 20-step project: spawn of `motia start` -> first HTTP 200 (median of 5)
+  5. idle RSS of `motia start` on examples/resources vs the bare Starlette app
+
+Servers are pinned to CPU 0 and wrk (and this harness) to CPU 1 when `taskset` exists and
+the machine has two or more cores. Everything binds to 127.0.0.1; every child process is
+killed on exit, and every load run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import contextlib
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+API_PROJECT = BENCH / "projects" / "api"
+HOP_PROJECT = BENCH / "projects" / "hop"
+EXAMPLE_PROJECT = REPO / "examples" / "resources"
+BASELINE_DIR = BENCH / "baseline"
+POST_LUA = BENCH / "post.lua"
+HOST = "127.0.0.1"
+POST_BODY = b'{"name":"widget","kind":"document","quantity":3}'
+
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+
+# --------------------------------------------------------------------------------------
+# Child processes: one registry, killed on every way out.
+# --------------------------------------------------------------------------------------
+
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def _kill(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Stop one child (and its process group, which it leads): SIGTERM, then SIGKILL."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=grace)
+    _CHILDREN.pop(proc.pid, None)
+
+
+def _kill_all() -> None:
+    for proc in list(_CHILDREN.values()):
+        with contextlib.suppress(Exception):
+            _kill(proc, grace=2.0)
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    _kill_all()
+    raise SystemExit(128 + signum)
+
+
+def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, log: Path | None = None,
+          cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a child in its own session (so it and anything it starts can be killed together)."""
+    out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    finally:
+        if log is not None and not isinstance(out, int):
+            out.close()
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+# --------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------
+
+
+def can_pin() -> bool:
+    return shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+
+
+def pinned(argv: Sequence[str], cpu: str) -> list[str]:
+    return ["taskset", "-c", cpu, *argv] if can_pin() else list(argv)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def http_request(port: int, method: str, path: str, body: bytes | None = None,
+                 timeout: float = 5.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_for_200(proc: subprocess.Popen[bytes], port: int, path: str, timeout: float,
+                 poll: float = 0.002) -> float:
+    """Poll `GET path` until it answers 200; returns the perf_counter of that answer."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering {path}")
+        try:
+            status, _ = http_request(port, "GET", path, timeout=1.0)
+            if status == 200:
+                return time.perf_counter()
+        except (ConnectionError, OSError, http.client.HTTPException):
+            pass
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"no HTTP 200 from {path} within {timeout:g} s")
+        time.sleep(poll)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def motia_env(data_dir: Path) -> dict[str, str]:
+    """The environment for `motia start`: SQLite state in a temporary folder (the projects
+    under bench/ and examples/ stay untouched)."""
+    env = dict(os.environ)
+    env["MOTIA_DATA_DIR"] = str(data_dir)
+    env.pop("MOTIA_STATE_ADAPTER", None)
+    env.pop("LOG_LEVEL", None)
+    env.pop("MOTIA_LOG_LEVEL", None)
+    return env
+
+
+def motia_argv(project: Path, port: int | str) -> list[str]:
+    return [str(VENV_BIN / "motia"), "start", "--dir", str(project), "--port", str(port),
+            "--host", HOST]
+
+
+def uvicorn_argv(module: str, port: int | str) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(BASELINE_DIR),
+            "--host", HOST, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--workers", "1", "--no-access-log", "--log-level", "warning"]
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+
+@contextlib.contextmanager
+def servers(specs: Sequence[tuple[str, list[str], dict[str, str] | None, str]],
+            workdir: Path) -> Iterator[dict[str, Server]]:
+    """Start every (name, argv-without-port-placeholder, env, ready path) on a free port, pinned
+    to the server CPU; yields them once each answers 200 on its ready path; always kills them."""
+    started: dict[str, Server] = {}
+    try:
+        for name, argv, env, _ready in specs:
+            port = free_port()
+            log = workdir / f"{name}.log"
+            full = pinned([a.replace("{port}", str(port)) for a in argv], SERVER_CPU)
+            proc = spawn(full, env=env, log=log, cwd=REPO)
+            started[name] = Server(name, proc, port, log)
+        for name, _argv, _env, ready in specs:
+            server = started[name]
+            try:
+                wait_for_200(server.proc, server.port, ready, timeout=30.0, poll=0.05)
+            except Exception as exc:
+                tail = server.log.read_text(errors="replace")[-2000:] if server.log.exists() else ""
+                raise RuntimeError(f"{name} did not start: {exc}\n{tail}") from exc
+        yield started
+    finally:
+        for server in started.values():
+            _kill(server.proc)
+
+
+# --------------------------------------------------------------------------------------
+# wrk
+# --------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "bench: `wrk` is not installed and this is not root, so it cannot be installed "
+            "here. Install it with `sudo apt-get install -y wrk` (Debian package `wrk`) and "
+            "run again."
+        )
+    print("bench: installing wrk with apt-get ...", flush=True)
+    install = ["apt-get", "install", "-y", "wrk"]
+    result = subprocess.run(install, capture_output=True, timeout=600, check=False)
+    if result.returncode != 0:
+        subprocess.run(["apt-get", "update"], capture_output=True, timeout=600, check=False)
+        result = subprocess.run(install, capture_output=True, timeout=600, check=False)
+    found = shutil.which("wrk")
+    if result.returncode != 0 or not found:
+        raise SystemExit(
+            "bench: `apt-get install -y wrk` failed:\n"
+            + result.stderr.decode(errors="replace")[-2000:]
+        )
+    return found
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    requests: int
+    seconds: float
+    non_2xx: int
+    socket_errors: int
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _latency_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if match is None:
+        raise ValueError(f"cannot read wrk latency {text!r}")
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", output)
+    total = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    if rps is None or total is None:
+        raise RuntimeError(f"cannot read wrk output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)
+    return WrkResult(
+        rps=float(rps.group(1)),
+        requests=int(total.group(1)),
+        seconds=_latency_ms(total.group(2) + total.group(3)) / 1000,
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+        p50_ms=_latency_ms(p50.group(1)) if p50 else None,
+        p99_ms=_latency_ms(p99.group(1)) if p99 else None,
+    )
+
+
+def run_wrk(wrk: str, url: str, seconds: float, connections: int,
+            script: Path | None = None) -> WrkResult:
+    duration = max(1, round(seconds))
+    argv = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "--latency"]
+    if script is not None:
+        argv += ["-s", str(script)]
+    argv.append(url)
+    proc = subprocess.Popen(pinned(argv, CLIENT_CPU), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    _CHILDREN[proc.pid] = proc
+    try:
+        out, _ = proc.communicate(timeout=duration + 30)
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"wrk against {url} did not finish within {duration + 30} s") from exc
+    finally:
+        _kill(proc)
+    text = out.decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk exited with {proc.returncode}:\n{text}")
+    return parse_wrk(text)
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_label: str = ""
+    ratio: float | None = None
+    target: str = ""
+    aim: str = ""
+    status: str = ""  # PASS, AIM (target and aim met), FAIL, or "" for reference figures
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def judge(value: float, target: float, aim: float | None, higher_is_better: bool) -> str:
+    def ok(limit: float) -> bool:
+        return value >= limit if higher_is_better else value <= limit
+
+    if not ok(target):
+        return "FAIL"
+    return "AIM" if aim is not None and ok(aim) else "PASS"
+
+
+@dataclass
+class Options:
+    duration: float
+    warmup: float
+    rounds: int
+    connections: int
+    hop_count: int
+    cold_runs: int
+    only: set[int]
+
+
+def measure_load(wrk: str, targets: dict[str, Server], path: str, opts: Options,
+                 script: Path | None = None,
+                 warm: dict[str, WrkResult] | None = None) -> dict[str, list[WrkResult]]:
+    """Warm every target up, then measure them in interleaved rounds (so slow drift of the
+    machine spreads over all of them instead of hitting one)."""
+    for name, server in targets.items():
+        print(f"  warm-up {name} {path} ({opts.warmup:g} s)", flush=True)
+        result = run_wrk(wrk, server.url(path), opts.warmup, opts.connections, script)
+        if warm is not None:
+            warm[name] = result
+    results: dict[str, list[WrkResult]] = {name: [] for name in targets}
+    for round_no in range(opts.rounds):
+        for name, server in targets.items():
+            time.sleep(0.5)
+            result = run_wrk(wrk, server.url(path), opts.duration, opts.connections, script)
+            results[name].append(result)
+            print(f"  round {round_no + 1}/{opts.rounds} {name:10s} {path:7s} "
+                  f"{result.rps:10.0f} req/s  p50 {result.p50_ms or 0:.2f} ms  "
+                  f"p99 {result.p99_ms or 0:.2f} ms  non-2xx {result.non_2xx}  "
+                  f"socket errors {result.socket_errors}", flush=True)
+    return results
+
+
+def median_rps(results: list[WrkResult]) -> float:
+    return statistics.median(r.rps for r in results)
+
+
+def load_details(results: list[WrkResult]) -> dict[str, Any]:
+    return {
+        "runs_rps": [round(r.rps, 1) for r in results],
+        "p50_ms": statistics.median(r.p50_ms or 0.0 for r in results),
+        "p99_ms": statistics.median(r.p99_ms or 0.0 for r in results),
+        "non_2xx": sum(r.non_2xx for r in results),
+        "socket_errors": sum(r.socket_errors for r in results),
+    }
+
+
+def bench_http(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
+    """Figures 1 and 2: all servers up at once on CPU 0, measured one at a time by wrk."""
+    data_dir = workdir / "api-data"
+    specs: list[tuple[str, list[str], dict[str, str] | None, str]] = [
+        ("motia", motia_argv(API_PROJECT, "{port}"), motia_env(data_dir), "/hello"),
+        ("starlette", uvicorn_argv("starlette_app", "{port}"), None, "/hello"),
+        ("raw-asgi", uvicorn_argv("raw_asgi_app", "{port}"), None, "/hello"),
+    ]
+    figures: list[Figure] = []
+    with servers(specs, workdir) as running:
+        for name, server in running.items():
+            status, body = http_request(server.port, "POST", "/items", POST_BODY)
+            if status != 201:
+                raise RuntimeError(f"{name} POST /items answered {status}: {body[:200]!r}")
+        if 1 in opts.only:
+            print("[1] trivial GET", flush=True)
+            get = measure_load(wrk, running, "/hello", opts)
+            motia, starlette, raw = (median_rps(get[n]) for n in ("motia", "starlette", "raw-asgi"))
+            figures.append(Figure(
+                "get_rps", "1. GET trivial step req/s", motia, "req/s", starlette,
+                "Starlette", motia / starlette, ">= 0.7x", ">= 1.0x",
+                judge(motia / starlette, 0.7, 1.0, True),
+                {"round_ratios": _round_ratios(get["motia"], get["starlette"]),
+                 "motia": load_details(get["motia"]),
+                 "starlette": load_details(get["starlette"]),
+                 "raw_asgi": load_details(get["raw-asgi"])},
+            ))
+            figures.append(Figure(
+                "get_rps_vs_raw_asgi", "1b. GET trivial step vs raw ASGI", motia, "req/s", raw,
+                "raw ASGI", motia / raw, "reference", "",
+            ))
+        if 2 in opts.only:
+            print("[2] POST validate + state + emit", flush=True)
+            before = _event_count(running["motia"].port)
+            warm: dict[str, WrkResult] = {}
+            post = measure_load(wrk, running, "/items", opts, POST_LUA, warm)
+            motia_post = post["motia"]
+            answered = sum(r.requests - r.non_2xx for r in [warm["motia"], *motia_post])
+            at_end = _event_count(running["motia"].port)
+            drained, drain_s = _wait_events(running["motia"].port, at_end)
+            motia, starlette, raw = (
+                median_rps(post[n]) for n in ("motia", "starlette", "raw-asgi")
+            )
+            details = {
+                "round_ratios": _round_ratios(motia_post, post["starlette"]),
+                "motia": load_details(motia_post),
+                "starlette": load_details(post["starlette"]),
+                "raw_asgi": load_details(post["raw-asgi"]),
+                "events_delivered_during_load": at_end - before,
+                "events_delivered_total": drained - before,
+                "post_201_seen_by_wrk": answered,
+                "event_backlog_drain_s": round(drain_s, 3),
+                "db_bytes": _dir_bytes(data_dir),
+            }
+            if drained - before < answered:
+                print(f"  warning: only {drained - before} events reached the subscriber for "
+                      f"{answered} answered POSTs", flush=True)
+            figures.append(Figure(
+                "post_rps", "2. POST validate+state+emit req/s", motia, "req/s", starlette,
+                "Starlette echo", motia / starlette, ">= 0.4x", ">= 0.6x",
+                judge(motia / starlette, 0.4, 0.6, True), details,
+            ))
+            figures.append(Figure(
+                "post_rps_vs_raw_asgi", "2b. POST step vs raw ASGI echo", motia, "req/s", raw,
+                "raw ASGI echo", motia / raw, "reference", "",
+            ))
+    return figures
+
+
+def _round_ratios(motia: list[WrkResult], baseline: list[WrkResult]) -> list[float]:
+    """motia/baseline per interleaved round: a view of the noise behind the median ratio."""
+    return [round(m.rps / b.rps, 3) for m, b in zip(motia, baseline, strict=True)]
+
+
+def _event_count(port: int) -> int:
+    status, body = http_request(port, "GET", "/bench/stats")
+    if status != 200:
+        raise RuntimeError(f"GET /bench/stats answered {status}")
+    return int(json.loads(body)["itemCreatedEvents"])
+
+
+def _wait_events(port: int, seen: int, timeout: float = 30.0) -> tuple[int, float]:
+    """Wait until the subscriber stops receiving (the backlog of figure 2 is drained)."""
+    start = time.perf_counter()
+    last = seen
+    last_change = start
+    while time.perf_counter() - start < timeout:
+        time.sleep(0.1)
+        now = _event_count(port)
+        if now != last:
+            last, last_change = now, time.perf_counter()
+        elif time.perf_counter() - last_change >= 0.5:
+            break
+    return last, last_change - start
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+# ---- figure 3: in-process event hop ----------------------------------------------------
+
+
+def _find_step_module(project: Path, filename: str) -> ModuleType:
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve() == (project / "steps" / filename).resolve():
+            return module
+    raise RuntimeError(f"step module {filename} was not imported by the runtime")
+
+
+async def _hop_async(count: int, warmup: int) -> dict[str, Any]:
+    from motia.clock import new_trace_id
+    from motia.logs import LogSink
+    from motia.runtime.events import Event
+    from motia.runtime.runtime import Runtime
+    from motia.settings import load_settings
+
+    settings = load_settings(HOP_PROJECT, "start", state_adapter="memory")
+    with open(os.devnull, "w") as devnull:  # noqa: ASYNC230 - before the loop does any work
+        runtime = Runtime.load(settings, sink=LogSink(settings.log_level, settings.log_format,
+                                                      stream=devnull))
+        await runtime.start()
+        try:
+            hop_module = _find_step_module(HOP_PROJECT, "hop_step.py")
+            arrivals: list[tuple[int, float]] = hop_module.ARRIVALS
+            arrivals.clear()
+            latencies: list[float] = []
+            for seq in range(warmup + count):
+                event = Event(topic="bench.hop", data={"seq": seq}, trace_id=new_trace_id(),
+                              flows=["bench"])
+                expected = len(arrivals) + 1
+                sent = time.perf_counter()
+                await runtime.bus.publish([event])
+                deadline = sent + 2.0
+                while len(arrivals) < expected:
+                    await asyncio.sleep(0)
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError(f"event {seq} did not reach its handler within 2 s")
+                got, arrived = arrivals[-1]
+                if got != seq:
+                    raise RuntimeError(f"expected event {seq}, the handler saw {got}")
+                if seq >= warmup:
+                    latencies.append((arrived - sent) * 1000)
+        finally:
+            await runtime.stop()
+    latencies.sort()
+    return {
+        "count": len(latencies),
+        "p50_ms": _percentile(latencies, 50),
+        "p90_ms": _percentile(latencies, 90),
+        "p99_ms": _percentile(latencies, 99),
+        "max_ms": latencies[-1],
+        "mean_ms": statistics.fmean(latencies),
+    }
+
+
+def _percentile(ordered: list[float], pct: float) -> float:
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def hop_worker(count: int) -> None:
+    """Runs in a child process (pinned to the server CPU) so the project's modules and the
+    event loop are not shared with the harness; prints one JSON line."""
+    try:
+        import uvloop
+
+        loop_name = "uvloop"
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:
+        loop_name = "asyncio"
+        runner = asyncio.Runner()
+    with runner:
+        result = runner.run(_hop_async(count, warmup=min(500, count // 5 + 1)))
+    result["loop"] = loop_name
+    print(json.dumps(result))
+
+
+def bench_hop(opts: Options) -> list[Figure]:
+    print(f"[3] in-process event hop ({opts.hop_count} sequential publishes)", flush=True)
+    argv = pinned([sys.executable, str(Path(__file__).resolve()), "--hop-worker",
+                   "--hop-count", str(opts.hop_count)], SERVER_CPU)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
+    _CHILDREN[proc.pid] = proc
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        _kill(proc)
+    if proc.returncode != 0:
+        raise RuntimeError(f"hop worker failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    print(f"  p50 {result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms  "
+          f"(loop {result['loop']})", flush=True)
+    return [
+        Figure("hop_p50_ms", "3. event hop p50", result["p50_ms"], "ms", None, "", None,
+               "<= 0.5 ms", "", judge(result["p50_ms"], 0.5, None, False), result),
+        Figure("hop_p99_ms", "3. event hop p99", result["p99_ms"], "ms", None, "", None,
+               "reference", ""),
+    ]
+
+
+# ---- figure 4: cold start ----------------------------------------------------------------
+
+
+def write_cold_project(root: Path) -> None:
+    """20 steps: 8 API (4 GET, 4 POST with body schemas), 8 event (a chain, with input
+    schemas), 4 cron, plus a shared helper module."""
+    files: dict[str, str] = {
+        "config.yml": "state:\n  adapter: sqlite\n",
+        "steps/lib/__init__.py": "",
+        "steps/lib/helpers.py": """
+            def describe(item):
+                return f"{item.get('name', '?')} x{item.get('quantity', 1)}"
+        """,
+    }
+    for i in range(8):
+        if i < 4:
+            files[f"steps/api/get_{i}_step.py"] = f"""
+                from ..lib.helpers import describe
+
+                config = {{
+                    "type": "api", "name": "Get{i}", "method": "GET", "path": "/cold/api{i}",
+                    "emits": [], "flows": ["cold"],
+                }}
+
+                async def handler(req, ctx):
+                    return {{"status": 200, "body": {{"step": {i}, "d": describe({{}})}}}}
+            """
+        else:
+            files[f"steps/api/post_{i}_step.py"] = f"""
+                config = {{
+                    "type": "api", "name": "Post{i}", "method": "POST", "path": "/cold/api{i}",
+                    "bodySchema": {{
+                        "type": "object",
+                        "properties": {{"name": {{"type": "string"}},
+                                        "quantity": {{"type": "integer", "minimum": 1}}}},
+                        "required": ["name"],
+                    }},
+                    "emits": ["cold.e0"], "flows": ["cold"],
+                }}
+
+                async def handler(req, ctx):
+                    await ctx.state.set("cold", ctx.trace_id, req["body"])
+                    await ctx.emit({{"topic": "cold.e0", "data": req["body"]}})
+                    return {{"status": 201, "body": {{"ok": True}}}}
+            """
+        nxt = f'["cold.e{i + 1}"]' if i < 7 else "[]"
+        emit = f'await ctx.emit({{"topic": "cold.e{i + 1}", "data": data}})' if i < 7 else "pass"
+        files[f"steps/events/e{i}_step.py"] = f"""
+            config = {{
+                "type": "event", "name": "Event{i}", "subscribes": ["cold.e{i}"],
+                "emits": {nxt},
+                "input": {{"type": "object", "properties": {{"name": {{"type": "string"}}}}}},
+                "flows": ["cold"],
+            }}
+
+            async def handler(data, ctx):
+                ctx.logger.info("event {i}", {{"name": data.get("name")}})
+                {emit}
+        """
+    for i in range(4):
+        files[f"steps/cron/c{i}_step.py"] = f"""
+            config = {{
+                "type": "cron", "name": "Cron{i}", "cron": "*/{i + 5} * * * *",
+                "emits": [], "flows": ["cold"],
+            }}
+
+            async def handler(ctx):
+                ctx.logger.info("cron {i}")
+        """
+    for relative, source in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip())
+
+
+def _time_to_200(argv: list[str], env: dict[str, str] | None, port: int, path: str,
+                 log: Path) -> float:
+    started = time.perf_counter()
+    proc = spawn(pinned(argv, SERVER_CPU), env=env, log=log, cwd=REPO)
+    try:
+        answered = wait_for_200(proc, port, path, timeout=30.0)
+    except Exception as exc:
+        raise RuntimeError(f"cold start failed: {exc}\n{log.read_text()[-2000:]}") from exc
+    finally:
+        _kill(proc)
+    return answered - started
+
+
+def bench_cold_start(opts: Options, workdir: Path) -> list[Figure]:
+    """Spawn -> first HTTP 200, the 20-step project under `motia start` interleaved with the
+    bare Starlette app under uvicorn (the floor: interpreter, uvicorn and Starlette imports)."""
+    print(f"[4] cold start of a 20-step project ({opts.cold_runs} runs each)", flush=True)
+    project = workdir / "cold"
+    write_cold_project(project)
+    step_files = len(list(project.rglob("*_step.py")))
+    motia_times: list[float] = []
+    star_times: list[float] = []
+    for run in range(opts.cold_runs):
+        port = free_port()
+        motia_times.append(_time_to_200(
+            motia_argv(project, port), motia_env(workdir / f"cold-data-{run}"), port,
+            "/cold/api0", workdir / f"cold-{run}.log",
+        ))
+        port = free_port()
+        star_times.append(_time_to_200(
+            uvicorn_argv("starlette_app", port), None, port, "/hello",
+            workdir / f"cold-starlette-{run}.log",
+        ))
+        print(f"  run {run + 1}: motia {motia_times[-1] * 1000:.0f} ms   "
+              f"starlette {star_times[-1] * 1000:.0f} ms", flush=True)
+    motia, star = statistics.median(motia_times), statistics.median(star_times)
+    return [Figure("cold_start_s", "4. cold start, 20 steps", motia, "s", star,
+                   "Starlette app", motia / star, "<= 1 s", "", judge(motia, 1.0, None, False),
+                   {"runs_s": [round(t, 4) for t in motia_times],
+                    "starlette_runs_s": [round(t, 4) for t in star_times],
+                    "step_files": step_files})]
+
+
+# ---- figure 5: idle RSS --------------------------------------------------------------------
+
+
+def bench_rss(workdir: Path) -> list[Figure]:
+    print("[5] idle RSS", flush=True)
+    specs: list[tuple[str, list[str], dict[str, str] | None, str]] = [
+        ("motia-example", motia_argv(EXAMPLE_PROJECT, "{port}"), motia_env(workdir / "rss-data"),
+         "/__motia/health"),
+        ("starlette-rss", uvicorn_argv("starlette_app", "{port}"), None, "/hello"),
+        ("raw-asgi-rss", uvicorn_argv("raw_asgi_app", "{port}"), None, "/hello"),
+    ]
+    with servers(specs, workdir) as running:
+        motia = running["motia-example"]
+        for _ in range(20):
+            status, body = http_request(motia.port, "POST", "/resources",
+                                        b'{"name":"report","kind":"document"}')
+            if status != 201:
+                raise RuntimeError(f"example POST /resources answered {status}: {body[:200]!r}")
+            rid = json.loads(body)["id"]
+            http_request(motia.port, "GET", f"/resources/{rid}")
+        http_request(motia.port, "GET", "/resources/missing")
+        for name in ("starlette-rss", "raw-asgi-rss"):
+            for _ in range(20):
+                http_request(running[name].port, "GET", "/hello")
+                http_request(running[name].port, "POST", "/items", POST_BODY)
+        time.sleep(2.0)  # let the example's event chain finish and the servers go idle
+        values = {name: rss_mb(server.proc.pid) for name, server in running.items()}
+    print("  " + "  ".join(f"{k} {v:.1f} MB" for k, v in values.items()), flush=True)
+    motia_mb, star_mb = values["motia-example"], values["starlette-rss"]
+    return [
+        Figure("idle_rss_mb", "5. idle RSS, example project", motia_mb, "MB", star_mb,
+               "Starlette", motia_mb / star_mb, "<= 60 MB", "",
+               judge(motia_mb, 60.0, None, False), {k: round(v, 2) for k, v in values.items()}),
+        Figure("idle_rss_vs_raw_asgi", "5b. idle RSS vs raw ASGI", motia_mb, "MB",
+               values["raw-asgi-rss"], "raw ASGI", motia_mb / values["raw-asgi-rss"],
+               "reference", ""),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if unit == "req/s":
+        return f"{value:,.0f} {unit}"
+    if unit == "ms":
+        return f"{value:.3f} {unit}"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms"
+    return f"{value:.1f} {unit}".strip()
+
+
+def print_table(figures: list[Figure]) -> None:
+    rows = [("Figure", "Value", "Baseline", "Ratio", "Target (aim)", "Status")]
+    for f in figures:
+        baseline = f"{_fmt(f.baseline, f.unit)} ({f.baseline_label})" if f.baseline else "-"
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "-"
+        target = f.target + (f" ({f.aim})" if f.aim else "")
+        rows.append((f.label, _fmt(f.value, f.unit), baseline, ratio, target, f.status))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    line = "  ".join("-" * w for w in widths)
+    print()
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            print(line)
+    print("\nStatus: AIM = target and aim met, PASS = target met, FAIL = target missed.")
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "pinned": can_pin(),
+    }
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    return info
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """The share of all CPUs busy over `seconds` (from /proc/stat); other work on the machine
+    skews every figure, so it is reported with them."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    spent = total1 - total0
+    return 0.0 if spent <= 0 else 1.0 - (idle1 - idle0) / spent
+
+
+def code_version() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True,
+                                timeout=10, check=False)
+        return result.stdout.strip()
+
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return {"commit": git("rev-parse", "--short", "HEAD"),
+                "src_modified": bool(git("status", "--porcelain", "--", "src"))}
+    return {}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter run: 3 s measurements, 1 round, 1 s warm-up")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="seconds of each measured wrk run (default 10, quick 3)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds of wrk warm-up per server (default 3, quick 1)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="measured wrk runs per server; the median is reported "
+                        "(default 3, quick 1)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
+    parser.add_argument("--only", default="1,2,3,4,5",
+                        help="comma-separated figures to run, e.g. 1,3 (default all)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                        help="first wait up to this long for other work on the machine to stop")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when a figure misses its target")
+    parser.add_argument("--hop-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hop-count", type=int, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.hop_worker:
+        hop_worker(args.hop_count or 3000)
+        return 0
+    opts = Options(
+        duration=args.duration or (3.0 if args.quick else 10.0),
+        warmup=args.warmup or (1.0 if args.quick else 3.0),
+        rounds=args.rounds or (1 if args.quick else 3),
+        connections=args.connections,
+        hop_count=args.hop_count or (2000 if args.quick else 5000),
+        cold_runs=5,
+        only={int(x) for x in args.only.split(",") if x.strip()},
+    )
+    atexit.register(_kill_all)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    if can_pin():
+        os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
+    wrk = ensure_wrk() if opts.only & {1, 2} else ""
+    busy_before = cpu_busy()
+    waited_until = time.monotonic() + args.wait_idle
+    while busy_before > 0.15 and time.monotonic() < waited_until:
+        print(f"bench: the machine is {busy_before:.0%} busy; waiting for it to go idle",
+              flush=True)
+        time.sleep(4.0)
+        busy_before = cpu_busy()
+    if busy_before > 0.15:
+        print(f"bench: warning: the machine is already {busy_before:.0%} busy; other work "
+              "skews the figures (ratios less so: baselines run interleaved)", flush=True)
+    started = time.time()
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="motia-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            if opts.only & {1, 2}:
+                figures += bench_http(wrk, opts, workdir)
+            if 3 in opts.only:
+                figures += bench_hop(opts)
+            if 4 in opts.only:
+                figures += bench_cold_start(opts, workdir)
+            if 5 in opts.only:
+                figures += bench_rss(workdir)
+        finally:
+            _kill_all()
+    busy_after = cpu_busy()
+    print_table(figures)
+    print(f"Machine busy before/after the run (other processes): {busy_before:.0%} / "
+          f"{busy_after:.0%}")
+    report = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "elapsed_s": round(time.time() - started, 1),
+        "machine": {**machine_info(), "busy_before": round(busy_before, 3),
+                    "busy_after": round(busy_after, 3)},
+        "code": code_version(),
+        "options": {**asdict(opts), "only": sorted(opts.only)},
+        "figures": [asdict(f) for f in figures],
+    }
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"results written to {args.json}")
+    return 1 if args.strict and any(f.status == "FAIL" for f in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
