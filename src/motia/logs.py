@@ -9,12 +9,12 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from motia import jsoncodec
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 _LEVEL_STYLES = {"debug": "magenta", "info": "green", "warn": "yellow", "error": "bold red"}
@@ -59,7 +59,11 @@ class LogSink:
         self._stream.flush()
 
     def _write_pretty(self, record: LogRecord) -> None:
+        from rich.text import Text  # only the pretty format needs rich: import it lazily
+
         if self._console is None:
+            from rich.console import Console
+
             self._console = Console(file=self._stream, highlight=False, soft_wrap=True)
         stamp = time.strftime("%H:%M:%S", time.localtime(record["time"] / 1000))
         level = record["level"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from pathlib import Path
 
 from motia.adapters.queue.base import QueueAdapter
@@ -86,6 +87,9 @@ class Runtime:
         if self.settings.mode == "dev":
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
+        # Everything loaded so far lives as long as the process: keep the collector from
+        # walking it on every full collection.
+        gc.freeze()
         self.logger.info(
             f"ready: {len(self.project.steps)} step(s) on "
             f"http://{self.settings.host}:{self.settings.port}",
