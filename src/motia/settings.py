@@ -40,7 +40,12 @@ class Settings:
     log_level: str = "info"
     log_format: Literal["pretty", "json"] = "pretty"
     state_adapter: Literal["sqlite", "memory"] = "sqlite"
-    queue_adapter: Literal["memory"] = "memory"
+    queue_adapter: Literal["sqlite", "memory"] = "sqlite"
+    # A lease is renewed every third of this while its handler runs; the messages of a
+    # worker that died become visible again within it.
+    queue_lease_seconds: float = 10.0
+    # How often an idle worker looks for messages other processes made visible.
+    queue_poll_interval: float = 1.0
     data_dir: Path = Path(".motia")
     sqlite_synchronous: str = "normal"
     max_body_size: int = 10 * 1024 * 1024
@@ -81,6 +86,12 @@ class _StateFile(_FileModel):
     sqlite_synchronous: Literal["off", "normal", "full", "extra"] | None = None
 
 
+class _QueueFile(_FileModel):
+    adapter: Literal["sqlite", "memory"] | None = None
+    lease_seconds: float | None = Field(default=None, ge=0.3, le=3600)
+    poll_interval: float | None = Field(default=None, gt=0, le=60)
+
+
 class _CronFile(_FileModel):
     timezone: str | None = None
 
@@ -99,6 +110,7 @@ class _ConfigFile(_FileModel):
     sync_handler_threads: int | None = Field(default=None, ge=1, le=1024)
     http: _HttpFile | None = None
     state: _StateFile | None = None
+    queue: _QueueFile | None = None
     cron: _CronFile | None = None
     events: _EventsFile | None = None
     redis: dict[str, Any] | None = None  # read by the Redis adapters
@@ -168,6 +180,10 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
     if parsed.state:
         changes["state_adapter"] = parsed.state.adapter
         changes["sqlite_synchronous"] = parsed.state.sqlite_synchronous
+    if parsed.queue:
+        changes["queue_adapter"] = parsed.queue.adapter
+        changes["queue_lease_seconds"] = parsed.queue.lease_seconds
+        changes["queue_poll_interval"] = parsed.queue.poll_interval
     if parsed.cron:
         changes["cron_timezone"] = parsed.cron.timezone
     if parsed.events:
@@ -213,6 +229,7 @@ ENVIRONMENT = {
     "MOTIA_LOG_LEVEL": "log_level",
     "MOTIA_LOG_FORMAT": "log_format",
     "MOTIA_STATE_ADAPTER": "state_adapter",
+    "MOTIA_QUEUE_ADAPTER": "queue_adapter",
     "MOTIA_DATA_DIR": "data_dir",
     "MOTIA_MAX_BODY_SIZE": "max_body_size",
     "MOTIA_CRON_TIMEZONE": "cron_timezone",
@@ -281,6 +298,10 @@ def _check(settings: Settings) -> None:
     if settings.state_adapter not in ("sqlite", "memory"):
         raise SettingsError(
             f"state adapter {settings.state_adapter!r} is not one of: sqlite, memory"
+        )
+    if settings.queue_adapter not in ("sqlite", "memory"):
+        raise SettingsError(
+            f"queue adapter {settings.queue_adapter!r} is not one of: sqlite, memory"
         )
     if settings.log_format not in ("pretty", "json"):
         raise SettingsError(f"log format {settings.log_format!r} is not one of: pretty, json")

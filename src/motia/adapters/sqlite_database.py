@@ -66,6 +66,27 @@ class SqliteDatabase:
             self._conn.execute(sql, params)
         await self._committed()
 
+    def execute_in_transaction(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a write in the open transaction without waiting; pair with `committed()`.
+        Statements run this way in one loop turn commit together, all or nothing."""
+        self._begin()
+        return int(self._conn.execute(sql, params).rowcount)
+
+    def write_soon(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        """Writes whose durability nobody waits for (they are safe to lose in a crash)."""
+        self._begin()
+        for sql, params in statements:
+            self._conn.execute(sql, params)
+        self._committed()
+
+    def committed(self) -> asyncio.Future[None]:
+        """Resolves once everything written so far is committed."""
+        if not self._in_transaction:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            future.set_result(None)
+            return future
+        return self._committed()
+
     def _begin(self) -> None:
         if not self._in_transaction:
             self._conn.execute("BEGIN IMMEDIATE")

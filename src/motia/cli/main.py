@@ -28,7 +28,11 @@ def _common_server_options(func: Any) -> Any:
             help="Project folder.",
         ),
         click.option("--debug", is_flag=True, help="Verbose logging (LOG_LEVEL=debug)."),
-        click.option("--memory", is_flag=True, help="Keep state in memory instead of SQLite."),
+        click.option(
+            "--memory",
+            is_flag=True,
+            help="Keep state and queued events in memory instead of SQLite.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -53,6 +53,7 @@ def serve(
         host=host,
         log_level="debug" if debug else None,
         state_adapter="memory" if memory else None,
+        queue_adapter="memory" if memory else None,
     )
     try:
         runtime = Runtime.load(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from motia.clock import new_message_id
 from motia.errors import InvalidEmit
 
 
@@ -15,6 +16,7 @@ class Event:
     trace_id: str
     flows: list[str] = field(default_factory=list)
     message_group_id: str | None = None
+    id: str = field(default_factory=new_message_id)
 
 
 def parse_emit(raw: object, trace_id: str, flows: list[str]) -> Event:

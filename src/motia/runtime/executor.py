@@ -6,24 +6,21 @@ from __future__ import annotations
 import functools
 import inspect
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from motia.adapters.queue.base import QueueAdapter, QueueMessage
+from motia import jsoncodec
+from motia.adapters.queue.base import Delivery, Failure, QueueAdapter
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.logs import Logger
 from motia.runtime.context import FlowContext, Services, Streams
 from motia.runtime.dispatch import Dispatcher
-from motia.runtime.events import Event
 from motia.runtime.invocation import Invocation
+from motia.runtime.queue_policy import QueuePolicy
 from motia.steps.model import Step
 
-Publish = Callable[[Sequence[Event]], Awaitable[int]]
-
-DEFAULT_MAX_RETRIES = 3
-RETRY_BASE_DELAY = 1.0
-RETRY_MAX_DELAY = 30.0
+if TYPE_CHECKING:
+    from motia.runtime.bus import EventBus
 
 
 class StepExecutor:
@@ -44,7 +41,7 @@ class StepExecutor:
         self.dispatcher = dispatcher
         self.streams = streams
         self.services = Services(state, logger, clock, streams)
-        self.publish: Publish | None = None
+        self.bus: EventBus | None = None  # set by the runtime once the bus exists
 
     def context(
         self,
@@ -68,9 +65,9 @@ class StepExecutor:
         )
 
     async def commit(self, invocation: Invocation) -> None:
-        """Publish what a successful run emitted."""
-        if invocation.outbox and self.publish is not None:
-            await self.publish(invocation.outbox)
+        """Publish what a successful API or cron run emitted; durable once this returns."""
+        if invocation.outbox and self.bus is not None:
+            await self.bus.publish(invocation.outbox)
 
     async def settle(self, step: Step, trace_id: str, invocation: Invocation) -> None:
         """Finish calls the handler did not await; their errors are logged, not raised."""
@@ -95,67 +92,88 @@ class StepExecutor:
             await self.settle(step, trace_id, invocation)
         return result, invocation
 
-    async def run_event(self, step: Step, message: QueueMessage) -> None:
-        message.attempt += 1
-        log = self.logger.child(step.name, message.trace_id, step.flows)
+    async def run_event(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
+        """Run one leased message; it ends completed, retried or dead-lettered."""
+        assert self.bus is not None
+        log = self.logger.child(step.name, delivery.trace_id, step.flows)
+        where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
+        if delivery.attempt > policy.max_retries + 1:
+            # The previous attempt never reported back: its worker died or it ran past
+            # visibilityTimeout, and that was the last attempt it was allowed.
+            failure = Failure(
+                error="the last attempt did not finish (the worker stopped, or the handler "
+                f"ran past visibilityTimeout of {policy.visibility_timeout:g} s)",
+                reason="attempts exhausted",
+            )
+            log.error("event moved to the dead-letter queue: " + failure.error, where)
+            await self.queue.dead_letter(delivery, failure)
+            return
         if step.input_schema is not None:
-            problems = step.input_schema.validate(message.data)
+            problems = step.input_schema.validate(delivery.data)
             if problems:
+                errors = [p.as_dict() for p in problems]
                 log.error(
-                    f"event on '{message.topic}' does not match the step's input schema; "
-                    "it is not retried",
-                    {"errors": [p.as_dict() for p in problems], "eventId": message.id},
+                    f"event on '{delivery.topic}' does not match the step's input schema; "
+                    "moved to the dead-letter queue without retries",
+                    {**where, "errors": errors},
                 )
-                await self.queue.ack(step.name, message)
+                failure = Failure(
+                    error="input does not match the schema: " + jsoncodec.dumps_str(errors),
+                    reason="invalid input",
+                )
+                await self.queue.dead_letter(delivery, failure)
                 return
         invocation = Invocation()
         ctx = self.context(
             step,
-            message.trace_id,
+            delivery.trace_id,
             step.flows,
             invocation,
-            event_id=message.id,
-            attempt=message.attempt,
+            event_id=delivery.event_id,
+            attempt=delivery.attempt,
         )
         assert step.handler is not None
         try:
-            await self.dispatcher.call(step.handler, (message.data, ctx), _timeout(step))
+            await self.dispatcher.call(step.handler, (delivery.data, ctx), policy.handler_timeout)
         except Exception as exc:
-            await self.settle(step, message.trace_id, invocation)
-            await self._failed(step, message, exc, log)
+            await self.settle(step, delivery.trace_id, invocation)
+            await self._failed(policy, delivery, exc, log, where)
             return
-        await self.settle(step, message.trace_id, invocation)
-        await self.commit(invocation)
-        await self.queue.ack(step.name, message)
-
-    async def _failed(self, step: Step, message: QueueMessage, exc: Exception, log: Logger) -> None:
-        queue = step.event.infrastructure.queue if step.event.infrastructure else None
-        max_retries = (
-            queue.max_retries
-            if queue is not None and queue.max_retries is not None
-            else DEFAULT_MAX_RETRIES
-        )
-        fields: dict[str, Any] = {
-            "error": f"{type(exc).__name__}: {exc}",
-            "stack": "".join(traceback.format_exception(exc)),
-            "topic": message.topic,
-            "eventId": message.id,
-            "attempt": message.attempt,
-        }
-        if message.attempt <= max_retries:
-            delay = min(RETRY_BASE_DELAY * 2 ** (message.attempt - 1), RETRY_MAX_DELAY)
-            log.error(f"handler failed; retrying in {delay:g} s", fields)
-            await self.queue.nack(step.name, message, delay)
+        await self.settle(step, delivery.trace_id, invocation)
+        emits = self.bus.fan_out(invocation.outbox)
+        if await self.queue.complete(delivery, emits):
+            self.bus.notify(emits)
         else:
-            log.error(f"handler failed after {message.attempt} attempt(s); giving up", fields)
-            await self.queue.ack(step.name, message)
+            log.warn(
+                "the handler finished after its lease was lost; its emits are dropped and "
+                "the message runs again",
+                where,
+            )
 
-
-def _timeout(step: Step) -> float | None:
-    infrastructure = step.event.infrastructure if step.type == "event" else None
-    if infrastructure is not None and infrastructure.handler is not None:
-        return infrastructure.handler.timeout
-    return None
+    async def _failed(
+        self,
+        policy: QueuePolicy,
+        delivery: Delivery,
+        exc: Exception,
+        log: Logger,
+        where: dict[str, Any],
+    ) -> None:
+        failure = Failure(
+            error=f"{type(exc).__name__}: {exc}",
+            stack="".join(traceback.format_exception(exc)),
+        )
+        fields = {**where, "error": failure.error, "stack": failure.stack}
+        if delivery.attempt <= policy.max_retries:
+            delay = policy.retry_delay(delivery.attempt)
+            log.error(f"handler failed; retrying in {delay:.3g} s", fields)
+            await self.queue.retry(delivery, delay, failure)
+        else:
+            log.error(
+                f"handler failed after {delivery.attempt} attempt(s); "
+                "moved to the dead-letter queue",
+                fields,
+            )
+            await self.queue.dead_letter(delivery, failure)
 
 
 async def _call_chain(

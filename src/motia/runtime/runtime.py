@@ -43,7 +43,7 @@ class Runtime:
         self.clock = clock or Clock()
         self._database: SqliteDatabase | None = None
         self.state = self._make_state()
-        self.queue: QueueAdapter = MemoryQueueAdapter()
+        self.queue = self._make_queue()
         self.dispatcher = Dispatcher(settings.sync_handler_threads)
         self.streams = Streams()
         self.executor = StepExecutor(
@@ -54,8 +54,16 @@ class Runtime:
             dispatcher=self.dispatcher,
             streams=self.streams,
         )
-        self.bus = EventBus(self.queue, self.executor.run_event, settings.event_concurrency)
-        self.executor.publish = self.bus.publish
+        self.bus = EventBus(
+            self.queue,
+            self.executor.run_event,
+            self.clock,
+            self.logger,
+            concurrency=settings.event_concurrency,
+            lease_seconds=settings.queue_lease_seconds,
+            poll_interval=settings.queue_poll_interval,
+        )
+        self.executor.bus = self.bus
         self.cron = CronScheduler(self.executor, self.clock, settings.cron_timezone)
         self.router = Router(project.steps)
         self.ready = False
@@ -69,6 +77,13 @@ class Runtime:
             raise ProjectInvalid(project.problems)
         return cls(settings, project, **kwargs)  # type: ignore[arg-type]
 
+    def _sqlite(self) -> SqliteDatabase:
+        if self._database is None:
+            self._database = SqliteDatabase(
+                self.settings.database_path, synchronous=self.settings.sqlite_synchronous
+            )
+        return self._database
+
     def _make_state(self) -> StateAdapter:
         if self.settings.state_adapter == "memory":
             from motia.adapters.state.memory import MemoryStateAdapter
@@ -76,10 +91,14 @@ class Runtime:
             return MemoryStateAdapter()
         from motia.adapters.state.sqlite import SqliteStateAdapter
 
-        self._database = SqliteDatabase(
-            self.settings.database_path, synchronous=self.settings.sqlite_synchronous
-        )
-        return SqliteStateAdapter(self._database)
+        return SqliteStateAdapter(self._sqlite())
+
+    def _make_queue(self) -> QueueAdapter:
+        if self.settings.queue_adapter == "memory":
+            return MemoryQueueAdapter(self.clock)
+        from motia.adapters.queue.sqlite import SqliteQueueAdapter
+
+        return SqliteQueueAdapter(self._sqlite(), self.clock)
 
     async def start(self) -> None:
         self._report(self.project)
@@ -93,7 +112,7 @@ class Runtime:
         self.logger.info(
             f"ready: {len(self.project.steps)} step(s) on "
             f"http://{self.settings.host}:{self.settings.port}",
-            {"state": self.settings.state_adapter},
+            {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
 
     async def _apply(self, project: LoadedProject) -> None:

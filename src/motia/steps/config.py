@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
@@ -43,17 +43,38 @@ class HandlerInfrastructure(_Strict):
     timeout: float | None = Field(default=None, gt=0, le=86400)
 
 
+class Backoff(_Strict):
+    """How long to wait before a retry (an extension of the classic contract)."""
+
+    type: Literal["exponential", "fixed"] = "exponential"
+    delay: float = Field(default=1.0, ge=0, le=86400)
+    max_delay: float = Field(default=300.0, ge=0, le=86400)
+    jitter: bool = True
+
+
 class QueueInfrastructure(_Strict):
     type: Literal["standard", "fifo"] = "standard"
-    max_retries: int | None = Field(default=None, ge=0)
+    max_retries: int | None = Field(default=None, ge=0, le=1000)
     visibility_timeout: float | None = Field(default=None, gt=0)
     delay_seconds: float | None = Field(default=None, ge=0, le=900)
-    concurrency: int | None = Field(default=None, ge=1)
+    concurrency: int | None = Field(default=None, ge=1, le=10_000)
+    backoff: Backoff | None = None
 
 
 class Infrastructure(_Strict):
     handler: HandlerInfrastructure | None = None
     queue: QueueInfrastructure | None = None
+
+    @model_validator(mode="after")
+    def _visibility_outlasts_timeout(self) -> Infrastructure:
+        timeout = self.handler.timeout if self.handler else None
+        visibility = self.queue.visibility_timeout if self.queue else None
+        if timeout is not None and visibility is not None and visibility <= timeout:
+            raise ValueError(
+                f"queue.visibilityTimeout ({visibility:g} s) must be longer than "
+                f"handler.timeout ({timeout:g} s)"
+            )
+        return self
 
 
 class _StepBase(_Strict):

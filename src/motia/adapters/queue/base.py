@@ -1,7 +1,16 @@
 """The queue adapter interface: one durable queue per subscriber (a step that subscribes).
 
 The event bus fans an emitted event out into one message per subscriber, so each
-subscriber gets, retries and acknowledges its own copy.
+subscriber leases, retries and acknowledges its own copy. Every backend implements the
+same semantics and passes the same contract tests:
+
+- `publish` makes messages durable before it returns;
+- `lease` hands out visible messages with a lease that expires unless `extend`ed, so the
+  messages of a worker that died become visible again on their own;
+- in a FIFO queue only the oldest message of each group can be leased, and only while no
+  other message of that group is leased or waiting for a retry;
+- `complete` acknowledges a message and publishes the handler's emits in one atomic step,
+  and only while the caller still holds the lease.
 """
 
 from __future__ import annotations
@@ -11,45 +20,170 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# In a FIFO queue, messages emitted without a messageGroupId form this one group.
+DEFAULT_GROUP = ""
+
 
 @dataclass
-class QueueMessage:
-    """One event as delivered to one subscriber."""
+class OutgoingMessage:
+    """One copy of an emitted event, addressed to one subscriber."""
 
     id: str
+    event_id: str
+    subscriber: str
     topic: str
     data: Any
     trace_id: str
     flows: list[str] = field(default_factory=list)
-    message_group_id: str | None = None
-    attempt: int = 0
+    # None: unordered (standard queue); a string: the FIFO group it is ordered in.
+    group_id: str | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class Delivery:
+    """A leased message. `attempt` counts this delivery: 1 for the first."""
+
+    id: str
+    event_id: str
+    subscriber: str
+    topic: str
+    data: Any
+    trace_id: str
+    flows: list[str]
+    group_id: str | None
+    attempt: int
+    lease_token: str
+    enqueued_at: float
 
 
 @dataclass(frozen=True)
-class QueueDepth:
+class Failure:
+    """Why an attempt failed, as kept with a retried or dead-lettered message."""
+
+    error: str
+    stack: str | None = None
+    reason: str = "handler failed"
+
+
+@dataclass
+class DeadLetter:
+    id: str
+    event_id: str
+    subscriber: str
+    topic: str
+    data: Any
+    trace_id: str
+    flows: list[str]
+    group_id: str | None
+    attempts: int
+    error: str
+    stack: str | None
+    reason: str
+    enqueued_at: float
+    failed_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "eventId": self.event_id,
+            "step": self.subscriber,
+            "topic": self.topic,
+            "data": self.data,
+            "traceId": self.trace_id,
+            "flows": self.flows,
+            "messageGroupId": self.group_id,
+            "attempts": self.attempts,
+            "error": self.error,
+            "stack": self.stack,
+            "reason": self.reason,
+            "enqueuedAt": self.enqueued_at,
+            "failedAt": self.failed_at,
+        }
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Counts for one subscriber; `waiting` includes messages delayed for a retry."""
+
+    subscriber: str
     waiting: int
     in_flight: int
+    delayed: int
+    dead: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.subscriber,
+            "waiting": self.waiting,
+            "inFlight": self.in_flight,
+            "delayed": self.delayed,
+            "dead": self.dead,
+        }
+
+
+@dataclass(frozen=True)
+class DeadLetterFilter:
+    """Which dead letters an operation applies to; all fields empty means all of them."""
+
+    ids: tuple[str, ...] = ()
+    subscriber: str | None = None
+    topic: str | None = None
+
+
+ALL_DEAD_LETTERS = DeadLetterFilter()
 
 
 class QueueAdapter(ABC):
     @abstractmethod
-    async def publish(self, subscriber: str, messages: Sequence[QueueMessage]) -> None:
-        """Accept messages for one subscriber; once this returns they are not lost."""
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Accept messages; once this returns they survive a crash."""
 
     @abstractmethod
-    async def receive(self, subscriber: str) -> QueueMessage:
-        """Wait for the next message of a subscriber and lease it."""
+    async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        """Lease up to `limit` visible messages of a subscriber, oldest first; never waits."""
 
     @abstractmethod
-    async def ack(self, subscriber: str, message: QueueMessage) -> None:
-        """The handler succeeded: the message is done."""
+    async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
+        """Renew leases still held (the heartbeat of a live worker)."""
 
     @abstractmethod
-    async def nack(self, subscriber: str, message: QueueMessage, delay: float) -> None:
-        """The handler failed: deliver the message again after `delay` seconds."""
+    async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
+        """Acknowledge and publish the handler's emits atomically. False (and nothing
+        published) when the lease was lost: another attempt runs or has run."""
 
     @abstractmethod
-    def depth(self, subscriber: str) -> QueueDepth: ...
+    async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
+        """Make the message visible again after `delay` seconds."""
+
+    @abstractmethod
+    async def release(self, delivery: Delivery) -> None:
+        """Give the message back untouched (shutdown): this attempt does not count."""
+
+    @abstractmethod
+    async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
+        """Move the message to the dead-letter queue; it no longer blocks its group."""
+
+    @abstractmethod
+    async def dead_letters(
+        self, where: DeadLetterFilter = ALL_DEAD_LETTERS, limit: int = 100, offset: int = 0
+    ) -> list[DeadLetter]: ...
+
+    @abstractmethod
+    async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        """Put dead letters back in their queues, with a fresh attempt count."""
+
+    @abstractmethod
+    async def purge(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        """Delete dead letters for good."""
+
+    @abstractmethod
+    async def stats(self, subscriber: str) -> QueueStats: ...
+
+    @abstractmethod
+    async def next_visible_at(self, subscriber: str) -> float | None:
+        """When the next message of a subscriber becomes visible (now if one is), or None
+        when it has nothing waiting. Workers sleep until then."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
-        """Release resources; pending receives are cancelled by the caller."""
+        """Release resources."""

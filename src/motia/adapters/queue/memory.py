@@ -1,61 +1,218 @@
-"""In-memory queue: fast and simple, for tests and `--memory`; nothing survives the process."""
+"""In-memory queue: the reference implementation of the queue semantics, for tests and
+`--memory`. Nothing survives the process."""
 
 from __future__ import annotations
 
-import asyncio
+import itertools
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from motia.adapters.queue.base import QueueAdapter, QueueDepth, QueueMessage
+from motia import jsoncodec
+from motia.adapters.queue.base import (
+    ALL_DEAD_LETTERS,
+    DeadLetter,
+    DeadLetterFilter,
+    Delivery,
+    Failure,
+    OutgoingMessage,
+    QueueAdapter,
+    QueueStats,
+)
+from motia.clock import Clock
+
+
+@dataclass
+class _Entry:
+    seq: int
+    message: OutgoingMessage
+    attempts: int
+    visible_at: float
+    enqueued_at: float
+    lease_token: str | None = None
+    lease_until: float = 0.0
+    last_error: Failure | None = None
+
+    def ready(self, now: float) -> bool:
+        return self.visible_at <= now and (self.lease_token is None or self.lease_until <= now)
+
+    def leased(self, now: float) -> bool:
+        return self.lease_token is not None and self.lease_until > now
 
 
 class MemoryQueueAdapter(QueueAdapter):
-    def __init__(self) -> None:
-        self._queues: dict[str, asyncio.Queue[QueueMessage]] = {}
-        self._in_flight: dict[str, int] = {}
-        self._timers: dict[str, set[asyncio.TimerHandle]] = {}
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or Clock()
+        self._seq = itertools.count(1)
+        self._queues: dict[str, dict[str, _Entry]] = {}  # subscriber -> id -> entry, by seq
+        self._dead: dict[str, DeadLetter] = {}
 
-    def _queue(self, subscriber: str) -> asyncio.Queue[QueueMessage]:
-        queue = self._queues.get(subscriber)
-        if queue is None:
-            queue = self._queues[subscriber] = asyncio.Queue()
-        return queue
+    def _queue(self, subscriber: str) -> dict[str, _Entry]:
+        return self._queues.setdefault(subscriber, {})
 
-    async def publish(self, subscriber: str, messages: Sequence[QueueMessage]) -> None:
-        queue = self._queue(subscriber)
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        now = self._clock.time()
         for message in messages:
-            queue.put_nowait(message)
+            self._queue(message.subscriber)[message.id] = _Entry(
+                seq=next(self._seq),
+                # Stored as JSON, like every durable backend: later changes to the
+                # emitted object do not leak in, and unserialisable data fails here.
+                message=replace(message, data=jsoncodec.loads(jsoncodec.dumps(message.data))),
+                attempts=0,
+                visible_at=now + message.delay,
+                enqueued_at=now,
+            )
 
-    async def receive(self, subscriber: str) -> QueueMessage:
-        message = await self._queue(subscriber).get()
-        self._in_flight[subscriber] = self._in_flight.get(subscriber, 0) + 1
-        return message
+    async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        now = self._clock.time()
+        blocked_groups: set[str] = set()
+        leased: list[Delivery] = []
+        for entry in self._queue(subscriber).values():  # insertion order is seq order
+            group = entry.message.group_id
+            if group is not None:
+                if group in blocked_groups:
+                    continue
+                # Only the head of a group may run; anything behind it waits.
+                blocked_groups.add(group)
+            if len(leased) >= limit:
+                break
+            if not entry.ready(now):
+                continue
+            entry.attempts += 1
+            entry.lease_token = os.urandom(8).hex()
+            entry.lease_until = now + lease_seconds
+            leased.append(_delivery(entry))
+        return leased
 
-    async def ack(self, subscriber: str, message: QueueMessage) -> None:
-        self._in_flight[subscriber] -= 1
+    def _held(self, delivery: Delivery) -> _Entry | None:
+        entry = self._queue(delivery.subscriber).get(delivery.id)
+        if entry is None or entry.lease_token != delivery.lease_token:
+            return None
+        if entry.lease_until <= self._clock.time():
+            return None
+        return entry
 
-    async def nack(self, subscriber: str, message: QueueMessage, delay: float) -> None:
-        self._in_flight[subscriber] -= 1
-        queue = self._queue(subscriber)
-        if delay <= 0:
-            queue.put_nowait(message)
+    async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
+        until = self._clock.time() + lease_seconds
+        for delivery in deliveries:
+            entry = self._held(delivery)
+            if entry is not None:
+                entry.lease_until = until
+
+    async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
+        if self._held(delivery) is None:
+            return False
+        del self._queue(delivery.subscriber)[delivery.id]
+        await self.publish(emits)
+        return True
+
+    async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
+        entry = self._held(delivery)
+        if entry is not None:
+            entry.lease_token = None
+            entry.visible_at = self._clock.time() + delay
+            entry.last_error = failure
+
+    async def release(self, delivery: Delivery) -> None:
+        entry = self._held(delivery)
+        if entry is not None:
+            entry.lease_token = None
+            entry.attempts -= 1
+
+    async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
+        queue = self._queue(delivery.subscriber)
+        entry = queue.get(delivery.id)
+        if entry is None or entry.lease_token != delivery.lease_token:
             return
-        loop = asyncio.get_running_loop()
+        del queue[delivery.id]
+        message = entry.message
+        self._dead[message.id] = DeadLetter(
+            id=message.id,
+            event_id=message.event_id,
+            subscriber=message.subscriber,
+            topic=message.topic,
+            data=message.data,
+            trace_id=message.trace_id,
+            flows=message.flows,
+            group_id=message.group_id,
+            attempts=entry.attempts,
+            error=failure.error,
+            stack=failure.stack,
+            reason=failure.reason,
+            enqueued_at=entry.enqueued_at,
+            failed_at=self._clock.time(),
+        )
 
-        timers = self._timers.setdefault(subscriber, set())
+    def _matching(self, where: DeadLetterFilter) -> list[DeadLetter]:
+        return [
+            dead
+            for dead in self._dead.values()
+            if (not where.ids or dead.id in where.ids)
+            and (where.subscriber is None or dead.subscriber == where.subscriber)
+            and (where.topic is None or dead.topic == where.topic)
+        ]
 
-        def redeliver() -> None:
-            timers.discard(handle)
-            queue.put_nowait(message)
+    async def dead_letters(
+        self, where: DeadLetterFilter = ALL_DEAD_LETTERS, limit: int = 100, offset: int = 0
+    ) -> list[DeadLetter]:
+        matching = sorted(self._matching(where), key=lambda d: d.failed_at, reverse=True)
+        return matching[offset : offset + limit]
 
-        handle = loop.call_later(delay, redeliver)
-        timers.add(handle)
+    async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        dead = self._matching(where)
+        for letter in dead:
+            del self._dead[letter.id]
+        await self.publish([_outgoing(letter) for letter in dead])
+        return len(dead)
 
-    def depth(self, subscriber: str) -> QueueDepth:
-        waiting = self._queue(subscriber).qsize() + len(self._timers.get(subscriber, ()))
-        return QueueDepth(waiting=waiting, in_flight=self._in_flight.get(subscriber, 0))
+    async def purge(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        dead = self._matching(where)
+        for letter in dead:
+            del self._dead[letter.id]
+        return len(dead)
 
-    async def close(self) -> None:
-        for timers in self._timers.values():
-            for handle in timers:
-                handle.cancel()
-        self._timers.clear()
+    async def stats(self, subscriber: str) -> QueueStats:
+        now = self._clock.time()
+        entries = list(self._queue(subscriber).values())
+        in_flight = sum(1 for e in entries if e.leased(now))
+        delayed = sum(1 for e in entries if not e.leased(now) and e.visible_at > now)
+        dead = sum(1 for d in self._dead.values() if d.subscriber == subscriber)
+        return QueueStats(subscriber, len(entries) - in_flight, in_flight, delayed, dead)
+
+    async def next_visible_at(self, subscriber: str) -> float | None:
+        times = [
+            max(e.visible_at, e.lease_until if e.lease_token else 0.0)
+            for e in self._queue(subscriber).values()
+        ]
+        return min(times) if times else None
+
+
+def _delivery(entry: _Entry) -> Delivery:
+    message = entry.message
+    assert entry.lease_token is not None
+    return Delivery(
+        id=message.id,
+        event_id=message.event_id,
+        subscriber=message.subscriber,
+        topic=message.topic,
+        data=message.data,
+        trace_id=message.trace_id,
+        flows=message.flows,
+        group_id=message.group_id,
+        attempt=entry.attempts,
+        lease_token=entry.lease_token,
+        enqueued_at=entry.enqueued_at,
+    )
+
+
+def _outgoing(letter: DeadLetter) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=letter.id,
+        event_id=letter.event_id,
+        subscriber=letter.subscriber,
+        topic=letter.topic,
+        data=letter.data,
+        trace_id=letter.trace_id,
+        flows=letter.flows,
+        group_id=letter.group_id,
+    )

@@ -1,0 +1,296 @@
+"""SQLite queue: the embedded default. Messages live in the project's `.motia/motia.db`
+next to state, so a crash (even kill -9) loses nothing that `publish` accepted."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from motia import jsoncodec
+from motia.adapters.queue.base import (
+    ALL_DEAD_LETTERS,
+    DeadLetter,
+    DeadLetterFilter,
+    Delivery,
+    Failure,
+    OutgoingMessage,
+    QueueAdapter,
+    QueueStats,
+)
+from motia.adapters.sqlite_database import SqliteDatabase
+from motia.clock import Clock
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS motia_queue (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    event_id    TEXT NOT NULL,
+    subscriber  TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    data        BLOB NOT NULL,
+    trace_id    TEXT NOT NULL,
+    flows       TEXT NOT NULL,
+    group_id    TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    visible_at  REAL NOT NULL,
+    lease_token TEXT,
+    lease_until REAL NOT NULL DEFAULT 0,
+    enqueued_at REAL NOT NULL,
+    last_error  TEXT
+);
+CREATE INDEX IF NOT EXISTS motia_queue_by_subscriber ON motia_queue (subscriber, seq);
+CREATE INDEX IF NOT EXISTS motia_queue_by_group ON motia_queue (subscriber, group_id, seq)
+    WHERE group_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS motia_dead_letters (
+    id          TEXT PRIMARY KEY,
+    event_id    TEXT NOT NULL,
+    subscriber  TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    data        BLOB NOT NULL,
+    trace_id    TEXT NOT NULL,
+    flows       TEXT NOT NULL,
+    group_id    TEXT,
+    attempts    INTEGER NOT NULL,
+    error       TEXT NOT NULL,
+    stack       TEXT,
+    reason      TEXT NOT NULL,
+    enqueued_at REAL NOT NULL,
+    failed_at   REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS motia_dead_letters_by_subscriber
+    ON motia_dead_letters (subscriber, failed_at);
+"""
+
+_INSERT = (
+    "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, flows, "
+    "group_id, visible_at, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
+# the oldest of its group (so a leased or retrying head blocks the rest of the group).
+_LEASABLE = """
+SELECT seq, id, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued_at
+FROM motia_queue AS m
+WHERE subscriber = ? AND visible_at <= ? AND (lease_token IS NULL OR lease_until <= ?)
+  AND (group_id IS NULL OR seq = (
+        SELECT MIN(seq) FROM motia_queue AS g
+        WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
+ORDER BY seq
+LIMIT ?
+"""
+_HELD = "id = ? AND lease_token = ? AND lease_until > ?"
+
+
+class SqliteQueueAdapter(QueueAdapter):
+    def __init__(self, database: SqliteDatabase, clock: Clock | None = None) -> None:
+        self._db = database
+        self._clock = clock or Clock()
+        self._db.execute_script(SCHEMA)
+
+    @staticmethod
+    def _row(message: OutgoingMessage, now: float) -> tuple[Any, ...]:
+        return (
+            message.id,
+            message.event_id,
+            message.subscriber,
+            message.topic,
+            jsoncodec.dumps(message.data),
+            message.trace_id,
+            jsoncodec.dumps_str(message.flows),
+            message.group_id,
+            now + message.delay,
+            now,
+        )
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        if not messages:
+            return
+        now = self._clock.time()
+        rows = [self._row(m, now) for m in messages]  # encode first: a bad payload writes nothing
+        await self._db.write_many((_INSERT, row) for row in rows)
+
+    async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        now = self._clock.time()
+        rows = self._db.query(_LEASABLE, (subscriber, now, now, limit))
+        if not rows:
+            return []
+        until = now + lease_seconds
+        deliveries = []
+        updates = []
+        for seq, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows:
+            token = os.urandom(8).hex()
+            updates.append(
+                (
+                    "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, "
+                    "lease_until = ? WHERE seq = ?",
+                    (token, until, seq),
+                )
+            )
+            deliveries.append(
+                Delivery(
+                    id=id_,
+                    event_id=event_id,
+                    subscriber=subscriber,
+                    topic=topic,
+                    data=jsoncodec.loads(data),
+                    trace_id=trace_id,
+                    flows=jsoncodec.loads(flows),
+                    group_id=group_id,
+                    attempt=attempts + 1,
+                    lease_token=token,
+                    enqueued_at=enqueued,
+                )
+            )
+        # A lease need not wait for its commit: if the process dies first, the message was
+        # never leased and is simply delivered again.
+        self._db.write_soon(updates)
+        return deliveries
+
+    async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
+        now = self._clock.time()
+        await self._db.write_many(
+            (
+                f"UPDATE motia_queue SET lease_until = ? WHERE {_HELD}",
+                (now + lease_seconds, d.id, d.lease_token, now),
+            )
+            for d in deliveries
+        )
+
+    async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
+        now = self._clock.time()
+        rows = [self._row(m, now) for m in emits]
+        deleted = self._db.execute_in_transaction(
+            f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token, now)
+        )
+        if deleted:
+            for row in rows:
+                self._db.execute_in_transaction(_INSERT, row)
+        await self._db.committed()
+        return deleted > 0
+
+    async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
+        now = self._clock.time()
+        await self._db.write(
+            f"UPDATE motia_queue SET lease_token = NULL, lease_until = 0, visible_at = ?, "
+            f"last_error = ? WHERE {_HELD}",
+            (now + delay, failure.error, delivery.id, delivery.lease_token, now),
+        )
+
+    async def release(self, delivery: Delivery) -> None:
+        now = self._clock.time()
+        await self._db.write(
+            "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
+            f"attempts = MAX(attempts - 1, 0) WHERE {_HELD}",
+            (delivery.id, delivery.lease_token, now),
+        )
+
+    async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
+        moved = self._db.execute_in_transaction(
+            "INSERT OR REPLACE INTO motia_dead_letters (id, event_id, subscriber, topic, data, "
+            "trace_id, flows, group_id, attempts, error, stack, reason, enqueued_at, failed_at) "
+            "SELECT id, event_id, subscriber, topic, data, trace_id, flows, group_id, attempts, "
+            "?, ?, ?, enqueued_at, ? FROM motia_queue WHERE id = ? AND lease_token = ?",
+            (
+                failure.error,
+                failure.stack,
+                failure.reason,
+                self._clock.time(),
+                delivery.id,
+                delivery.lease_token,
+            ),
+        )
+        if moved:
+            self._db.execute_in_transaction(
+                "DELETE FROM motia_queue WHERE id = ? AND lease_token = ?",
+                (delivery.id, delivery.lease_token),
+            )
+        await self._db.committed()
+
+    @staticmethod
+    def _where(where: DeadLetterFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if where.ids:
+            clauses.append(f"id IN ({', '.join('?' for _ in where.ids)})")
+            params.extend(where.ids)
+        if where.subscriber is not None:
+            clauses.append("subscriber = ?")
+            params.append(where.subscriber)
+        if where.topic is not None:
+            clauses.append("topic = ?")
+            params.append(where.topic)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def dead_letters(
+        self, where: DeadLetterFilter = ALL_DEAD_LETTERS, limit: int = 100, offset: int = 0
+    ) -> list[DeadLetter]:
+        clause, params = self._where(where)
+        rows = self._db.query(
+            "SELECT id, event_id, subscriber, topic, data, trace_id, flows, group_id, attempts, "
+            f"error, stack, reason, enqueued_at, failed_at FROM motia_dead_letters{clause} "
+            "ORDER BY failed_at DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [
+            DeadLetter(
+                id=r[0],
+                event_id=r[1],
+                subscriber=r[2],
+                topic=r[3],
+                data=jsoncodec.loads(r[4]),
+                trace_id=r[5],
+                flows=jsoncodec.loads(r[6]),
+                group_id=r[7],
+                attempts=r[8],
+                error=r[9],
+                stack=r[10],
+                reason=r[11],
+                enqueued_at=r[12],
+                failed_at=r[13],
+            )
+            for r in rows
+        ]
+
+    async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        clause, params = self._where(where)
+        now = self._clock.time()
+        self._db.execute_in_transaction(
+            "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, "
+            "flows, group_id, visible_at, enqueued_at) SELECT id, event_id, subscriber, topic, "
+            f"data, trace_id, flows, group_id, ?, ? FROM motia_dead_letters{clause} "
+            "ORDER BY failed_at",
+            (now, now, *params),
+        )
+        count = self._db.execute_in_transaction(
+            f"DELETE FROM motia_dead_letters{clause}", tuple(params)
+        )
+        await self._db.committed()
+        return count
+
+    async def purge(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
+        clause, params = self._where(where)
+        return await self._db.write(f"DELETE FROM motia_dead_letters{clause}", tuple(params))
+
+    async def stats(self, subscriber: str) -> QueueStats:
+        now = self._clock.time()
+        row = self._db.query_one(
+            "SELECT COUNT(*), "
+            "COALESCE(SUM(lease_token IS NOT NULL AND lease_until > ?), 0), "
+            "COALESCE(SUM((lease_token IS NULL OR lease_until <= ?) AND visible_at > ?), 0) "
+            "FROM motia_queue WHERE subscriber = ?",
+            (now, now, now, subscriber),
+        )
+        dead = self._db.query_one(
+            "SELECT COUNT(*) FROM motia_dead_letters WHERE subscriber = ?", (subscriber,)
+        )
+        total, in_flight, delayed = row or (0, 0, 0)
+        return QueueStats(subscriber, total - in_flight, in_flight, delayed, dead[0] if dead else 0)
+
+    async def next_visible_at(self, subscriber: str) -> float | None:
+        row = self._db.query_one(
+            "SELECT MIN(MAX(visible_at, "
+            "CASE WHEN lease_token IS NULL THEN 0 ELSE lease_until END)) "
+            "FROM motia_queue WHERE subscriber = ?",
+            (subscriber,),
+        )
+        return None if row is None or row[0] is None else float(row[0])

@@ -1,0 +1,149 @@
+"""A worker per subscribing step: leases its messages, runs up to `concurrency` at once,
+renews the leases of running handlers, and on shutdown hands back what it cannot finish."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+
+from motia.adapters.queue.base import Delivery, QueueAdapter
+from motia.clock import Clock
+from motia.logs import Logger
+from motia.runtime.queue_policy import QueuePolicy
+from motia.steps.model import Step
+
+RunDelivery = Callable[[Step, QueuePolicy, Delivery], Awaitable[None]]
+
+
+class SubscriberWorker:
+    def __init__(
+        self,
+        step: Step,
+        policy: QueuePolicy,
+        queue: QueueAdapter,
+        run: RunDelivery,
+        clock: Clock,
+        logger: Logger,
+        *,
+        lease_seconds: float,
+        poll_interval: float,
+    ) -> None:
+        self.step = step
+        self.policy = policy
+        self._queue = queue
+        self._run = run
+        self._clock = clock
+        self._logger = logger
+        self._lease_seconds = lease_seconds
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+        # message id -> (delivery, task, monotonic start)
+        self._running: dict[str, tuple[Delivery, asyncio.Task[None], float]] = {}
+        loop = asyncio.get_running_loop()
+        self._lease_task = loop.create_task(self._lease_loop(), name=f"motia-worker:{step.name}")
+        self._heartbeat_task = loop.create_task(
+            self._heartbeat_loop(), name=f"motia-heartbeat:{step.name}"
+        )
+
+    @property
+    def name(self) -> str:
+        return self.step.name
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    def notify(self) -> None:
+        """New messages may be visible: look now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def _lease_loop(self) -> None:
+        while True:
+            # Clear before looking, so a notification that arrives meanwhile is not lost.
+            self._wakeup.clear()
+            free = self.policy.concurrency - len(self._running)
+            if free > 0:
+                try:
+                    deliveries = await self._queue.lease(self.name, free, self._lease_seconds)
+                except Exception as exc:  # the store is unavailable: try again shortly
+                    self._logger.error(f"leasing messages failed: {type(exc).__name__}: {exc}")
+                    deliveries = []
+                if deliveries:
+                    for delivery in deliveries:
+                        self._start(delivery)
+                    continue
+                timeout = await self._idle_timeout()
+            else:
+                timeout = self._poll_interval  # a finishing handler wakes us first
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+
+    async def _idle_timeout(self) -> float:
+        try:
+            next_at = await self._queue.next_visible_at(self.name)
+        except Exception:
+            return self._poll_interval
+        now = self._clock.time()
+        if next_at is None or next_at <= now:
+            # Nothing waiting, or only messages blocked behind a running FIFO head: a
+            # finishing handler or a publish wakes us; the poll covers other processes.
+            return self._poll_interval
+        return min(next_at - now, self._poll_interval)
+
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(delivery))
+        self._running[delivery.id] = (delivery, task, time.monotonic())
+
+    async def _handle(self, delivery: Delivery) -> None:
+        try:
+            await self._run(self.step, self.policy, delivery)
+        except Exception as exc:  # the executor reports handler errors; this is a bug guard
+            self._logger.error(f"delivery failed inside Motia: {type(exc).__name__}: {exc}")
+        finally:
+            self._running.pop(delivery.id, None)
+            self._wakeup.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self._lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            # A handler past visibilityTimeout is considered lost: its lease is no longer
+            # renewed, so the message becomes visible again for another attempt.
+            alive = [
+                delivery
+                for delivery, _, started in self._running.values()
+                if now - started < self.policy.visibility_timeout
+            ]
+            if alive:
+                try:
+                    await self._queue.extend(alive, self._lease_seconds)
+                except Exception as exc:
+                    self._logger.error(f"renewing leases failed: {type(exc).__name__}: {exc}")
+
+    async def stop_leasing(self) -> None:
+        self._lease_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._lease_task
+
+    async def stop(self, timeout: float) -> None:
+        """Stop leasing, give running handlers `timeout` seconds, then hand back the rest
+        untouched so they run first thing next time."""
+        await self.stop_leasing()
+        running = [task for _, task, _ in self._running.values()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        leftovers = list(self._running.values())
+        for _, task, _ in leftovers:
+            task.cancel()
+        for delivery, task, _ in leftovers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            with contextlib.suppress(Exception):
+                await self._queue.release(delivery)
+        self._heartbeat_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._heartbeat_task
