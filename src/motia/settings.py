@@ -54,6 +54,16 @@ class Settings:
     shutdown_timeout: float = 10.0
     sync_handler_threads: int = 32
     event_concurrency: int = 20
+    # The internal API under /__motia/api (workbench, dead letters): on in dev, off in
+    # start unless enabled; a token, when set, is required on every call.
+    workbench_enabled: bool | None = None  # None: on in dev, on in start when a token is set
+    workbench_token: str | None = None
+
+    @property
+    def internal_api_enabled(self) -> bool:
+        if self.workbench_enabled is not None:
+            return self.workbench_enabled
+        return self.mode == "dev" or bool(self.workbench_token)
 
     @property
     def database_path(self) -> Path:
@@ -92,6 +102,11 @@ class _QueueFile(_FileModel):
     poll_interval: float | None = Field(default=None, gt=0, le=60)
 
 
+class _WorkbenchFile(_FileModel):
+    enabled: bool | None = None
+    token: str | None = None
+
+
 class _CronFile(_FileModel):
     timezone: str | None = None
 
@@ -113,6 +128,7 @@ class _ConfigFile(_FileModel):
     queue: _QueueFile | None = None
     cron: _CronFile | None = None
     events: _EventsFile | None = None
+    workbench: _WorkbenchFile | None = None
     redis: dict[str, Any] | None = None  # read by the Redis adapters
 
 
@@ -184,6 +200,9 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         changes["queue_adapter"] = parsed.queue.adapter
         changes["queue_lease_seconds"] = parsed.queue.lease_seconds
         changes["queue_poll_interval"] = parsed.queue.poll_interval
+    if parsed.workbench:
+        changes["workbench_enabled"] = parsed.workbench.enabled
+        changes["workbench_token"] = parsed.workbench.token
     if parsed.cron:
         changes["cron_timezone"] = parsed.cron.timezone
     if parsed.events:
@@ -234,6 +253,7 @@ ENVIRONMENT = {
     "MOTIA_MAX_BODY_SIZE": "max_body_size",
     "MOTIA_CRON_TIMEZONE": "cron_timezone",
     "MOTIA_SHUTDOWN_TIMEOUT": "shutdown_timeout",
+    "MOTIA_WORKBENCH_TOKEN": "workbench_token",
 }
 
 
@@ -252,8 +272,10 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
                 changes[name] = parse_size(raw, variable)
             elif name == "data_dir":
                 changes[name] = Path(raw)
+            elif name in ("cron_timezone", "workbench_token"):
+                changes[name] = raw
             else:
-                changes[name] = raw.lower() if name != "cron_timezone" else raw
+                changes[name] = raw.lower()
         except ValueError:
             raise SettingsError(f"environment variable {variable}={raw!r} is not valid") from None
     return settings.with_overrides(**changes)
@@ -305,6 +327,13 @@ def _check(settings: Settings) -> None:
         )
     if settings.log_format not in ("pretty", "json"):
         raise SettingsError(f"log format {settings.log_format!r} is not one of: pretty, json")
+    if settings.workbench_token is not None and len(settings.workbench_token) < 16:
+        raise SettingsError("the workbench token must be at least 16 characters long")
+    if settings.mode == "start" and settings.internal_api_enabled and not settings.workbench_token:
+        raise SettingsError(
+            "the workbench and internal API need a token in `motia start`: set "
+            "MOTIA_WORKBENCH_TOKEN (or workbench.token in config.yml), or disable it"
+        )
     try:
         zoneinfo.ZoneInfo(settings.cron_timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

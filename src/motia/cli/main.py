@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from motia import __version__
+from motia.cli.dlq import dlq
 from motia.errors import MotiaError
 
 
@@ -73,6 +74,9 @@ def emit(topic: str, message: str, port: int, host: str) -> None:
     from motia.cli.emit import emit_event
 
     emit_event(topic, message, host, port)
+
+
+cli.add_command(dlq)
 
 
 def main() -> None:

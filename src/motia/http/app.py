@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
+from motia.http.internal_api import InternalApi
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
 from motia.runtime.events import parse_emit
@@ -37,7 +38,12 @@ SYSTEM_PREFIX = "/__motia"
 class MotiaApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._system = Starlette(routes=[Route(f"{SYSTEM_PREFIX}/health", self._health)])
+        self._system = Starlette(
+            routes=[
+                Route(f"{SYSTEM_PREFIX}/health", self._health),
+                *InternalApi(runtime).routes(),
+            ]
+        )
         cors = runtime.settings.cors
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)

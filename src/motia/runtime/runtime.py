@@ -7,10 +7,7 @@ import contextlib
 import gc
 from pathlib import Path
 
-from motia.adapters.queue.base import QueueAdapter
-from motia.adapters.queue.memory import MemoryQueueAdapter
-from motia.adapters.sqlite_database import SqliteDatabase
-from motia.adapters.state.base import StateAdapter
+from motia.adapters.factory import open_stores
 from motia.clock import Clock
 from motia.errors import ProjectInvalid
 from motia.http.router import Router
@@ -41,9 +38,9 @@ class Runtime:
         self.sink = sink or LogSink(settings.log_level, settings.log_format)
         self.logger = Logger(self.sink, None, None, [])
         self.clock = clock or Clock()
-        self._database: SqliteDatabase | None = None
-        self.state = self._make_state()
-        self.queue = self._make_queue()
+        self._stores = open_stores(settings, self.clock)
+        self.state = self._stores.state
+        self.queue = self._stores.queue
         self.dispatcher = Dispatcher(settings.sync_handler_threads)
         self.streams = Streams()
         self.executor = StepExecutor(
@@ -76,29 +73,6 @@ class Runtime:
         if project.errors and settings.mode == "start":
             raise ProjectInvalid(project.problems)
         return cls(settings, project, **kwargs)  # type: ignore[arg-type]
-
-    def _sqlite(self) -> SqliteDatabase:
-        if self._database is None:
-            self._database = SqliteDatabase(
-                self.settings.database_path, synchronous=self.settings.sqlite_synchronous
-            )
-        return self._database
-
-    def _make_state(self) -> StateAdapter:
-        if self.settings.state_adapter == "memory":
-            from motia.adapters.state.memory import MemoryStateAdapter
-
-            return MemoryStateAdapter()
-        from motia.adapters.state.sqlite import SqliteStateAdapter
-
-        return SqliteStateAdapter(self._sqlite())
-
-    def _make_queue(self) -> QueueAdapter:
-        if self.settings.queue_adapter == "memory":
-            return MemoryQueueAdapter(self.clock)
-        from motia.adapters.queue.sqlite import SqliteQueueAdapter
-
-        return SqliteQueueAdapter(self._sqlite(), self.clock)
 
     async def start(self) -> None:
         self._report(self.project)
@@ -178,9 +152,6 @@ class Runtime:
                 await self._watcher
         timeout = self.settings.shutdown_timeout
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
-        await self.queue.close()
-        await self.state.close()
-        if self._database is not None:
-            self._database.close()
+        await self._stores.close()
         self.dispatcher.close()
         self.logger.info("stopped")

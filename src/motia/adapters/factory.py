@@ -1,0 +1,56 @@
+"""Build the adapters that settings name; backends are imported only when chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from motia.adapters.queue.base import QueueAdapter
+from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.state.base import StateAdapter
+from motia.clock import Clock
+from motia.settings import Settings
+
+
+@dataclass
+class Stores:
+    state: StateAdapter
+    queue: QueueAdapter
+    database: SqliteDatabase | None
+
+    async def close(self) -> None:
+        await self.queue.close()
+        await self.state.close()
+        if self.database is not None:
+            self.database.close()
+
+
+def open_stores(settings: Settings, clock: Clock) -> Stores:
+    database: SqliteDatabase | None = None
+
+    def sqlite() -> SqliteDatabase:
+        nonlocal database
+        if database is None:
+            database = SqliteDatabase(
+                settings.database_path, synchronous=settings.sqlite_synchronous
+            )
+        return database
+
+    state: StateAdapter
+    if settings.state_adapter == "memory":
+        from motia.adapters.state.memory import MemoryStateAdapter
+
+        state = MemoryStateAdapter()
+    else:
+        from motia.adapters.state.sqlite import SqliteStateAdapter
+
+        state = SqliteStateAdapter(sqlite())
+    queue: QueueAdapter
+    if settings.queue_adapter == "memory":
+        from motia.adapters.queue.memory import MemoryQueueAdapter
+
+        queue = MemoryQueueAdapter(clock)
+    else:
+        from motia.adapters.queue.sqlite import SqliteQueueAdapter
+
+        queue = SqliteQueueAdapter(sqlite(), clock)
+    return Stores(state, queue, database)

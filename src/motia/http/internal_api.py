@@ -1,0 +1,134 @@
+"""The internal JSON API under /__motia/api: queues and dead letters today, the workbench's
+data as it grows. Guarded by a token when one is configured (always in `motia start`)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from motia import jsoncodec
+from motia.adapters.queue.base import DeadLetterFilter
+
+if TYPE_CHECKING:
+    from motia.runtime.runtime import Runtime
+
+API_PREFIX = "/__motia/api"
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class InternalApi:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        token = runtime.settings.workbench_token
+        self._token = token.encode() if token else None
+
+    def routes(self) -> list[BaseRoute]:
+        guard = self._guard
+        return [
+            Route(f"{API_PREFIX}/queues", guard(self.queues)),
+            Route(f"{API_PREFIX}/dlq", guard(self.dead_letters)),
+            Route(f"{API_PREFIX}/dlq/redrive", guard(self.redrive), methods=["POST"]),
+            Route(f"{API_PREFIX}/dlq/purge", guard(self.purge), methods=["POST"]),
+            Route(f"{API_PREFIX}/dlq/{{id}}", guard(self.dead_letter)),
+        ]
+
+    def allowed(self, request: Request) -> bool:
+        if self._token is None:
+            return True
+        supplied = request.headers.get("authorization", "")
+        if supplied.lower().startswith("bearer "):
+            candidate = supplied[7:].strip()
+        else:
+            candidate = request.query_params.get("token", "")
+        # Constant-time comparison: the time taken says nothing about the token.
+        return hmac.compare_digest(candidate.encode(), self._token)
+
+    def _guard(self, endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            if not self.runtime.settings.internal_api_enabled:
+                return _error(404, "the internal API is disabled")
+            if not self.allowed(request):
+                return _error(401, "a valid workbench token is required")
+            return await endpoint(request)
+
+        return guarded
+
+    async def queues(self, request: Request) -> Response:
+        queue = self.runtime.queue
+        policies = self.runtime.bus.policies()
+        items = []
+        for name, policy in sorted(policies.items()):
+            stats = (await queue.stats(name)).as_dict()
+            stats.update(
+                {
+                    "type": "fifo" if policy.fifo else "standard",
+                    "maxRetries": policy.max_retries,
+                    "concurrency": policy.concurrency,
+                    "visibilityTimeout": policy.visibility_timeout,
+                }
+            )
+            items.append(stats)
+        return _json({"items": items})
+
+    async def dead_letters(self, request: Request) -> Response:
+        params = request.query_params
+        try:
+            limit = min(int(params.get("limit", "100")), 1000)
+            offset = int(params.get("offset", "0"))
+        except ValueError:
+            return _error(400, "limit and offset must be integers")
+        where = DeadLetterFilter(subscriber=params.get("step"), topic=params.get("topic"))
+        letters = await self.runtime.queue.dead_letters(where, limit=limit, offset=offset)
+        return _json({"items": [letter.as_dict() for letter in letters]})
+
+    async def dead_letter(self, request: Request) -> Response:
+        letters = await self.runtime.queue.dead_letters(
+            DeadLetterFilter(ids=(request.path_params["id"],)), limit=1
+        )
+        if not letters:
+            return _error(404, f"no dead letter with id {request.path_params['id']!r}")
+        return _json(letters[0].as_dict())
+
+    async def redrive(self, request: Request) -> Response:
+        where = await _selection(request)
+        if isinstance(where, Response):
+            return where
+        count = await self.runtime.queue.redrive(where)
+        self.runtime.bus.notify_all()
+        return _json({"redriven": count})
+
+    async def purge(self, request: Request) -> Response:
+        where = await _selection(request)
+        if isinstance(where, Response):
+            return where
+        return _json({"purged": await self.runtime.queue.purge(where)})
+
+
+async def _selection(request: Request) -> DeadLetterFilter | Response:
+    """`{ids: [...]}`, `{step}`, `{topic}` or `{all: true}`: never everything by accident."""
+    try:
+        body = jsoncodec.loads(await request.body() or b"{}")
+    except jsoncodec.JSONDecodeError:
+        return _error(400, "the body must be JSON")
+    if not isinstance(body, dict):
+        return _error(400, "the body must be a JSON object")
+    ids = body.get("ids") or []
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return _error(400, "'ids' must be a list of strings")
+    step, topic = body.get("step"), body.get("topic")
+    if not ids and step is None and topic is None and body.get("all") is not True:
+        return _error(400, "say which dead letters: 'ids', 'step', 'topic' or 'all': true")
+    return DeadLetterFilter(ids=tuple(ids), subscriber=step, topic=topic)
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(jsoncodec.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
