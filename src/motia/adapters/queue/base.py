@@ -10,7 +10,8 @@ same semantics and passes the same contract tests:
 - in a FIFO queue only the oldest message of each group can be leased, and only while no
   other message of that group is leased or waiting for a retry;
 - `complete` acknowledges a message and publishes the handler's emits in one atomic step,
-  and only while the caller still holds the lease.
+  and only while the caller still holds the lease: nobody has leased the message again
+  since (an expired lease that was not taken over still counts as held).
 """
 
 from __future__ import annotations

@@ -86,9 +86,8 @@ class MemoryQueueAdapter(QueueAdapter):
 
     def _held(self, delivery: Delivery) -> _Entry | None:
         entry = self._queue(delivery.subscriber).get(delivery.id)
+        # Held while nobody has leased it again, even past the lease's expiry.
         if entry is None or entry.lease_token != delivery.lease_token:
-            return None
-        if entry.lease_until <= self._clock.time():
             return None
         return entry
 

@@ -78,7 +78,9 @@ WHERE subscriber = ? AND visible_at <= ? AND (lease_token IS NULL OR lease_until
 ORDER BY seq
 LIMIT ?
 """
-_HELD = "id = ? AND lease_token = ? AND lease_until > ?"
+# A lease is still held while nobody has leased the message again: an expired lease whose
+# message was not re-leased (the loop was busy, say) can still complete it.
+_HELD = "id = ? AND lease_token = ?"
 
 
 class SqliteQueueAdapter(QueueAdapter):
@@ -151,7 +153,7 @@ class SqliteQueueAdapter(QueueAdapter):
         await self._db.write_many(
             (
                 f"UPDATE motia_queue SET lease_until = ? WHERE {_HELD}",
-                (now + lease_seconds, d.id, d.lease_token, now),
+                (now + lease_seconds, d.id, d.lease_token),
             )
             for d in deliveries
         )
@@ -160,7 +162,7 @@ class SqliteQueueAdapter(QueueAdapter):
         now = self._clock.time()
         rows = [self._row(m, now) for m in emits]
         deleted = self._db.execute_in_transaction(
-            f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token, now)
+            f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token)
         )
         if deleted:
             for row in rows:
@@ -173,15 +175,14 @@ class SqliteQueueAdapter(QueueAdapter):
         await self._db.write(
             f"UPDATE motia_queue SET lease_token = NULL, lease_until = 0, visible_at = ?, "
             f"last_error = ? WHERE {_HELD}",
-            (now + delay, failure.error, delivery.id, delivery.lease_token, now),
+            (now + delay, failure.error, delivery.id, delivery.lease_token),
         )
 
     async def release(self, delivery: Delivery) -> None:
-        now = self._clock.time()
         await self._db.write(
             "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
             f"attempts = MAX(attempts - 1, 0) WHERE {_HELD}",
-            (delivery.id, delivery.lease_token, now),
+            (delivery.id, delivery.lease_token),
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
