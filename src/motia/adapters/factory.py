@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from motia.adapters.queue.base import QueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
+from motia.adapters.streams.base import StreamStore
 from motia.clock import Clock
 from motia.settings import Settings
 
@@ -15,10 +16,12 @@ from motia.settings import Settings
 class Stores:
     state: StateAdapter
     queue: QueueAdapter
+    streams: StreamStore
     database: SqliteDatabase | None
 
     async def close(self) -> None:
         await self.queue.close()
+        await self.streams.close()
         await self.state.close()
         if self.database is not None:
             self.database.close()
@@ -53,4 +56,14 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         from motia.adapters.queue.sqlite import SqliteQueueAdapter
 
         queue = SqliteQueueAdapter(sqlite(), clock)
-    return Stores(state, queue, database)
+    # Stream items live where state does.
+    streams: StreamStore
+    if settings.state_adapter == "memory":
+        from motia.adapters.streams.memory import MemoryStreamStore
+
+        streams = MemoryStreamStore(clock)
+    else:
+        from motia.adapters.streams.sqlite import SqliteStreamStore
+
+        streams = SqliteStreamStore(sqlite(), clock)
+    return Stores(state, queue, streams, database)

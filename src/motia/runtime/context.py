@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine, Generator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from motia.errors import EmitNotDeclared
 from motia.logs import Logger
 from motia.runtime.events import parse_emit
 from motia.runtime.invocation import ContextCall, Invocation
+from motia.runtime.streams import StreamError, StreamService
 
 if TYPE_CHECKING:
     from motia.adapters.state.base import StateAdapter
@@ -65,16 +66,84 @@ class State:
         return self._bridge.call(self._adapter.clear(str(group_id)))
 
 
-class Streams(dict[str, Any]):
-    """`ctx.streams`: streams by name, by attribute (`ctx.streams.messages`) or by item
+class Stream:
+    """`ctx.streams.<name>`: one stream's items, bound to the current handler run."""
+
+    __slots__ = ("_bridge", "_name", "_service")
+
+    def __init__(self, service: StreamService, name: str, bridge: _Bridge) -> None:
+        self._service = service
+        self._name = name
+        self._bridge = bridge
+
+    def get(self, group_id: str, item_id: str) -> Any:
+        """The item (`{...data, id}`), or None."""
+        return self._bridge.call(self._service.get(self._name, group_id, item_id))
+
+    def set(self, group_id: str, item_id: str, data: Any) -> Any:
+        """Create or replace an item; subscribers get a `create` or `update`."""
+        return self._bridge.call(self._service.set(self._name, group_id, item_id, data))
+
+    def update(self, group_id: str, item_id: str, ops: Any) -> Any:
+        """Apply field operations atomically: `[{'type': 'increment', 'path': 'votes',
+        'by': 1}]`; types are set, merge, increment, decrement and remove."""
+        return self._bridge.call(self._service.update(self._name, group_id, item_id, ops))
+
+    def delete(self, group_id: str, item_id: str) -> Any:
+        """Remove an item; returns it, or None. Subscribers get a `delete`."""
+        return self._bridge.call(self._service.delete(self._name, group_id, item_id))
+
+    def get_group(self, group_id: str) -> Any:
+        return self._bridge.call(self._service.get_group(self._name, group_id))
+
+    getGroup = get_group
+
+    def send(self, channel: Any, event: Any) -> Any:
+        """An ephemeral event (`{'type': ..., 'data': ...}`) to a group's subscribers
+        (`{'groupId': ...}`) or one item's (`{'groupId': ..., 'id': ...}`)."""
+        return self._bridge.call(self._service.send(self._name, channel, event))
+
+
+class Streams:
+    """`ctx.streams`: streams by name, as attributes (`ctx.streams.messages`) or items
     (`ctx.streams["chat-messages"]`)."""
 
-    def __getattr__(self, name: str) -> Any:
+    __slots__ = ("_bound", "_bridge", "_service")
+
+    def __init__(self, service: StreamService, bridge: _Bridge) -> None:
+        self._service = service
+        self._bridge = bridge
+        self._bound: dict[str, Stream] = {}
+
+    def __getitem__(self, name: str) -> Stream:
+        stream = self._bound.get(name)
+        if stream is None:
+            try:
+                self._service.definition(name)
+            except StreamError as exc:
+                raise KeyError(str(exc)) from None
+            stream = self._bound[name] = Stream(self._service, name, self._bridge)
+        return stream
+
+    def __getattr__(self, name: str) -> Stream:
+        if name.startswith("__"):
+            raise AttributeError(name)
         try:
             return self[name]
-        except KeyError:
-            known = ", ".join(sorted(self)) or "none are defined"
-            raise AttributeError(f"no stream named '{name}' ({known})") from None
+        except KeyError as exc:
+            raise AttributeError(exc.args[0]) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._service.definitions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._service.definitions))
+
+    def __len__(self) -> int:
+        return len(self._service.definitions)
+
+    def keys(self) -> list[str]:
+        return sorted(self._service.definitions)
 
 
 class _Dates:
@@ -102,7 +171,9 @@ class Services:
 
     __slots__ = ("clock", "logger", "state", "streams")
 
-    def __init__(self, state: StateAdapter, logger: Logger, clock: Clock, streams: Streams):
+    def __init__(
+        self, state: StateAdapter, logger: Logger, clock: Clock, streams: StreamService
+    ) -> None:
         self.state = state
         self.logger = logger
         self.clock = clock
@@ -123,6 +194,7 @@ class FlowContext:
         "_services",
         "_state",
         "_step",
+        "_streams",
         "_utils",
         "attempt",
         "event_id",
@@ -149,6 +221,7 @@ class FlowContext:
         self._logger: Logger | None = None
         self._state: State | None = None
         self._utils: Utils | None = None
+        self._streams: Streams | None = None
         self.trace_id = trace_id
         self.flows = flows
         self.event_id = event_id
@@ -174,7 +247,9 @@ class FlowContext:
 
     @property
     def streams(self) -> Streams:
-        return self._services.streams
+        if self._streams is None:
+            self._streams = Streams(self._services.streams, self._bridge)
+        return self._streams
 
     @property
     def traceId(self) -> str:

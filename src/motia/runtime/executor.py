@@ -13,10 +13,11 @@ from motia.adapters.queue.base import Delivery, Failure, QueueAdapter
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.logs import Logger
-from motia.runtime.context import FlowContext, Services, Streams
+from motia.runtime.context import FlowContext, Services
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.invocation import Invocation
 from motia.runtime.queue_policy import QueuePolicy
+from motia.runtime.streams import StreamService
 from motia.steps.model import Step
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class StepExecutor:
         logger: Logger,
         clock: Clock,
         dispatcher: Dispatcher,
-        streams: Streams,
+        streams: StreamService,
     ) -> None:
         self.state = state
         self.queue = queue
@@ -141,7 +142,12 @@ class StepExecutor:
             return
         await self.settle(step, delivery.trace_id, invocation)
         emits = self.bus.fan_out(invocation.outbox)
-        if await self.queue.complete(delivery, emits):
+        try:
+            completed = await self.queue.complete(delivery, emits)
+        except TypeError as exc:  # an emitted payload cannot be stored as JSON
+            await self._failed(policy, delivery, exc, log, where)
+            return
+        if completed:
             self.bus.notify(emits)
         else:
             log.warn(

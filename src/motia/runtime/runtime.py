@@ -13,10 +13,10 @@ from motia.errors import ProjectInvalid
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runtime.bus import EventBus
-from motia.runtime.context import Streams
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.streams import StreamHub, StreamService
 from motia.settings import CONFIG_FILE, Settings
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
@@ -42,7 +42,7 @@ class Runtime:
         self.state = self._stores.state
         self.queue = self._stores.queue
         self.dispatcher = Dispatcher(settings.sync_handler_threads)
-        self.streams = Streams()
+        self.streams = StreamService(self._stores.streams, StreamHub(), self.logger)
         self.executor = StepExecutor(
             state=self.state,
             queue=self.queue,
@@ -77,6 +77,7 @@ class Runtime:
     async def start(self) -> None:
         self._report(self.project)
         await self._apply(self.project)
+        self.streams.start()
         if self.settings.mode == "dev":
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
@@ -92,6 +93,7 @@ class Runtime:
     async def _apply(self, project: LoadedProject) -> None:
         self.project = project
         self.router = Router(project.steps)
+        self.streams.apply(project.streams)
         await self.bus.apply(project.steps)
         self.cron.apply(project.steps)
 
@@ -152,6 +154,7 @@ class Runtime:
                 await self._watcher
         timeout = self.settings.shutdown_timeout
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
+        await self.streams.stop()
         await self._stores.close()
         self.dispatcher.close()
         self.logger.info("stopped")

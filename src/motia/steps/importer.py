@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 
 STEP_PACKAGES = ("steps", "src")
+# Project roots this process put on sys.path (tests load many projects in one process).
+_activated_roots: set[str] = set()
 
 
 class StepImportError(Exception):
@@ -41,6 +43,13 @@ def activate(project_dir: Path) -> None:
     in one process (tests do this) never see each other's files.
     """
     root = str(project_dir)
+    # Another project's root further down sys.path could still win: Python prefers a regular
+    # package (`steps/__init__.py`) anywhere on the path over a namespace package found first.
+    for previous in _activated_roots - {root}:
+        if previous in sys.path:
+            sys.path.remove(previous)
+    _activated_roots.clear()
+    _activated_roots.add(root)
     if root in sys.path:
         sys.path.remove(root)
     sys.path.insert(0, root)

@@ -50,18 +50,27 @@ class MemoryQueueAdapter(QueueAdapter):
     def _queue(self, subscriber: str) -> dict[str, _Entry]:
         return self._queues.setdefault(subscriber, {})
 
-    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+    def _entries(self, messages: Sequence[OutgoingMessage]) -> list[_Entry]:
+        # Stored as JSON, like every durable backend: later changes to the emitted object do
+        # not leak in, and unserialisable data fails here, before anything is changed.
         now = self._clock.time()
-        for message in messages:
-            self._queue(message.subscriber)[message.id] = _Entry(
+        return [
+            _Entry(
                 seq=next(self._seq),
-                # Stored as JSON, like every durable backend: later changes to the
-                # emitted object do not leak in, and unserialisable data fails here.
                 message=replace(message, data=jsoncodec.loads(jsoncodec.dumps(message.data))),
                 attempts=0,
                 visible_at=now + message.delay,
                 enqueued_at=now,
             )
+            for message in messages
+        ]
+
+    def _insert(self, entries: list[_Entry]) -> None:
+        for entry in entries:
+            self._queue(entry.message.subscriber)[entry.message.id] = entry
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self._insert(self._entries(messages))
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
@@ -101,8 +110,9 @@ class MemoryQueueAdapter(QueueAdapter):
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         if self._held(delivery) is None:
             return False
+        entries = self._entries(emits)
         del self._queue(delivery.subscriber)[delivery.id]
-        await self.publish(emits)
+        self._insert(entries)
         return True
 
     async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:

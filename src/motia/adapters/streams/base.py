@@ -48,22 +48,6 @@ class StreamStore(ABC):
         rows = await self._group(stream, group_id, self.clock.time())
         return [_item(raw, item_id) for item_id, raw in rows]
 
-    async def update(
-        self,
-        stream: str,
-        group_id: str,
-        item_id: str,
-        ops: Sequence[dict[str, Any]],
-        ttl: float | None,
-    ) -> tuple[Item, bool]:
-        """Apply field operations to the item (an empty one when it does not exist) and
-        store the result; no other write to the item can interleave."""
-        current = await self.get(stream, group_id, item_id)
-        created = current is None
-        data = apply_ops({k: v for k, v in (current or {}).items() if k != "id"}, ops)
-        item, _ = await self.set(stream, group_id, item_id, data, ttl)
-        return item, created
-
     @abstractmethod
     async def groups(self, stream: str) -> list[str]: ...
 

@@ -1,0 +1,229 @@
+"""Streams at run time: named collections of items that handlers change through
+`ctx.streams.<name>` and that clients watch live over WebSocket or SSE.
+
+Every change is published to the hub, which hands it to the subscribers of its group and
+item; the hub is in-process here, and shared across processes by the Redis adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from motia.adapters.streams.base import Item, StreamStore, StreamUpdateError, apply_ops
+from motia.errors import MotiaError
+from motia.logs import Logger
+from motia.steps.model import StreamDefinition
+
+
+class StreamError(MotiaError):
+    """A stream call was wrong: unknown stream, bad item, or a schema violation."""
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One change (`create`, `update`, `delete`) or custom event (`event`) of a stream."""
+
+    stream: str
+    group_id: str
+    id: str | None
+    type: str
+    data: Any
+    timestamp: int  # milliseconds, as the classic clients expect
+    event_type: str | None = None  # the custom event's own type, for `send`
+
+
+Listener = Callable[[StreamEvent], None]
+
+
+class StreamHub:
+    """Local fan-out of stream events to listeners of a (stream, group)."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[tuple[str, str], set[Listener]] = {}
+        self._all: set[Listener] = set()
+
+    def subscribe(self, stream: str, group_id: str, listener: Listener) -> Callable[[], None]:
+        key = (stream, group_id)
+        self._listeners.setdefault(key, set()).add(listener)
+
+        def unsubscribe() -> None:
+            listeners = self._listeners.get(key)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[key]
+
+        return unsubscribe
+
+    def subscribe_all(self, listener: Listener) -> Callable[[], None]:
+        """Every event of every stream (the workbench)."""
+        self._all.add(listener)
+        return lambda: self._all.discard(listener)
+
+    def subscriber_count(self, stream: str, group_id: str) -> int:
+        return len(self._listeners.get((stream, group_id), ()))
+
+    async def publish(self, event: StreamEvent) -> None:
+        self.deliver(event)
+
+    def deliver(self, event: StreamEvent) -> None:
+        """Hand an event to local listeners; listeners never block (they buffer)."""
+        for listener in list(self._listeners.get((event.stream, event.group_id), ())):
+            listener(event)
+        for listener in list(self._all):
+            listener(event)
+
+
+class StreamService:
+    def __init__(self, store: StreamStore, hub: StreamHub, logger: Logger) -> None:
+        self.store = store
+        self.hub = hub
+        self._logger = logger
+        self.definitions: dict[str, StreamDefinition] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def apply(self, streams: Sequence[StreamDefinition]) -> None:
+        self.definitions = {s.name: s for s in streams}
+
+    def definition(self, name: str) -> StreamDefinition:
+        definition = self.definitions.get(name)
+        if definition is None:
+            known = ", ".join(sorted(self.definitions)) or "none are defined"
+            raise StreamError(f"no stream named '{name}' ({known})")
+        return definition
+
+    async def get(self, name: str, group_id: str, item_id: str) -> Item | None:
+        self.definition(name)
+        item = await self.store.get(name, str(group_id), str(item_id))
+        return None if item is None else _marked(item, name, str(group_id))
+
+    async def get_group(self, name: str, group_id: str) -> list[Item]:
+        self.definition(name)
+        items = await self.store.get_group(name, str(group_id))
+        return [_marked(item, name, str(group_id)) for item in items]
+
+    async def set(self, name: str, group_id: str, item_id: str, data: Any) -> Item:
+        definition = self.definition(name)
+        if not isinstance(data, dict):
+            raise StreamError(
+                f"stream '{name}': an item must be a dict (a JSON object), "
+                f"not {type(data).__name__}"
+            )
+        self._validate(definition, data)
+        group_id, item_id = str(group_id), str(item_id)
+        item, created = await self.store.set(name, group_id, item_id, data, _ttl(definition))
+        await self._publish(name, group_id, item_id, "create" if created else "update", item)
+        return _marked(item, name, group_id)
+
+    async def update(
+        self, name: str, group_id: str, item_id: str, ops: Sequence[dict[str, Any]]
+    ) -> Item:
+        definition = self.definition(name)
+        group_id, item_id = str(group_id), str(item_id)
+        try:
+            current = await self.store.get(name, group_id, item_id)
+            candidate = apply_ops({k: v for k, v in (current or {}).items() if k != "id"}, ops)
+        except StreamUpdateError as exc:
+            raise StreamError(f"stream '{name}': {exc}") from None
+        self._validate(definition, candidate)
+        item, created = await self.store.set(name, group_id, item_id, candidate, _ttl(definition))
+        await self._publish(name, group_id, item_id, "create" if created else "update", item)
+        return _marked(item, name, group_id)
+
+    async def delete(self, name: str, group_id: str, item_id: str) -> Item | None:
+        self.definition(name)
+        group_id, item_id = str(group_id), str(item_id)
+        old = await self.store.delete(name, group_id, item_id)
+        if old is None:
+            return None
+        await self._publish(name, group_id, item_id, "delete", old)
+        return _marked(old, name, group_id)
+
+    async def send(self, name: str, channel: Any, event: Any) -> None:
+        """An ephemeral custom event to the subscribers of a group (or one item)."""
+        self.definition(name)
+        if not isinstance(channel, dict) or channel.get("groupId") is None:
+            raise StreamError(f"stream '{name}': send needs a channel like {{'groupId': ...}}")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise StreamError(
+                f"stream '{name}': send needs an event like {{'type': 'typing', 'data': ...}}"
+            )
+        item_id = channel.get("id")
+        await self.hub.publish(
+            StreamEvent(
+                stream=name,
+                group_id=str(channel["groupId"]),
+                id=None if item_id is None else str(item_id),
+                type="event",
+                data=event.get("data"),
+                timestamp=_now_ms(),
+                event_type=event["type"],
+            )
+        )
+
+    def _validate(self, definition: StreamDefinition, data: dict[str, Any]) -> None:
+        if definition.schema is None:
+            return
+        problems = definition.schema.validate({k: v for k, v in data.items() if k != "__motia"})
+        if problems:
+            details = "; ".join(f"{p.field}: {p.message}" for p in problems)
+            raise StreamError(
+                f"stream '{definition.name}': item does not match the schema: {details}"
+            )
+
+    async def _publish(self, name: str, group_id: str, item_id: str, kind: str, item: Item) -> None:
+        await self.hub.publish(
+            StreamEvent(
+                stream=name,
+                group_id=group_id,
+                id=item_id,
+                type=kind,
+                data=item,
+                timestamp=_now_ms(),
+            )
+        )
+
+    def start(self, interval: float = 1.0) -> None:
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(interval))
+
+    async def _sweep(self, interval: float) -> None:
+        """Remove expired items and tell their subscribers they are gone."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                for stream, group_id, item_id in await self.store.expired():
+                    await self._publish(stream, group_id, item_id, "delete", {"id": item_id})
+            except Exception as exc:
+                self._logger.error(f"expiring stream items failed: {type(exc).__name__}: {exc}")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+
+def _ttl(definition: StreamDefinition) -> float | None:
+    return definition.config.base_config.ttl
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _marked(item: Item, stream: str, group_id: str) -> Item:
+    """Items carry the classic `__motia` marker, so a client given one (say, in an API
+    response) knows how to subscribe to it."""
+    marked = dict(item)
+    marked["__motia"] = {
+        "type": "state-stream",
+        "streamName": stream,
+        "groupId": group_id,
+        "id": item["id"],
+    }
+    return marked
