@@ -75,6 +75,10 @@ def serve(
         http="auto",
         timeout_graceful_shutdown=int(settings.shutdown_timeout) or None,
         server_header=False,
+        # Stream clients: protocol pings find dead peers; frames are small JSON messages.
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+        ws_max_size=1024 * 1024,
     )
     server = _Server(config)
     server.run()

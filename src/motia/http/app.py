@@ -21,6 +21,8 @@ from motia.errors import MotiaError
 from motia.http.internal_api import InternalApi
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
+from motia.http.stream_socket import StreamSocketServer
+from motia.http.stream_sse import StreamEventSource
 from motia.runtime.events import parse_emit
 
 if TYPE_CHECKING:
@@ -42,12 +44,14 @@ class MotiaApp:
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
+                *StreamEventSource(runtime).routes(),
             ]
         )
         cors = runtime.settings.cors
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
+        self.stream_socket = StreamSocketServer(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -59,6 +63,8 @@ class MotiaApp:
 
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket" and not scope["path"].startswith(SYSTEM_PREFIX):
+            await self.stream_socket(scope, receive, send)
         else:
             await self._system(scope, receive, send)
 
@@ -150,12 +156,13 @@ class MotiaApp:
         try:
             result, invocation = await executor.run_api(step, req, trace_id)
             status, response_headers, payload = normalise(result)
+            # The emits are durable before the client hears the request succeeded.
+            await executor.commit(invocation)
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
             body500 = {"error": "Internal server error", "traceId": trace_id}
             await self._send(send, *json_response(500, body500), extra)
             return
-        await executor.commit(invocation)
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:

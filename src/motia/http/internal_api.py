@@ -78,8 +78,8 @@ class InternalApi:
     async def dead_letters(self, request: Request) -> Response:
         params = request.query_params
         try:
-            limit = min(int(params.get("limit", "100")), 1000)
-            offset = int(params.get("offset", "0"))
+            limit = max(1, min(int(params.get("limit", "100")), 1000))
+            offset = max(0, int(params.get("offset", "0")))
         except ValueError:
             return _error(400, "limit and offset must be integers")
         where = DeadLetterFilter(subscriber=params.get("step"), topic=params.get("topic"))

@@ -52,7 +52,8 @@ def policy_for(step: Step, default_concurrency: int) -> QueuePolicy:
         visibility_timeout=(
             queue.visibility_timeout
             if queue is not None and queue.visibility_timeout
-            else DEFAULT_VISIBILITY_TIMEOUT
+            # By default a handler may always run out its own timeout, with a margin.
+            else max(DEFAULT_VISIBILITY_TIMEOUT, (handler.timeout or 0) + 30 if handler else 0)
         ),
         delay=queue.delay_seconds if queue is not None and queue.delay_seconds else 0.0,
         concurrency=(

@@ -161,7 +161,7 @@ class StreamService:
                 id=None if item_id is None else str(item_id),
                 type="event",
                 data=event.get("data"),
-                timestamp=_now_ms(),
+                timestamp=next_timestamp(),
                 event_type=event["type"],
             )
         )
@@ -184,7 +184,7 @@ class StreamService:
                 id=item_id,
                 type=kind,
                 data=item,
-                timestamp=_now_ms(),
+                timestamp=next_timestamp(),
             )
         )
 
@@ -212,8 +212,20 @@ def _ttl(definition: StreamDefinition) -> float | None:
     return definition.config.base_config.ttl
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+class _Timestamps:
+    """Strictly increasing millisecond stamps: the classic clients drop a frame whose
+    timestamp is not newer than the last one they saw, so two changes in the same
+    millisecond must not share one."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self) -> int:
+        self._last = max(int(time.time() * 1000), self._last + 1)
+        return self._last
+
+
+next_timestamp = _Timestamps().next
 
 
 def _marked(item: Item, stream: str, group_id: str) -> Item:

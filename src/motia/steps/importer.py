@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from types import ModuleType
 
-STEP_PACKAGES = ("steps", "src")
+STEP_PACKAGES = ("steps", "src", "motia_config")
 # Project roots this process put on sys.path (tests load many projects in one process).
 _activated_roots: set[str] = set()
 

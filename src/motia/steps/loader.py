@@ -30,6 +30,8 @@ class LoadedProject:
     steps: list[Step] = field(default_factory=list)
     streams: list[StreamDefinition] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # From the project's motia_config.py: `authenticate(request)` for stream clients.
+    authenticate: Callable[..., Any] | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -75,8 +77,34 @@ def load_project(project_dir: Path) -> LoadedProject:
         if stream is not None:
             project.streams.append(stream)
 
+    project.authenticate = _load_hooks(project_dir, report)
     _check_across_steps(project_dir, project)
     return project
+
+
+PROJECT_HOOKS_FILE = "motia_config.py"
+
+
+def _load_hooks(project_dir: Path, report: Callable[[Problem], None]) -> Callable[..., Any] | None:
+    """`motia_config.py` at the project root may define `authenticate(request)`."""
+    path = project_dir / PROJECT_HOOKS_FILE
+    if not path.is_file():
+        return None
+    module = _import(project_dir, path, Path(PROJECT_HOOKS_FILE), report)
+    if module is None:
+        return None
+    authenticate = getattr(module, "authenticate", None)
+    if authenticate is not None and not callable(authenticate):
+        report(
+            Problem(
+                "`authenticate` must be a function",
+                file=Path(PROJECT_HOOKS_FILE),
+                field="authenticate",
+                hint="define `async def authenticate(request)` returning a context or None",
+            )
+        )
+        return None
+    return authenticate
 
 
 def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None]) -> Step | None:

@@ -1,0 +1,107 @@
+"""The stream WebSocket: the classic Motia protocol on any path of the API port.
+
+Clients send `join`/`leave`; the server answers a join with a `sync` snapshot, then sends
+every create/update/delete and custom event of what the client joined. A bad token closes
+the socket with code 4401; a refused join gets an error event and the socket stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from motia import jsoncodec
+from motia.http.request import headers_dict
+from motia.http.stream_auth import TOKEN_PROTOCOL, AuthenticationFailed, authenticate, token_from
+from motia.runtime.stream_connection import StreamConnection
+
+if TYPE_CHECKING:
+    from motia.runtime.runtime import Runtime
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+CLOSE_AUTH_FAILED = 4401
+MAX_FRAME_BYTES = 64 * 1024
+
+
+class StreamSocketServer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.connections: set[StreamConnection] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        offered: list[str] = list(scope.get("subprotocols") or [])
+        headers = headers_dict(scope["headers"])
+        query: bytes = scope.get("query_string", b"")
+        url = scope["path"] + (f"?{query.decode('latin-1')}" if query else "")
+        # Answer with a protocol the client offered (the classic clients need exactly
+        # `Authorization` back), and with none when it offered none.
+        accept: Message = {"type": "websocket.accept"}
+        if offered:
+            accept["subprotocol"] = TOKEN_PROTOCOL if TOKEN_PROTOCOL in offered else offered[0]
+        try:
+            auth_context = await authenticate(
+                self.runtime.project.authenticate, headers, url, token_from(offered, query, headers)
+            )
+        except AuthenticationFailed as exc:
+            await send(accept)
+            await send(
+                {
+                    "type": "websocket.close",
+                    "code": CLOSE_AUTH_FAILED,
+                    "reason": "authentication failed",
+                }
+            )
+            self.runtime.logger.warn(
+                "stream client refused: authentication failed", {"error": str(exc)}
+            )
+            return
+        await send(accept)
+        connection = StreamConnection(self.runtime.streams, auth_context)
+        self.connections.add(connection)
+        sender = asyncio.get_running_loop().create_task(self._send_frames(connection, send))
+        try:
+            await self._receive_frames(connection, receive)
+        finally:
+            self.connections.discard(connection)
+            connection.close()
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+    async def _receive_frames(self, connection: StreamConnection, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text")
+            if raw is None:
+                raw_bytes = message.get("bytes") or b""
+                raw = raw_bytes.decode("utf-8", "replace")
+            if len(raw) > MAX_FRAME_BYTES:
+                connection.bad_message(f"frame larger than {MAX_FRAME_BYTES} bytes")
+                continue
+            try:
+                frame = jsoncodec.loads(raw)
+            except jsoncodec.JSONDecodeError:
+                connection.bad_message("frame is not JSON")
+                continue
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if kind == "join":
+                await connection.join(frame.get("data"))
+            elif kind == "leave":
+                connection.leave(frame.get("data"))
+            else:
+                connection.bad_message("'type' must be 'join' or 'leave'")
+
+    async def _send_frames(self, connection: StreamConnection, send: Send) -> None:
+        while True:
+            for frame in await connection.next_frames():
+                await send({"type": "websocket.send", "text": jsoncodec.dumps_str(frame)})
