@@ -260,3 +260,46 @@ def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
         await _until(lambda: ("slow finished",) in seen, timeout=3)
 
     _run(tmp_path, scenario)
+
+
+def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
+    """With concurrency 1, a run past visibilityTimeout must not keep the message from
+    being delivered again."""
+    write_project(
+        tmp_path,
+        {
+            "steps/hang_step.py": """
+                import asyncio
+                STARTS = []
+                config = {"type": "event", "name": "Hang", "subscribes": ["hang"],
+                          "infrastructure": {"queue": {"concurrency": 1,
+                                                       "visibilityTimeout": 0.3}}}
+                async def handler(data, ctx):
+                    STARTS.append(ctx.attempt)
+                    if ctx.attempt == 1:
+                        await asyncio.sleep(3)
+            """
+        },
+    )
+
+    async def main() -> None:
+        settings = load_settings(
+            tmp_path,
+            "start",
+            environ={},
+            state_adapter="memory",
+            queue_adapter="memory",
+            queue_lease_seconds=0.3,
+            queue_poll_interval=0.05,
+        )
+        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+        await runtime.start()
+        try:
+            await runtime.bus.publish([_event("hang", {})])
+            starts = sys.modules["steps.hang_step"].STARTS
+            await _until(lambda: starts == [1, 2], timeout=2.5)
+        finally:
+            runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
+            await runtime.stop()
+
+    asyncio.run(main())

@@ -64,7 +64,7 @@ class SubscriberWorker:
         while True:
             # Clear before looking, so a notification that arrives meanwhile is not lost.
             self._wakeup.clear()
-            free = self.policy.concurrency - len(self._running)
+            free = self.policy.concurrency - self._active()
             if free > 0:
                 try:
                     deliveries = await self._queue.lease(self.name, free, self._lease_seconds)
@@ -93,6 +93,13 @@ class SubscriberWorker:
             # finishing handler or a publish wakes us; the poll covers other processes.
             return self._poll_interval
         return min(next_at - now, self._poll_interval)
+
+    def _active(self) -> int:
+        """Running handlers that still count against `concurrency`: one past
+        visibilityTimeout is considered lost, and its slot goes to the next attempt."""
+        now = time.monotonic()
+        limit = self.policy.visibility_timeout
+        return sum(1 for _, _, started in self._running.values() if now - started < limit)
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.get_running_loop().create_task(self._handle(delivery))
