@@ -29,6 +29,9 @@ async def handler(req, ctx):
     resource_id = str(uuid.uuid4())
     resource = {"id": resource_id, "name": body["name"], "kind": body.get("kind", "document")}
     await ctx.state.set(ctx.trace_id, "resource", resource)
+    await ctx.streams.resourceStatus.set(
+        resource["kind"], resource_id, {"name": resource["name"], "status": "accepted"}
+    )
     await ctx.emit({"topic": "resource.created", "data": resource})
     ctx.logger.info(
         "Resource accepted", {"resourceId": resource_id, "summary": summarise(resource)}

@@ -6,7 +6,11 @@ config = {
     "emits": ["resource.processed"],
     "input": {
         "type": "object",
-        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "kind": {"type": "string"},
+        },
         "required": ["id", "name"],
     },
     "flows": ["resource-processing"],
@@ -22,5 +26,10 @@ async def handler(input_data, ctx):
     }
     await ctx.state.set(ctx.trace_id, f"processed_resource_{resource_id}", processed)
     await ctx.state.set("resources", resource_id, processed)
+    await ctx.streams.resourceStatus.set(
+        input_data.get("kind", "document"),
+        resource_id,
+        {"name": processed["name"], "status": "processed", "updatedAt": processed["processedAt"]},
+    )
     await ctx.emit({"topic": "resource.processed", "data": processed})
     ctx.logger.info("Resource processed", {"resourceId": resource_id})

@@ -1,0 +1,15 @@
+"""Live status of each resource, grouped by kind; browsers watch it over WebSocket."""
+
+config = {
+    "name": "resourceStatus",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "status": {"type": "string", "enum": ["accepted", "processed"]},
+            "updatedAt": {"type": "string"},
+        },
+        "required": ["name", "status"],
+    },
+    "baseConfig": {"storageType": "default", "ttl": 3600},
+}
