@@ -1,7 +1,7 @@
 """Benchmark harness for Motia for Python: one command, figures and ratios against baselines
 measured in the same run.
 
-    /work/main/.venv/bin/python bench/run.py            # full run (about 4 minutes)
+    /work/main/.venv/bin/python bench/run.py            # full run (about 5 minutes)
     /work/main/.venv/bin/python bench/run.py --quick    # shorter run (about 1 minute)
     /work/main/.venv/bin/python bench/run.py --json results.json
 
@@ -11,6 +11,8 @@ Figures (see bench/README.md for what each one means):
   3. in-process event hop latency p50/p99 (publish -> subscriber handler start)
   4. cold start of a 20-step project: spawn of `motia start` -> first HTTP 200 (median of 5)
   5. idle RSS of `motia start` on examples/resources vs the bare Starlette app
+  6. durable events: events/s through a trivial subscriber and hop latency p50/p99 with the
+     SQLite queue (the default), each against the memory queue measured in the same run
 
 Servers are pinned to CPU 0 and wrk (and this harness) to CPU 1 when `taskset` exists and
 the machine has two or more cores. Everything binds to 127.0.0.1; every child process is
@@ -48,6 +50,7 @@ REPO = BENCH.parent
 VENV_BIN = Path(sys.executable).parent
 API_PROJECT = BENCH / "projects" / "api"
 HOP_PROJECT = BENCH / "projects" / "hop"
+EVENTS_PROJECT = BENCH / "projects" / "events"
 EXAMPLE_PROJECT = REPO / "examples" / "resources"
 BASELINE_DIR = BENCH / "baseline"
 POST_LUA = BENCH / "post.lua"
@@ -357,6 +360,9 @@ class Options:
     connections: int
     hop_count: int
     cold_runs: int
+    events_count: int
+    events_chunk: int
+    events_rounds: int
     only: set[int]
 
 
@@ -508,17 +514,31 @@ def _find_step_module(project: Path, filename: str) -> ModuleType:
     raise RuntimeError(f"step module {filename} was not imported by the runtime")
 
 
-async def _hop_async(count: int, warmup: int) -> dict[str, Any]:
-    from motia.clock import new_trace_id
+def _load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
+                  devnull: Any) -> Any:
+    """A Runtime for `project` in start mode: memory state, the given queue adapter, the
+    SQLite file (if any) under `data_dir`; no environment variables are read."""
     from motia.logs import LogSink
-    from motia.runtime.events import Event
     from motia.runtime.runtime import Runtime
     from motia.settings import load_settings
 
-    settings = load_settings(HOP_PROJECT, "start", state_adapter="memory")
+    flags: dict[str, Any] = {"state_adapter": "memory", "queue_adapter": queue_adapter}
+    if data_dir is not None:
+        flags["data_dir"] = data_dir.resolve()
+    settings = load_settings(project, "start", environ={}, **flags)
+    if queue_adapter == "sqlite" and data_dir is None:
+        raise RuntimeError("the sqlite queue needs a temporary data dir")
+    return Runtime.load(settings, sink=LogSink(settings.log_level, settings.log_format,
+                                               stream=devnull))
+
+
+async def _hop_async(count: int, warmup: int, queue_adapter: str = "memory",
+                     data_dir: Path | None = None) -> dict[str, Any]:
+    from motia.clock import new_trace_id
+    from motia.runtime.events import Event
+
     with open(os.devnull, "w") as devnull:  # noqa: ASYNC230 - before the loop does any work
-        runtime = Runtime.load(settings, sink=LogSink(settings.log_level, settings.log_format,
-                                                      stream=devnull))
+        runtime = _load_runtime(HOP_PROJECT, queue_adapter, data_dir, devnull)
         await runtime.start()
         try:
             hop_module = _find_step_module(HOP_PROJECT, "hop_step.py")
@@ -545,6 +565,7 @@ async def _hop_async(count: int, warmup: int) -> dict[str, Any]:
             await runtime.stop()
     latencies.sort()
     return {
+        "queue": queue_adapter,
         "count": len(latencies),
         "p50_ms": _percentile(latencies, 50),
         "p90_ms": _percentile(latencies, 90),
@@ -559,9 +580,8 @@ def _percentile(ordered: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def hop_worker(count: int) -> None:
-    """Runs in a child process (pinned to the server CPU) so the project's modules and the
-    event loop are not shared with the harness; prints one JSON line."""
+def _run_in_loop(coro: Any) -> dict[str, Any]:
+    """Run a measuring coroutine on uvloop (as `motia start` does) when it is installed."""
     try:
         import uvloop
 
@@ -571,25 +591,41 @@ def hop_worker(count: int) -> None:
         loop_name = "asyncio"
         runner = asyncio.Runner()
     with runner:
-        result = runner.run(_hop_async(count, warmup=min(500, count // 5 + 1)))
+        result: dict[str, Any] = runner.run(coro)
     result["loop"] = loop_name
+    return result
+
+
+def hop_worker(count: int, queue_adapter: str = "memory", data_dir: Path | None = None) -> None:
+    """Runs in a child process (pinned to the server CPU) so the project's modules and the
+    event loop are not shared with the harness; prints one JSON line."""
+    result = _run_in_loop(_hop_async(count, warmup=min(500, count // 5 + 1),
+                                     queue_adapter=queue_adapter, data_dir=data_dir))
     print(json.dumps(result))
 
 
-def bench_hop(opts: Options) -> list[Figure]:
-    print(f"[3] in-process event hop ({opts.hop_count} sequential publishes)", flush=True)
-    argv = pinned([sys.executable, str(Path(__file__).resolve()), "--hop-worker",
-                   "--hop-count", str(opts.hop_count)], SERVER_CPU)
+def run_worker(mode_args: list[str], what: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Run this script as a measuring child pinned to the server CPU; returns its JSON line."""
+    argv = pinned([sys.executable, str(Path(__file__).resolve()), *mode_args], SERVER_CPU)
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
     _CHILDREN[proc.pid] = proc
     try:
-        out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"{what} did not finish within {timeout:g} s") from exc
     finally:
         _kill(proc)
     if proc.returncode != 0:
-        raise RuntimeError(f"hop worker failed ({proc.returncode}):\n{err.decode()[-3000:]}")
+        raise RuntimeError(f"{what} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def bench_hop(opts: Options) -> list[Figure]:
+    print(f"[3] in-process event hop ({opts.hop_count} sequential publishes)", flush=True)
+    result = run_worker(["--hop-worker", "--hop-count", str(opts.hop_count),
+                         "--queue", "memory"], "hop worker")
     print(f"  p50 {result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms  "
           f"(loop {result['loop']})", flush=True)
     return [
@@ -757,6 +793,138 @@ def bench_rss(workdir: Path) -> list[Figure]:
     ]
 
 
+# ---- figure 6: durable events ------------------------------------------------------------
+
+COUNT_SUBSCRIBER = "Count"  # the step name in projects/events/steps/count_step.py
+
+
+async def _wait_count(counter: list[int], target: int, timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while counter[0] < target:
+        await asyncio.sleep(0.0005)
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"only {counter[0]} of {target} events reached the subscriber "
+                               f"within {timeout:g} s")
+
+
+async def _throughput_async(count: int, chunk: int, warmup: int, queue_adapter: str,
+                            data_dir: Path | None) -> dict[str, Any]:
+    """Publish `count` events in chunks of `chunk` per `bus.publish` call (as that many API
+    requests emitting `chunk` events each would), back to back, and time until the trivial
+    subscriber has handled every one of them (and until the queue has acknowledged them)."""
+    from motia.clock import new_trace_id
+    from motia.runtime.events import Event
+
+    def batch(first: int, n: int) -> list[Event]:
+        return [Event(topic="bench.count", data={"seq": first + i, "name": "widget"},
+                      trace_id=new_trace_id(), flows=["bench"]) for i in range(n)]
+
+    with open(os.devnull, "w") as devnull:  # noqa: ASYNC230 - before the loop does any work
+        runtime = _load_runtime(EVENTS_PROJECT, queue_adapter, data_dir, devnull)
+        await runtime.start()
+        try:
+            counter: list[int] = _find_step_module(EVENTS_PROJECT, "count_step.py").COUNT
+            counter[0] = 0
+            warm = batch(0, warmup)
+            for i in range(0, warmup, chunk):
+                await runtime.bus.publish(warm[i:i + chunk])
+            await _wait_count(counter, warmup, 60.0)
+            events = batch(warmup, count)
+            target = warmup + count
+            started = time.perf_counter()
+            for i in range(0, count, chunk):
+                await runtime.bus.publish(events[i:i + chunk])
+            published = time.perf_counter()
+            handled_when_published = counter[0] - warmup
+            await _wait_count(counter, target, 120.0)
+            handled = time.perf_counter()
+            while True:  # the last completions commit on the next loop turns
+                stats = await runtime.queue.stats(COUNT_SUBSCRIBER)
+                if stats.waiting + stats.in_flight == 0:
+                    break
+                if time.perf_counter() - handled > 30.0:
+                    raise RuntimeError(f"the queue still holds {stats} after 30 s")
+                await asyncio.sleep(0.0005)
+            acked = time.perf_counter()
+            await asyncio.sleep(0.05)
+            extra = counter[0] - target  # deliveries beyond one per event (should be 0)
+        finally:
+            await runtime.stop()
+    seconds = handled - started
+    return {
+        "queue": queue_adapter,
+        "events": count,
+        "chunk": chunk,
+        "warmup_events": warmup,
+        "events_per_s": count / seconds,
+        "handled_s": seconds,
+        "publish_s": published - started,
+        "acked_s": acked - started,
+        "handled_when_publishing_ended": handled_when_published,
+        "extra_deliveries": extra,
+        "db_bytes": _dir_bytes(data_dir) if data_dir is not None else 0,
+    }
+
+
+def events_worker(count: int, chunk: int, queue_adapter: str, data_dir: Path | None) -> None:
+    """Figure 6a in a child process pinned to the server CPU; prints one JSON line."""
+    result = _run_in_loop(_throughput_async(count, chunk, min(2000, count // 10 + 1),
+                                            queue_adapter, data_dir))
+    print(json.dumps(result))
+
+
+QUEUES = ("sqlite", "memory")
+
+
+def bench_durable(opts: Options, workdir: Path) -> list[Figure]:
+    """Figure 6: the durable SQLite queue (the default) against the memory queue, children
+    interleaved (sqlite, memory, sqlite, ...) so drift of the machine hits both alike."""
+    print(f"[6] durable events: {opts.events_count} events in chunks of {opts.events_chunk}, "
+          f"{opts.hop_count} sequential hops; {opts.events_rounds} round(s) per queue",
+          flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {q: [] for q in QUEUES}
+    hops: dict[str, list[dict[str, Any]]] = {q: [] for q in QUEUES}
+    for round_no in range(opts.events_rounds):
+        for queue in QUEUES:
+            data_dir = workdir / f"events-{queue}-{round_no}"
+            result = run_worker(["--events-worker", "--queue", queue, "--data-dir", str(data_dir),
+                                 "--events-count", str(opts.events_count),
+                                 "--events-chunk", str(opts.events_chunk)], "events worker")
+            if queue == "sqlite" and not (data_dir / "motia.db").is_file():
+                raise RuntimeError(f"the sqlite queue wrote no database under {data_dir}")
+            runs[queue].append(result)
+            print(f"  round {round_no + 1}/{opts.events_rounds} {queue:6s} throughput "
+                  f"{result['events_per_s']:8.0f} events/s  (publish {result['publish_s']:.3f} s"
+                  f", handled {result['handled_s']:.3f} s, acked {result['acked_s']:.3f} s, "
+                  f"extra deliveries {result['extra_deliveries']})", flush=True)
+    for round_no in range(opts.events_rounds):
+        for queue in QUEUES:
+            result = run_worker(["--hop-worker", "--hop-count", str(opts.hop_count), "--queue",
+                                 queue, "--data-dir", str(workdir / f"hop-{queue}-{round_no}")],
+                                "hop worker")
+            hops[queue].append(result)
+            print(f"  round {round_no + 1}/{opts.events_rounds} {queue:6s} hop p50 "
+                  f"{result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms", flush=True)
+
+    def median(rows: list[dict[str, Any]], key: str) -> float:
+        return float(statistics.median(row[key] for row in rows))
+
+    durable, memory = median(runs["sqlite"], "events_per_s"), median(runs["memory"], "events_per_s")
+    p50, p50_mem = median(hops["sqlite"], "p50_ms"), median(hops["memory"], "p50_ms")
+    p99, p99_mem = median(hops["sqlite"], "p99_ms"), median(hops["memory"], "p99_ms")
+    return [
+        Figure("durable_events_per_s", "6a. durable events/s (SQLite queue)", durable,
+               "events/s", memory, "memory queue", durable / memory, ">= 3,000 events/s", "",
+               judge(durable, 3000.0, None, True),
+               {"sqlite_runs": runs["sqlite"], "memory_runs": runs["memory"]}),
+        Figure("durable_hop_p50_ms", "6b. durable hop p50 (SQLite queue)", p50, "ms", p50_mem,
+               "memory queue", p50 / p50_mem, "<= 3 ms", "", judge(p50, 3.0, None, False),
+               {"sqlite_runs": hops["sqlite"], "memory_runs": hops["memory"]}),
+        Figure("durable_hop_p99_ms", "6b. durable hop p99 (SQLite queue)", p99, "ms", p99_mem,
+               "memory queue", p99 / p99_mem, "reference", ""),
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
@@ -765,7 +933,7 @@ def bench_rss(workdir: Path) -> list[Figure]:
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
-    if unit == "req/s":
+    if unit in ("req/s", "events/s"):
         return f"{value:,.0f} {unit}"
     if unit == "ms":
         return f"{value:.3f} {unit}"
@@ -849,7 +1017,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5",
+    parser.add_argument("--only", default="1,2,3,4,5,6",
                         help="comma-separated figures to run, e.g. 1,3 (default all)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
@@ -857,14 +1025,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 when a figure misses its target")
     parser.add_argument("--hop-worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--hop-count", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--hop-count", type=int, default=None,
+                        help="sequential publishes of figures 3 and 6b (default 5000, quick 2000)")
+    parser.add_argument("--events-count", type=int, default=None,
+                        help="events of figure 6a per run (default 20000, quick 10000)")
+    parser.add_argument("--events-chunk", type=int, default=100,
+                        help="events per bus.publish call in figure 6a (100)")
+    parser.add_argument("--events-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--queue", choices=("sqlite", "memory"), default="memory",
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.hop_worker:
-        hop_worker(args.hop_count or 3000)
+        hop_worker(args.hop_count or 3000, args.queue, args.data_dir)
+        return 0
+    if args.events_worker:
+        events_worker(args.events_count or 20000, args.events_chunk, args.queue, args.data_dir)
         return 0
     opts = Options(
         duration=args.duration or (3.0 if args.quick else 10.0),
@@ -873,6 +1053,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=args.connections,
         hop_count=args.hop_count or (2000 if args.quick else 5000),
         cold_runs=5,
+        events_count=args.events_count or (10000 if args.quick else 20000),
+        events_chunk=max(1, args.events_chunk),
+        events_rounds=args.rounds or (1 if args.quick else 3),
         only={int(x) for x in args.only.split(",") if x.strip()},
     )
     atexit.register(_kill_all)
@@ -904,6 +1087,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_cold_start(opts, workdir)
             if 5 in opts.only:
                 figures += bench_rss(workdir)
+            if 6 in opts.only:
+                figures += bench_durable(opts, workdir)
         finally:
             _kill_all()
     busy_after = cpu_busy()

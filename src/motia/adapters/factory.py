@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
+from motia.adapters.locks.base import CronLocks, LocalCronLocks
 from motia.adapters.queue.base import QueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
@@ -18,8 +20,12 @@ class Stores:
     queue: QueueAdapter
     streams: StreamStore
     database: SqliteDatabase | None
+    broadcast: Broadcast = field(default_factory=LocalBroadcast)
+    cron_locks: CronLocks = field(default_factory=LocalCronLocks)
 
     async def close(self) -> None:
+        await self.broadcast.close()
+        await self.cron_locks.close()
         await self.queue.close()
         await self.streams.close()
         await self.state.close()

@@ -13,10 +13,14 @@ from datetime import datetime
 
 from croniter import croniter
 
+from motia.adapters.locks.base import CronLocks, LocalCronLocks
 from motia.clock import Clock, new_trace_id
 from motia.runtime.executor import StepExecutor
 from motia.runtime.invocation import Invocation
 from motia.steps.model import Step
+
+# Long enough that no process can still be about to run a tick when its claim is forgotten.
+TICK_CLAIM_TTL = 3600.0
 
 
 def next_fire_time(expression: str, after: datetime, timezone: str) -> datetime:
@@ -29,8 +33,15 @@ def next_fire_time(expression: str, after: datetime, timezone: str) -> datetime:
 
 
 class CronScheduler:
-    def __init__(self, executor: StepExecutor, clock: Clock, timezone: str) -> None:
+    def __init__(
+        self,
+        executor: StepExecutor,
+        clock: Clock,
+        timezone: str,
+        locks: CronLocks | None = None,
+    ) -> None:
         self._executor = executor
+        self._locks = locks or LocalCronLocks()
         self._clock = clock
         self._timezone = timezone
         self._jobs: dict[str, tuple[Step, asyncio.Task[None]]] = {}
@@ -75,6 +86,16 @@ class CronScheduler:
                 self._executor.logger.child(step.name, None, step.flows).warn(
                     "cron tick skipped: the previous run is still going"
                 )
+                continue
+            # Every process schedules every job; the one that claims the tick runs it.
+            try:
+                claimed = await self._locks.claim_tick(name, fire_at.timestamp(), TICK_CLAIM_TTL)
+            except Exception as exc:
+                self._executor.logger.child(step.name, None, step.flows).error(
+                    f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
+                )
+                continue
+            if not claimed:
                 continue
             self.last_run[name] = fire_at
             busy = asyncio.get_running_loop().create_task(self._tick(step))

@@ -42,7 +42,9 @@ class Runtime:
         self.state = self._stores.state
         self.queue = self._stores.queue
         self.dispatcher = Dispatcher(settings.sync_handler_threads)
-        self.streams = StreamService(self._stores.streams, StreamHub(), self.logger)
+        self.streams = StreamService(
+            self._stores.streams, StreamHub(self._stores.broadcast), self.logger
+        )
         self.executor = StepExecutor(
             state=self.state,
             queue=self.queue,
@@ -61,7 +63,9 @@ class Runtime:
             poll_interval=settings.queue_poll_interval,
         )
         self.executor.bus = self.bus
-        self.cron = CronScheduler(self.executor, self.clock, settings.cron_timezone)
+        self.cron = CronScheduler(
+            self.executor, self.clock, settings.cron_timezone, self._stores.cron_locks
+        )
         self.router = Router(project.steps)
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
@@ -77,7 +81,7 @@ class Runtime:
     async def start(self) -> None:
         self._report(self.project)
         await self._apply(self.project)
-        self.streams.start()
+        await self.streams.start()
         if self.settings.mode == "dev":
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from motia import jsoncodec
+from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
 from motia.adapters.streams.base import Item, StreamStore, StreamUpdateError, apply_ops
 from motia.errors import MotiaError
 from motia.logs import Logger
@@ -40,10 +42,30 @@ class StreamEvent:
 Listener = Callable[[StreamEvent], None]
 
 
-class StreamHub:
-    """Local fan-out of stream events to listeners of a (stream, group)."""
+def encode_event(event: StreamEvent) -> bytes:
+    return jsoncodec.dumps(
+        [
+            event.stream,
+            event.group_id,
+            event.id,
+            event.type,
+            event.data,
+            event.timestamp,
+            event.event_type,
+        ]
+    )
 
-    def __init__(self) -> None:
+
+def decode_event(payload: bytes) -> StreamEvent:
+    stream, group_id, item_id, kind, data, timestamp, event_type = jsoncodec.loads(payload)
+    return StreamEvent(stream, group_id, item_id, kind, data, timestamp, event_type)
+
+
+class StreamHub:
+    """Fan-out of stream events to listeners of a (stream, group), in every process."""
+
+    def __init__(self, broadcast: Broadcast | None = None) -> None:
+        self._broadcast = broadcast or LocalBroadcast()
         self._listeners: dict[tuple[str, str], set[Listener]] = {}
         self._all: set[Listener] = set()
 
@@ -68,7 +90,18 @@ class StreamHub:
     def subscriber_count(self, stream: str, group_id: str) -> int:
         return len(self._listeners.get((stream, group_id), ()))
 
+    async def start(self) -> None:
+        await self._broadcast.start(self._receive)
+
     async def publish(self, event: StreamEvent) -> None:
+        """Send an event to the listeners of every process (through the broadcast)."""
+        await self._broadcast.publish(encode_event(event))
+
+    def _receive(self, payload: bytes) -> None:
+        try:
+            event = decode_event(payload)
+        except (ValueError, KeyError, TypeError):
+            return  # not one of ours
         self.deliver(event)
 
     def deliver(self, event: StreamEvent) -> None:
@@ -188,7 +221,8 @@ class StreamService:
             )
         )
 
-    def start(self, interval: float = 1.0) -> None:
+    async def start(self, interval: float = 1.0) -> None:
+        await self.hub.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(interval))
 
     async def _sweep(self, interval: float) -> None:
