@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, urlparse
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,8 +40,14 @@ class Settings:
     port: int = 3000
     log_level: str = "info"
     log_format: Literal["pretty", "json"] = "pretty"
-    state_adapter: Literal["sqlite", "memory"] = "sqlite"
-    queue_adapter: Literal["sqlite", "memory"] = "sqlite"
+    state_adapter: Literal["sqlite", "memory", "redis"] = "sqlite"
+    queue_adapter: Literal["sqlite", "memory", "redis"] = "sqlite"
+    # Stream items live with state unless chosen on their own.
+    streams_adapter: Literal["sqlite", "memory", "redis"] | None = None
+    # redis://[user:password@]host:port/db; setting it moves every adapter not chosen
+    # explicitly to Redis, so many processes share one deployment.
+    redis_url: str | None = None
+    redis_prefix: str = "motia"
     # A lease is renewed every third of this while its handler runs; the messages of a
     # worker that died become visible again within it.
     queue_lease_seconds: float = 10.0
@@ -64,6 +71,14 @@ class Settings:
         if self.workbench_enabled is not None:
             return self.workbench_enabled
         return self.mode == "dev" or bool(self.workbench_token)
+
+    @property
+    def streams_store(self) -> str:
+        return self.streams_adapter or self.state_adapter
+
+    @property
+    def uses_redis(self) -> bool:
+        return "redis" in (self.state_adapter, self.queue_adapter, self.streams_store)
 
     @property
     def database_path(self) -> Path:
@@ -92,14 +107,38 @@ class _HttpFile(_FileModel):
 
 
 class _StateFile(_FileModel):
-    adapter: Literal["sqlite", "memory"] | None = None
+    adapter: Literal["sqlite", "memory", "redis"] | None = None
     sqlite_synchronous: Literal["off", "normal", "full", "extra"] | None = None
 
 
 class _QueueFile(_FileModel):
-    adapter: Literal["sqlite", "memory"] | None = None
+    adapter: Literal["sqlite", "memory", "redis"] | None = None
     lease_seconds: float | None = Field(default=None, ge=0.3, le=3600)
     poll_interval: float | None = Field(default=None, gt=0, le=60)
+
+
+class _StreamsFile(_FileModel):
+    adapter: Literal["sqlite", "memory", "redis"] | None = None
+
+
+class _RedisFile(_FileModel):
+    url: str | None = None
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    db: int | None = Field(default=None, ge=0)
+    username: str | None = None
+    password: str | None = None
+    prefix: str | None = Field(default=None, min_length=1)
+
+    def to_url(self) -> str | None:
+        if self.url:
+            return self.url
+        if self.host is None and self.port is None:
+            return None
+        auth = ""
+        if self.password is not None:
+            auth = f"{quote(self.username or '')}:{quote(self.password)}@"
+        return f"redis://{auth}{self.host or '127.0.0.1'}:{self.port or 6379}/{self.db or 0}"
 
 
 class _WorkbenchFile(_FileModel):
@@ -129,7 +168,8 @@ class _ConfigFile(_FileModel):
     cron: _CronFile | None = None
     events: _EventsFile | None = None
     workbench: _WorkbenchFile | None = None
-    redis: dict[str, Any] | None = None  # read by the Redis adapters
+    redis: _RedisFile | None = None
+    streams: _StreamsFile | None = None
 
 
 def load_settings(
@@ -150,14 +190,29 @@ def load_settings(
         log_format="pretty" if mode == "dev" else "json",
         cors=CorsSettings(origins=("*",)) if mode == "dev" else CorsSettings(),
     )
-    settings = _apply_file(settings, project_dir / CONFIG_FILE)
-    settings = _apply_environment(settings, environ)
+    chosen: set[str] = set()  # adapter settings the user chose, so Redis leaves them alone
+    settings = _apply_file(settings, project_dir / CONFIG_FILE, chosen)
+    settings = _apply_environment(settings, environ, chosen)
+    chosen |= {name for name, value in flags.items() if value is not None}
     settings = settings.with_overrides(**flags)
+    settings = _redis_by_default(settings, chosen)
     _check(settings)
     return settings
 
 
-def _apply_file(settings: Settings, path: Path) -> Settings:
+ADAPTER_SETTINGS = ("state_adapter", "queue_adapter", "streams_adapter")
+
+
+def _redis_by_default(settings: Settings, chosen: set[str]) -> Settings:
+    """With a Redis URL, every adapter that was not chosen explicitly uses Redis."""
+    if not settings.redis_url:
+        return settings
+    return settings.with_overrides(
+        **{name: "redis" for name in ADAPTER_SETTINGS if name not in chosen}
+    )
+
+
+def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
     if not path.is_file():
         return settings
     text = path.read_text(encoding="utf-8")
@@ -200,6 +255,11 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         changes["queue_adapter"] = parsed.queue.adapter
         changes["queue_lease_seconds"] = parsed.queue.lease_seconds
         changes["queue_poll_interval"] = parsed.queue.poll_interval
+    if parsed.redis:
+        changes["redis_url"] = parsed.redis.to_url()
+        changes["redis_prefix"] = parsed.redis.prefix
+    if parsed.streams:
+        changes["streams_adapter"] = parsed.streams.adapter
     if parsed.workbench:
         changes["workbench_enabled"] = parsed.workbench.enabled
         changes["workbench_token"] = parsed.workbench.token
@@ -221,6 +281,7 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
                 credentials=cors.credentials if cors.credentials is not None else False,
                 max_age=cors.max_age if cors.max_age is not None else settings.cors.max_age,
             )
+    chosen |= {name for name, value in changes.items() if value is not None}
     return settings.with_overrides(**changes)
 
 
@@ -254,10 +315,16 @@ ENVIRONMENT = {
     "MOTIA_CRON_TIMEZONE": "cron_timezone",
     "MOTIA_SHUTDOWN_TIMEOUT": "shutdown_timeout",
     "MOTIA_WORKBENCH_TOKEN": "workbench_token",
+    "MOTIA_STREAMS_ADAPTER": "streams_adapter",
+    "REDIS_URL": "redis_url",
+    "MOTIA_REDIS_URL": "redis_url",  # after REDIS_URL: the Motia-specific name wins
+    "MOTIA_REDIS_PREFIX": "redis_prefix",
 }
 
 
-def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+def _apply_environment(
+    settings: Settings, environ: Mapping[str, str], chosen: set[str]
+) -> Settings:
     changes: dict[str, Any] = {}
     for variable, name in ENVIRONMENT.items():
         raw = environ.get(variable)
@@ -272,12 +339,13 @@ def _apply_environment(settings: Settings, environ: Mapping[str, str]) -> Settin
                 changes[name] = parse_size(raw, variable)
             elif name == "data_dir":
                 changes[name] = Path(raw)
-            elif name in ("cron_timezone", "workbench_token"):
+            elif name in ("cron_timezone", "workbench_token", "redis_url", "redis_prefix"):
                 changes[name] = raw
             else:
                 changes[name] = raw.lower()
         except ValueError:
             raise SettingsError(f"environment variable {variable}={raw!r} is not valid") from None
+    chosen |= set(changes)
     return settings.with_overrides(**changes)
 
 
@@ -291,6 +359,12 @@ _UNITS = {
     "gb": 1000**3,
     "gib": 1024**3,
 }
+
+
+def redis_location(url: str) -> str:
+    """host:port/db of a Redis URL, without credentials, for messages."""
+    parsed = urlparse(url)
+    return f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}{parsed.path or '/0'}"
 
 
 def parse_size(value: int | str, where: str) -> int:
@@ -317,13 +391,21 @@ def _check(settings: Settings) -> None:
         )
     if not 0 <= settings.port <= 65535:
         raise SettingsError(f"port {settings.port} is not between 0 and 65535")
-    if settings.state_adapter not in ("sqlite", "memory"):
+    for name in ADAPTER_SETTINGS:
+        value = getattr(settings, name)
+        if value is not None and value not in ("sqlite", "memory", "redis"):
+            label = name.replace("_", " ")
+            raise SettingsError(f"{label} {value!r} is not one of: sqlite, memory, redis")
+    if settings.uses_redis and not settings.redis_url:
         raise SettingsError(
-            f"state adapter {settings.state_adapter!r} is not one of: sqlite, memory"
+            "a Redis adapter is chosen but no Redis is configured: set MOTIA_REDIS_URL "
+            "(or REDIS_URL, or redis.url in config.yml), e.g. redis://127.0.0.1:6379/0"
         )
-    if settings.queue_adapter not in ("sqlite", "memory"):
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise SettingsError(
-            f"queue adapter {settings.queue_adapter!r} is not one of: sqlite, memory"
+            f"the Redis URL {settings.redis_url!r} must start with redis://, rediss:// or unix://"
         )
     if settings.log_format not in ("pretty", "json"):
         raise SettingsError(f"log format {settings.log_format!r} is not one of: pretty, json")

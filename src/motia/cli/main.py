@@ -57,11 +57,21 @@ def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memo
 
 @cli.command()
 @_common_server_options
-def start(port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool) -> None:
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving the project; more than one needs Redis (MOTIA_REDIS_URL).",
+)
+def start(
+    port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool, workers: int
+) -> None:
     """Run the project for production: no reload, JSON logs, refuses a project with errors."""
     from motia.cli.serve import serve
 
-    serve("start", project_dir, port=port, host=host, debug=debug, memory=memory)
+    serve("start", project_dir, port=port, host=host, debug=debug, memory=memory, workers=workers)
 
 
 @cli.command()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from motia.errors import ProjectInvalid
+from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
 from motia.runtime.runtime import Runtime
-from motia.settings import Mode, load_settings
+from motia.settings import Mode, Settings, load_settings
 
 
 class _Server(uvicorn.Server):
@@ -37,6 +41,9 @@ class _Server(uvicorn.Server):
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+WORKER_ENV = "MOTIA_WORKER_SETTINGS"
+
+
 def serve(
     mode: Mode,
     project_dir: Path,
@@ -45,18 +52,56 @@ def serve(
     host: str | None,
     debug: bool,
     memory: bool,
+    workers: int = 1,
 ) -> None:
-    settings = load_settings(
-        project_dir,
-        mode,
-        port=port,
-        host=host,
-        log_level="debug" if debug else None,
-        state_adapter="memory" if memory else None,
-        queue_adapter="memory" if memory else None,
+    flags: dict[str, Any] = {
+        "port": port,
+        "host": host,
+        "log_level": "debug" if debug else None,
+        "state_adapter": "memory" if memory else None,
+        "queue_adapter": "memory" if memory else None,
+        "streams_adapter": "memory" if memory else None,
+    }
+    settings = load_settings(project_dir, mode, **flags)
+    if workers > 1 and not _all_redis(settings):
+        raise SettingsError(
+            "--workers needs every adapter on Redis, so the processes share one deployment: "
+            "set MOTIA_REDIS_URL (the embedded SQLite store serves one process)"
+        )
+    runtime = _load_or_exit(settings)
+    if workers <= 1:
+        server = _Server(_config(settings, MotiaApp(runtime)))
+        server.run()
+        if not server.started:
+            sys.exit(1)
+        return
+    # Each worker process builds its own runtime from the same project and flags; they
+    # share the listening socket and, through Redis, everything else.
+    del runtime
+    os.environ[WORKER_ENV] = json.dumps(
+        {"project_dir": str(settings.project_dir), "mode": mode, "flags": flags}
     )
+    config = _config(settings, "motia.cli.serve:worker_app")
+    config.factory = True
+    config.workers = workers
+    socket = config.bind_socket()
+    Multiprocess(config, sockets=[socket]).run()
+
+
+def worker_app() -> MotiaApp:
+    """The app of one `--workers` process (uvicorn calls this in each worker)."""
+    spec = json.loads(os.environ[WORKER_ENV])
+    settings = load_settings(Path(spec["project_dir"]), spec["mode"], **spec["flags"])
+    return MotiaApp(_load_or_exit(settings))
+
+
+def _all_redis(settings: Settings) -> bool:
+    return settings.state_adapter == settings.queue_adapter == settings.streams_store == "redis"
+
+
+def _load_or_exit(settings: Settings) -> Runtime:
     try:
-        runtime = Runtime.load(settings)
+        return Runtime.load(settings)
     except ProjectInvalid as exc:
         for problem in exc.problems:
             label = "error" if problem.is_error else "warning"
@@ -64,8 +109,11 @@ def serve(
         errors = sum(1 for p in exc.problems if p.is_error)
         print(f"motia start: the project has {errors} error(s); not starting", file=sys.stderr)
         sys.exit(1)
-    config = uvicorn.Config(
-        MotiaApp(runtime),
+
+
+def _config(settings: Settings, app: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         lifespan="on",
@@ -80,7 +128,3 @@ def serve(
         ws_ping_timeout=20.0,
         ws_max_size=1024 * 1024,
     )
-    server = _Server(config)
-    server.run()
-    if not server.started:
-        sys.exit(1)

@@ -276,12 +276,15 @@ class MotiaApp:
         self.runtime.logger.child(step, trace_id, flows).error(message, fields)
 
     async def _health(self, request: Request) -> Response:
+        """Readiness: 200 once started and every store answers, 503 otherwise."""
         runtime = self.runtime
-        return JSONResponse(
-            {
-                "status": "ok" if runtime.ready else "starting",
-                "steps": len(runtime.project.steps),
-                "errors": len(runtime.project.errors),
-            },
-            status_code=200 if runtime.ready else 503,
-        )
+        problem = await runtime.check_stores(timeout=1) if runtime.ready else None
+        ready = runtime.ready and problem is None
+        body: dict[str, Any] = {
+            "status": "ok" if ready else ("starting" if not runtime.ready else "unavailable"),
+            "steps": len(runtime.project.steps),
+            "errors": len(runtime.project.errors),
+        }
+        if problem is not None:
+            body["problem"] = problem
+        return JSONResponse(body, status_code=200 if ready else 503)

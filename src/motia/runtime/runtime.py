@@ -9,7 +9,7 @@ from pathlib import Path
 
 from motia.adapters.factory import open_stores
 from motia.clock import Clock
-from motia.errors import ProjectInvalid
+from motia.errors import MotiaError, ProjectInvalid
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runtime.bus import EventBus
@@ -17,7 +17,7 @@ from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
 from motia.runtime.streams import StreamHub, StreamService
-from motia.settings import CONFIG_FILE, Settings
+from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 
@@ -78,7 +78,25 @@ class Runtime:
             raise ProjectInvalid(project.problems)
         return cls(settings, project, **kwargs)  # type: ignore[arg-type]
 
+    async def check_stores(self, timeout: float) -> str | None:
+        """None when every store answers; otherwise what is wrong, for people to read."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stores.ping()
+        except Exception as exc:
+            reason = (
+                "no answer" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            )
+            url = self.settings.redis_url
+            where = redis_location(url) if url else "the store"
+            return f"cannot reach Redis at {where} ({reason})"
+        return None
+
     async def start(self) -> None:
+        problem = await self.check_stores(timeout=5)
+        if problem is not None:
+            self.logger.error(problem)
+            raise MotiaError(problem)
         self._report(self.project)
         await self._apply(self.project)
         await self.streams.start()
