@@ -99,3 +99,48 @@ def test_sizes() -> None:
     assert parse_size(10, "x") == 10
     with pytest.raises(SettingsError):
         parse_size("0", "x")
+
+
+def test_a_redis_url_moves_every_unchosen_adapter_to_redis(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, "start", environ={"REDIS_URL": "redis://10.0.0.5:6380/2"})
+    assert (settings.state_adapter, settings.queue_adapter, settings.streams_store) == (
+        "redis",
+        "redis",
+        "redis",
+    )
+    assert settings.redis_url == "redis://10.0.0.5:6380/2"
+    _config(tmp_path, "state:\n  adapter: sqlite\n")
+    mixed = load_settings(tmp_path, "start", environ={"MOTIA_REDIS_URL": "redis://h:1/0"})
+    assert (mixed.state_adapter, mixed.queue_adapter, mixed.streams_store) == (
+        "sqlite",
+        "redis",
+        "redis",
+    )
+    flagged = load_settings(
+        tmp_path,
+        "start",
+        environ={"MOTIA_REDIS_URL": "redis://h:1/0"},
+        state_adapter="memory",
+        queue_adapter="memory",
+        streams_adapter="memory",
+    )
+    assert not flagged.uses_redis
+
+
+def test_motia_redis_url_wins_and_the_block_builds_a_url(tmp_path: Path) -> None:
+    both = {"REDIS_URL": "redis://a:1/0", "MOTIA_REDIS_URL": "redis://b:2/0"}
+    assert load_settings(tmp_path, "start", environ=both).redis_url == "redis://b:2/0"
+    _config(
+        tmp_path, "redis:\n  host: cache\n  port: 6390\n  db: 3\n  password: p@ss\n  prefix: shop\n"
+    )
+    settings = load_settings(tmp_path, "start", environ={})
+    assert settings.redis_url == "redis://:p%40ss@cache:6390/3"
+    assert settings.redis_prefix == "shop"
+    assert settings.queue_adapter == "redis"
+
+
+def test_redis_misconfiguration_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="no Redis is configured"):
+        load_settings(tmp_path, "start", environ={"MOTIA_QUEUE_ADAPTER": "redis"})
+    with pytest.raises(SettingsError, match="must start with redis://"):
+        load_settings(tmp_path, "start", environ={"MOTIA_REDIS_URL": "http://cache:6379"})
