@@ -39,9 +39,9 @@ class SubscriberWorker:
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
-        # lease token -> (delivery, task, monotonic start); keyed by lease, not message: a
-        # message redelivered while its lost first run still hangs has two entries.
-        self._running: dict[str, tuple[Delivery, asyncio.Task[None], float]] = {}
+        # (message id, lease token) -> (delivery, task, monotonic start); keyed by lease, not
+        # message: a message redelivered while its lost first run still hangs has two entries.
+        self._running: dict[tuple[str, str], tuple[Delivery, asyncio.Task[None], float]] = {}
         loop = asyncio.get_running_loop()
         self._lease_task = loop.create_task(self._lease_loop(), name=f"motia-worker:{step.name}")
         self._heartbeat_task = loop.create_task(
@@ -103,7 +103,7 @@ class SubscriberWorker:
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.get_running_loop().create_task(self._handle(delivery))
-        self._running[delivery.lease_token] = (delivery, task, time.monotonic())
+        self._running[(delivery.id, delivery.lease_token)] = (delivery, task, time.monotonic())
 
     async def _handle(self, delivery: Delivery) -> None:
         try:
@@ -111,7 +111,7 @@ class SubscriberWorker:
         except Exception as exc:  # the executor reports handler errors; this is a bug guard
             self._logger.error(f"delivery failed inside Motia: {type(exc).__name__}: {exc}")
         finally:
-            self._running.pop(delivery.lease_token, None)
+            self._running.pop((delivery.id, delivery.lease_token), None)
             self._wakeup.set()
 
     async def _heartbeat_loop(self) -> None:

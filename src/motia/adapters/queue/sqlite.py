@@ -117,32 +117,32 @@ class SqliteQueueAdapter(QueueAdapter):
         if not rows:
             return []
         until = now + lease_seconds
-        deliveries = []
-        updates = []
-        for seq, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows:
-            token = os.urandom(8).hex()
-            updates.append(
-                (
-                    "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, "
-                    "lease_until = ? WHERE seq = ?",
-                    (token, until, seq),
-                )
+        # One token for the whole batch: a lease is identified by message id and token.
+        token = os.urandom(8).hex()
+        deliveries = [
+            Delivery(
+                id=id_,
+                event_id=event_id,
+                subscriber=subscriber,
+                topic=topic,
+                data=jsoncodec.loads(data),
+                trace_id=trace_id,
+                flows=jsoncodec.loads(flows),
+                group_id=group_id,
+                attempt=attempts + 1,
+                lease_token=token,
+                enqueued_at=enqueued,
             )
-            deliveries.append(
-                Delivery(
-                    id=id_,
-                    event_id=event_id,
-                    subscriber=subscriber,
-                    topic=topic,
-                    data=jsoncodec.loads(data),
-                    trace_id=trace_id,
-                    flows=jsoncodec.loads(flows),
-                    group_id=group_id,
-                    attempt=attempts + 1,
-                    lease_token=token,
-                    enqueued_at=enqueued,
-                )
+            for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows
+        ]
+        seqs = [row[0] for row in rows]
+        updates = [
+            (
+                "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, lease_until = ? "
+                f"WHERE seq IN ({', '.join('?' for _ in seqs)})",
+                (token, until, *seqs),
             )
+        ]
         # A lease need not wait for its commit: if the process dies first, the message was
         # never leased and is simply delivered again.
         self._db.write_soon(updates)
