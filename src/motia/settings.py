@@ -63,6 +63,8 @@ class Settings:
     event_concurrency: int = 20
     # The internal API under /__motia/api (workbench, dead letters): on in dev, off in
     # start unless enabled; a token, when set, is required on every call.
+    # Logs and traces kept for the workbench are forgotten after this many seconds.
+    retention_seconds: float = 3 * 24 * 3600.0
     workbench_enabled: bool | None = None  # None: on in dev, on in start when a token is set
     workbench_token: str | None = None
 
@@ -144,6 +146,7 @@ class _RedisFile(_FileModel):
 class _WorkbenchFile(_FileModel):
     enabled: bool | None = None
     token: str | None = None
+    retention: float | None = Field(default=None, gt=0)  # seconds of logs and traces
 
 
 class _CronFile(_FileModel):
@@ -263,6 +266,7 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
     if parsed.workbench:
         changes["workbench_enabled"] = parsed.workbench.enabled
         changes["workbench_token"] = parsed.workbench.token
+        changes["retention_seconds"] = parsed.workbench.retention
     if parsed.cron:
         changes["cron_timezone"] = parsed.cron.timezone
     if parsed.events:

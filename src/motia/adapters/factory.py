@@ -7,6 +7,8 @@ from typing import Any
 
 from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
 from motia.adapters.locks.base import CronLocks, LocalCronLocks
+from motia.adapters.observability.base import ObservabilityStore
+from motia.adapters.observability.memory import MemoryObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
@@ -22,6 +24,7 @@ class Stores:
     queue: QueueAdapter
     streams: StreamStore
     database: SqliteDatabase | None
+    observability: ObservabilityStore
     broadcast: Broadcast = field(default_factory=LocalBroadcast)
     cron_locks: CronLocks = field(default_factory=LocalCronLocks)
     redis: Any = None  # the shared client, when any adapter uses Redis
@@ -32,6 +35,7 @@ class Stores:
             await self.redis.ping()
 
     async def close(self) -> None:
+        await self.observability.close()
         await self.broadcast.close()
         await self.cron_locks.close()
         await self.queue.close()
@@ -108,7 +112,16 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         from motia.adapters.streams.sqlite import SqliteStreamStore
 
         streams = SqliteStreamStore(sqlite(), clock)
-    stores = Stores(state, queue, streams, database)
+    # Logs and traces for the workbench are kept where state is when that is the SQLite
+    # file, in a bounded memory store otherwise.
+    observability: ObservabilityStore
+    if settings.state_adapter == "sqlite":
+        from motia.adapters.observability.sqlite import SqliteObservabilityStore
+
+        observability = SqliteObservabilityStore(sqlite())
+    else:
+        observability = MemoryObservabilityStore()
+    stores = Stores(state, queue, streams, database, observability)
     if redis_client is not None:
         # Many processes share this deployment: streams and cron ticks go through Redis.
         from motia.adapters.broadcast.redis import RedisBroadcast

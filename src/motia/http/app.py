@@ -24,6 +24,7 @@ from motia.http.response import Headers, InvalidResponse, json_response, normali
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
 from motia.runtime.events import parse_emit
+from motia.runtime.executor import failure_of
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -153,6 +154,8 @@ class MotiaApp:
             "rawBody": raw.decode("utf-8", "replace"),
         }
         executor = self.runtime.executor
+        span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
+        invocation = None
         try:
             result, invocation = await executor.run_api(step, req, trace_id)
             status, response_headers, payload = normalise(result)
@@ -160,9 +163,11 @@ class MotiaApp:
             await executor.commit(invocation)
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
+            executor.end_span(span, "failed", invocation, failure_of(exc))
             body500 = {"error": "Internal server error", "traceId": trace_id}
             await self._send(send, *json_response(500, body500), extra)
             return
+        executor.end_span(span, "ok", invocation)
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from motia import jsoncodec
+from motia.adapters.observability.base import LogQuery, ObservabilityStore, summarise
 from motia.adapters.queue.base import DeadLetterFilter
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class InternalApi:
             Route(f"{API_PREFIX}/dlq/redrive", guard(self.redrive), methods=["POST"]),
             Route(f"{API_PREFIX}/dlq/purge", guard(self.purge), methods=["POST"]),
             Route(f"{API_PREFIX}/dlq/{{id}}", guard(self.dead_letter)),
+            Route(f"{API_PREFIX}/logs", guard(self.logs)),
+            Route(f"{API_PREFIX}/traces", guard(self.traces)),
+            Route(f"{API_PREFIX}/traces/{{id}}", guard(self.trace)),
         ]
 
     def allowed(self, request: Request) -> bool:
@@ -107,6 +111,64 @@ class InternalApi:
         if isinstance(where, Response):
             return where
         return _json({"purged": await self.runtime.queue.purge(where)})
+
+    async def _observability(self) -> ObservabilityStore | None:
+        recorder = self.runtime.recorder
+        if recorder is None:
+            return None
+        await recorder.flush()  # what happened a moment ago is part of the answer
+        return recorder.store
+
+    async def logs(self, request: Request) -> Response:
+        store = await self._observability()
+        if store is None:
+            return _json({"items": []})
+        params = request.query_params
+        try:
+            limit = max(1, min(int(params.get("limit", "200")), 1000))
+            before = float(params["before"]) if "before" in params else None
+        except ValueError:
+            return _error(400, "limit and before must be numbers")
+        levels = tuple(level for level in params.get("level", "").split(",") if level)
+        query = LogQuery(
+            trace_id=params.get("traceId") or None,
+            step=params.get("step") or None,
+            flow=params.get("flow") or None,
+            levels=levels,
+            search=params.get("search") or None,
+            before=before,
+            limit=limit,
+        )
+        return _json({"items": await store.logs(query)})
+
+    async def traces(self, request: Request) -> Response:
+        store = await self._observability()
+        if store is None:
+            return _json({"items": []})
+        params = request.query_params
+        try:
+            limit = max(1, min(int(params.get("limit", "100")), 1000))
+        except ValueError:
+            return _error(400, "limit must be a number")
+        found = await store.traces(
+            status=params.get("status") or None, step=params.get("step") or None, limit=limit
+        )
+        return _json({"items": [trace.as_dict() for trace in found]})
+
+    async def trace(self, request: Request) -> Response:
+        store = await self._observability()
+        trace_id = request.path_params["id"]
+        spans = await store.spans(trace_id) if store is not None else []
+        if store is None or not spans:
+            return _error(404, f"no trace with id {trace_id!r}")
+        logs = await store.logs(LogQuery(trace_id=trace_id, limit=1000))
+        return _json(
+            {
+                "trace": summarise(trace_id, spans).as_dict(),
+                "spans": [span.as_dict() for span in spans],
+                "logs": list(reversed(logs)),
+            }
+        )
 
 
 async def _selection(request: Request) -> DeadLetterFilter | Response:

@@ -35,6 +35,14 @@ class _Bridge:
             return ContextCall(coro, self.invocation)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    def state_call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        self.invocation.state_ops += 1
+        return self.call(coro)
+
+    def stream_call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        self.invocation.stream_ops += 1
+        return self.call(coro)
+
 
 class State:
     """`ctx.state`: JSON values grouped by a group id (usually `ctx.trace_id`)."""
@@ -47,23 +55,23 @@ class State:
 
     def get(self, group_id: str, key: str) -> Any:
         """The value, or None when the key has none."""
-        return self._bridge.call(self._adapter.get(str(group_id), str(key)))
+        return self._bridge.state_call(self._adapter.get(str(group_id), str(key)))
 
     def set(self, group_id: str, key: str, value: Any) -> Any:
-        return self._bridge.call(self._adapter.set(str(group_id), str(key), value))
+        return self._bridge.state_call(self._adapter.set(str(group_id), str(key), value))
 
     def delete(self, group_id: str, key: str) -> Any:
         """Removes the key; returns the value it had, or None."""
-        return self._bridge.call(self._adapter.delete(str(group_id), str(key)))
+        return self._bridge.state_call(self._adapter.delete(str(group_id), str(key)))
 
     def get_group(self, group_id: str) -> Any:
         """Every value in the group, as a list, in key order."""
-        return self._bridge.call(self._adapter.get_group(str(group_id)))
+        return self._bridge.state_call(self._adapter.get_group(str(group_id)))
 
     getGroup = get_group
 
     def clear(self, group_id: str) -> Any:
-        return self._bridge.call(self._adapter.clear(str(group_id)))
+        return self._bridge.state_call(self._adapter.clear(str(group_id)))
 
 
 class Stream:
@@ -78,30 +86,30 @@ class Stream:
 
     def get(self, group_id: str, item_id: str) -> Any:
         """The item (`{...data, id}`), or None."""
-        return self._bridge.call(self._service.get(self._name, group_id, item_id))
+        return self._bridge.stream_call(self._service.get(self._name, group_id, item_id))
 
     def set(self, group_id: str, item_id: str, data: Any) -> Any:
         """Create or replace an item; subscribers get a `create` or `update`."""
-        return self._bridge.call(self._service.set(self._name, group_id, item_id, data))
+        return self._bridge.stream_call(self._service.set(self._name, group_id, item_id, data))
 
     def update(self, group_id: str, item_id: str, ops: Any) -> Any:
         """Apply field operations atomically: `[{'type': 'increment', 'path': 'votes',
         'by': 1}]`; types are set, merge, increment, decrement and remove."""
-        return self._bridge.call(self._service.update(self._name, group_id, item_id, ops))
+        return self._bridge.stream_call(self._service.update(self._name, group_id, item_id, ops))
 
     def delete(self, group_id: str, item_id: str) -> Any:
         """Remove an item; returns it, or None. Subscribers get a `delete`."""
-        return self._bridge.call(self._service.delete(self._name, group_id, item_id))
+        return self._bridge.stream_call(self._service.delete(self._name, group_id, item_id))
 
     def get_group(self, group_id: str) -> Any:
-        return self._bridge.call(self._service.get_group(self._name, group_id))
+        return self._bridge.stream_call(self._service.get_group(self._name, group_id))
 
     getGroup = get_group
 
     def send(self, channel: Any, event: Any) -> Any:
         """An ephemeral event (`{'type': ..., 'data': ...}`) to a group's subscribers
         (`{'groupId': ...}`) or one item's (`{'groupId': ..., 'id': ...}`)."""
-        return self._bridge.call(self._service.send(self._name, channel, event))
+        return self._bridge.stream_call(self._service.send(self._name, channel, event))
 
 
 class Streams:

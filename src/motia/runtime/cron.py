@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import traceback
 import zoneinfo
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,7 +14,7 @@ from croniter import croniter
 
 from motia.adapters.locks.base import CronLocks, LocalCronLocks
 from motia.clock import Clock, new_trace_id
-from motia.runtime.executor import StepExecutor
+from motia.runtime.executor import StepExecutor, failure_of
 from motia.runtime.invocation import Invocation
 from motia.steps.model import Step
 
@@ -111,21 +110,21 @@ class CronScheduler:
         executor = self._executor
         invocation = Invocation()
         ctx = executor.context(step, trace_id, step.flows, invocation)
+        span = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
         assert step.handler is not None
         try:
             await executor.dispatcher.call(step.handler, (ctx,))
+            await executor.settle(step, trace_id, invocation)
+            await executor.commit(invocation)
         except Exception as exc:
             await executor.settle(step, trace_id, invocation)
+            failure = failure_of(exc)
             ctx.logger.error(
-                "cron handler failed",
-                {
-                    "error": f"{type(exc).__name__}: {exc}",
-                    "stack": "".join(traceback.format_exception(exc)),
-                },
+                "cron handler failed", {"error": failure.error, "stack": failure.stack}
             )
+            executor.end_span(span, "failed", invocation, failure)
             return trace_id
-        await executor.settle(step, trace_id, invocation)
-        await executor.commit(invocation)
+        executor.end_span(span, "ok", invocation)
         return trace_id
 
     async def stop(self, timeout: float) -> None:

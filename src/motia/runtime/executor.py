@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import inspect
 import traceback
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from motia import jsoncodec
+from motia.adapters.observability.base import Span
 from motia.adapters.queue.base import Delivery, Failure, QueueAdapter
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
@@ -22,6 +24,7 @@ from motia.steps.model import Step
 
 if TYPE_CHECKING:
     from motia.runtime.bus import EventBus
+    from motia.runtime.recorder import Recorder
 
 
 class StepExecutor:
@@ -43,6 +46,7 @@ class StepExecutor:
         self.streams = streams
         self.services = Services(state, logger, clock, streams)
         self.bus: EventBus | None = None  # set by the runtime once the bus exists
+        self.recorder: Recorder | None = None  # set when logs and traces are recorded
 
     def context(
         self,
@@ -95,6 +99,13 @@ class StepExecutor:
 
     async def run_event(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
         """Run one leased message; it ends completed, retried or dead-lettered."""
+        span = self.begin_span(
+            step, delivery.trace_id, "event", f"topic {delivery.topic}", delivery.attempt
+        )
+        outcome = await self._run_event(step, policy, delivery)
+        self.end_span(span, outcome.status, outcome.invocation, outcome.failure)
+
+    async def _run_event(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> _Outcome:
         assert self.bus is not None
         log = self.logger.child(step.name, delivery.trace_id, step.flows)
         where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
@@ -108,7 +119,7 @@ class StepExecutor:
             )
             log.error("event moved to the dead-letter queue: " + failure.error, where)
             await self.queue.dead_letter(delivery, failure)
-            return
+            return _Outcome("dead", failure=failure)
         if step.input_schema is not None:
             problems = step.input_schema.validate(delivery.data)
             if problems:
@@ -123,7 +134,7 @@ class StepExecutor:
                     reason="invalid input",
                 )
                 await self.queue.dead_letter(delivery, failure)
-                return
+                return _Outcome("dead", failure=failure)
         invocation = Invocation()
         ctx = self.context(
             step,
@@ -138,23 +149,22 @@ class StepExecutor:
             await self.dispatcher.call(step.handler, (delivery.data, ctx), policy.handler_timeout)
         except Exception as exc:
             await self.settle(step, delivery.trace_id, invocation)
-            await self._failed(policy, delivery, exc, log, where)
-            return
+            return await self._failed(policy, delivery, exc, log, where, invocation)
         await self.settle(step, delivery.trace_id, invocation)
         emits = self.bus.fan_out(invocation.outbox)
         try:
             completed = await self.queue.complete(delivery, emits)
         except TypeError as exc:  # an emitted payload cannot be stored as JSON
-            await self._failed(policy, delivery, exc, log, where)
-            return
-        if completed:
-            self.bus.notify(emits)
-        else:
+            return await self._failed(policy, delivery, exc, log, where, invocation)
+        if not completed:
             log.warn(
                 "the handler finished after its lease was lost; its emits are dropped and "
                 "the message runs again",
                 where,
             )
+            return _Outcome("lost", invocation)
+        self.bus.notify(emits)
+        return _Outcome("ok", invocation)
 
     async def _failed(
         self,
@@ -163,7 +173,8 @@ class StepExecutor:
         exc: Exception,
         log: Logger,
         where: dict[str, Any],
-    ) -> None:
+        invocation: Invocation,
+    ) -> _Outcome:
         failure = Failure(
             error=f"{type(exc).__name__}: {exc}",
             stack="".join(traceback.format_exception(exc)),
@@ -173,13 +184,63 @@ class StepExecutor:
             delay = policy.retry_delay(delivery.attempt)
             log.error(f"handler failed; retrying in {delay:.3g} s", fields)
             await self.queue.retry(delivery, delay, failure)
-        else:
-            log.error(
-                f"handler failed after {delivery.attempt} attempt(s); "
-                "moved to the dead-letter queue",
-                fields,
-            )
-            await self.queue.dead_letter(delivery, failure)
+            return _Outcome("retrying", invocation, failure)
+        log.error(
+            f"handler failed after {delivery.attempt} attempt(s); moved to the dead-letter queue",
+            fields,
+        )
+        await self.queue.dead_letter(delivery, failure)
+        return _Outcome("dead", invocation, failure)
+
+    # --- spans: what the workbench shows of each run ----------------------------------
+
+    def begin_span(
+        self, step: Step, trace_id: str, kind: str, trigger: str, attempt: int = 1
+    ) -> Span | None:
+        if self.recorder is None:
+            return None
+        return self.recorder.begin(
+            trace_id=trace_id,
+            step=step.name,
+            kind=kind,
+            trigger=trigger,
+            flows=step.flows,
+            started_at=self.clock.time(),
+            attempt=attempt,
+        )
+
+    def end_span(
+        self,
+        span: Span | None,
+        status: str,
+        invocation: Invocation | None,
+        failure: Failure | None = None,
+    ) -> None:
+        if span is None or self.recorder is None:
+            return
+        self.recorder.end(
+            span,
+            status,
+            self.clock.time(),
+            emits=[e.topic for e in invocation.outbox] if invocation else [],
+            error=failure.error if failure else None,
+            stack=failure.stack if failure else None,
+            state_ops=invocation.state_ops if invocation else 0,
+            stream_ops=invocation.stream_ops if invocation else 0,
+        )
+
+
+@dataclass
+class _Outcome:
+    status: str  # ok | retrying | dead | lost
+    invocation: Invocation | None = None
+    failure: Failure | None = None
+
+
+def failure_of(exc: BaseException) -> Failure:
+    return Failure(
+        error=f"{type(exc).__name__}: {exc}", stack="".join(traceback.format_exception(exc))
+    )
 
 
 async def _call_chain(

@@ -60,11 +60,13 @@ class ContextCall:
 class Invocation:
     """Collects what a handler run did; the runtime commits it when the run succeeds."""
 
-    __slots__ = ("calls", "outbox")
+    __slots__ = ("calls", "outbox", "state_ops", "stream_ops")
 
     def __init__(self) -> None:
         self.calls: list[ContextCall] = []
         self.outbox: list[Event] = []
+        self.state_ops = 0
+        self.stream_ops = 0
 
     async def settle(self) -> list[BaseException]:
         errors: list[BaseException] = []

@@ -16,6 +16,7 @@ from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
@@ -67,6 +68,13 @@ class Runtime:
             self.executor, self.clock, settings.cron_timezone, self._stores.cron_locks
         )
         self.router = Router(project.steps)
+        # Logs and traces are recorded for the workbench, so only when it can be used.
+        self.recorder: Recorder | None = None
+        if settings.internal_api_enabled:
+            self.recorder = Recorder(
+                self._stores.observability, self.sink, self.logger, settings.retention_seconds
+            )
+            self.executor.recorder = self.recorder
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
 
@@ -100,6 +108,8 @@ class Runtime:
         self._report(self.project)
         await self._apply(self.project)
         await self.streams.start()
+        if self.recorder is not None:
+            self.recorder.start()
         if self.settings.mode == "dev":
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
@@ -177,6 +187,8 @@ class Runtime:
         timeout = self.settings.shutdown_timeout
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
         await self.streams.stop()
+        if self.recorder is not None:
+            await self.recorder.stop()
         await self._stores.close()
         self.dispatcher.close()
         self.logger.info("stopped")

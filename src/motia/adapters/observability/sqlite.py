@@ -1,0 +1,172 @@
+"""Logs and traces in the project's SQLite file: they survive restarts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from motia import jsoncodec
+from motia.adapters.observability.base import (
+    LogQuery,
+    LogRecord,
+    ObservabilityStore,
+    Span,
+    TraceSummary,
+    summarise,
+)
+from motia.adapters.sqlite_database import SqliteDatabase
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS motia_logs (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    time     INTEGER NOT NULL,
+    level    TEXT NOT NULL,
+    step     TEXT,
+    trace_id TEXT,
+    flows    TEXT,
+    msg      TEXT NOT NULL,
+    record   BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS motia_logs_by_time ON motia_logs (time);
+CREATE INDEX IF NOT EXISTS motia_logs_by_trace ON motia_logs (trace_id, time);
+CREATE TABLE IF NOT EXISTS motia_spans (
+    id         TEXT PRIMARY KEY,
+    trace_id   TEXT NOT NULL,
+    step       TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at   REAL,
+    span       BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS motia_spans_by_trace ON motia_spans (trace_id, started_at);
+CREATE INDEX IF NOT EXISTS motia_spans_by_start ON motia_spans (started_at);
+"""
+
+
+class SqliteObservabilityStore(ObservabilityStore):
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+        self._db.execute_script(SCHEMA)
+
+    async def write(self, logs: list[LogRecord], spans: list[Span]) -> None:
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO motia_logs (time, level, step, trace_id, flows, msg, record) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    int(r["time"]),
+                    str(r.get("level")),
+                    r.get("step"),
+                    r.get("traceId"),
+                    jsoncodec.dumps_str(r.get("flows") or []),
+                    str(r.get("msg", "")),
+                    jsoncodec.dumps(r),
+                ),
+            )
+            for r in logs
+        ]
+        statements += [
+            (
+                "INSERT OR REPLACE INTO motia_spans (id, trace_id, step, status, started_at, "
+                "ended_at, span) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    s.id,
+                    s.trace_id,
+                    s.step,
+                    s.status,
+                    s.started_at,
+                    s.ended_at,
+                    jsoncodec.dumps(s.as_dict()),
+                ),
+            )
+            for s in spans
+        ]
+        if statements:
+            await self._db.write_many(statements)
+
+    async def logs(self, query: LogQuery) -> list[LogRecord]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if query.before is not None:
+            clauses.append("time < ?")
+            params.append(query.before)
+        if query.trace_id:
+            clauses.append("trace_id = ?")
+            params.append(query.trace_id)
+        if query.step:
+            clauses.append("step = ?")
+            params.append(query.step)
+        if query.flow:
+            clauses.append("flows LIKE ?")
+            params.append(f'%"{query.flow}"%')
+        if query.levels:
+            clauses.append(f"level IN ({', '.join('?' for _ in query.levels)})")
+            params.extend(query.levels)
+        if query.search:
+            clauses.append("(msg LIKE ? OR CAST(record AS TEXT) LIKE ?)")
+            params.extend([f"%{query.search}%"] * 2)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.query(
+            f"SELECT record FROM motia_logs{where} ORDER BY seq DESC LIMIT ?",
+            (*params, query.limit),
+        )
+        return [jsoncodec.loads(row[0]) for row in rows]
+
+    async def traces(
+        self, *, status: str | None = None, step: str | None = None, limit: int = 100
+    ) -> list[TraceSummary]:
+        where = (
+            " WHERE trace_id IN (SELECT trace_id FROM motia_spans WHERE step = ?)" if step else ""
+        )
+        # Newest traces first; fetch more than asked when filtering by status.
+        ids = self._db.query(
+            f"SELECT trace_id, MIN(started_at) AS s FROM motia_spans{where} "
+            "GROUP BY trace_id ORDER BY s DESC LIMIT ?",
+            ((step,) if step else ()) + (limit * (5 if status else 1),),
+        )
+        summaries = []
+        for trace_id, _ in ids:
+            summary = summarise(trace_id, await self.spans(trace_id))
+            if status and summary.status != status:
+                continue
+            summaries.append(summary)
+            if len(summaries) >= limit:
+                break
+        return summaries
+
+    async def spans(self, trace_id: str) -> list[Span]:
+        rows = self._db.query(
+            "SELECT span FROM motia_spans WHERE trace_id = ? ORDER BY started_at", (trace_id,)
+        )
+        return [_span(jsoncodec.loads(row[0])) for row in rows]
+
+    async def prune(self, older_than: float) -> None:
+        await self._db.write_many(
+            [
+                ("DELETE FROM motia_logs WHERE time < ?", (int(older_than * 1000),)),
+                (
+                    "DELETE FROM motia_spans WHERE trace_id IN (SELECT trace_id FROM motia_spans "
+                    "GROUP BY trace_id HAVING MAX(COALESCE(ended_at, started_at)) < ?)",
+                    (older_than,),
+                ),
+            ]
+        )
+
+
+def _span(data: dict[str, Any]) -> Span:
+    return Span(
+        id=data["id"],
+        trace_id=data["traceId"],
+        step=data["step"],
+        kind=data["kind"],
+        started_at=data["startedAt"],
+        ended_at=data["endedAt"],
+        status=data["status"],
+        attempt=data["attempt"],
+        trigger=data["trigger"],
+        error=data["error"],
+        stack=data["stack"],
+        emits=data["emits"],
+        state_ops=data["stateOps"],
+        stream_ops=data["streamOps"],
+        flows=data["flows"],
+    )

@@ -1,0 +1,127 @@
+"""Records every step run as a span, and every log line, into the observability store.
+
+Writes are buffered and flushed a few times a second in one batch, so recording costs a
+handler run a few object allocations, not a database write."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+
+from motia.adapters.observability.base import LogRecord, ObservabilityStore, Span
+from motia.logs import Logger, LogSink
+
+SpanListener = Callable[[Span], None]
+FLUSH_INTERVAL = 0.25
+PRUNE_INTERVAL = 300.0
+
+
+class Recorder:
+    def __init__(
+        self, store: ObservabilityStore, sink: LogSink, logger: Logger, retention_seconds: float
+    ) -> None:
+        self.store = store
+        self._logger = logger
+        self._retention = retention_seconds
+        self._logs: list[LogRecord] = []
+        self._spans: dict[str, Span] = {}
+        self._span_listeners: set[SpanListener] = set()
+        self._unsubscribe = sink.subscribe(self._logs.append)
+        self._flusher: asyncio.Task[None] | None = None
+        self._pruner: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._flusher = loop.create_task(self._flush_loop())
+        self._pruner = loop.create_task(self._prune_loop())
+
+    def subscribe_spans(self, listener: SpanListener) -> Callable[[], None]:
+        self._span_listeners.add(listener)
+        return lambda: self._span_listeners.discard(listener)
+
+    def begin(
+        self,
+        *,
+        trace_id: str,
+        step: str,
+        kind: str,
+        trigger: str,
+        flows: list[str],
+        started_at: float,
+        attempt: int = 1,
+    ) -> Span:
+        span = Span(
+            id=os.urandom(8).hex(),
+            trace_id=trace_id,
+            step=step,
+            kind=kind,
+            started_at=started_at,
+            attempt=attempt,
+            trigger=trigger,
+            flows=flows,
+        )
+        self._record(span)
+        return span
+
+    def end(
+        self,
+        span: Span,
+        status: str,
+        ended_at: float,
+        *,
+        emits: list[str] | None = None,
+        error: str | None = None,
+        stack: str | None = None,
+        state_ops: int = 0,
+        stream_ops: int = 0,
+    ) -> None:
+        span.status = status
+        span.ended_at = ended_at
+        span.emits = emits or []
+        span.error = error
+        span.stack = stack
+        span.state_ops = state_ops
+        span.stream_ops = stream_ops
+        self._record(span)
+
+    def _record(self, span: Span) -> None:
+        self._spans[span.id] = span
+        for listener in list(self._span_listeners):
+            listener(span)
+
+    async def flush(self) -> None:
+        logs, self._logs[:] = list(self._logs), []
+        spans, self._spans = list(self._spans.values()), {}
+        if logs or spans:
+            await self.store.write(logs, spans)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            try:
+                await self.flush()
+            except Exception as exc:  # never let observability take the server down
+                self._logger.error(f"recording logs and traces failed: {type(exc).__name__}: {exc}")
+
+    async def _prune_loop(self) -> None:
+        while True:
+            try:
+                await self.store.prune(time.time() - self._retention)
+            except Exception as exc:
+                self._logger.error(
+                    f"pruning old logs and traces failed: {type(exc).__name__}: {exc}"
+                )
+            await asyncio.sleep(PRUNE_INTERVAL)
+
+    async def stop(self) -> None:
+        for task in (self._flusher, self._pruner):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._unsubscribe()
+        with contextlib.suppress(Exception):
+            await self.flush()
