@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from motia import jsoncodec
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, summarise
 from motia.adapters.queue.base import DeadLetterFilter
+from motia.http.workbench_api import WorkbenchApi
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -39,6 +40,7 @@ class InternalApi:
             Route(f"{API_PREFIX}/logs", guard(self.logs)),
             Route(f"{API_PREFIX}/traces", guard(self.traces)),
             Route(f"{API_PREFIX}/traces/{{id}}", guard(self.trace)),
+            *WorkbenchApi(self.runtime, API_PREFIX).routes(guard),
         ]
 
     def allowed(self, request: Request) -> bool:
