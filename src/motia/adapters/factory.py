@@ -112,10 +112,15 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         from motia.adapters.streams.sqlite import SqliteStreamStore
 
         streams = SqliteStreamStore(sqlite(), clock)
-    # Logs and traces for the workbench are kept where state is when that is the SQLite
-    # file, in a bounded memory store otherwise.
+    # Logs and traces for the workbench are kept where state is (bounded in memory).
     observability: ObservabilityStore
-    if settings.state_adapter == "sqlite":
+    if settings.state_adapter == "redis":
+        from motia.adapters.observability.redis import RedisObservabilityStore
+
+        observability = RedisObservabilityStore(
+            redis(), settings.redis_prefix, settings.retention_seconds
+        )
+    elif settings.state_adapter == "sqlite":
         from motia.adapters.observability.sqlite import SqliteObservabilityStore
 
         observability = SqliteObservabilityStore(sqlite())

@@ -150,3 +150,23 @@ def summarise(trace_id: str, spans: list[Span]) -> TraceSummary:
         spans=len(ordered),
         errors=errors,
     )
+
+
+def span_from_dict(data: dict[str, Any]) -> Span:
+    return Span(
+        id=data["id"],
+        trace_id=data["traceId"],
+        step=data["step"],
+        kind=data["kind"],
+        started_at=data["startedAt"],
+        ended_at=data["endedAt"],
+        status=data["status"],
+        attempt=data["attempt"],
+        trigger=data["trigger"],
+        error=data["error"],
+        stack=data["stack"],
+        emits=data["emits"],
+        state_ops=data["stateOps"],
+        stream_ops=data["streamOps"],
+        flows=data["flows"],
+    )

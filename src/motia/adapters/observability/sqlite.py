@@ -11,6 +11,7 @@ from motia.adapters.observability.base import (
     ObservabilityStore,
     Span,
     TraceSummary,
+    span_from_dict,
     summarise,
 )
 from motia.adapters.sqlite_database import SqliteDatabase
@@ -137,7 +138,7 @@ class SqliteObservabilityStore(ObservabilityStore):
         rows = self._db.query(
             "SELECT span FROM motia_spans WHERE trace_id = ? ORDER BY started_at", (trace_id,)
         )
-        return [_span(jsoncodec.loads(row[0])) for row in rows]
+        return [span_from_dict(jsoncodec.loads(row[0])) for row in rows]
 
     async def prune(self, older_than: float) -> None:
         await self._db.write_many(
@@ -150,23 +151,3 @@ class SqliteObservabilityStore(ObservabilityStore):
                 ),
             ]
         )
-
-
-def _span(data: dict[str, Any]) -> Span:
-    return Span(
-        id=data["id"],
-        trace_id=data["traceId"],
-        step=data["step"],
-        kind=data["kind"],
-        started_at=data["startedAt"],
-        ended_at=data["endedAt"],
-        status=data["status"],
-        attempt=data["attempt"],
-        trigger=data["trigger"],
-        error=data["error"],
-        stack=data["stack"],
-        emits=data["emits"],
-        state_ops=data["stateOps"],
-        stream_ops=data["streamOps"],
-        flows=data["flows"],
-    )
