@@ -16,7 +16,13 @@ from typing import Any
 
 from motia import jsoncodec
 from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
-from motia.adapters.streams.base import Item, StreamStore, StreamUpdateError, apply_ops
+from motia.adapters.streams.base import (
+    Item,
+    PutResult,
+    StreamStore,
+    StreamUpdateError,
+    apply_ops,
+)
 from motia.errors import MotiaError
 from motia.logs import Logger
 from motia.steps.model import StreamDefinition
@@ -35,7 +41,7 @@ class StreamEvent:
     id: str | None
     type: str
     data: Any
-    timestamp: int  # milliseconds, as the classic clients expect
+    timestamp: float  # milliseconds (with microsecond decimals), as the clients compare them
     event_type: str | None = None  # the custom event's own type, for `send`
 
 
@@ -149,8 +155,8 @@ class StreamService:
             )
         self._validate(definition, data)
         group_id, item_id = str(group_id), str(item_id)
-        item, created = await self.store.set(name, group_id, item_id, data, _ttl(definition))
-        await self._publish(name, group_id, item_id, "create" if created else "update", item)
+        item, result = await self.store.set(name, group_id, item_id, data, _ttl(definition))
+        await self._announce(name, group_id, item_id, result, item)
         return _marked(item, name, group_id)
 
     async def update(
@@ -164,8 +170,8 @@ class StreamService:
         except StreamUpdateError as exc:
             raise StreamError(f"stream '{name}': {exc}") from None
         self._validate(definition, candidate)
-        item, created = await self.store.set(name, group_id, item_id, candidate, _ttl(definition))
-        await self._publish(name, group_id, item_id, "create" if created else "update", item)
+        item, result = await self.store.set(name, group_id, item_id, candidate, _ttl(definition))
+        await self._announce(name, group_id, item_id, result, item)
         return _marked(item, name, group_id)
 
     async def delete(self, name: str, group_id: str, item_id: str) -> Item | None:
@@ -209,6 +215,15 @@ class StreamService:
                 f"stream '{definition.name}': item does not match the schema: {details}"
             )
 
+    async def _announce(
+        self, name: str, group_id: str, item_id: str, result: PutResult, item: Item
+    ) -> None:
+        if result == "revived":
+            # It had expired unseen: subscribers first hear it is gone, then that it is new.
+            await self._publish(name, group_id, item_id, "delete", {"id": item_id})
+        kind = "update" if result == "updated" else "create"
+        await self._publish(name, group_id, item_id, kind, item)
+
     async def _publish(self, name: str, group_id: str, item_id: str, kind: str, item: Item) -> None:
         await self.hub.publish(
             StreamEvent(
@@ -247,15 +262,17 @@ def _ttl(definition: StreamDefinition) -> float | None:
 
 
 class _Timestamps:
-    """Strictly increasing millisecond stamps: the classic clients drop a frame whose
-    timestamp is not newer than the last one they saw, so two changes in the same
-    millisecond must not share one."""
+    """Strictly increasing stamps in milliseconds with microsecond decimals: the classic
+    clients drop a frame whose timestamp is not newer than the last one they saw, so two
+    changes in the same millisecond must not share one. Microsecond steps keep a burst of
+    changes from running ahead of the clock, which would make a later change from another
+    process look older."""
 
     def __init__(self) -> None:
-        self._last = 0
+        self._last = 0.0
 
-    def next(self) -> int:
-        self._last = max(int(time.time() * 1000), self._last + 1)
+    def next(self) -> float:
+        self._last = max(time.time_ns() // 1000 / 1000, round(self._last + 0.001, 3))
         return self._last
 
 

@@ -161,6 +161,16 @@ class StreamBaseConfig(_Strict):
     ttl: float | None = Field(default=None, gt=0)
     factory: Callable[..., Any] | None = None
 
+    @field_validator("storage_type")
+    @classmethod
+    def _default_storage_only(cls, value: str) -> str:
+        if value != "default":
+            raise ValueError(
+                "custom stream storage is not supported: use 'default' (items are stored with "
+                "state: SQLite, memory or Redis)"
+            )
+        return value
+
 
 class StreamConfig(_Strict):
     name: str = Field(min_length=1)

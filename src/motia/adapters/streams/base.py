@@ -7,12 +7,15 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from motia import jsoncodec
 from motia.clock import Clock
 
 Item = dict[str, Any]
+# What a write did: made a new item, replaced a live one, or replaced one that had expired
+# but was not yet swept (its subscribers still need to hear that it went away).
+PutResult = Literal["created", "updated", "revived"]
 UPDATE_OPS = ("set", "merge", "increment", "decrement", "remove")
 
 
@@ -30,8 +33,8 @@ class StreamStore(ABC):
 
     async def set(
         self, stream: str, group_id: str, item_id: str, data: Item, ttl: float | None
-    ) -> tuple[Item, bool]:
-        """Store the item; returns it and whether it was created (not replaced)."""
+    ) -> tuple[Item, PutResult]:
+        """Store the item; returns it and what the write did."""
         stored = {k: v for k, v in data.items() if k not in ("id", "__motia")}
         encoded = jsoncodec.dumps(stored)
         now = self.clock.time()
@@ -71,8 +74,8 @@ class StreamStore(ABC):
         value: bytes,
         expires_at: float | None,
         now: float,
-    ) -> bool:
-        """Store; True when the item did not exist (or had expired)."""
+    ) -> PutResult:
+        """Store the value; say whether it created, replaced or revived the item."""
 
     @abstractmethod
     async def _delete(

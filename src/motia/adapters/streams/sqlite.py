@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from motia.adapters.sqlite_database import SqliteDatabase
-from motia.adapters.streams.base import StreamStore
+from motia.adapters.streams.base import PutResult, StreamStore
 from motia.clock import Clock
 
 SCHEMA = """
@@ -45,8 +45,12 @@ class SqliteStreamStore(StreamStore):
         value: bytes,
         expires_at: float | None,
         now: float,
-    ) -> bool:
-        existed = await self._get(stream, group_id, item_id, now) is not None
+    ) -> PutResult:
+        row = self._db.query_one(
+            "SELECT expires_at FROM motia_stream_items WHERE stream = ? AND group_id = ? "
+            "AND item_id = ?",
+            (stream, group_id, item_id),
+        )
         await self._db.write(
             "INSERT INTO motia_stream_items (stream, group_id, item_id, value, expires_at, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -54,7 +58,9 @@ class SqliteStreamStore(StreamStore):
             "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
             (stream, group_id, item_id, value, expires_at, now, now),
         )
-        return not existed
+        if row is None:
+            return "created"
+        return "updated" if row[0] is None or row[0] > now else "revived"
 
     async def _delete(self, stream: str, group_id: str, item_id: str, now: float) -> bytes | None:
         old = await self._get(stream, group_id, item_id, now)
