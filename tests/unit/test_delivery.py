@@ -10,7 +10,7 @@ import io
 import itertools
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +23,7 @@ from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import Settings, load_settings
 from tests.conftest import write_project
+from tests.unit import redis_support
 
 LEASE_SECONDS = 0.3
 FAST = '"backoff": {"delay": 0.01, "jitter": False}'
@@ -232,12 +233,15 @@ STEPS: dict[str, str] = {
     """,
 }
 
-BACKENDS = ("memory", "sqlite")
+BACKENDS = ("memory", "sqlite", "redis")
 
 Scenario = Callable[[Runtime, ModuleType, io.StringIO], Awaitable[None]]
 
 
 def _settings(project: Path, backend: str, **overrides: Any) -> Settings:
+    if backend == "redis":  # the test's own key prefix; streams follow the Redis URL
+        overrides.setdefault("redis_url", redis_support.REDIS_URL)
+        overrides.setdefault("redis_prefix", redis_support.prefix_for(project))
     return load_settings(
         project,
         "start",
@@ -325,8 +329,11 @@ def log_lines(logs: io.StringIO) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "redis":
+        redis_support.require_redis()
+    yield str(request.param)
+    redis_support.cleanup(tmp_path)
 
 
 # --- retries and dead letters ------------------------------------------------------------

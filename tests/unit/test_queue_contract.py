@@ -28,6 +28,7 @@ from motia.adapters.queue.memory import MemoryQueueAdapter
 from motia.adapters.queue.sqlite import SqliteQueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
 from motia.clock import Clock
+from tests.unit import redis_support
 
 START = 1_750_000_000.0
 LEASE = 30.0
@@ -66,9 +67,25 @@ def _sqlite(tmp: Path, clock: Clock) -> Opened:
     return SqliteQueueAdapter(database, clock), database.close
 
 
-ADAPTERS: dict[str, Callable[[Path, Clock], Opened]] = {"memory": _memory, "sqlite": _sqlite}
+def _redis(tmp: Path, clock: Clock) -> Opened:
+    from motia.adapters.queue.redis import RedisQueueAdapter
+
+    # Each open is a new client, like a new process; `run` closes the clients in their loop.
+    queue = RedisQueueAdapter(redis_support.client(), redis_support.prefix_for(tmp), clock)
+    return queue, lambda: None
+
+
+ADAPTERS: dict[str, Callable[[Path, Clock], Opened]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "redis": _redis,
+}
 # Backends whose messages outlive the adapter object (reopened on the same storage).
-DURABLE = {"sqlite"}
+DURABLE = {"sqlite", "redis"}
+# Backends that many processes share at once (SQLite is one process's embedded store).
+SHARED = {"redis"}
+# Backends that need a server; their tests clean up after themselves.
+SERVERS = {"redis": (redis_support.require_redis, redis_support.cleanup)}
 
 
 @dataclass
@@ -90,22 +107,40 @@ class Harness:
             closer()
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
-def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    h = Harness(request.param, tmp_path)
+def _harness(name: str, tmp: Path) -> Iterator[Harness]:
+    server = SERVERS.get(name)
+    if server is not None:
+        server[0]()  # skip (fail in CI) when the server is not there
+    h = Harness(name, tmp)
     yield h
     h.close()
+    if server is not None:
+        server[1](tmp)
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    yield from _harness(request.param, tmp_path)
 
 
 @pytest.fixture(params=sorted(DURABLE))
 def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    h = Harness(request.param, tmp_path)
-    yield h
-    h.close()
+    yield from _harness(request.param, tmp_path)
+
+
+@pytest.fixture(params=sorted(SHARED))
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    yield from _harness(request.param, tmp_path)
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(coro)
+    async def main() -> None:
+        try:
+            await coro
+        finally:
+            await redis_support.close_clients()
+
+    asyncio.run(main())
 
 
 _ids = iter(range(1, 1_000_000))
@@ -812,5 +847,42 @@ def test_reopened_store_keeps_messages_leases_and_dead_letters(durable: Harness)
         back = await lease_one(queue)
         assert (back.id, back.attempt) == ("doomed", 1)
         assert await queue.dead_letters() == []
+
+    run(scenario())
+
+
+def test_two_processes_never_lease_the_same_message_and_keep_fifo(shared: Harness) -> None:
+    """Two adapters on one storage (two processes) lease concurrently: every message is
+    leased once, and each group runs in order, one at a time."""
+
+    async def scenario() -> None:
+        one, two = shared.open(), shared.open()
+        sent = [msg(id=f"c{i}", group=f"G{i % 4}" if i % 2 else None) for i in range(120)]
+        await one.publish(sent)
+        leased: list[str] = []
+        running: dict[str, str] = {}  # group -> id of the message running now
+
+        async def worker(queue: QueueAdapter) -> None:
+            idle = 0
+            while idle < 3:
+                batch = await queue.lease("Sub", 7, LEASE)
+                idle = 0 if batch else idle + 1
+                for delivery in batch:
+                    if delivery.group_id is not None:
+                        assert delivery.group_id not in running, "a group ran twice at once"
+                        running[delivery.group_id] = delivery.id
+                    leased.append(delivery.id)
+                await asyncio.sleep(0)
+                for delivery in batch:
+                    if delivery.group_id is not None:
+                        del running[delivery.group_id]
+                    assert await queue.complete(delivery, [])
+
+        await asyncio.gather(worker(one), worker(two), worker(one), worker(two))
+        assert sorted(leased) == sorted(m.id for m in sent)  # each exactly once
+        for group in ("G1", "G3"):
+            order = [i for i in leased if i in {m.id for m in sent if m.group_id == group}]
+            assert order == [m.id for m in sent if m.group_id == group]
+        assert (await one.stats("Sub")).waiting == 0
 
     run(scenario())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.state.memory import MemoryStateAdapter
 from motia.adapters.state.sqlite import SqliteStateAdapter
+from tests.unit import redis_support
 
 
 def _memory(_: Path) -> StateAdapter:
@@ -23,16 +24,37 @@ def _sqlite(tmp: Path) -> StateAdapter:
     return SqliteStateAdapter(SqliteDatabase(tmp / "state.db"))
 
 
-ADAPTERS: dict[str, Callable[[Path], StateAdapter]] = {"memory": _memory, "sqlite": _sqlite}
+def _redis(tmp: Path) -> StateAdapter:
+    from motia.adapters.state.redis import RedisStateAdapter
+
+    return RedisStateAdapter(redis_support.client(), redis_support.prefix_for(tmp))
+
+
+ADAPTERS: dict[str, Callable[[Path], StateAdapter]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "redis": _redis,
+}
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(coro)
+    async def main() -> None:
+        try:
+            await coro
+        finally:
+            await redis_support.close_clients()
+
+    asyncio.run(main())
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
-def make_state(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], StateAdapter]:
-    return lambda: ADAPTERS[request.param](tmp_path)
+def make_state(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], StateAdapter]]:
+    if request.param == "redis":
+        redis_support.require_redis()
+    yield lambda: ADAPTERS[request.param](tmp_path)
+    redis_support.cleanup(tmp_path)
 
 
 def test_missing_key_is_none(make_state: Callable[[], StateAdapter]) -> None:

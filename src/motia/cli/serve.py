@@ -71,7 +71,10 @@ def serve(
     runtime = _load_or_exit(settings)
     if workers <= 1:
         server = _Server(_config(settings, MotiaApp(runtime)))
-        server.run()
+        try:
+            server.run()
+        except SystemExit as exc:  # uvicorn exits 3 when start-up fails; we say 1
+            sys.exit(0 if exc.code in (0, None) else 1)
         if not server.started:
             sys.exit(1)
         return

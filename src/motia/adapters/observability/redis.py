@@ -22,6 +22,7 @@ from motia.adapters.observability.base import (
     span_from_dict,
     summarise,
 )
+from motia.adapters.redis_calls import settle
 
 MAX_LOGS = 100_000
 SCAN_BATCH = 1000
@@ -56,19 +57,22 @@ class RedisObservabilityStore(ObservabilityStore):
             pipe.hset(key, span.id, jsoncodec.dumps(span.as_dict()))
             pipe.expire(key, self._ttl)
             pipe.zadd(self._key("traces"), {span.trace_id: span.started_at}, nx=True)
-        await pipe.execute()
+        await settle(pipe.execute())
 
     async def logs(self, query: LogQuery) -> list[LogRecord]:
         if query.trace_id:
-            raw = await self._redis.lrange(self._key("trace-logs", query.trace_id), 0, -1)
+            key = self._key("trace-logs", query.trace_id)
+            raw = await settle(self._redis.lrange(key, 0, -1))
             candidates = [jsoncodec.loads(r) for r in reversed(raw)]
             return [r for r in candidates if _matches(r, query)][: query.limit]
         found: list[LogRecord] = []
         upper = "+inf" if query.before is None else f"({query.before}"
         offset = 0
         while len(found) < query.limit:
-            batch = await self._redis.zrevrangebyscore(
-                self._key("logs"), upper, "-inf", start=offset, num=SCAN_BATCH
+            batch = await settle(
+                self._redis.zrevrangebyscore(
+                    self._key("logs"), upper, "-inf", start=offset, num=SCAN_BATCH
+                )
             )
             if not batch:
                 break
@@ -85,7 +89,7 @@ class RedisObservabilityStore(ObservabilityStore):
         self, *, status: str | None = None, step: str | None = None, limit: int = 100
     ) -> list[TraceSummary]:
         wanted = limit * (5 if status or step else 1)
-        ids = await self._redis.zrevrange(self._key("traces"), 0, wanted - 1)
+        ids = await settle(self._redis.zrevrange(self._key("traces"), 0, wanted - 1))
         summaries = []
         for raw_id in ids:
             trace_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
@@ -101,7 +105,7 @@ class RedisObservabilityStore(ObservabilityStore):
         return summaries
 
     async def spans(self, trace_id: str) -> list[Span]:
-        raw = await self._redis.hvals(self._key("spans", trace_id))
+        raw = await settle(self._redis.hvals(self._key("spans", trace_id)))
         return sorted((span_from_dict(jsoncodec.loads(r)) for r in raw), key=lambda s: s.started_at)
 
     async def prune(self, older_than: float) -> None:
@@ -109,7 +113,7 @@ class RedisObservabilityStore(ObservabilityStore):
         pipe = self._redis.pipeline(transaction=False)
         pipe.zremrangebyscore(self._key("traces"), "-inf", older_than)
         pipe.zremrangebyscore(self._key("logs"), "-inf", f"({older_than * 1000}")
-        await pipe.execute()
+        await settle(pipe.execute())
 
 
 def _member(record: LogRecord) -> bytes:
