@@ -4,7 +4,7 @@ keeps one worker per subscriber running."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from motia.adapters.queue.base import DEFAULT_GROUP, OutgoingMessage, QueueAdapter
 from motia.clock import Clock, new_message_id
@@ -39,6 +39,8 @@ class EventBus:
         # Workers replaced by a reload: they lease nothing new but finish what they run,
         # and shutdown still waits for them.
         self._retired: list[SubscriberWorker] = []
+        # Called with every event fanned out, subscribed to or not (the test kit's watch()).
+        self._listeners: list[Callable[[Event], None]] = []
 
     def topics(self) -> list[str]:
         return sorted(self._subscribers)
@@ -82,11 +84,19 @@ class EventBus:
                     poll_interval=self._poll_interval,
                 )
 
+    def add_listener(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Hear every event as it is fanned out (emitted by a successful run, or published);
+        returns the function that removes the listener."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     def fan_out(self, events: Sequence[Event]) -> list[OutgoingMessage]:
         """One message per subscriber of each event's topic; topics nobody subscribes to
         produce nothing."""
         messages: list[OutgoingMessage] = []
         for event in events:
+            for listener in self._listeners:
+                listener(event)
             for step, policy in self._subscribers.get(event.topic, ()):
                 group = event.message_group_id
                 if policy.fifo and group is None:
