@@ -9,7 +9,11 @@ from typing import Any
 import click
 
 from motia import __version__
+from motia.cli.build import build
+from motia.cli.create import create
 from motia.cli.dlq import dlq
+from motia.cli.generate import generate
+from motia.cli.listing import flows, routes
 from motia.errors import MotiaError
 
 
@@ -87,6 +91,11 @@ def emit(topic: str, message: str, port: int, host: str) -> None:
 
 
 cli.add_command(dlq)
+cli.add_command(create)
+cli.add_command(generate)
+cli.add_command(build)
+cli.add_command(routes)
+cli.add_command(flows)
 
 
 def main() -> None:

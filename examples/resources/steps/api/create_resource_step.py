@@ -1,8 +1,10 @@
 import uuid
 
+from motia import ApiRequest, ApiResponse, ApiRouteConfig, FlowContext
+
 from ..lib.resources import summarise
 
-config = {
+config: ApiRouteConfig = {
     "type": "api",
     "name": "CreateResource",
     "description": "Accept a resource and queue it for processing",
@@ -24,7 +26,7 @@ config = {
 }
 
 
-async def handler(req, ctx):
+async def handler(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
     body = req["body"]
     resource_id = str(uuid.uuid4())
     resource = {"id": resource_id, "name": body["name"], "kind": body.get("kind", "document")}

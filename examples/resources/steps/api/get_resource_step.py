@@ -1,4 +1,6 @@
-config = {
+from motia import ApiRequest, ApiResponse, ApiRouteConfig, FlowContext
+
+config: ApiRouteConfig = {
     "type": "api",
     "name": "GetResource",
     "method": "GET",
@@ -8,7 +10,7 @@ config = {
 }
 
 
-async def handler(req, ctx):
+async def handler(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
     resource = await ctx.state.get("resources", req["pathParams"]["id"])
     if resource is None:
         return {"status": 404, "body": {"error": "resource not found"}}

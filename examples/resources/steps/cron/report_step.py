@@ -1,4 +1,6 @@
-config = {
+from motia import CronConfig, FlowContext
+
+config: CronConfig = {
     "type": "cron",
     "name": "ResourceReport",
     "description": "Count processed resources every minute",
@@ -8,6 +10,6 @@ config = {
 }
 
 
-async def handler(ctx):
+async def handler(ctx: FlowContext) -> None:
     resources = await ctx.state.get_group("resources")
     ctx.logger.info("Resource report", {"processed": len(resources)})

@@ -1,6 +1,10 @@
+from typing import Any
+
 from steps.lib.resources import summarise
 
-config = {
+from motia import EventConfig, FlowContext
+
+config: EventConfig = {
     "type": "event",
     "name": "NotifyResourceProcessed",
     "subscribes": ["resource.processed"],
@@ -9,5 +13,5 @@ config = {
 }
 
 
-async def handler(input_data, ctx):
+async def handler(input_data: dict[str, Any], ctx: FlowContext) -> None:
     ctx.logger.info("Notifying owner", {"summary": summarise(input_data)})

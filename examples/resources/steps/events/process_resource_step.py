@@ -1,4 +1,8 @@
-config = {
+from typing import Any
+
+from motia import EventConfig, FlowContext
+
+config: EventConfig = {
     "type": "event",
     "name": "ProcessResource",
     "description": "Process a new resource and record the result",
@@ -17,8 +21,8 @@ config = {
 }
 
 
-async def handler(input_data, ctx):
-    resource_id = input_data.get("id")
+async def handler(input_data: dict[str, Any], ctx: FlowContext) -> None:
+    resource_id: str = input_data["id"]
     processed = {
         "id": resource_id,
         "name": input_data.get("name"),

@@ -1,4 +1,6 @@
-config = {
+from motia import NoopConfig
+
+config: NoopConfig = {
     "type": "noop",
     "name": "HumanReview",
     "description": "A person reviews processed resources",

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from motia import ApiRequest, ApiResponse, ApiRouteConfig, FlowContext
+
 PAGE = (Path(__file__).parent / "live.html").read_text(encoding="utf-8")
 
-config = {
+config: ApiRouteConfig = {
     "type": "api",
     "name": "LivePage",
     "description": "A browser page that shows resources changing live",
@@ -15,5 +17,5 @@ config = {
 }
 
 
-async def handler(req, ctx):
+async def handler(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
     return {"status": 200, "body": PAGE, "headers": {"content-type": "text/html; charset=utf-8"}}

@@ -1,6 +1,8 @@
 """Live status of each resource, grouped by kind; browsers watch it over WebSocket."""
 
-config = {
+from motia import StreamConfig
+
+config: StreamConfig = {
     "name": "resourceStatus",
     "schema": {
         "type": "object",

@@ -1,0 +1,115 @@
+"""`motia routes` and `motia flows`: the project's API routes and flows as tables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from motia.cli.build import project_dir_option
+from motia.manifest import edges, flow_names, subscribes
+from motia.steps.loader import LoadedProject, load_project
+from motia.steps.model import Step
+
+
+def _load(project_dir: Path) -> LoadedProject:
+    project_dir = project_dir.resolve()
+    if not project_dir.is_dir():
+        raise click.ClickException(f"project folder {project_dir} does not exist")
+    project = load_project(project_dir)
+    if project.errors:
+        print(
+            f"note: {len(project.errors)} step(s) have errors and are not listed; "
+            "`motia build` shows them",
+            file=sys.stderr,
+        )
+    return project
+
+
+def _console() -> Console:
+    # Wide enough for a table when the output is a pipe or a file.
+    return Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False)
+
+
+def _rel(project_dir: Path, step: Step) -> str:
+    try:
+        return step.file.relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return str(step.file)
+
+
+@click.command()
+@project_dir_option
+def routes(project_dir: Path) -> None:
+    """List the API routes: method, path, step and flows."""
+    project = _load(project_dir)
+    api_steps = [s for s in project.steps if s.type == "api"]
+    table = Table(title=f"{len(api_steps)} API route(s)", title_justify="left")
+    for column in ("Method", "Path", "Step", "Flows", "File"):
+        table.add_column(column, no_wrap=column in ("Method", "Path"))
+    for step in sorted(api_steps, key=lambda s: (s.api.path, s.api.method)):
+        table.add_row(
+            step.api.method,
+            step.api.path,
+            step.name,
+            ", ".join(step.flows) or "-",
+            _rel(project_dir, step),
+        )
+    _console().print(table)
+
+
+@click.command()
+@project_dir_option
+def flows(project_dir: Path) -> None:
+    """List each flow with its steps and the topics that connect them."""
+    project = _load(project_dir)
+    console = _console()
+    names = flow_names(project.steps)
+    all_edges = edges(project.steps)
+    if not names:
+        console.print("No flows: give steps a `flows` list to group them.")
+    for flow in names:
+        members = [s for s in project.steps if flow in s.flows]
+        member_names = {s.name for s in members}
+        steps_table = Table(title=f"Flow {flow}: {len(members)} step(s)", title_justify="left")
+        for column in ("Step", "Type", "Trigger", "Emits"):
+            steps_table.add_column(column)
+        for step in members:
+            steps_table.add_row(step.name, step.type, _trigger(step), _emits(step))
+        console.print(steps_table)
+        flow_edges = [e for e in all_edges if e.source in member_names and e.target in member_names]
+        if flow_edges:
+            edge_table = Table(title=f"Flow {flow}: topic edges", title_justify="left")
+            for column in ("From", "Topic", "To", "Kind"):
+                edge_table.add_column(column)
+            for edge in flow_edges:
+                kind = "virtual" if edge.virtual else "event"
+                if edge.label:
+                    kind += f" ({edge.label})"
+                edge_table.add_row(edge.source, edge.topic, edge.target, kind)
+            console.print(edge_table)
+        console.print()
+    loose = [s.name for s in project.steps if not s.flows]
+    if loose:
+        console.print(f"Steps in no flow: {', '.join(loose)}")
+
+
+def _trigger(step: Step) -> str:
+    if step.type == "api":
+        return f"{step.api.method} {step.api.path}"
+    if step.type == "event":
+        return "on " + ", ".join(subscribes(step))
+    if step.type == "cron":
+        return f"cron {step.cron.cron}"
+    virtual = step.config.virtual_subscribes
+    return ("on " + ", ".join(virtual) + " (virtual)") if virtual else "-"
+
+
+def _emits(step: Step) -> str:
+    topics = [e if isinstance(e, str) else e.topic for e in step.config.emits]
+    virtual = [e if isinstance(e, str) else e.topic for e in step.config.virtual_emits]
+    shown = topics + [f"{t} (virtual)" for t in virtual]
+    return ", ".join(shown) or "-"

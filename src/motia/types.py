@@ -1,0 +1,197 @@
+"""Types for step files written in the classic dict style, for editors and mypy.
+
+    from motia import ApiRequest, ApiResponse, ApiRouteConfig, FlowContext
+
+    config: ApiRouteConfig = {"type": "api", "name": "GetPet", "method": "GET",
+                              "path": "/pets/:id", "emits": []}
+
+    async def handler(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
+        return {"status": 200, "body": await ctx.state.get("pets", req["pathParams"]["id"])}
+
+The TypedDicts describe the keys users write (camelCase, as in classic Motia); the runtime
+validates the same configs with the strict models of `motia.steps.config`.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal, Required, TypeAlias, TypedDict
+
+from motia.runtime.context import FlowContext
+
+HttpMethod: TypeAlias = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+
+
+class EmitTopic(TypedDict, total=False):
+    """An entry of `emits` in its object form: `{"topic": "x", "label": "when valid"}`."""
+
+    topic: Required[str]
+    label: str
+    conditional: bool
+
+
+# An entry of `emits` / `virtualEmits`: a topic name, or the object form.
+EmitsEntry: TypeAlias = str | EmitTopic
+
+
+class Emit(TypedDict, total=False):
+    """What `ctx.emit(...)` takes: `{"topic": "order.created", "data": {...}}`."""
+
+    topic: Required[str]
+    data: Required[Any]
+    messageGroupId: str
+
+
+class QueryParam(TypedDict, total=False):
+    name: Required[str]
+    description: str
+
+
+class HandlerConfig(TypedDict, total=False):
+    """`infrastructure.handler`: only `timeout` (seconds) is enforced locally."""
+
+    ram: int
+    cpu: float
+    timeout: float
+
+
+class BackoffConfig(TypedDict, total=False):
+    type: Literal["exponential", "fixed"]
+    delay: float
+    maxDelay: float
+    jitter: bool
+
+
+class QueueConfig(TypedDict, total=False):
+    """`infrastructure.queue` of an event step."""
+
+    type: Literal["standard", "fifo"]
+    maxRetries: int
+    visibilityTimeout: float
+    delaySeconds: float
+    concurrency: int
+    backoff: BackoffConfig
+
+
+class InfrastructureConfig(TypedDict, total=False):
+    handler: HandlerConfig
+    queue: QueueConfig
+
+
+# A schema: a JSON Schema dict or a Pydantic model class.
+SchemaSpec: TypeAlias = Mapping[str, Any] | type[Any]
+
+
+class _StepConfigBase(TypedDict, total=False):
+    name: Required[str]
+    description: str
+    flows: Sequence[str]
+    includeFiles: Sequence[str]
+
+
+class ApiRouteConfig(_StepConfigBase, total=False):
+    type: Required[Literal["api"]]
+    method: Required[HttpMethod]
+    path: Required[str]
+    emits: Required[Sequence[EmitsEntry]]
+    bodySchema: SchemaSpec | None
+    responseSchema: Mapping[int, SchemaSpec] | Mapping[str, SchemaSpec]
+    queryParams: Sequence[QueryParam]
+    middleware: Sequence[Callable[..., Any]]
+    virtualEmits: Sequence[EmitsEntry]
+    virtualSubscribes: Sequence[str]
+
+
+class EventConfig(_StepConfigBase, total=False):
+    type: Required[Literal["event"]]
+    subscribes: Required[Sequence[str]]
+    emits: Required[Sequence[EmitsEntry]]
+    input: SchemaSpec | None
+    infrastructure: InfrastructureConfig
+    virtualEmits: Sequence[EmitsEntry]
+    virtualSubscribes: Sequence[str]
+
+
+class CronConfig(_StepConfigBase, total=False):
+    type: Required[Literal["cron"]]
+    cron: Required[str]
+    emits: Required[Sequence[EmitsEntry]]
+    virtualEmits: Sequence[EmitsEntry]
+    virtualSubscribes: Sequence[str]
+
+
+class NoopConfig(_StepConfigBase, total=False):
+    type: Required[Literal["noop"]]
+    virtualEmits: Required[Sequence[EmitsEntry]]
+    virtualSubscribes: Required[Sequence[str]]
+    emits: Sequence[EmitsEntry]
+
+
+StepConfig: TypeAlias = ApiRouteConfig | EventConfig | CronConfig | NoopConfig
+
+
+class StreamBaseConfig(TypedDict, total=False):
+    storageType: Literal["default", "custom"]
+    ttl: float
+    factory: Callable[..., Any]
+
+
+class StreamConfig(TypedDict, total=False):
+    """The `config` of a `*_stream.py` file."""
+
+    name: Required[str]
+    schema: SchemaSpec | None
+    baseConfig: StreamBaseConfig
+    canAccess: Callable[..., Any]
+
+
+class ApiRequest(TypedDict):
+    """The `req` an API handler receives."""
+
+    body: Any
+    headers: dict[str, str]
+    pathParams: dict[str, str]
+    queryParams: dict[str, str | list[str]]
+    rawBody: str
+
+
+class ApiResponse(TypedDict, total=False):
+    """What an API handler returns: `{"status": 201, "body": {...}}`."""
+
+    status: Required[int]
+    body: Any
+    headers: Mapping[str, str | Sequence[str]]
+
+
+ApiHandler: TypeAlias = Callable[[ApiRequest, FlowContext], Awaitable[ApiResponse]]
+EventHandler: TypeAlias = Callable[[Any, FlowContext], Awaitable[None]]
+CronHandler: TypeAlias = Callable[[FlowContext], Awaitable[None]]
+# `async def middleware(req, ctx, next_fn)`: returns `await next_fn()` or its own response.
+ApiMiddleware: TypeAlias = Callable[
+    [ApiRequest, FlowContext, Callable[[], Awaitable[ApiResponse]]], Awaitable[ApiResponse]
+]
+
+__all__ = [
+    "ApiHandler",
+    "ApiMiddleware",
+    "ApiRequest",
+    "ApiResponse",
+    "ApiRouteConfig",
+    "BackoffConfig",
+    "CronConfig",
+    "CronHandler",
+    "Emit",
+    "EmitTopic",
+    "EmitsEntry",
+    "EventConfig",
+    "EventHandler",
+    "FlowContext",
+    "HandlerConfig",
+    "HttpMethod",
+    "InfrastructureConfig",
+    "NoopConfig",
+    "QueryParam",
+    "QueueConfig",
+    "SchemaSpec",
+    "StepConfig",
+    "StreamBaseConfig",
+    "StreamConfig",
+]

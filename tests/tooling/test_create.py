@@ -1,0 +1,106 @@
+"""`motia create` for every template: the project's own tests, `motia build` and
+`motia start` with a request against it, all offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from motia.cli.main import cli
+from tests.conftest import ServerProcess, wait_for
+from tests.tooling.support import motia, run
+
+TEMPLATES = ["python", "minimal", "multi-language"]
+
+
+def create(tmp_path: Path, template: str, name: str = "app") -> Path:
+    result = CliRunner().invoke(
+        cli, ["create", name, "--template", template, "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    project = tmp_path / name
+    assert project.is_dir()
+    return project
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_created_project_tests_builds_and_serves(
+    tmp_path: Path, template: str, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = create(tmp_path, template)
+    readme = (project / "README.md").read_text()
+    assert "# app" in readme and "motia dev" in readme and "pytest" in readme
+    assert "{{" not in readme
+    assert (project / ".gitignore").is_file()
+    assert "motia-python" in (project / "requirements.txt").read_text()
+    assert (project / "AGENTS.md").is_file()
+
+    # The generated project's own tests, with this environment's pytest.
+    tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert " passed" in tests.stdout
+
+    build = motia("build", cwd=project)
+    assert build.returncode == 0, build.stdout + build.stderr
+    manifest = json.loads((project / "dist" / "motia-manifest.json").read_text())
+    openapi = json.loads((project / "dist" / "openapi.json").read_text())
+    assert manifest["steps"] and openapi["openapi"] == "3.1.0" and openapi["paths"]
+    if template == "multi-language":
+        assert "needs the Node runner" in build.stderr
+        assert "needs the Ruby runner" in build.stderr
+    else:
+        assert build.stderr == ""
+
+    server = server_factory(project, "start")
+    if template == "python":
+        response = server.client.post("/orders", json={"item": "book", "quantity": 2})
+        assert response.status_code == 201, response.text
+        order_id = response.json()["id"]
+        wait_for(
+            lambda: server.client.get(f"/orders/{order_id}").json().get("status") == "processed"
+        )
+    elif template == "minimal":
+        response = server.client.get("/hello", params={"name": "Ada"})
+        assert response.json() == {"message": "Hello, Ada!"}
+    else:
+        response = server.client.post("/quotes", json={"item": "lamp", "quantity": 2})
+        assert response.status_code == 202, response.text
+        quote_id = response.json()["id"]
+        wait_for(lambda: server.client.get(f"/quotes/{quote_id}").json().get("price") == 9.0)
+
+
+@pytest.mark.slow
+def test_python_template_steps_pass_mypy_strict(tmp_path: Path) -> None:
+    project = create(tmp_path, "python")
+    result = run([sys.executable, "-m", "mypy"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(cli, ["create", "app", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not empty" in result.output
+    assert sorted(p.name for p in (tmp_path / "app").iterdir()) == ["notes.txt"]
+
+
+def test_an_empty_existing_folder_is_used(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    project = create(tmp_path, "minimal")
+    assert (project / "steps" / "hello_step.py").is_file()
+
+
+def test_rejects_a_path_as_name_and_unknown_templates(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["create", "a/b", "--dir", str(tmp_path)])
+    assert result.exit_code == 2 and "folder name" in result.output
+    result = runner.invoke(cli, ["create", "x", "-t", "rust", "--dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert not any(tmp_path.iterdir())

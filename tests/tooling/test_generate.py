@@ -1,0 +1,189 @@
+"""`motia generate step`: every type scaffolds a file that loads without problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from motia.cli import generate as generate_module
+from motia.cli.main import cli
+from motia.steps.loader import load_project
+
+
+def gen(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["generate", "step", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
+    steps = tmp_path / "steps"
+    gen(
+        "--type",
+        "api",
+        "--name",
+        "CreateThing",
+        "--path",
+        "/things/:id",
+        "--method",
+        "post",
+        "--emits",
+        "thing.created",
+        "--flow",
+        "things",
+        "--dir",
+        str(steps / "api"),
+    )
+    gen(
+        "--type",
+        "event",
+        "--name",
+        "HandleThing",
+        "--subscribes",
+        "thing.created",
+        "--emits",
+        "thing.done",
+        "--flow",
+        "things",
+        "--dir",
+        str(steps / "events"),
+    )
+    gen(
+        "--type",
+        "event",
+        "--name",
+        "FinishThing",
+        "--subscribes",
+        "thing.done",
+        "--dir",
+        str(steps / "events"),
+    )
+    gen(
+        "--type",
+        "cron",
+        "--name",
+        "NightlyThing",
+        "--cron",
+        "0 3 * * *",
+        "--emits",
+        "thing.created",
+        "--dir",
+        str(steps / "cron"),
+    )
+    gen(
+        "--type",
+        "noop",
+        "--name",
+        "ThingReviewer",
+        "--subscribes",
+        "thing.done",
+        "--emits",
+        "thing.approved",
+        "--dir",
+        str(steps / "external"),
+    )
+    gen(
+        "--type",
+        "api",
+        "--name",
+        "ListThings",
+        "--path",
+        "/things",
+        "--method",
+        "GET",
+        "--dir",
+        str(steps / "api"),
+    )
+
+    assert sorted(p.relative_to(steps).as_posix() for p in steps.rglob("*.py")) == [
+        "api/create_thing_step.py",
+        "api/list_things_step.py",
+        "cron/nightly_thing_step.py",
+        "events/finish_thing_step.py",
+        "events/handle_thing_step.py",
+        "external/thing_reviewer_step.py",
+    ]
+    project = load_project(tmp_path)
+    assert project.problems == []
+    by_name = {s.name: s for s in project.steps}
+    assert set(by_name) == {
+        "CreateThing",
+        "HandleThing",
+        "FinishThing",
+        "NightlyThing",
+        "ThingReviewer",
+        "ListThings",
+    }
+    assert by_name["CreateThing"].api.method == "POST"
+    assert by_name["CreateThing"].api.path == "/things/:id"
+    assert by_name["CreateThing"].body_schema is not None
+    assert by_name["HandleThing"].event.subscribes == ["thing.created"]
+    assert by_name["NightlyThing"].cron.cron == "0 3 * * *"
+    assert by_name["CreateThing"].flows == ["things"]
+
+
+def test_default_folder_and_refusing_to_overwrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    gen("--type", "cron", "--name", "Tick")
+    assert (tmp_path / "steps" / "cron" / "tick_step.py").is_file()
+    result = CliRunner().invoke(cli, ["generate", "step", "--type", "cron", "--name", "Tick"])
+    assert result.exit_code == 1 and "already exists" in result.output
+    gen("--type", "cron", "--name", "Tick", "--force")
+
+
+@pytest.mark.parametrize(
+    ("lang", "file", "runner"),
+    [
+        ("typescript", "send-mail.step.ts", "Node"),
+        ("javascript", "send-mail.step.js", "Node"),
+        ("ruby", "send_mail_step.rb", "Ruby"),
+    ],
+)
+def test_other_languages_are_reported_as_needing_their_runner(
+    tmp_path: Path, lang: str, file: str, runner: str
+) -> None:
+    output = gen(
+        "--type",
+        "event",
+        "--name",
+        "SendMail",
+        "--subscribes",
+        "mail.requested",
+        "--lang",
+        lang,
+        "--dir",
+        str(tmp_path / "steps"),
+    )
+    assert f"{runner} runner" in output
+    source = (tmp_path / "steps" / file).read_text()
+    assert "SendMail" in source and "mail.requested" in source
+    project = load_project(tmp_path)
+    assert [p.severity for p in project.problems] == ["warning"]
+    assert f"needs the {runner} runner" in project.problems[0].message
+
+
+def test_missing_options_without_a_terminal_are_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "step", "--type", "api", "--dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "missing --name" in result.output
+
+
+def test_interactive_prompts_for_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(generate_module, "_interactive", lambda: True)
+    answers = "event\nAuditOrder\norder.created\naudit.done\n"
+    result = CliRunner().invoke(
+        cli, ["generate", "step", "--dir", str(tmp_path / "steps")], input=answers
+    )
+    assert result.exit_code == 0, result.output
+    assert "Step type" in result.output and "Topic(s) to subscribe to" in result.output
+    project = load_project(tmp_path)
+    (step,) = project.steps
+    assert step.name == "AuditOrder"
+    assert step.event.subscribes == ["order.created"]
+    assert step.emits == frozenset({"audit.done"})
