@@ -18,11 +18,13 @@ from starlette.routing import Route
 
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
+from motia.http.api_docs import ApiDocs
 from motia.http.internal_api import InternalApi
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
+from motia.http.workbench_ui import WorkbenchUi
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
 
@@ -46,6 +48,8 @@ class MotiaApp:
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
                 *StreamEventSource(runtime).routes(),
+                *ApiDocs(runtime).routes(),
+                *WorkbenchUi(runtime).routes(),
             ]
         )
         cors = runtime.settings.cors

@@ -1,0 +1,80 @@
+"""The workbench page at /__motia/: static files shipped inside the package (no Node, no
+CDN). The page holds no data and no secret; everything it shows comes from the guarded
+JSON API, so a configured token is asked for by the page and checked by the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+if TYPE_CHECKING:
+    from motia.runtime.runtime import Runtime
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "workbench" / "static"
+PREFIX = "/__motia"
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+SECURITY_HEADERS = {
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+    # The token may arrive in the address (?token=): never pass it on to another site.
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
+}
+
+
+class WorkbenchUi:
+    def __init__(self, runtime: Runtime, static_dir: Path = STATIC_DIR) -> None:
+        self.runtime = runtime
+        self.static_dir = static_dir
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(PREFIX, self.redirect),
+            Route(f"{PREFIX}/", self.index),
+            Route(f"{PREFIX}/index.html", self.index),
+            Route(f"{PREFIX}/static/{{name:path}}", self.static),
+        ]
+
+    async def redirect(self, request: Request) -> Response:
+        if not self.runtime.settings.internal_api_enabled:
+            return _not_found()
+        query = request.url.query
+        return RedirectResponse(f"{PREFIX}/" + (f"?{query}" if query else ""), status_code=307)
+
+    async def index(self, request: Request) -> Response:
+        return self._file("index.html")
+
+    async def static(self, request: Request) -> Response:
+        return self._file(request.path_params["name"])
+
+    def _file(self, name: str) -> Response:
+        if not self.runtime.settings.internal_api_enabled:
+            return _not_found()
+        # Only plain file names in the static folder: no "..", no sub-folders, no dot-files.
+        if "/" in name or "\\" in name or name.startswith(".") or not name:
+            return _not_found()
+        path = self.static_dir / name
+        media_type = MEDIA_TYPES.get(path.suffix)
+        if media_type is None or not path.is_file():
+            return _not_found()
+        return Response(path.read_bytes(), media_type=media_type, headers=SECURITY_HEADERS)
+
+
+def _not_found() -> Response:
+    return JSONResponse({"error": "not found"}, status_code=404)
