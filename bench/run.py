@@ -13,6 +13,8 @@ Figures (see bench/README.md for what each one means):
   5. idle RSS of `motia start` on examples/resources vs the bare Starlette app
   6. durable events: events/s through a trivial subscriber and hop latency p50/p99 with the
      SQLite queue (the default), each against the memory queue measured in the same run
+  7. Redis scale-out: events/s and POST req/s with `motia start --workers 2` against one
+     worker process, both on Redis (ratios from one run), and hop latency through Redis
 
 Servers are pinned to CPU 0 and wrk (and this harness) to CPU 1 when `taskset` exists and
 the machine has two or more cores. Everything binds to 127.0.0.1; every child process is
@@ -51,6 +53,7 @@ VENV_BIN = Path(sys.executable).parent
 API_PROJECT = BENCH / "projects" / "api"
 HOP_PROJECT = BENCH / "projects" / "hop"
 EVENTS_PROJECT = BENCH / "projects" / "events"
+REDIS_PROJECT = BENCH / "projects" / "redis"
 EXAMPLE_PROJECT = REPO / "examples" / "resources"
 BASELINE_DIR = BENCH / "baseline"
 POST_LUA = BENCH / "post.lua"
@@ -59,6 +62,8 @@ POST_BODY = b'{"name":"widget","kind":"document","quantity":3}'
 
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
+ALL_CPUS = f"0-{(os.cpu_count() or 1) - 1}"  # figure 7: the workers may use every core
+DEFAULT_REDIS_URL = os.environ.get("MOTIA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 # --------------------------------------------------------------------------------------
 # Child processes: one registry, killed on every way out.
@@ -204,15 +209,16 @@ class Server:
 
 @contextlib.contextmanager
 def servers(specs: Sequence[tuple[str, list[str], dict[str, str] | None, str]],
-            workdir: Path) -> Iterator[dict[str, Server]]:
+            workdir: Path, cpu: str = SERVER_CPU) -> Iterator[dict[str, Server]]:
     """Start every (name, argv-without-port-placeholder, env, ready path) on a free port, pinned
-    to the server CPU; yields them once each answers 200 on its ready path; always kills them."""
+    to `cpu` (the server CPU); yields them once each answers 200 on its ready path; always
+    kills them."""
     started: dict[str, Server] = {}
     try:
         for name, argv, env, _ready in specs:
             port = free_port()
             log = workdir / f"{name}.log"
-            full = pinned([a.replace("{port}", str(port)) for a in argv], SERVER_CPU)
+            full = pinned([a.replace("{port}", str(port)) for a in argv], cpu)
             proc = spawn(full, env=env, log=log, cwd=REPO)
             started[name] = Server(name, proc, port, log)
         for name, _argv, _env, ready in specs:
@@ -301,13 +307,13 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(wrk: str, url: str, seconds: float, connections: int,
-            script: Path | None = None) -> WrkResult:
+            script: Path | None = None, cpu: str = CLIENT_CPU) -> WrkResult:
     duration = max(1, round(seconds))
     argv = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "--latency"]
     if script is not None:
         argv += ["-s", str(script)]
     argv.append(url)
-    proc = subprocess.Popen(pinned(argv, CLIENT_CPU), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(pinned(argv, cpu), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     _CHILDREN[proc.pid] = proc
@@ -364,23 +370,25 @@ class Options:
     events_chunk: int
     events_rounds: int
     only: set[int]
+    redis_url: str = DEFAULT_REDIS_URL
 
 
 def measure_load(wrk: str, targets: dict[str, Server], path: str, opts: Options,
                  script: Path | None = None,
-                 warm: dict[str, WrkResult] | None = None) -> dict[str, list[WrkResult]]:
+                 warm: dict[str, WrkResult] | None = None,
+                 cpu: str = CLIENT_CPU) -> dict[str, list[WrkResult]]:
     """Warm every target up, then measure them in interleaved rounds (so slow drift of the
     machine spreads over all of them instead of hitting one)."""
     for name, server in targets.items():
         print(f"  warm-up {name} {path} ({opts.warmup:g} s)", flush=True)
-        result = run_wrk(wrk, server.url(path), opts.warmup, opts.connections, script)
+        result = run_wrk(wrk, server.url(path), opts.warmup, opts.connections, script, cpu)
         if warm is not None:
             warm[name] = result
     results: dict[str, list[WrkResult]] = {name: [] for name in targets}
     for round_no in range(opts.rounds):
         for name, server in targets.items():
             time.sleep(0.5)
-            result = run_wrk(wrk, server.url(path), opts.duration, opts.connections, script)
+            result = run_wrk(wrk, server.url(path), opts.duration, opts.connections, script, cpu)
             results[name].append(result)
             print(f"  round {round_no + 1}/{opts.rounds} {name:10s} {path:7s} "
                   f"{result.rps:10.0f} req/s  p50 {result.p50_ms or 0:.2f} ms  "
@@ -515,9 +523,11 @@ def _find_step_module(project: Path, filename: str) -> ModuleType:
 
 
 def _load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
-                  devnull: Any) -> Any:
+                  devnull: Any, redis_url: str | None = None,
+                  redis_prefix: str | None = None) -> Any:
     """A Runtime for `project` in start mode: memory state, the given queue adapter, the
-    SQLite file (if any) under `data_dir`; no environment variables are read."""
+    SQLite file (if any) under `data_dir`, the Redis server (if the queue is on Redis) at
+    `redis_url` under `redis_prefix`; no environment variables are read."""
     from motia.logs import LogSink
     from motia.runtime.runtime import Runtime
     from motia.settings import load_settings
@@ -525,6 +535,10 @@ def _load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
     flags: dict[str, Any] = {"state_adapter": "memory", "queue_adapter": queue_adapter}
     if data_dir is not None:
         flags["data_dir"] = data_dir.resolve()
+    if queue_adapter == "redis":
+        if not redis_url or not redis_prefix:
+            raise RuntimeError("the redis queue needs a Redis URL and a key prefix")
+        flags.update(redis_url=redis_url, redis_prefix=redis_prefix)
     settings = load_settings(project, "start", environ={}, **flags)
     if queue_adapter == "sqlite" and data_dir is None:
         raise RuntimeError("the sqlite queue needs a temporary data dir")
@@ -533,12 +547,14 @@ def _load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
 
 
 async def _hop_async(count: int, warmup: int, queue_adapter: str = "memory",
-                     data_dir: Path | None = None) -> dict[str, Any]:
+                     data_dir: Path | None = None, redis_url: str | None = None,
+                     redis_prefix: str | None = None) -> dict[str, Any]:
     from motia.clock import new_trace_id
     from motia.runtime.events import Event
 
     with open(os.devnull, "w") as devnull:  # noqa: ASYNC230 - before the loop does any work
-        runtime = _load_runtime(HOP_PROJECT, queue_adapter, data_dir, devnull)
+        runtime = _load_runtime(HOP_PROJECT, queue_adapter, data_dir, devnull, redis_url,
+                                redis_prefix)
         await runtime.start()
         try:
             hop_module = _find_step_module(HOP_PROJECT, "hop_step.py")
@@ -596,11 +612,13 @@ def _run_in_loop(coro: Any) -> dict[str, Any]:
     return result
 
 
-def hop_worker(count: int, queue_adapter: str = "memory", data_dir: Path | None = None) -> None:
+def hop_worker(count: int, queue_adapter: str = "memory", data_dir: Path | None = None,
+               redis_url: str | None = None, redis_prefix: str | None = None) -> None:
     """Runs in a child process (pinned to the server CPU) so the project's modules and the
     event loop are not shared with the harness; prints one JSON line."""
     result = _run_in_loop(_hop_async(count, warmup=min(500, count // 5 + 1),
-                                     queue_adapter=queue_adapter, data_dir=data_dir))
+                                     queue_adapter=queue_adapter, data_dir=data_dir,
+                                     redis_url=redis_url, redis_prefix=redis_prefix))
     print(json.dumps(result))
 
 
@@ -925,6 +943,248 @@ def bench_durable(opts: Options, workdir: Path) -> list[Figure]:
     ]
 
 
+# ---- figure 7: Redis scale-out -----------------------------------------------------------
+
+WORKER_COUNTS = (1, 2)
+BURST_CONNECTIONS = 4
+
+
+def redis_reachable(url: str) -> bool:
+    try:
+        import redis
+    except ImportError:
+        return False
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def _redis_client(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def delete_redis_prefix(url: str, prefix: str) -> int:
+    """Delete every key under `prefix` (SCAN, then DEL in batches); returns how many."""
+    client = _redis_client(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start:start + 500])
+        return len(keys)
+    finally:
+        client.close()
+
+
+def _queue_left(client: Any, prefix: str, subscriber: str) -> int:
+    """Messages of `subscriber` not completed yet, read from the Redis queue's keys
+    (`<prefix>:q:{<subscriber>}:ready|delayed|leased|parked`): works across processes."""
+    pipe = client.pipeline(transaction=False)
+    for part in ("ready", "delayed", "leased", "parked"):
+        pipe.zcard(f"{prefix}:q:{{{subscriber}}}:{part}")
+    return sum(int(n) for n in pipe.execute())
+
+
+def _dead_letters(client: Any, prefix: str, subscriber: str) -> int:
+    return int(client.zcard(f"{prefix}:q:{{{subscriber}}}:dead"))
+
+
+def _wait_drained(client: Any, prefix: str, subscriber: str, timeout: float,
+                  poll: float = 0.002) -> float:
+    """Wait until every message of `subscriber` is completed; returns the perf_counter."""
+    deadline = time.perf_counter() + timeout
+    while _queue_left(client, prefix, subscriber) > 0:
+        if time.perf_counter() > deadline:
+            left = _queue_left(client, prefix, subscriber)
+            raise RuntimeError(f"{left} {subscriber} messages still queued after {timeout:g} s")
+        time.sleep(poll)
+    return time.perf_counter()
+
+
+def _send_bursts(port: int, first: int, count: int, chunk: int) -> None:
+    """`POST /burst` (each emitting `chunk` events) until `count` events are published, over
+    a few keep-alive connections so every worker process takes requests."""
+    import threading
+
+    starts = list(range(first, first + count, chunk))
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def sender() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        try:
+            while True:
+                with lock:
+                    if not starts or errors:
+                        return
+                    start = starts.pop(0)
+                n = min(chunk, first + count - start)
+                body = json.dumps({"first": start, "n": n}).encode()
+                conn.request("POST", "/burst", body=body,
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 202:
+                    with lock:
+                        errors.append(f"POST /burst answered {response.status}")
+        except (OSError, http.client.HTTPException) as exc:
+            with lock:
+                errors.append(f"POST /burst failed: {exc}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(BURST_CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    if errors or any(t.is_alive() for t in threads):
+        raise RuntimeError(errors[0] if errors else "POST /burst senders did not finish in 120 s")
+
+
+def _worker_pids(supervisor: int) -> list[int]:
+    """The processes `motia start --workers N` forked (multiprocessing's helper left out)."""
+    pids: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{supervisor}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+                    if b"resource_tracker" not in cmdline:
+                        pids.append(int(child))
+    return pids
+
+
+def bench_redis(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
+    """Figure 7: `motia start` (one process) and `motia start --workers 2`, both on Redis
+    under prefixes of this run's own, up at the same time and measured interleaved; then
+    the hop latency through the Redis queue in-process. Nothing is pinned for the servers
+    here (the point is to use both cores); every key of the run is deleted at the end."""
+    url = opts.redis_url
+    run_prefix = f"motia-bench-{os.getpid()}-{int(time.time())}"
+    print(f"[7] Redis scale-out on {url} (key prefix {run_prefix}*): 1 vs 2 worker processes",
+          flush=True)
+    names = {n: f"{n}-worker" + ("s" if n > 1 else "") for n in WORKER_COUNTS}
+    prefixes = {n: f"{run_prefix}-w{n}" for n in WORKER_COUNTS}
+    specs: list[tuple[str, list[str], dict[str, str] | None, str]] = []
+    for n in WORKER_COUNTS:
+        env = motia_env(workdir / f"redis-data-w{n}")
+        env.update(MOTIA_REDIS_URL=url, MOTIA_REDIS_PREFIX=prefixes[n])
+        argv = motia_argv(REDIS_PROJECT, "{port}") + (["--workers", str(n)] if n > 1 else [])
+        specs.append((names[n], argv, env, "/hello"))
+    client = _redis_client(url)
+    events: dict[int, list[dict[str, Any]]] = {n: [] for n in WORKER_COUNTS}
+    loads: dict[int, list[WrkResult]] = {n: [] for n in WORKER_COUNTS}
+    drains: dict[int, list[float]] = {n: [] for n in WORKER_COUNTS}
+    hops: list[dict[str, Any]] = []
+    workers_seen: dict[int, int] = {}
+    try:
+        with servers(specs, workdir, cpu=ALL_CPUS) as running:
+            for n in WORKER_COUNTS:
+                server = running[names[n]]
+                workers_seen[n] = len(_worker_pids(server.proc.pid)) if n > 1 else 1
+                if workers_seen[n] != n:
+                    raise RuntimeError(f"{names[n]}: {workers_seen[n]} worker processes running")
+            # 7a: events/s through the shared queue
+            warmup = min(2000, opts.events_count // 10 + 1)
+            next_seq = 0
+            for n in WORKER_COUNTS:
+                server = running[names[n]]
+                _send_bursts(server.port, next_seq, warmup, opts.events_chunk)
+                next_seq += warmup
+                _wait_drained(client, prefixes[n], "Count", 60.0)
+            for round_no in range(opts.events_rounds):
+                for n in WORKER_COUNTS:
+                    server = running[names[n]]
+                    time.sleep(0.5)
+                    started = time.perf_counter()
+                    _send_bursts(server.port, next_seq, opts.events_count, opts.events_chunk)
+                    next_seq += opts.events_count
+                    published = time.perf_counter()
+                    drained = _wait_drained(client, prefixes[n], "Count", 120.0)
+                    result = {"events": opts.events_count, "chunk": opts.events_chunk,
+                              "events_per_s": opts.events_count / (drained - started),
+                              "publish_s": published - started, "handled_s": drained - started}
+                    events[n].append(result)
+                    print(f"  round {round_no + 1}/{opts.events_rounds} {names[n]:10s} "
+                          f"{result['events_per_s']:8.0f} events/s  (published in "
+                          f"{result['publish_s']:.3f} s, all handled in "
+                          f"{result['handled_s']:.3f} s)", flush=True)
+            # 7b: POST + emit req/s under wrk; the backlog is drained after every run
+            for n in WORKER_COUNTS:
+                server = running[names[n]]
+                print(f"  warm-up {names[n]} /items ({opts.warmup:g} s)", flush=True)
+                run_wrk(wrk, server.url("/items"), opts.warmup, opts.connections, POST_LUA,
+                        ALL_CPUS)
+                _wait_drained(client, prefixes[n], "ItemCreated", 120.0)
+            for round_no in range(opts.rounds):
+                for n in WORKER_COUNTS:
+                    server = running[names[n]]
+                    time.sleep(0.5)
+                    load = run_wrk(wrk, server.url("/items"), opts.duration, opts.connections,
+                                   POST_LUA, ALL_CPUS)
+                    ended = time.perf_counter()
+                    drain = _wait_drained(client, prefixes[n], "ItemCreated", 120.0) - ended
+                    loads[n].append(load)
+                    drains[n].append(drain)
+                    print(f"  round {round_no + 1}/{opts.rounds} {names[n]:10s} /items "
+                          f"{load.rps:10.0f} req/s  p50 {load.p50_ms or 0:.2f} ms  "
+                          f"p99 {load.p99_ms or 0:.2f} ms  non-2xx {load.non_2xx}  "
+                          f"socket errors {load.socket_errors}  backlog drained "
+                          f"{drain:.2f} s after", flush=True)
+                    if load.non_2xx:
+                        errors = [line for line in server.log.read_text(errors="replace")
+                                  .splitlines() if '"level":"error"' in line]
+                        print(f"  {len(errors)} errors logged by {names[n]} so far; last: "
+                              f"{errors[-1][:400] if errors else '-'}", flush=True)
+            dead = {f"{names[n]}/{s}": _dead_letters(client, prefixes[n], s)
+                    for n in WORKER_COUNTS for s in ("Count", "ItemCreated")}
+        # 7c: hop latency through Redis, in-process (like figures 3 and 6b)
+        for round_no in range(opts.events_rounds):
+            result = run_worker(["--hop-worker", "--hop-count", str(opts.hop_count),
+                                 "--queue", "redis", "--redis-url", url,
+                                 "--redis-prefix", f"{run_prefix}-hop{round_no}"],
+                                "redis hop worker")
+            hops.append(result)
+            print(f"  round {round_no + 1}/{opts.events_rounds} redis hop p50 "
+                  f"{result['p50_ms']:.3f} ms  p99 {result['p99_ms']:.3f} ms", flush=True)
+    finally:
+        client.close()
+        deleted = delete_redis_prefix(url, run_prefix)
+        print(f"  deleted {deleted} Redis keys under {run_prefix}*", flush=True)
+
+    one, two = WORKER_COUNTS
+    ev1 = statistics.median(r["events_per_s"] for r in events[one])
+    ev2 = statistics.median(r["events_per_s"] for r in events[two])
+    rps1, rps2 = median_rps(loads[one]), median_rps(loads[two])
+    p50 = float(statistics.median(h["p50_ms"] for h in hops))
+    p99 = float(statistics.median(h["p99_ms"] for h in hops))
+    common = {"redis_url": url, "worker_processes": workers_seen, "cpus": os.cpu_count(),
+              "pinned": "no: servers, wrk and Redis share every core", "dead_letters": dead}
+    return [
+        Figure("redis_events_per_s_2w", "7a. events/s on Redis, 2 workers", ev2, "events/s",
+               ev1, "1 worker", ev2 / ev1, ">= 1.6x", "", judge(ev2 / ev1, 1.6, None, True),
+               {**common, "round_ratios": [round(b["events_per_s"] / a["events_per_s"], 3)
+                                           for a, b in zip(events[one], events[two],
+                                                           strict=True)],
+                "one_worker_runs": events[one], "two_worker_runs": events[two]}),
+        Figure("redis_post_rps_2w", "7b. POST+emit req/s on Redis, 2 workers", rps2, "req/s",
+               rps1, "1 worker", rps2 / rps1, ">= 1.6x", "", judge(rps2 / rps1, 1.6, None, True),
+               {**common, "round_ratios": _round_ratios(loads[two], loads[one]),
+                "one_worker": {**load_details(loads[one]), "drain_s": drains[one]},
+                "two_workers": {**load_details(loads[two]), "drain_s": drains[two]}}),
+        Figure("redis_hop_p50_ms", "7c. hop p50 through Redis", p50, "ms", None, "", None,
+               "<= 2 ms", "", judge(p50, 2.0, None, False), {"runs": hops}),
+        Figure("redis_hop_p99_ms", "7c. hop p99 through Redis", p99, "ms", None, "", None,
+               "reference", ""),
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
@@ -1017,8 +1277,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6",
-                        help="comma-separated figures to run, e.g. 1,3 (default all)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7",
+                        help="comma-separated figures to run, e.g. 1,3 (default all; figure 7 "
+                        "is left out with a warning when no Redis answers, unless named here)")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
+                        help="the Redis server of figure 7 (default $MOTIA_BENCH_REDIS_URL or "
+                        "redis://127.0.0.1:6379/0); its keys live under a prefix of the run's "
+                        "own, deleted at the end")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to this long for other work on the machine to stop")
@@ -1032,8 +1297,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events-chunk", type=int, default=100,
                         help="events per bus.publish call in figure 6a (100)")
     parser.add_argument("--events-worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--queue", choices=("sqlite", "memory"), default="memory",
+    parser.add_argument("--queue", choices=("sqlite", "memory", "redis"), default="memory",
                         help=argparse.SUPPRESS)
+    parser.add_argument("--redis-prefix", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -1041,7 +1307,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.hop_worker:
-        hop_worker(args.hop_count or 3000, args.queue, args.data_dir)
+        hop_worker(args.hop_count or 3000, args.queue, args.data_dir, args.redis_url,
+                   args.redis_prefix)
         return 0
     if args.events_worker:
         events_worker(args.events_count or 20000, args.events_chunk, args.queue, args.data_dir)
@@ -1057,13 +1324,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         events_chunk=max(1, args.events_chunk),
         events_rounds=args.rounds or (1 if args.quick else 3),
         only={int(x) for x in args.only.split(",") if x.strip()},
+        redis_url=args.redis_url,
     )
+    if 7 in opts.only and not redis_reachable(opts.redis_url):
+        message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
+                  "--redis-url)"
+        if "--only" in " ".join(sys.argv if argv is None else argv):
+            raise SystemExit(f"bench: figure 7 needs Redis: {message}")
+        print(f"bench: warning: figure 7 left out: {message}", flush=True)
+        opts.only.discard(7)
     atexit.register(_kill_all)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     if can_pin():
         os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
-    wrk = ensure_wrk() if opts.only & {1, 2} else ""
+    wrk = ensure_wrk() if opts.only & {1, 2, 7} else ""
     busy_before = cpu_busy()
     waited_until = time.monotonic() + args.wait_idle
     while busy_before > 0.15 and time.monotonic() < waited_until:
@@ -1089,6 +1364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_rss(workdir)
             if 6 in opts.only:
                 figures += bench_durable(opts, workdir)
+            if 7 in opts.only:
+                figures += bench_redis(wrk, opts, workdir)
         finally:
             _kill_all()
     busy_after = cpu_busy()

@@ -1,0 +1,150 @@
+"""Stream fan-out: latency from `ctx.streams.<name>.set` in a handler to receipt by each of
+100 WebSocket clients, and updates delivered per second, against a bare Starlette
+WebSocket broadcast measured in the same run.
+
+    .venv/bin/python bench/streams_fanout.py [--clients 100] [--updates 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(kind: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+    if kind == "motia":
+        command = [PYTHON, "-m", "motia", "start", "--dir", str(ROOT / "projects" / "fanout")]
+        command += ["--port", str(port)]
+    else:
+        command = [PYTHON, "-m", "uvicorn", "ws_broadcast_app:app", "--port", str(port)]
+        command += ["--log-level", "warning", "--app-dir", str(ROOT / "baseline")]
+    env = {**os.environ, "MOTIA_DATA_DIR": data_dir}
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 20
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                await client.post(f"http://127.0.0.1:{port}/tick", json={"n": -1})
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+async def measure(port: int, clients: int, updates: int) -> dict[str, float]:
+    latencies: list[float] = []
+    received = [0]
+    join = {
+        "type": "join",
+        "data": {"streamName": "ticker", "groupId": "room", "subscriptionId": "s"},
+    }
+
+    async def client(ready: asyncio.Event, joined: list[int]) -> None:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/", max_queue=None) as ws:
+            await ws.send(json.dumps(join))
+            await ws.recv()  # the sync snapshot
+            joined[0] += 1
+            if joined[0] == clients:
+                ready.set()
+            while True:
+                frame = json.loads(await ws.recv())
+                data = frame["event"].get("data") or {}
+                if frame["event"]["type"] in ("create", "update") and data.get("n", -1) >= 0:
+                    latencies.append((time.time_ns() - data["sentAt"]) / 1e6)
+                    received[0] += 1
+                    if data["n"] == updates - 1 and received[0] >= clients * updates:
+                        return
+
+    ready = asyncio.Event()
+    joined = [0]
+    tasks = [asyncio.create_task(client(ready, joined)) for _ in range(clients)]
+    await asyncio.wait_for(ready.wait(), 30)
+    async with httpx.AsyncClient() as http:
+        started = time.perf_counter()
+        for n in range(updates):
+            await http.post(f"http://127.0.0.1:{port}/tick", json={"n": n})
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        except TimeoutError:
+            for task in tasks:
+                task.cancel()
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(ordered),
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1],
+        "deliveries_per_s": received[0] / elapsed,
+        "delivered": received[0],
+        "expected": clients * updates,
+    }
+
+
+def run(kind: str, clients: int, updates: int) -> dict[str, float]:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = start(kind, port, data_dir)
+        try:
+            asyncio.run(wait_ready(port))
+            return asyncio.run(measure(port, clients, updates))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--updates", type=int, default=300)
+    args = parser.parse_args()
+    baseline = run("baseline", args.clients, args.updates)
+    motia = run("motia", args.clients, args.updates)
+    print(f"{args.clients} clients, {args.updates} sequential updates")
+    print(f"{'':28}{'motia':>12}{'bare Starlette':>16}{'ratio':>8}")
+    for key, label in (
+        ("p50_ms", "fan-out latency p50 (ms)"),
+        ("p99_ms", "fan-out latency p99 (ms)"),
+    ):
+        print(
+            f"{label:28}{motia[key]:12.2f}{baseline[key]:16.2f}{motia[key] / baseline[key]:8.2f}x"
+        )
+    print(
+        f"{'deliveries per second':28}{motia['deliveries_per_s']:12.0f}"
+        f"{baseline['deliveries_per_s']:16.0f}"
+        f"{motia['deliveries_per_s'] / baseline['deliveries_per_s']:8.2f}x"
+    )
+    print(f"delivered {motia['delivered']:.0f} of {motia['expected']:.0f} (motia)")
+    status = "PASS" if motia["p50_ms"] <= 5 else "FAIL"
+    print(f"target: p50 <= 5 ms at {args.clients} clients: {status}")
+
+
+if __name__ == "__main__":
+    main()
