@@ -78,8 +78,8 @@ async def measure(port: int, clients: int, updates: int) -> dict[str, float]:
                 if frame["event"]["type"] in ("create", "update") and data.get("n", -1) >= 0:
                     latencies.append((time.time_ns() - data["sentAt"]) / 1e6)
                     received[0] += 1
-                    if data["n"] == updates - 1 and received[0] >= clients * updates:
-                        return
+                    if data["n"] == updates - 1:
+                        return  # this client has seen the last update
 
     ready = asyncio.Event()
     joined = [0]
