@@ -103,5 +103,5 @@ class StreamSocketServer:
 
     async def _send_frames(self, connection: StreamConnection, send: Send) -> None:
         while True:
-            for frame in await connection.next_frames():
-                await send({"type": "websocket.send", "text": jsoncodec.dumps_str(frame)})
+            for text in await connection.next_frames():
+                await send({"type": "websocket.send", "text": text})

@@ -57,7 +57,7 @@ class StreamEventSource:
         if refused is not None:
             connection.close()
             status = 403 if refused == ACCESS_DENIED else 404
-            frame = (await connection.next_frames())[0]
+            frame = jsoncodec.loads((await connection.next_frames())[0])
             return JSONResponse({"error": frame["event"]["event"]["data"]}, status_code=status)
         return StreamingResponse(
             self._events(connection, request),
@@ -74,7 +74,7 @@ class StreamEventSource:
                 except TimeoutError:
                     yield ": keepalive\n\n"  # a comment line keeps proxies from closing the stream
                     continue
-                for frame in frames:
-                    yield f"data: {jsoncodec.dumps_str(frame)}\n\n"
+                for text in frames:
+                    yield f"data: {text}\n\n"
         finally:
             connection.close()

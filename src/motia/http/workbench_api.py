@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from motia import jsoncodec
 from motia.runtime.cron import next_fire_time
-from motia.runtime.stream_connection import event_frame
+from motia.runtime.streams import event_frame
 from motia.workbench_model import flows, step_node
 
 if TYPE_CHECKING:

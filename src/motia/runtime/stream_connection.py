@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from motia.runtime.streams import StreamEvent, StreamService, next_timestamp
+from motia import jsoncodec
+from motia.runtime.streams import StreamEvent, StreamService, bare_item, next_timestamp
 
 Frame = dict[str, Any]
 
@@ -54,7 +55,8 @@ class StreamConnection:
     ) -> None:
         self._service = service
         self.auth_context = auth_context
-        self._buffer: asyncio.Queue[Frame | _Resync] = asyncio.Queue(maxsize=buffer_size)
+        # Frames wait here already encoded: an event is encoded once for all connections.
+        self._buffer: asyncio.Queue[str | _Resync] = asyncio.Queue(maxsize=buffer_size)
         self._max_subscriptions = max_subscriptions
         self.subscriptions: dict[str, Subscription] = {}
         # One hub listener per (stream, group), however many subscriptions use it.
@@ -137,11 +139,11 @@ class StreamConnection:
         frame: Frame = {"timestamp": next_timestamp(), "streamName": name, "groupId": group}
         if subscription.id is None:
             items = await service.get_group(name, group)
-            frame["event"] = {"type": "sync", "data": [_bare(i) for i in items]}
+            frame["event"] = {"type": "sync", "data": [bare_item(i) for i in items]}
         else:
             item = await service.get(name, group, subscription.id)
             frame["id"] = subscription.id
-            frame["event"] = {"type": "sync", "data": None if item is None else _bare(item)}
+            frame["event"] = {"type": "sync", "data": None if item is None else bare_item(item)}
         return frame
 
     def _listen(self, stream: str, group_id: str) -> None:
@@ -166,11 +168,14 @@ class StreamConnection:
             for s in self.subscriptions.values()
         ):
             return
-        self.push(event_frame(event))
+        self._enqueue(event.wire)
 
     def push(self, frame: Frame) -> None:
+        self._enqueue(jsoncodec.dumps_str(frame))
+
+    def _enqueue(self, text: str) -> None:
         try:
-            self._buffer.put_nowait(frame)
+            self._buffer.put_nowait(text)
         except asyncio.QueueFull:
             self._resync()
 
@@ -180,11 +185,13 @@ class StreamConnection:
         self.resyncs += 1
         self._buffer.put_nowait(RESYNC)
 
-    async def next_frames(self) -> list[Frame]:
-        """Wait for the next frames to send (a resync becomes fresh snapshots)."""
+    async def next_frames(self) -> list[str]:
+        """Wait for the next frames to send, as JSON text (a resync becomes fresh
+        snapshots)."""
         item = await self._buffer.get()
         if isinstance(item, _Resync):
-            return [await self._snapshot(s) for s in list(self.subscriptions.values())]
+            snapshots = [await self._snapshot(s) for s in list(self.subscriptions.values())]
+            return [jsoncodec.dumps_str(frame) for frame in snapshots]
         return [item]
 
     def bad_message(self, message: str) -> None:
@@ -202,21 +209,6 @@ class StreamConnection:
         self.subscriptions.clear()
 
 
-def event_frame(event: StreamEvent) -> Frame:
-    frame: Frame = {
-        "timestamp": event.timestamp,
-        "streamName": event.stream,
-        "groupId": event.group_id,
-    }
-    if event.id is not None:
-        frame["id"] = event.id
-    if event.type == "event":
-        frame["event"] = {"type": "event", "event": {"type": event.event_type, "data": event.data}}
-    else:
-        frame["event"] = {"type": event.type, "data": _bare(event.data)}
-    return frame
-
-
 def _error_frame(stream: str, group_id: str, item_id: str | None, code: str, message: str) -> Frame:
     frame: Frame = {"timestamp": next_timestamp(), "streamName": stream, "groupId": group_id}
     if item_id is not None:
@@ -226,10 +218,3 @@ def _error_frame(stream: str, group_id: str, item_id: str | None, code: str, mes
         "event": {"type": "error", "data": {"code": code, "message": message}},
     }
     return frame
-
-
-def _bare(item: Any) -> Any:
-    """Items go over the wire without their `__motia` marker."""
-    if isinstance(item, dict) and "__motia" in item:
-        return {k: v for k, v in item.items() if k != "__motia"}
-    return item

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from motia import jsoncodec
@@ -43,6 +44,11 @@ class StreamEvent:
     data: Any
     timestamp: float  # milliseconds (with microsecond decimals), as the clients compare them
     event_type: str | None = None  # the custom event's own type, for `send`
+
+    @cached_property
+    def wire(self) -> str:
+        """The classic protocol frame as JSON, encoded once for every connection."""
+        return jsoncodec.dumps_str(event_frame(self))
 
 
 Listener = Callable[[StreamEvent], None]
@@ -290,3 +296,25 @@ def _marked(item: Item, stream: str, group_id: str) -> Item:
         "id": item["id"],
     }
     return marked
+
+
+def event_frame(event: StreamEvent) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "timestamp": event.timestamp,
+        "streamName": event.stream,
+        "groupId": event.group_id,
+    }
+    if event.id is not None:
+        frame["id"] = event.id
+    if event.type == "event":
+        frame["event"] = {"type": "event", "event": {"type": event.event_type, "data": event.data}}
+    else:
+        frame["event"] = {"type": event.type, "data": bare_item(event.data)}
+    return frame
+
+
+def bare_item(item: Any) -> Any:
+    """Items go over the wire without their `__motia` marker."""
+    if isinstance(item, dict) and "__motia" in item:
+        return {k: v for k, v in item.items() if k != "__motia"}
+    return item
