@@ -110,12 +110,21 @@ def show(project_dir: Path, dead_letter_id: str) -> None:
     click.echo(_describe(letters[0]))
 
 
+def _selection_options(command: Any) -> Any:
+    """Which dead letters a command acts on: ids, --step, --topic or --all."""
+    for option in (
+        click.option("--all", "all_", is_flag=True, help="Every dead letter."),
+        click.option("--topic", help="Every dead letter of this topic."),
+        click.option("--step", help="Every dead letter of this step."),
+        click.argument("ids", nargs=-1),
+        _dir_option,
+    ):
+        command = option(command)
+    return command
+
+
 @dlq.command()
-@_dir_option
-@click.argument("ids", nargs=-1)
-@click.option("--step", help="Every dead letter of this step.")
-@click.option("--topic", help="Every dead letter of this topic.")
-@click.option("--all", "all_", is_flag=True, help="Every dead letter.")
+@_selection_options
 def redrive(
     project_dir: Path, ids: tuple[str, ...], step: str | None, topic: str | None, all_: bool
 ) -> None:
@@ -126,11 +135,7 @@ def redrive(
 
 
 @dlq.command()
-@_dir_option
-@click.argument("ids", nargs=-1)
-@click.option("--step", help="Every dead letter of this step.")
-@click.option("--topic", help="Every dead letter of this topic.")
-@click.option("--all", "all_", is_flag=True, help="Every dead letter.")
+@_selection_options
 def purge(
     project_dir: Path, ids: tuple[str, ...], step: str | None, topic: str | None, all_: bool
 ) -> None:

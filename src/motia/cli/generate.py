@@ -274,23 +274,8 @@ def _javascript(
     ts = lang == "typescript"
     type_names = {"api": "ApiRouteConfig", "event": "EventConfig", "cron": "CronConfig"}
     config_type = type_names.get(step_type, "NoopConfig")
-    fields = [f"  type: '{step_type}',", f"  name: '{name}',"]
-    if step_type == "api":
-        fields += [
-            f"  method: '{method}',",
-            f"  path: {json.dumps(route)},",
-            f"  emits: {_js_list(emits)},",
-        ]
-    elif step_type == "event":
-        fields += [f"  subscribes: {_js_list(subscribes)},", f"  emits: {_js_list(emits)},"]
-    elif step_type == "cron":
-        fields += [f"  cron: {json.dumps(cron)},", f"  emits: {_js_list(emits)},"]
-    else:
-        fields += [
-            f"  virtualSubscribes: {_js_list(subscribes)},",
-            f"  virtualEmits: {_js_list(emits)},",
-        ]
-    fields.append(f"  flows: {_js_list(flows)},")
+    fields = _config_fields("  ", step_type, name, route, method, subscribes, emits, cron, flows)
+    fields[-1] += ","
     emit_call = [f"  await emit({{ topic: {json.dumps(emits[0])}, data: {{}} }})"] if emits else []
     out: list[str] = []
     if ts:
@@ -333,6 +318,39 @@ def _javascript(
     return "\n".join(out).rstrip() + "\n"
 
 
+def _config_fields(
+    indent: str,
+    step_type: str,
+    name: str,
+    route: str | None,
+    method: str | None,
+    subscribes: list[str],
+    emits: list[str],
+    cron: str,
+    flows: list[str],
+) -> list[str]:
+    """The config entries of a JavaScript, TypeScript or Ruby step (the same literal forms
+    in all three); the last entry has no trailing comma."""
+    fields = [f"type: '{step_type}',", f"name: '{name}',"]
+    if step_type == "api":
+        fields += [
+            f"method: '{method}',",
+            f"path: {json.dumps(route)},",
+            f"emits: {_js_list(emits)},",
+        ]
+    elif step_type == "event":
+        fields += [f"subscribes: {_js_list(subscribes)},", f"emits: {_js_list(emits)},"]
+    elif step_type == "cron":
+        fields += [f"cron: {json.dumps(cron)},", f"emits: {_js_list(emits)},"]
+    else:
+        fields += [
+            f"virtualSubscribes: {_js_list(subscribes)},",
+            f"virtualEmits: {_js_list(emits)},",
+        ]
+    fields.append(f"flows: {_js_list(flows)}")
+    return [indent + field for field in fields]
+
+
 def _ruby(
     step_type: str,
     name: str,
@@ -343,23 +361,7 @@ def _ruby(
     cron: str,
     flows: list[str],
 ) -> str:
-    fields = [f"    type: '{step_type}',", f"    name: '{name}',"]
-    if step_type == "api":
-        fields += [
-            f"    method: '{method}',",
-            f"    path: '{route}',",
-            f"    emits: {_js_list(emits)},",
-        ]
-    elif step_type == "event":
-        fields += [f"    subscribes: {_js_list(subscribes)},", f"    emits: {_js_list(emits)},"]
-    elif step_type == "cron":
-        fields += [f"    cron: {json.dumps(cron)},", f"    emits: {_js_list(emits)},"]
-    else:
-        fields += [
-            f"    virtualSubscribes: {_js_list(subscribes)},",
-            f"    virtualEmits: {_js_list(emits)},",
-        ]
-    fields.append(f"    flows: {_js_list(flows)}")
+    fields = _config_fields("    ", step_type, name, route, method, subscribes, emits, cron, flows)
     out = ["def config", "  {", *fields, "  }", "end", ""]
     emit_call = [f"  context.emit(topic: {json.dumps(emits[0])}, data: {{}})"] if emits else []
     if step_type == "api":
