@@ -22,9 +22,12 @@ class Clock:
 
 
 def new_trace_id() -> str:
-    """A 32-hex-digit id, the same shape as a W3C trace id."""
-    return os.urandom(16).hex()
+    """A 32-hex-digit id, the same shape as a W3C trace id. Like a UUIDv7 it starts with
+    the time in milliseconds, so ids sort by creation and indexes on them (state groups,
+    queue messages) grow at one end instead of touching a random page per write."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def new_message_id() -> str:
-    return os.urandom(12).hex()
+    """24 hex digits: the time in milliseconds, then 48 random bits."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(6).hex()}"
