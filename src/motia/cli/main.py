@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,12 +10,30 @@ from typing import Any
 import click
 
 from motia import __version__
-from motia.cli.build import build
-from motia.cli.create import create
-from motia.cli.dlq import dlq
-from motia.cli.generate import generate
-from motia.cli.listing import flows, routes
 from motia.errors import MotiaError
+
+# Commands imported only when used: `motia start` should not pay for the others.
+LAZY_COMMANDS = {
+    "build": "motia.cli.build:build",
+    "create": "motia.cli.create:create",
+    "dlq": "motia.cli.dlq:dlq",
+    "flows": "motia.cli.listing:flows",
+    "generate": "motia.cli.generate:generate",
+    "routes": "motia.cli.listing:routes",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return command
 
 
 def _common_server_options(func: Any) -> Any:
@@ -44,7 +63,7 @@ def _common_server_options(func: Any) -> Any:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="motia")
 def cli() -> None:
     """Motia for Python: APIs, events, cron and streams as steps."""
@@ -90,12 +109,6 @@ def emit(topic: str, message: str, port: int, host: str) -> None:
     emit_event(topic, message, host, port)
 
 
-cli.add_command(dlq)
-cli.add_command(create)
-cli.add_command(generate)
-cli.add_command(build)
-cli.add_command(routes)
-cli.add_command(flows)
 
 
 def main() -> None:

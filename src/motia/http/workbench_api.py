@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cron_descriptor import get_description
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -225,6 +224,8 @@ class WorkbenchApi:
 
 
 def _describe_cron(expression: str) -> str:
+    from cron_descriptor import get_description  # only the workbench needs it
+
     try:
         return str(get_description(expression))
     except Exception:
