@@ -109,8 +109,6 @@ def emit(topic: str, message: str, port: int, host: str) -> None:
     emit_event(topic, message, host, port)
 
 
-
-
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
