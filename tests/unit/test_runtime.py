@@ -303,3 +303,31 @@ def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
             await runtime.stop()
 
     asyncio.run(main())
+
+
+def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/nightly_step.py": """
+                config = {"type": "cron", "name": "Nightly", "cron": "0 3 * * *"}
+                async def handler(ctx):
+                    ctx.logger.info("nightly ran")
+            """
+        },
+    )
+
+    async def main() -> None:
+        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+        logs = io.StringIO()
+        runtime = Runtime.load(settings, sink=LogSink("info", "json", stream=logs))
+        await runtime.start()
+        try:
+            assert "Nightly" not in runtime.cron.last_run
+            trace_id = await runtime.cron.run_now(runtime.project.steps[0])
+            assert runtime.cron.last_run["Nightly"] <= datetime.now(UTC)
+            assert trace_id in logs.getvalue()
+        finally:
+            await runtime.stop()
+
+    asyncio.run(main())

@@ -107,6 +107,7 @@ class CronScheduler:
     async def run_now(self, step: Step) -> str:
         """Run a cron step once, as a tick would; returns the run's trace id."""
         trace_id = new_trace_id()
+        self.last_run[step.name] = self._clock.now()  # ticks and "run now" alike
         executor = self._executor
         invocation = Invocation()
         ctx = executor.context(step, trace_id, step.flows, invocation)
