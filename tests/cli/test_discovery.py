@@ -78,15 +78,19 @@ PROJECT: dict[str, str] = {
         async def handler(req, ctx):
             return {"status": 200, "body": {"legacy": True}}
         """,
-    "steps/hello.step.ts": """
-        export const config = {
-          type: 'api', name: 'HelloTs', method: 'GET', path: '/hello-ts', emits: [],
+    "steps/deep/er/hello.step.js": """
+        exports.config = {
+          type: 'api', name: 'HelloJs', method: 'GET', path: '/hello-js', emits: ['x'],
         }
-        export const handler = async () => ({ status: 200, body: {} })
+        exports.handler = async () => ({ status: 200, body: { from: 'javascript' } })
         """,
     "src/jobs/x_step.rb": """
         def config
-          { type: 'event', name: 'RubyStep', subscribes: ['x'], emits: [] }
+          { type: 'api', name: 'RubyStep', method: 'GET', path: '/hello-rb', emits: [] }
+        end
+
+        def handler(req, context)
+          { status: 200, body: { from: 'ruby' } }
         end
         """,
     "steps/lonely_step.py": """
@@ -147,12 +151,13 @@ def test_deprecated_dot_step_file_is_not_loaded_and_rename_is_suggested(
     assert "rename" in warnings[0].lower()
 
 
-@pytest.mark.parametrize(("file", "runner"), [("hello.step.ts", "Node"), ("x_step.rb", "Ruby")])
-def test_foreign_language_step_is_reported(server: ServerProcess, file: str, runner: str) -> None:
-    reported = [m for m in messages(server, "warn") + messages(server, "error") if file in m]
-    assert reported, server.output()
-    assert runner in reported[0]
-    assert server.client.get("/hello-ts").status_code == 404
+@pytest.mark.parametrize(("path", "language"), [("/hello-js", "javascript"), ("/hello-rb", "ruby")])
+def test_javascript_and_ruby_steps_are_found_in_steps_and_src(
+    server: ServerProcess, path: str, language: str
+) -> None:
+    response = server.client.get(path)
+    assert response.status_code == 200, server.output()
+    assert response.json() == {"from": language}
 
 
 def test_unemitted_subscription_is_a_warning_and_server_starts(server: ServerProcess) -> None:

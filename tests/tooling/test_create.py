@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from motia.cli.main import cli
 from tests.conftest import ServerProcess, wait_for
+from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, npm_install, require
 from tests.tooling.support import motia, run
 
 TEMPLATES = ["python", "minimal", "multi-language"]
@@ -33,7 +34,18 @@ def create(tmp_path: Path, template: str, name: str = "app") -> Path:
 def test_created_project_tests_builds_and_serves(
     tmp_path: Path, template: str, server_factory: Callable[..., ServerProcess]
 ) -> None:
+    if template == "multi-language":
+        # Fails in CI (skips locally) when node or ruby is missing.
+        require("node")
+        require("ruby")
+        npm_install(MULTI_LANGUAGE_EXAMPLE)
     project = create(tmp_path, template)
+    if template == "multi-language":
+        # The template asks for the example's package versions, so its packages serve
+        # offline in place of `npm install`.
+        (project / "node_modules").symlink_to(MULTI_LANGUAGE_EXAMPLE / "node_modules")
+        ignored = (project / ".gitignore").read_text().split()
+        assert "node_modules/" in ignored and "types.d.ts" not in ignored
     readme = (project / "README.md").read_text()
     assert "# app" in readme and "motia dev" in readme and "pytest" in readme
     assert "{{" not in readme
@@ -51,11 +63,17 @@ def test_created_project_tests_builds_and_serves(
     manifest = json.loads((project / "dist" / "motia-manifest.json").read_text())
     openapi = json.loads((project / "dist" / "openapi.json").read_text())
     assert manifest["steps"] and openapi["openapi"] == "3.1.0" and openapi["paths"]
+    assert build.stderr == ""
     if template == "multi-language":
-        assert "needs the Node runner" in build.stderr
-        assert "needs the Ruby runner" in build.stderr
-    else:
-        assert build.stderr == ""
+        languages = {step["name"]: (step["file"], step["language"]) for step in manifest["steps"]}
+        assert languages["CreateOrder"] == ("steps/api/create-order.step.ts", "typescript")
+        assert languages["NotifyWarehouse"] == (
+            "steps/events/notify-warehouse.step.js",
+            "javascript",
+        )
+        assert languages["AuditTrail"] == ("steps/events/audit_trail_step.rb", "ruby")
+        assert languages["PriceQuote"] == ("steps/events/price_quote_step.py", "python")
+        assert "/orders" in openapi["paths"]
 
     server = server_factory(project, "start")
     if template == "python":
@@ -69,17 +87,54 @@ def test_created_project_tests_builds_and_serves(
         response = server.client.get("/hello", params={"name": "Ada"})
         assert response.json() == {"message": "Hello, Ada!"}
     else:
+        response = server.client.post("/orders", json={"item": "lamp", "quantity": 2})
+        assert response.status_code == 201, response.text  # TypeScript, in the Node runner
+        order_id = response.json()["id"]
+
+        def audited_order() -> dict[str, object] | None:
+            order: dict[str, object] = server.client.get(f"/orders/{order_id}").json()
+            return order if order.get("audited") is True else None
+
+        # JavaScript set the status, Ruby wrote the audit entry, Python (GET) reads both.
+        order = wait_for(audited_order, timeout=20)
+        assert isinstance(order, dict) and order["status"] == "sent", order
         response = server.client.post("/quotes", json={"item": "lamp", "quantity": 2})
         assert response.status_code == 202, response.text
         quote_id = response.json()["id"]
         wait_for(lambda: server.client.get(f"/quotes/{quote_id}").json().get("price") == 9.0)
 
+    if template == "multi-language":
+        types = motia("generate", "types", cwd=project)
+        assert types.returncode == 0, types.stdout + types.stderr
+        assert (project / "types.d.ts").is_file()
+        tsc = run([require("npx"), "--no-install", "tsc", "--noEmit"], project)
+        assert tsc.returncode == 0, tsc.stdout + tsc.stderr
+
 
 @pytest.mark.slow
-def test_python_template_steps_pass_mypy_strict(tmp_path: Path) -> None:
-    project = create(tmp_path, "python")
+@pytest.mark.parametrize("template", ["python", "multi-language"])
+def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
+    project = create(tmp_path, template)
     result = run([sys.executable, "-m", "mypy"], project)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_multi_language_next_steps_include_npm_install(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["create", "app", "--template", "multi-language", "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.split("#")[0].strip() for line in result.output.splitlines()]
+    assert lines.index("pip install -r requirements.txt") < lines.index("npm install")
+    assert lines.index("npm install") < lines.index("motia dev")
+    assert "motia generate types && npx tsc --noEmit" in lines
+    assert "not include" not in result.output  # no note about missing runners any more
+    for name in ("package.json", "tsconfig.json"):
+        assert (tmp_path / "app" / name).is_file()
+    package = json.loads((tmp_path / "app" / "package.json").read_text())
+    example = json.loads((MULTI_LANGUAGE_EXAMPLE / "package.json").read_text())
+    assert set(package["dependencies"]) == set(example["dependencies"])
+    assert set(package["devDependencies"]) == set(example["devDependencies"])
 
 
 def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from motia.cli import generate as generate_module
 from motia.cli.main import cli
 from motia.steps.loader import load_project
+from tests.runners.support import node_project, require
 
 
 def gen(*args: str) -> str:
@@ -136,16 +137,18 @@ def test_default_folder_and_refusing_to_overwrite(
 
 
 @pytest.mark.parametrize(
-    ("lang", "file", "runner"),
+    ("lang", "file", "runtime"),
     [
-        ("typescript", "send-mail.step.ts", "Node"),
-        ("javascript", "send-mail.step.js", "Node"),
+        ("typescript", "send-mail.step.ts", "Node.js"),
+        ("javascript", "send-mail.step.js", "Node.js"),
         ("ruby", "send_mail_step.rb", "Ruby"),
     ],
 )
-def test_other_languages_are_reported_as_needing_their_runner(
-    tmp_path: Path, lang: str, file: str, runner: str
+def test_other_languages_generate_steps_their_runner_loads(
+    tmp_path: Path, lang: str, file: str, runtime: str
 ) -> None:
+    require("ruby" if lang == "ruby" else "node")
+    project_dir = node_project(tmp_path / "project") if lang == "typescript" else tmp_path
     output = gen(
         "--type",
         "event",
@@ -156,14 +159,21 @@ def test_other_languages_are_reported_as_needing_their_runner(
         "--lang",
         lang,
         "--dir",
-        str(tmp_path / "steps"),
+        str(project_dir / "steps"),
     )
-    assert f"{runner} runner" in output
-    source = (tmp_path / "steps" / file).read_text()
+    assert f"{runtime} runner" in output
+    source = (project_dir / "steps" / file).read_text()
     assert "SendMail" in source and "mail.requested" in source
-    project = load_project(tmp_path)
-    assert [p.severity for p in project.problems] == ["warning"]
-    assert f"needs the {runner} runner" in project.problems[0].message
+    project = load_project(project_dir)
+    assert [p.message for p in project.problems] == [
+        "subscribes to topic 'mail.requested', which no step emits"
+    ]
+    [step] = project.steps
+    assert (step.name, step.language, step.event.subscribes) == (
+        "SendMail",
+        lang,
+        ["mail.requested"],
+    )
 
 
 def test_missing_options_without_a_terminal_are_an_error(tmp_path: Path) -> None:

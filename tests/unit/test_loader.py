@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from motia.errors import Problem
 from motia.steps.loader import load_project, route_shape
 from tests.conftest import write_project
@@ -136,21 +138,35 @@ def test_unknown_topic_is_a_warning_not_an_error(tmp_path: Path) -> None:
     assert "nobody.emits" in warning.message
 
 
-def test_deprecated_and_foreign_files_are_reported(tmp_path: Path) -> None:
+def test_deprecated_python_file_names_are_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"steps/old-name.step.py": "config = {}\n"})
+    project = load_project(tmp_path)
+    assert project.steps == []
+    rename = _find(project.warnings, file="steps/old-name.step.py")
+    assert rename.hint == "rename it to 'old_name_step.py'"
+
+
+def test_a_missing_runner_binary_is_one_error_naming_the_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MOTIA_NODE", str(tmp_path / "no-such-node"))
+    monkeypatch.setenv("MOTIA_RUBY", str(tmp_path / "no-such-ruby"))
     write_project(
         tmp_path,
         {
-            "steps/old-name.step.py": "config = {}\n",
             "steps/hello.step.ts": "export const config = {}\n",
+            "steps/other.step.js": "module.exports = {}\n",
             "src/billing_step.rb": "def config; end\n",
         },
     )
     project = load_project(tmp_path)
     assert project.steps == []
-    rename = _find(project.warnings, file="steps/old-name.step.py")
-    assert rename.hint == "rename it to 'old_name_step.py'"
-    assert "Node runner" in _find(project.warnings, file="steps/hello.step.ts").message
-    assert "Ruby runner" in _find(project.warnings, file="src/billing_step.rb").message
+    node = next(p for p in project.errors if "`node` was not found" in p.message)
+    assert "steps/hello.step.ts" in node.message and "steps/other.step.js" in node.message
+    assert node.hint is not None and "MOTIA_NODE" in node.hint
+    ruby = next(p for p in project.errors if "`ruby` was not found" in p.message)
+    assert "src/billing_step.rb" in ruby.message
+    assert len(project.errors) == 2
 
 
 def test_relative_and_absolute_imports_share_one_module(tmp_path: Path) -> None:

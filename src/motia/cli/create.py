@@ -100,10 +100,9 @@ def create(name: str, template: str, parent: Path) -> None:
     if shown != ".":
         click.echo(f"  cd {shown}")
     click.echo("  pip install -r requirements.txt")
+    if template == "multi-language":
+        click.echo("  npm install      # zod, esbuild, typescript; needs Node.js 18+ (and Ruby 3+)")
     click.echo("  motia dev        # http://localhost:3000, API docs at /__motia/docs")
     click.echo("  pytest           # the project's tests")
     if template == "multi-language":
-        click.echo(
-            "\nnote: the TypeScript, JavaScript and Ruby steps need the Node and Ruby runners, "
-            "which this version does not include yet; the Python steps run today"
-        )
+        click.echo("  motia generate types && npx tsc --noEmit   # type-check the TypeScript steps")

@@ -1,4 +1,5 @@
-"""`motia generate step|openapi`: scaffold a step file, or describe the API."""
+"""`motia generate step|openapi|types`: scaffold a step file, describe the API, or write
+the TypeScript types of the steps."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from motia.cli.build import generate_openapi
+from motia.cli.build import generate_openapi, load_checked, project_dir_option
 
 STEP_TYPES = ("api", "event", "cron", "noop")
 LANGUAGES = ("python", "typescript", "javascript", "ruby")
@@ -25,6 +26,40 @@ def generate() -> None:
 
 
 generate.add_command(generate_openapi)
+
+
+@click.command("types")
+@project_dir_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write, relative to the project folder (default types.d.ts; "
+    "'-' for standard output).",
+)
+def generate_types(project_dir: Path, output: Path | None) -> None:
+    """Write types.d.ts: `Handlers['StepName']` and typed streams for TypeScript steps."""
+    from motia.typegen import TYPES_FILE, render_types, write_if_changed
+
+    project_dir = project_dir.resolve()
+    project = load_checked(project_dir, "generate types")
+    text = render_types(project_dir, project)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    path = project_dir / (output or TYPES_FILE)  # an absolute --output stays as it is
+    handlers = sum(1 for s in project.steps if s.type != "noop")
+    if write_if_changed(path, text):
+        click.echo(
+            f"wrote {path} ({handlers} handler(s), {len(project.streams)} stream(s)); "
+            "include it in tsconfig.json"
+        )
+    else:
+        click.echo(f"{path} is up to date")
+
+
+generate.add_command(generate_types)
 
 
 def _interactive() -> bool:
@@ -147,11 +182,11 @@ def generate_step(
     target.write_text(source, encoding="utf-8")
     click.echo(f"created {target}")
     if lang != "python":
-        runner = "Ruby" if lang == "ruby" else "Node"
-        click.echo(
-            f"note: {lang} steps need the {runner} runner, which this version does not "
-            "include yet; `motia dev` lists the file as a warning and does not load it"
-        )
+        runtime = "Ruby (3.0+)" if lang == "ruby" else "Node.js (18+)"
+        note = f"note: {lang} steps run in the {runtime.split()[0]} runner, which needs {runtime}"
+        if lang == "typescript":
+            note += "; the project needs a transpiler: `npm install --save-dev esbuild`"
+        click.echo(note)
 
 
 generate.add_command(generate_step)

@@ -12,6 +12,9 @@ from motia.clock import Clock
 from motia.errors import MotiaError, ProjectInvalid
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
+from motia.runners.process import RunnerFailed
+from motia.runners.remote import RemoteCanAccess, RemoteHandler
+from motia.runners.supervisor import RunnerPool
 from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
@@ -22,7 +25,12 @@ from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 
-WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json")
+WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".ts", ".js", ".mjs", ".cjs", ".rb")
+# A change to one of these files restarts that runner: it cannot unload what it imported.
+RUNNER_SUFFIXES = {
+    "node": (".ts", ".js", ".mjs", ".cjs", ".json"),
+    "ruby": (".rb",),
+}
 
 
 class Runtime:
@@ -68,6 +76,7 @@ class Runtime:
             self.executor, self.clock, settings.cron_timezone, self._stores.cron_locks
         )
         self.router = Router(project.steps)
+        self.runners = RunnerPool(settings.project_dir, self.logger, settings.shutdown_timeout)
         # Logs and traces are recorded for the workbench, so only when it can be used.
         self.recorder: Recorder | None = None
         if settings.internal_api_enabled:
@@ -107,6 +116,7 @@ class Runtime:
             raise MotiaError(problem)
         self._report(self.project)
         await self._apply(self.project)
+        self._write_types(self.project)
         await self.streams.start()
         if self.recorder is not None:
             self.recorder.start()
@@ -122,14 +132,31 @@ class Runtime:
             {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
 
-    async def _apply(self, project: LoadedProject) -> None:
+    async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
+        await self._apply_runners(project, restart or set())
         self.project = project
         self.router = Router(project.steps)
         self.streams.apply(project.streams)
         await self.bus.apply(project.steps)
         self.cron.apply(project.steps)
 
-    async def reload(self) -> bool:
+    async def _apply_runners(self, project: LoadedProject, restart: set[str]) -> None:
+        """Start (or restart) the runners before anything can route work to them."""
+        for step in project.steps:
+            if isinstance(step.handler, RemoteHandler):
+                step.handler.pool = self.runners
+        for stream in project.streams:
+            if isinstance(stream.config.can_access, RemoteCanAccess):
+                stream.config.can_access.pool = self.runners
+        self.runners.stream_names = sorted(stream.name for stream in project.streams)
+        try:
+            await self.runners.apply(project.runner_files, project.runner_binaries, restart)
+        except RunnerFailed as exc:
+            if self.settings.mode == "start":
+                raise
+            self.logger.error(f"{exc}; steps that need the runner fail until it starts")
+
+    async def reload(self, changed: list[Path] | None = None) -> bool:
         """Load the project again; keeps serving the last good set when it has errors."""
         forget_project_modules(self.settings.project_dir)
         project = load_project(self.settings.project_dir)
@@ -140,9 +167,24 @@ class Runtime:
                 "good version of the project"
             )
             return False
-        await self._apply(project)
+        await self._apply(project, _runners_to_restart(changed))
+        self._write_types(project)
         self.logger.info(f"reloaded: {len(project.steps)} step(s)")
         return True
+
+    def _write_types(self, project: LoadedProject) -> None:
+        """In dev, keep `types.d.ts` in step with the TypeScript and JavaScript steps."""
+        if self.settings.mode != "dev" or project.errors:
+            return
+        from motia.typegen.project import write_types
+
+        try:
+            written = write_types(self.settings.project_dir, project)
+        except OSError as exc:
+            self.logger.warn(f"could not write types.d.ts: {exc}")
+            return
+        if written is not None:
+            self.logger.info(f"wrote {written.name}")
 
     def _report(self, project: LoadedProject) -> None:
         for problem in project.problems:
@@ -167,13 +209,17 @@ class Runtime:
 
         def relevant(_change: object, path: str) -> bool:
             relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()
-            return path.endswith(WATCHED_SUFFIXES) and not any(p in ignored for p in relative)
+            return (
+                path.endswith(WATCHED_SUFFIXES)
+                and not path.endswith(".d.ts")  # types.d.ts is written by dev itself
+                and not any(p in ignored for p in relative)
+            )
 
         async for changes in awatch(root, watch_filter=relevant, debounce=200, step=50):
             if any(Path(path) == root / CONFIG_FILE for _, path in changes):
                 self.logger.warn(f"{CONFIG_FILE} changed: restart `motia dev` to apply settings")
             try:
-                await self.reload()
+                await self.reload([Path(path) for _, path in changes])
             except Exception as exc:  # never let a reload bug take the server down
                 self.logger.error(f"reload crashed: {type(exc).__name__}: {exc}")
 
@@ -186,9 +232,21 @@ class Runtime:
                 await self._watcher
         timeout = self.settings.shutdown_timeout
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
+        await self.runners.stop()
         await self.streams.stop()
         if self.recorder is not None:
             await self.recorder.stop()
         await self._stores.close()
         self.dispatcher.close()
         self.logger.info("stopped")
+
+
+def _runners_to_restart(changed: list[Path] | None) -> set[str]:
+    """The runners whose files changed; all of them when nobody knows what changed."""
+    if changed is None:
+        return set(RUNNER_SUFFIXES)
+    return {
+        runner
+        for runner, suffixes in RUNNER_SUFFIXES.items()
+        if any(path.name.endswith(suffixes) for path in changed)
+    }

@@ -16,19 +16,26 @@ PYTHON_STEP_SUFFIX = "_step.py"
 PYTHON_STREAM_SUFFIX = "_stream.py"
 DEPRECATED_PYTHON_STEP_SUFFIX = ".step.py"
 DEPRECATED_PYTHON_STREAM_SUFFIX = ".stream.py"
-# Files of other languages: (suffix, runner that will run them).
+# Files of other languages: (suffix, the runner that runs them).
 FOREIGN_SUFFIXES: tuple[tuple[str, str], ...] = (
-    (".step.ts", "Node"),
-    (".step.js", "Node"),
-    (".step.mjs", "Node"),
-    (".step.cjs", "Node"),
-    ("_step.ts", "Node"),
-    ("_step.js", "Node"),
-    (".stream.ts", "Node"),
-    (".stream.js", "Node"),
-    ("_step.rb", "Ruby"),
-    (".step.rb", "Ruby"),
-    ("_stream.rb", "Ruby"),
+    (".step.ts", "node"),
+    (".step.js", "node"),
+    (".step.mjs", "node"),
+    (".step.cjs", "node"),
+    ("_step.ts", "node"),
+    ("_step.js", "node"),
+    ("_step.mjs", "node"),
+    ("_step.cjs", "node"),
+    (".stream.ts", "node"),
+    (".stream.js", "node"),
+    (".stream.mjs", "node"),
+    (".stream.cjs", "node"),
+    ("_stream.ts", "node"),
+    ("_stream.js", "node"),
+    ("_step.rb", "ruby"),
+    (".step.rb", "ruby"),
+    ("_stream.rb", "ruby"),
+    (".stream.rb", "ruby"),
 )
 
 
@@ -39,7 +46,15 @@ class DiscoveredFiles:
     python_steps: list[Path] = field(default_factory=list)
     python_streams: list[Path] = field(default_factory=list)
     deprecated: list[Path] = field(default_factory=list)
+    # Files that run in a runner: (path, runner name).
     foreign: list[tuple[Path, str]] = field(default_factory=list)
+
+    def runner_files(self) -> dict[str, list[Path]]:
+        """Files of other languages, by the runner that runs them."""
+        by_runner: dict[str, list[Path]] = {}
+        for path, runner in self.foreign:
+            by_runner.setdefault(runner, []).append(path)
+        return by_runner
 
 
 def discover(project_dir: Path) -> DiscoveredFiles:

@@ -15,6 +15,12 @@ from croniter import croniter
 from pydantic import BaseModel, ValidationError
 
 from motia.errors import Problem
+from motia.runners import npm
+from motia.runners.describe import describe_files
+from motia.runners.languages import LANGUAGES, RunnerLanguage
+from motia.runners.process import RunnerFailed
+from motia.runners.protocol import FileReport
+from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
 from motia.steps.importer import StepImportError, activate, import_step_file
@@ -24,6 +30,37 @@ from motia.steps.schema import SchemaDefinitionError, compile_schema
 # How many positional arguments each handler type receives.
 HANDLER_ARITY = {"api": 2, "event": 2, "cron": 1}
 
+# How a handler is written, for hints: by language, then step type.
+HANDLER_FORMS: dict[str, dict[str, str]] = {
+    "python": {
+        "api": "async def handler(req, ctx)",
+        "event": "async def handler(input_data, ctx)",
+        "cron": "async def handler(ctx)",
+    },
+    "javascript": {
+        "api": "export const handler = async (req, ctx) => {...}",
+        "event": "export const handler = async (input, ctx) => {...}",
+        "cron": "export const handler = async (ctx) => {...}",
+    },
+    "ruby": {
+        "api": "def handler(req, context)",
+        "event": "def handler(input, context)",
+        "cron": "def handler(context)",
+    },
+}
+HANDLER_FORMS["typescript"] = HANDLER_FORMS["javascript"]
+
+
+def language_of(path: Path) -> str:
+    """The language a step file is written in, as the workbench and manifest show it."""
+    if path.suffix == ".rb":
+        return "ruby"
+    if path.suffix == ".ts":
+        return "typescript"
+    if path.suffix in (".js", ".mjs", ".cjs"):
+        return "javascript"
+    return "python"
+
 
 @dataclass
 class LoadedProject:
@@ -32,6 +69,9 @@ class LoadedProject:
     problems: list[Problem] = field(default_factory=list)
     # From the project's motia_config.py: `authenticate(request)` for stream clients.
     authenticate: Callable[..., Any] | None = None
+    # Files that run in runners, by runner name, and the binary that runs each.
+    runner_files: dict[str, list[str]] = field(default_factory=dict)
+    runner_binaries: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -58,16 +98,8 @@ def load_project(project_dir: Path) -> LoadedProject:
                 severity="warning",
             )
         )
-    for path, runner in files.foreign:
-        report(
-            Problem(
-                f"needs the {runner} runner, which this version does not include yet; "
-                "the step is not loaded",
-                file=_rel(project_dir, path),
-                hint="write the step in Python (`*_step.py`) to run it today",
-                severity="warning",
-            )
-        )
+    for runner, paths in files.runner_files().items():
+        _load_runner_files(project_dir, LANGUAGES[runner], paths, project)
     for path in files.python_steps:
         step = _load_step(project_dir, path, report)
         if step is not None:
@@ -112,7 +144,20 @@ def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None])
     module = _import(project_dir, path, rel, report)
     if module is None:
         return None
-    raw = getattr(module, "config", None)
+    return _build_step(
+        path, rel, getattr(module, "config", None), getattr(module, "handler", None), report
+    )
+
+
+def _build_step(
+    path: Path,
+    rel: Path,
+    raw: Any,
+    handler: Callable[..., Any] | None,
+    report: Callable[[Problem], None],
+    language: str = "python",
+) -> Step | None:
+    """Validate a step's config, whatever language it came from."""
     if not isinstance(raw, dict):
         report(
             Problem(
@@ -120,7 +165,7 @@ def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None])
                 if raw is None
                 else f"`config` must be a dict, not {type(raw).__name__}",
                 file=rel,
-                hint="define config = {'type': 'api' | 'event' | 'cron' | 'noop', 'name': ...}",
+                hint=_config_hint(language),
             )
         )
         return None
@@ -145,8 +190,7 @@ def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None])
             report(problem)
         return None
 
-    handler = getattr(module, "handler", None)
-    step = Step(file=path, config=config, raw_config=raw, handler=handler)  # type: ignore[arg-type]
+    step = Step(file=path, config=config, raw_config=raw, handler=handler, language=language)  # type: ignore[arg-type]
     ok = _check_handler(step, rel, report)
     ok = _compile_step_schemas(step, rel, report) and ok
     if step_type == "cron" and not _valid_cron(step.cron.cron):
@@ -164,16 +208,101 @@ def _load_step(project_dir: Path, path: Path, report: Callable[[Problem], None])
     return step if ok else None
 
 
+def _config_hint(language: str) -> str:
+    if language in ("javascript", "typescript"):
+        return "export `config` (`export const config = { type: 'api', name: ... }`)"
+    if language == "ruby":
+        return "define `def config` returning { type: 'event', name: ... }"
+    return "define config = {'type': 'api' | 'event' | 'cron' | 'noop', 'name': ...}"
+
+
+def _load_runner_files(
+    project_dir: Path, language: RunnerLanguage, paths: list[Path], project: LoadedProject
+) -> None:
+    """Steps and streams in another language: a runner reads their configs, which then
+    go through the same validation as Python steps."""
+    report = project.problems.append
+    names = ", ".join(str(_rel(project_dir, p)) for p in paths)
+    binary = language.binary_path()
+    if binary is None:
+        report(
+            Problem(
+                f"`{language.binary}` was not found, and these files need the "
+                f"{language.label} runner: {names}",
+                hint=language.install_hint,
+            )
+        )
+        return
+    if language.name == "node":
+        missing = npm.missing_dependencies(project_dir)
+        if missing:
+            report(
+                Problem(
+                    "the project's npm dependencies are not installed (missing: "
+                    + ", ".join(missing[:8])
+                    + (", ..." if len(missing) > 8 else "")
+                    + ")",
+                    file=Path("package.json"),
+                    hint=f"run `{npm.install_command(project_dir)}` in {project_dir}",
+                )
+            )
+    try:
+        reports = describe_files(language, binary, project_dir, paths)
+    except RunnerFailed as exc:
+        report(Problem(f"the {language.label} runner failed while loading {names}: {exc}"))
+        return
+    loaded: list[str] = []
+    for path, file_report in zip(paths, reports, strict=False):
+        rel = _rel(project_dir, path)
+        if file_report.error is not None:
+            report(_load_error(rel, file_report))
+            continue
+        if file_report.kind == "stream":
+            can_access = (
+                RemoteCanAccess(language.name, str(path))
+                if "canAccess" in file_report.functions
+                else None
+            )
+            stream = _build_stream(path, rel, file_report.config, report, can_access)
+            if stream is not None:
+                project.streams.append(stream)
+                loaded.append(str(path))
+            continue
+        config = file_report.config or {}
+        step_type = config.get("type")
+        handler = (
+            RemoteHandler(language.name, str(path), str(step_type), str(config.get("name")))
+            if file_report.handler
+            else None
+        )
+        step = _build_step(path, rel, file_report.config, handler, report, language_of(path))
+        if step is not None:
+            project.steps.append(step)
+            loaded.append(str(path))
+    if loaded:
+        project.runner_files[language.name] = loaded
+        project.runner_binaries[language.name] = binary
+
+
+def _load_error(rel: Path, file_report: FileReport) -> Problem:
+    error = file_report.error
+    assert error is not None
+    # The first frames of the stack say where; the message says what.
+    frames = error.stack.strip().splitlines()[1:3] if error.stack else []
+    return Problem(
+        f"could not be loaded: {error.message}",
+        file=rel,
+        line=error.line,
+        hint=("at " + " | ".join(f.strip() for f in frames)) if frames else None,
+    )
+
+
 def _check_handler(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
     arity = HANDLER_ARITY.get(step.type)
     if arity is None:  # noop steps have no handler
         return True
     handler = step.handler
-    usage = (
-        "handler(req, ctx)"
-        if step.type == "api"
-        else ("handler(input_data, ctx)" if step.type == "event" else "handler(ctx)")
-    )
+    usage = HANDLER_FORMS[step.language][step.type]
     if handler is None or not callable(handler):
         report(
             Problem(
@@ -181,7 +310,7 @@ def _check_handler(step: Step, rel: Path, report: Callable[[Problem], None]) -> 
                 file=rel,
                 step=step.name,
                 field="handler",
-                hint=f"define `async def {usage}` in the file",
+                hint=f"define `{usage}` in the file",
             )
         )
         return False
@@ -251,7 +380,16 @@ def _load_stream(
     module = _import(project_dir, path, rel, report)
     if module is None:
         return None
-    raw = getattr(module, "config", None)
+    return _build_stream(path, rel, getattr(module, "config", None), report)
+
+
+def _build_stream(
+    path: Path,
+    rel: Path,
+    raw: Any,
+    report: Callable[[Problem], None],
+    can_access: Callable[..., Any] | None = None,
+) -> StreamDefinition | None:
     if not isinstance(raw, dict):
         report(
             Problem(
@@ -263,6 +401,8 @@ def _load_stream(
         )
         return None
     name = raw.get("name") if isinstance(raw.get("name"), str) else None
+    if can_access is not None:
+        raw = {**raw, "canAccess": can_access}
     try:
         config = StreamConfig.model_validate(raw)
     except ValidationError as exc:

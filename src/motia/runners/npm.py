@@ -1,0 +1,38 @@
+"""Whether a project's npm dependencies are installed, so that a missing `npm install` is
+reported as such, not as a puzzling import error inside a step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PACKAGE_FIELDS = ("dependencies", "devDependencies")
+
+
+def missing_dependencies(project_dir: Path) -> list[str] | None:
+    """Names in package.json with no folder in node_modules; None without a package.json."""
+    manifest = project_dir / "package.json"
+    if not manifest.is_file():
+        return None
+    try:
+        package = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # npm itself reports a broken package.json better than we can
+    names: set[str] = set()
+    for field in PACKAGE_FIELDS:
+        deps = package.get(field) if isinstance(package, dict) else None
+        if isinstance(deps, dict):
+            names.update(str(name) for name in deps)
+    modules = project_dir / "node_modules"
+    return sorted(name for name in names if not (modules / name / "package.json").is_file())
+
+
+def install_command(project_dir: Path) -> str:
+    """What to run, in the package manager the project's lock file shows."""
+    if (project_dir / "pnpm-lock.yaml").is_file():
+        return "pnpm install"
+    if (project_dir / "yarn.lock").is_file():
+        return "yarn install"
+    if (project_dir / "package-lock.json").is_file():
+        return "npm ci"
+    return "npm install"

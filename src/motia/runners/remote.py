@@ -1,0 +1,144 @@
+"""Handlers that run in a runner: to the runtime they look like any async handler; the
+context calls their code makes come back over the protocol and go to the real `ctx`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from motia.runners.process import RunnerFailed
+
+if TYPE_CHECKING:
+    from motia.runners.supervisor import RunnerPool
+    from motia.runtime.context import FlowContext
+
+_STATE_METHODS = {
+    "state.get": "get",
+    "state.set": "set",
+    "state.delete": "delete",
+    "state.getGroup": "get_group",
+    "state.clear": "clear",
+}
+_STREAM_METHODS = {
+    "streams.get": "get",
+    "streams.set": "set",
+    "streams.delete": "delete",
+    "streams.getGroup": "get_group",
+    "streams.send": "send",
+    "streams.update": "update",
+}
+
+
+class UnknownContextCall(Exception):
+    pass
+
+
+class ContextTarget:
+    """Answers one invocation's context calls with the invocation's own `ctx`, so emits,
+    state and streams behave exactly as for a Python handler (declared topics, outbox,
+    forgotten calls, logs tagged with the step and trace)."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: FlowContext) -> None:
+        self.ctx = ctx
+
+    async def call(self, method: str, args: list[Any]) -> Any:
+        if method == "emit":
+            if len(args) != 1:
+                raise TypeError("emit takes one event: {topic, data}")
+            await self.ctx.emit(args[0])
+            return None
+        state_method = _STATE_METHODS.get(method)
+        if state_method is not None:
+            return await getattr(self.ctx.state, state_method)(*args)
+        stream_method = _STREAM_METHODS.get(method)
+        if stream_method is not None:
+            if not args or not isinstance(args[0], str):
+                raise TypeError(f"{method} needs the stream name first")
+            stream = self.ctx.streams[args[0]]
+            return await getattr(stream, stream_method)(*args[1:])
+        raise UnknownContextCall(f"unknown context call '{method}'")
+
+    def log(self, level: str, message: str, fields: Any) -> None:
+        getattr(self.ctx.logger, level)(message, fields)
+
+
+class RemoteHandler:
+    """`step.handler` of a step that runs in a runner. The runtime binds the pool."""
+
+    __slots__ = ("file", "kind", "language", "pool", "step")
+
+    def __init__(self, language: str, file: str, kind: str, step: str) -> None:
+        self.language = language
+        self.file = file
+        self.kind = kind
+        self.step = step
+        self.pool: RunnerPool | None = None
+
+    async def __call__(self, *args: Any) -> Any:
+        if self.pool is None:
+            raise RunnerFailed(f"step '{self.step}' needs the {self.language} runner, not started")
+        if self.kind == "cron":
+            (ctx,) = args
+            input = None
+        else:
+            input, ctx = args
+        meta: dict[str, Any] = {
+            "traceId": ctx.trace_id,
+            "flows": ctx.flows,
+            "step": self.step,
+            "streams": self.pool.stream_names,
+        }
+        if ctx.event_id is not None:
+            meta["eventId"] = ctx.event_id
+            meta["attempt"] = ctx.attempt
+        result = await self.pool.invoke(
+            self.language, self.file, self.kind, input, meta, ContextTarget(ctx)
+        )
+        return restore_buffers(result) if self.kind == "api" else result
+
+
+class RemoteCanAccess:
+    """A stream's `canAccess` function that lives in a runner."""
+
+    __slots__ = ("file", "language", "pool")
+
+    def __init__(self, language: str, file: str) -> None:
+        self.language = language
+        self.file = file
+        self.pool: RunnerPool | None = None
+
+    async def __call__(self, subscription: Any, auth_context: Any) -> bool:
+        if self.pool is None:
+            raise RunnerFailed(f"{self.file} needs the {self.language} runner, not started")
+        verdict = await self.pool.invoke(
+            self.language,
+            self.file,
+            "canAccess",
+            {"subscription": subscription, "authContext": auth_context},
+            {},
+            _NoCalls(),
+        )
+        return bool(verdict)
+
+
+class _NoCalls:
+    async def call(self, method: str, args: list[Any]) -> Any:
+        raise UnknownContextCall("canAccess has no context")
+
+    def log(self, level: str, message: str, fields: Any) -> None:
+        return None
+
+
+def restore_buffers(response: Any) -> Any:
+    """A Node `Buffer` body arrives as `{type: 'Buffer', data: [...]}`: make it bytes."""
+    if isinstance(response, dict):
+        body = response.get("body")
+        if (
+            isinstance(body, dict)
+            and body.get("type") == "Buffer"
+            and isinstance(body.get("data"), list)
+            and len(body) == 2
+        ):
+            return {**response, "body": bytes(body["data"])}
+    return response

@@ -1,0 +1,178 @@
+"""Runners inside real `motia start` and `motia dev` processes: the example flow over
+HTTP, clean shutdown without orphans, reload on change, and the errors people meet first."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ServerProcess, start_server, wait_for
+from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, node_project, npm_install, require
+
+RUNNER_SCRIPTS = ("runner.mjs", "runner.rb")
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    require("node")
+    require("ruby")
+    npm_install(MULTI_LANGUAGE_EXAMPLE)
+    target = tmp_path / "example"
+    shutil.copytree(
+        MULTI_LANGUAGE_EXAMPLE,
+        target,
+        ignore=shutil.ignore_patterns(".motia", "__pycache__", "node_modules", "types.d.ts"),
+    )
+    (target / "node_modules").symlink_to(MULTI_LANGUAGE_EXAMPLE / "node_modules")
+    return target
+
+
+def runner_children(parent: int) -> dict[str, int]:
+    """The runner processes whose parent is `parent`, by script name."""
+    found: dict[str, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        for script in RUNNER_SCRIPTS:
+            if ppid == parent and script in cmdline:
+                found[script] = int(proc.name)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_the_example_flow_over_http_and_a_clean_shutdown(
+    example: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    server = server_factory(example, "start")
+    runners = runner_children(server.process.pid)
+    assert set(runners) == set(RUNNER_SCRIPTS), server.output()
+
+    response = server.client.post(
+        "/documents", json={"title": "Contract", "text": "an agreement between one party"}
+    )
+    assert response.status_code == 201, response.text
+    document_id = response.json()["id"]
+
+    def published() -> object:
+        answer = server.client.get(f"/documents/{document_id}")
+        return answer.json() if answer.status_code == 200 else None
+
+    status = wait_for(published, timeout=20)
+    assert isinstance(status, dict)
+    # The stream item carries the marker that lets the workbench subscribe to it.
+    assert status.pop("__motia") == {
+        "type": "state-stream",
+        "streamName": "document-status",
+        "groupId": "documents",
+        "id": document_id,
+    }
+    assert status == {
+        "id": document_id,
+        "title": "Contract",
+        "category": "contract",
+        "score": 50,
+        "status": "approved",
+    }
+
+    assert server.stop(signal.SIGTERM) == 0
+    for pid in runners.values():
+        wait_for(lambda pid=pid: not alive(pid), timeout=10)
+
+
+def test_dev_reloads_a_changed_typescript_step_and_writes_types(
+    example: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    server = server_factory(example, "dev")
+    types = wait_for(lambda: (example / "types.d.ts").is_file(), timeout=10)
+    assert types
+    assert "'RateDocument'" in (example / "types.d.ts").read_text()
+    first = runner_children(server.process.pid)["runner.mjs"]
+
+    step = example / "steps" / "api" / "rate-document.step.ts"
+    step.write_text(
+        step.read_text().replace("body: { id, rating: req.body.rating }", "body: { id, rating: 5 }")
+    )
+
+    def rated_five() -> bool:
+        answer = server.client.post("/documents/d9/ratings", json={"rating": 1})
+        return answer.status_code == 201 and answer.json()["rating"] == 5
+
+    wait_for(rated_five, timeout=20)
+    assert runner_children(server.process.pid)["runner.mjs"] != first
+    wait_for(lambda: not alive(first), timeout=10)
+
+
+def test_start_refuses_a_typescript_syntax_error_naming_file_and_line(tmp_path: Path) -> None:
+    project = node_project(tmp_path / "project")
+    broken = project / "steps" / "broken.step.ts"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        "export const config = { type: 'event', name: 'Broken', subscribes: ['x'] }\n"
+        "export const handler = async (input: any) => {\n"
+        "  if (input.ok {\n"
+        "}\n"
+    )
+    server = start_server(project, "start", wait=False)
+    assert server.process.wait(30) != 0
+    output = server.output()
+    assert "steps/broken.step.ts:3" in output, output
+
+
+def test_start_says_what_to_run_when_npm_packages_are_missing(tmp_path: Path) -> None:
+    require("node")
+    project = tmp_path / "project"
+    (project / "steps").mkdir(parents=True)
+    (project / "package.json").write_text('{"dependencies": {"zod": "^3.25.0"}}')
+    (project / "package-lock.json").write_text("{}")
+    (project / "steps" / "hello.step.js").write_text(
+        "const { z } = require('zod')\n"
+        "exports.config = { type: 'api', name: 'Hello', method: 'GET', path: '/hello' }\n"
+        "exports.handler = async () => ({ status: 200, body: 'hi' })\n"
+    )
+    server = start_server(project, "start", wait=False)
+    assert server.process.wait(30) != 0
+    output = server.output()
+    assert "npm dependencies are not installed (missing: zod)" in output, output
+    assert "npm ci" in output
+
+
+def test_a_runner_that_keeps_dying_does_not_take_the_server_down(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = node_project(tmp_path / "project")
+    step = project / "steps" / "exit.step.js"
+    step.parent.mkdir(parents=True)
+    step.write_text(
+        "exports.config = { type: 'api', name: 'Exit', method: 'GET', path: '/exit' }\n"
+        "exports.handler = async () => { process.exit(3) }\n"
+    )
+    (project / "steps" / "ping_step.py").write_text(
+        "config = {'type': 'api', 'name': 'Ping', 'method': 'GET', 'path': '/ping'}\n"
+        "async def handler(req, ctx):\n"
+        "    return {'status': 200, 'body': 'pong'}\n"
+    )
+    server = server_factory(project, "start")
+    for _ in range(3):
+        assert server.client.get("/exit").status_code == 500
+        assert server.client.get("/ping").text == "pong"
+    output = server.wait_for_output("exited with status 3")
+    assert "restarting in 0.5 s" in output and "restarting in 1 s" in output
+    # After its backoff it is back, ready for the next request.
+    wait_for(lambda: runner_children(server.process.pid).get("runner.mjs"), timeout=20)
