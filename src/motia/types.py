@@ -13,9 +13,15 @@ validates the same configs with the strict models of `motia.steps.config`.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal, Required, TypeAlias, TypedDict
+from typing import Any, Generic, Literal, Required, TypeAlias, TypedDict
+
+from typing_extensions import TypeVar
 
 from motia.runtime.context import FlowContext
+
+# `ApiRequest[Order]` with a Pydantic model: the handler receives `req["body"]` as an
+# `Order` instance (see docs/steps.md, "Typed bodies"); plain `ApiRequest` gets the JSON.
+BodyT = TypeVar("BodyT", default=Any)
 
 HttpMethod: TypeAlias = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
@@ -143,10 +149,10 @@ class StreamConfig(TypedDict, total=False):
     canAccess: Callable[..., Any]
 
 
-class ApiRequest(TypedDict):
+class ApiRequest(TypedDict, Generic[BodyT]):
     """The `req` an API handler receives."""
 
-    body: Any
+    body: BodyT
     headers: dict[str, str]
     pathParams: dict[str, str]
     queryParams: dict[str, str | list[str]]

@@ -66,3 +66,41 @@ def test_mypy_catches_a_wrong_handler(tmp_path: Path) -> None:
     assert "trace_idd" in out
     assert '"pathParam"' in out
     assert '"status"' in out  # missing from the response
+
+
+@pytest.mark.slow
+def test_mypy_types_a_pydantic_typed_body(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/__init__.py": "",
+            "steps/typed_step.py": """
+                from pydantic import BaseModel
+
+                from motia import ApiRequest, ApiResponse, ApiRouteConfig, FlowContext
+
+
+                class Order(BaseModel):
+                    item: str
+                    quantity: int
+
+
+                config: ApiRouteConfig = {
+                    "type": "api", "name": "Typed", "method": "POST", "path": "/t",
+                    "bodySchema": Order, "emits": [],
+                }
+
+
+                async def handler(req: ApiRequest[Order], ctx: FlowContext) -> ApiResponse:
+                    total: int = req["body"].quantity * 2
+                    return {"status": 200, "body": {"item": req["body"].itemz, "total": total}}
+            """,
+        },
+    )
+    result = run(
+        [sys.executable, "-m", "mypy", "--strict", "--explicit-package-bases", "steps"], tmp_path
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1, result.stdout
+    assert '"Order" has no attribute "itemz"' in errors[0]

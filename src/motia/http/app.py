@@ -27,6 +27,7 @@ from motia.http.stream_sse import StreamEventSource
 from motia.http.workbench_ui import WorkbenchUi
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
+from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -132,15 +133,18 @@ class MotiaApp:
                 )
             else:
                 allow = [(b"allow", ", ".join(match.allowed).encode())]
-                body = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
-                await self._send(send, *json_response(405, body, allow), extra)
+                refusal = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
+                await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
         try:
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", ""))
             if step.body_schema is not None and method not in ("GET", "HEAD", "DELETE"):
-                errors = step.body_schema.validate(body)
+                if step.body_model is not None:  # the handler asked for an instance
+                    body, errors = parse_model(step.body_model, body)
+                else:
+                    errors = step.body_schema.validate(body)
                 if errors:
                     raise BadRequest(400, "Invalid request body", [e.as_dict() for e in errors])
         except BadRequest as exc:

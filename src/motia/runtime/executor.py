@@ -21,6 +21,7 @@ from motia.runtime.invocation import Invocation
 from motia.runtime.queue_policy import QueuePolicy
 from motia.runtime.streams import StreamService
 from motia.steps.model import Step
+from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
     from motia.runtime.bus import EventBus
@@ -120,8 +121,12 @@ class StepExecutor:
             log.error("event moved to the dead-letter queue: " + failure.error, where)
             await self.queue.dead_letter(delivery, failure)
             return _Outcome("dead", failure=failure)
+        data = delivery.data
         if step.input_schema is not None:
-            problems = step.input_schema.validate(delivery.data)
+            if step.input_model is not None:  # the handler asked for an instance
+                data, problems = parse_model(step.input_model, data)
+            else:
+                problems = step.input_schema.validate(data)
             if problems:
                 errors = [p.as_dict() for p in problems]
                 log.error(
@@ -146,7 +151,7 @@ class StepExecutor:
         )
         assert step.handler is not None
         try:
-            await self.dispatcher.call(step.handler, (delivery.data, ctx), policy.handler_timeout)
+            await self.dispatcher.call(step.handler, (data, ctx), policy.handler_timeout)
         except Exception as exc:
             await self.settle(step, delivery.trace_id, invocation)
             return await self._failed(policy, delivery, exc, log, where, invocation)

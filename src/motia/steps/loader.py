@@ -26,6 +26,7 @@ from motia.steps.discovery import discover, suggested_name
 from motia.steps.importer import StepImportError, activate, import_step_file
 from motia.steps.model import Step, StreamDefinition
 from motia.steps.schema import SchemaDefinitionError, compile_schema
+from motia.steps.typed_bodies import input_model, request_model
 
 # How many positional arguments each handler type receives.
 HANDLER_ARITY = {"api": 2, "event": 2, "cron": 1}
@@ -352,15 +353,48 @@ def _compile_step_schemas(step: Step, rel: Path, report: Callable[[Problem], Non
             )
             return None
 
+    if step.language == "python" and step.handler is not None:
+        ok = _typed_bodies(step, rel, report) and ok
     if step.type == "api":
-        step.body_schema = compile_one(step.api.body_schema, "bodySchema")
+        step.body_schema = compile_one(step.api.body_schema or step.body_model, "bodySchema")
         for status, spec in (step.api.response_schema or {}).items():
             schema = compile_one(spec, f"responseSchema.{status}")
             if schema is not None:
                 step.response_schemas[status] = schema
     elif step.type == "event":
-        step.input_schema = compile_one(step.event.input, "input")
+        step.input_schema = compile_one(step.event.input or step.input_model, "input")
     return ok
+
+
+def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
+    """A handler annotated with a Pydantic model gets instances; the model is then the
+    schema, and a different schema in the config is a contradiction worth an error."""
+    assert step.handler is not None
+    if step.type == "api":
+        model, declared, field_name = (
+            request_model(step.handler),
+            step.api.body_schema,
+            "bodySchema",
+        )
+        step.body_model = model
+    elif step.type == "event":
+        model = step.input_model = input_model(step.handler)
+        declared, field_name = step.event.input, "input"
+    else:
+        return True
+    if model is None or declared is None or declared is model:
+        return True
+    report(
+        Problem(
+            f"the handler's annotation asks for {model.__name__} instances, but "
+            f"'{field_name}' is another schema",
+            file=rel,
+            step=step.name,
+            field=field_name,
+            hint=f"set '{field_name}': {model.__name__}, or leave it out",
+        )
+    )
+    return False
 
 
 def _valid_cron(expression: str) -> bool:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from motia.steps.config import (
     ApiStepConfig,
     CronStepConfig,
@@ -29,6 +31,9 @@ class Step:
     body_schema: Schema | None = None
     input_schema: Schema | None = None
     response_schemas: dict[int, Schema] = field(default_factory=dict)
+    # Set when the handler's annotation asks for a Pydantic instance (steps/typed_bodies.py).
+    body_model: type[BaseModel] | None = None
+    input_model: type[BaseModel] | None = None
     # Read on every invocation: computed once from the config.
     name: str = field(init=False)
     type: str = field(init=False)
