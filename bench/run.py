@@ -15,6 +15,8 @@ Figures (see bench/README.md for what each one means):
      SQLite queue (the default), each against the memory queue measured in the same run
   7. Redis scale-out: events/s and POST req/s with `motia start --workers 2` against one
      worker process, both on Redis (ratios from one run), and hop latency through Redis
+  8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
+     runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
 Servers are pinned to CPU 0 and wrk (and this harness) to CPU 1 when `taskset` exists and
 the machine has two or more cores. Everything binds to 127.0.0.1; every child process is
