@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket as socket_module
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ServerProcess, start_server, write_project
 from tests.http.support import records_for
@@ -519,3 +521,94 @@ def test_stream_name_with_dash_by_item_access(server: ServerProcess) -> None:
             assert frame["event"] == {"type": "create", "data": {"ok": True, "id": "d1"}}
 
     run(scenario())
+
+
+# --- the socket itself: compression, pings, limits, close codes, slow clients --------------
+
+
+def test_socket_is_not_compressed_and_answers_pings(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        # The `websockets` client offers permessage-deflate; every subscriber gets the same
+        # bytes, so the server declines it.
+        async with connect(ws_url(server), open_timeout=5) as socket:
+            assert socket.response is not None
+            assert "Sec-WebSocket-Extensions" not in socket.response.headers
+            await asyncio.wait_for(await socket.ping(), 5)
+            client = RawClient(socket)
+            await client.join("todo", unique("ping"))
+            assert is_sync(await client.recv())
+
+    run(scenario())
+
+
+def test_message_over_1_mib_closes_the_socket_with_1009(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        async with raw_client(server) as client:
+            await client.send("x" * (1024 * 1024 + 1))
+            with pytest.raises(ConnectionClosed) as closed:
+                await client.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+    run(scenario())
+
+
+def test_bad_token_closes_the_socket_with_4401(server: ServerProcess) -> None:
+    async def scenario() -> None:
+        async with raw_client(server, "/", ["Authorization", "forged"]) as client:
+            with pytest.raises(ConnectionClosed) as closed:
+                await client.recv()
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+                4401,
+                "authentication failed",
+            )
+
+    run(scenario())
+
+
+def test_client_that_stops_reading_is_dropped_and_resynced(server: ServerProcess) -> None:
+    group = unique("slow")
+    batches, per_batch = 10, 500  # 10 MB of 2 KB events, more than the socket's buffers
+    pad = "x" * 2000
+
+    async def scenario() -> None:
+        sock = socket_module.socket()
+        sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        # max_queue=1: the client takes one frame off the socket, then stops reading.
+        async with (
+            connect(ws_url(server), sock=sock, max_queue=1, open_timeout=5) as socket,
+            httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+        ):
+            client = RawClient(socket)
+            await client.join("scores", group)
+            assert is_sync(await client.recv())
+            for batch in range(batches):
+                calls = [
+                    send_call("scores", {"groupId": group}, "blob", {"i": i, "pad": pad})
+                    for i in range(batch * per_batch, (batch + 1) * per_batch)
+                ]
+                await async_stream_ops(http, *calls)
+            await async_stream_ops(http, set_call("scores", group, "after", {"n": 1}))
+            received, syncs = [], []
+            while True:  # now read everything, up to the item set last
+                frame = await client.recv(timeout=15)
+                if is_sync(frame):
+                    syncs.append(frame)
+                    if any(item["id"] == "after" for item in frame["event"]["data"]):
+                        break
+                elif frame["event"]["type"] == "event":
+                    received.append(frame["event"]["event"]["data"]["i"])
+                elif frame.get("id") == "after":
+                    break
+            total = batches * per_batch
+            assert syncs, "a client that fell behind got no fresh snapshot"
+            assert 0 < len(received) < total  # some events were dropped, not all buffered
+            assert received == sorted(received)  # what arrived came in order
+            # Caught up: changes are delivered as they happen again.
+            await async_stream_ops(http, set_call("scores", group, "later", {"n": 2}))
+            while (frame := await client.recv(timeout=15)).get("id") != "later":
+                pass
+            assert frame["event"]["type"] == "create"
+
+    run(scenario(), timeout=90)

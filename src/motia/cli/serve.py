@@ -17,6 +17,7 @@ from uvicorn.supervisors import Multiprocess
 
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
+from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
 
@@ -126,7 +127,10 @@ def _config(settings: Settings, app: Any) -> uvicorn.Config:
         http="auto",
         timeout_graceful_shutdown=int(settings.shutdown_timeout) or None,
         server_header=False,
-        # Stream clients: protocol pings find dead peers; frames are small JSON messages.
+        # Stream clients: protocol pings find dead peers; frames are small JSON messages,
+        # written as the same bytes to every subscriber, so not compressed per connection.
+        ws=StreamWebSocketProtocol,
+        ws_per_message_deflate=False,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
         ws_max_size=1024 * 1024,

@@ -3,6 +3,9 @@
 Clients send `join`/`leave`; the server answers a join with a `sync` snapshot, then sends
 every create/update/delete and custom event of what the client joined. A bad token closes
 the socket with code 4401; a refused join gets an error event and the socket stays open.
+
+Served by motia.http.ws_protocol, frames are written to the socket as events arrive
+(`SEND_NOW`); under another ASGI server, they go through `send` from a sender task.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from motia import jsoncodec
 from motia.http.request import headers_dict
 from motia.http.stream_auth import TOKEN_PROTOCOL, AuthenticationFailed, authenticate, token_from
-from motia.runtime.stream_connection import StreamConnection
+from motia.http.ws_protocol import SEND_NOW, SendNow, TextFrames
+from motia.runtime.stream_connection import StreamConnection, Writer
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -33,6 +37,7 @@ class StreamSocketServer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.connections: set[StreamConnection] = set()
+        self._frames = TextFrames()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (await receive())["type"] != "websocket.connect":
@@ -64,7 +69,9 @@ class StreamSocketServer:
             )
             return
         await send(accept)
-        connection = StreamConnection(self.runtime.streams, auth_context)
+        send_now: SendNow | None = (scope.get("extensions") or {}).get(SEND_NOW)
+        writer = None if send_now is None else self._writer(send_now)
+        connection = StreamConnection(self.runtime.streams, auth_context, writer=writer)
         self.connections.add(connection)
         sender = asyncio.get_running_loop().create_task(self._send_frames(connection, send))
         try:
@@ -101,7 +108,13 @@ class StreamSocketServer:
             else:
                 connection.bad_message("'type' must be 'join' or 'leave'")
 
+    def _writer(self, send_now: SendNow) -> Writer:
+        frames = self._frames
+        return lambda payload: send_now(frames(payload))
+
     async def _send_frames(self, connection: StreamConnection, send: Send) -> None:
+        async def send_text(text: str) -> None:
+            await send({"type": "websocket.send", "text": text})
+
         while True:
-            for text in await connection.next_frames():
-                await send({"type": "websocket.send", "text": text})
+            await connection.send_buffered(send_text)

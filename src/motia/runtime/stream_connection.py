@@ -1,6 +1,11 @@
 """One client connection to streams (WebSocket or SSE): its subscriptions, and a bounded
 buffer of frames to send, so a slow or dead client never holds up anyone else.
 
+With a `writer` (a WebSocket served by motia.http.ws_protocol), frames go straight to the
+socket as events arrive; the buffer then only holds frames the socket could not take at
+once (the client is behind) and those that must wait behind them. Without one (SSE, other
+ASGI servers), every frame goes through the buffer.
+
 Drop-and-resync: when a client falls so far behind that its buffer is full, the pending
 frames are dropped and a fresh `sync` of each of its subscriptions is sent instead. The
 client's state is then correct again; custom events sent in the dropped window are lost.
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +23,9 @@ from motia import jsoncodec
 from motia.runtime.streams import StreamEvent, StreamService, bare_item, next_timestamp
 
 Frame = dict[str, Any]
+# Writes one frame's JSON to the client at once; False when the client is behind and the
+# frame was not written (it goes to the buffer instead).
+Writer = Callable[[bytes], bool]
 
 ACCESS_DENIED = "STREAM_ACCESS_DENIED"
 STREAM_NOT_FOUND = "STREAM_NOT_FOUND"
@@ -50,11 +58,16 @@ class StreamConnection:
         service: StreamService,
         auth_context: Any,
         *,
+        writer: Writer | None = None,
         buffer_size: int = 1000,
         max_subscriptions: int = 200,
     ) -> None:
         self._service = service
         self.auth_context = auth_context
+        self._writer = writer
+        # The sender task holds frames taken from the buffer and not yet sent: anything
+        # newer must wait behind them, in the buffer.
+        self._sending = False
         # Frames wait here already encoded: an event is encoded once for all connections.
         self._buffer: asyncio.Queue[str | _Resync] = asyncio.Queue(maxsize=buffer_size)
         self._max_subscriptions = max_subscriptions
@@ -161,17 +174,27 @@ class StreamConnection:
     def _on_event(self, event: StreamEvent) -> None:
         # Once per connection, whatever the number of its matching subscriptions: the
         # client routes a frame to its item and group subscriptions itself.
-        if not any(
-            s.stream == event.stream
-            and s.group_id == event.group_id
-            and (s.id is None or s.id == event.id)
-            for s in self.subscriptions.values()
-        ):
+        for s in self.subscriptions.values():
+            if (
+                s.stream == event.stream
+                and s.group_id == event.group_id
+                and (s.id is None or s.id == event.id)
+            ):
+                break
+        else:
             return
-        self._enqueue(event.wire)
+        if not self._write_now(event.wire_bytes):
+            self._enqueue(event.wire)
 
     def push(self, frame: Frame) -> None:
-        self._enqueue(jsoncodec.dumps_str(frame))
+        payload = jsoncodec.dumps(frame)
+        if not self._write_now(payload):
+            self._enqueue(payload.decode())
+
+    def _write_now(self, payload: bytes) -> bool:
+        # Only with nothing waiting to be sent before it: frames stay in order.
+        writer = self._writer
+        return writer is not None and not self._sending and self._buffer.empty() and writer(payload)
 
     def _enqueue(self, text: str) -> None:
         try:
@@ -188,7 +211,20 @@ class StreamConnection:
     async def next_frames(self) -> list[str]:
         """Wait for the next frames to send, as JSON text (a resync becomes fresh
         snapshots)."""
+        return await self._frames_of(await self._buffer.get())
+
+    async def send_buffered(self, send: Callable[[str], Awaitable[None]]) -> None:
+        """Wait for the next buffered frames and send them; frames that arrive meanwhile
+        wait in the buffer, behind them (a writer's sender task calls this in a loop)."""
         item = await self._buffer.get()
+        self._sending = True
+        try:
+            for text in await self._frames_of(item):
+                await send(text)
+        finally:
+            self._sending = False
+
+    async def _frames_of(self, item: str | _Resync) -> list[str]:
         if isinstance(item, _Resync):
             snapshots = [await self._snapshot(s) for s in list(self.subscriptions.values())]
             return [jsoncodec.dumps_str(frame) for frame in snapshots]

@@ -46,9 +46,13 @@ class StreamEvent:
     event_type: str | None = None  # the custom event's own type, for `send`
 
     @cached_property
-    def wire(self) -> str:
+    def wire_bytes(self) -> bytes:
         """The classic protocol frame as JSON, encoded once for every connection."""
-        return jsoncodec.dumps_str(event_frame(self))
+        return jsoncodec.dumps(event_frame(self))
+
+    @cached_property
+    def wire(self) -> str:
+        return self.wire_bytes.decode()
 
 
 Listener = Callable[[StreamEvent], None]

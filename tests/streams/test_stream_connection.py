@@ -1,0 +1,142 @@
+"""StreamConnection with a writer (the WebSocket fast path), in process: frames go
+straight to the writer, fall back to the buffer while the client is behind, and keep their
+order across both; a full buffer still drops and resyncs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from types import SimpleNamespace
+from typing import Any
+
+from motia.runtime.stream_connection import StreamConnection
+from motia.runtime.streams import StreamEvent, StreamHub
+
+GROUP = "room"
+
+
+class Service:
+    """What a connection needs of StreamService: one stream, `ticker`, of one group."""
+
+    def __init__(self) -> None:
+        self.hub = StreamHub()
+        self.definitions = {"ticker": SimpleNamespace(config=SimpleNamespace(can_access=None))}
+        self.items: list[dict[str, Any]] = []
+
+    async def get_group(self, name: str, group_id: str) -> list[dict[str, Any]]:
+        await asyncio.sleep(0)  # a real store answers later
+        return list(self.items)
+
+    def change(self, n: int) -> None:
+        self.items = [{"id": "latest", "n": n}]
+        event = StreamEvent("ticker", GROUP, "latest", "update", self.items[0], float(n))
+        self.hub.deliver(event)
+
+
+class Writer:
+    """Takes frames while `open`; records what it took."""
+
+    def __init__(self) -> None:
+        self.open = True
+        self.written: list[dict[str, Any]] = []
+
+    def __call__(self, payload: bytes) -> bool:
+        if self.open:
+            self.written.append(json.loads(payload))
+        return self.open
+
+
+def connection_of(service: Service, writer: Writer, **options: Any) -> StreamConnection:
+    return StreamConnection(service, None, writer=writer, **options)  # type: ignore[arg-type]
+
+
+def kinds_and_numbers(frames: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    out = []
+    for frame in frames:
+        data = frame["event"]["data"]
+        out.append((frame["event"]["type"], data["n"] if isinstance(data, dict) else data))
+    return out
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(asyncio.wait_for(coro, 10))
+
+
+def test_frames_go_straight_to_the_writer_without_a_sender() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        connection = connection_of(service, writer)
+        await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        for n in range(3):
+            service.change(n)
+        assert kinds_and_numbers(writer.written) == [
+            ("sync", []),
+            ("update", 0),
+            ("update", 1),
+            ("update", 2),
+        ]
+        connection.close()
+
+    run(scenario())
+
+
+def test_refused_frames_wait_in_the_buffer_and_later_ones_queue_behind_them() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        connection = connection_of(service, writer)
+        await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        writer.open = False  # the client falls behind
+        service.change(1)
+        writer.open = True  # the socket could take more, but 1 is still waiting
+        service.change(2)
+        assert kinds_and_numbers(writer.written) == [("sync", [])]
+
+        sent: list[str] = []
+        release = asyncio.Event()
+
+        async def slow_send(text: str) -> None:
+            await release.wait()  # the ASGI send waits for the client to catch up
+            sent.append(text)
+
+        sender = asyncio.create_task(connection.send_buffered(slow_send))
+        await asyncio.sleep(0)
+        service.change(3)  # arrives while the sender holds 1: must not overtake it
+        release.set()
+        await sender
+        await connection.send_buffered(slow_send)
+        await connection.send_buffered(slow_send)
+        sent_frames = [json.loads(text) for text in sent]
+        assert kinds_and_numbers(sent_frames) == [("update", 1), ("update", 2), ("update", 3)]
+        service.change(4)  # nothing waits any more: straight to the writer again
+        assert kinds_and_numbers(writer.written) == [("sync", []), ("update", 4)]
+        connection.close()
+
+    run(scenario())
+
+
+def test_full_buffer_drops_and_resyncs_with_a_writer_too() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        connection = connection_of(service, writer, buffer_size=5)
+        await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        writer.open = False  # the client stalls
+        for n in range(20):
+            service.change(n)
+        assert connection.resyncs >= 1
+        writer.open = True
+        sent: list[str] = []
+
+        async def send(text: str) -> None:
+            sent.append(text)
+
+        while not connection._buffer.empty():
+            await connection.send_buffered(send)
+        frames = [json.loads(text) for text in sent]
+        # A fresh snapshot replaces what was dropped; what came after it follows.
+        assert frames[0]["event"]["type"] == "sync"
+        assert len(frames) < 20
+        assert frames[-1]["event"]["data"]["n"] == 19
+        connection.close()
+
+    run(scenario())
