@@ -67,6 +67,9 @@ class Settings:
     retention_seconds: float = 3 * 24 * 3600.0
     workbench_enabled: bool | None = None  # None: on in dev, on in start when a token is set
     workbench_token: str | None = None
+    # A JavaScript/Ruby runner that does not answer a ping for this long is restarted (a
+    # handler blocks it); 0 turns the check off, for steps that compute synchronously.
+    runner_ping_timeout: float = 30.0
 
     @property
     def internal_api_enabled(self) -> bool:
@@ -143,6 +146,10 @@ class _RedisFile(_FileModel):
         return f"redis://{auth}{self.host or '127.0.0.1'}:{self.port or 6379}/{self.db or 0}"
 
 
+class _RunnersFile(_FileModel):
+    ping_timeout: float | None = Field(default=None, ge=0, le=86400)
+
+
 class _WorkbenchFile(_FileModel):
     enabled: bool | None = None
     token: str | None = None
@@ -173,6 +180,7 @@ class _ConfigFile(_FileModel):
     workbench: _WorkbenchFile | None = None
     redis: _RedisFile | None = None
     streams: _StreamsFile | None = None
+    runners: _RunnersFile | None = None
 
 
 def load_settings(
@@ -267,6 +275,8 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
         changes["workbench_enabled"] = parsed.workbench.enabled
         changes["workbench_token"] = parsed.workbench.token
         changes["retention_seconds"] = parsed.workbench.retention
+    if parsed.runners:
+        changes["runner_ping_timeout"] = parsed.runners.ping_timeout
     if parsed.cron:
         changes["cron_timezone"] = parsed.cron.timezone
     if parsed.events:

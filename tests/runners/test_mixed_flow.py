@@ -320,3 +320,33 @@ def test_a_javascript_handler_past_its_timeout_fails_and_the_retry_runs_in_the_s
         assert any("timeout of 0.3 s" in str(record) for record in tester.logs)
 
     run(project, scenario)
+
+
+BLOCKING_STEPS = {
+    "steps/spin.step.js": """
+        exports.config = { type: 'api', name: 'Spin', method: 'GET', path: '/spin', emits: [] }
+        exports.handler = async () => { for (;;) {} }  // blocks the runner's event loop
+    """,
+    "steps/pid.step.js": """
+        exports.config = { type: 'api', name: 'Pid', method: 'GET', path: '/pid', emits: [] }
+        exports.handler = async () => ({ status: 200, body: { pid: process.pid } })
+    """,
+}
+
+
+def test_a_runner_blocked_by_a_handler_is_killed_and_restarted(tmp_path: Path) -> None:
+    project = write(node_project(tmp_path / "project"), BLOCKING_STEPS)
+
+    async def scenario(tester: MotiaTester) -> None:
+        first = (await tester.get("/pid")).json()["pid"]
+        spin = await tester.get("/spin")  # answered once the stuck runner is killed
+        assert spin.status_code == 500
+        again = await tester.get("/pid")  # waits for the new runner
+        assert again.status_code == 200 and again.json()["pid"] != first
+        assert any("did not answer for 1 s" in str(record) for record in tester.logs)
+
+    async def main() -> None:
+        async with create_tester(project, config={"runner_ping_timeout": 1.0}) as tester:
+            await scenario(tester)
+
+    asyncio.run(main())

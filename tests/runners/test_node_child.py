@@ -190,6 +190,11 @@ def test_hello_comes_first_and_names_the_runtime(runner: Runner, node: str) -> N
     }
 
 
+def test_a_ping_is_answered_at_once(runner: Runner) -> None:
+    rid = runner.raw.request({"t": "ping"})
+    assert runner.raw.read() == {"t": "ok", "re": rid, "value": None}
+
+
 def test_frames_cut_anywhere_and_many_frames_in_one_chunk(runner: Runner) -> None:
     file = step("steps/legacy.step.cjs")
     runner.load(file)

@@ -120,6 +120,11 @@ def test_hello_is_the_first_frame(runner: Ruby) -> None:
     assert hello["pid"] == runner.raw.process.pid
 
 
+def test_a_ping_is_answered_at_once(runner: Ruby) -> None:
+    rid = runner.raw.request({"t": "ping"})
+    assert runner.raw.read() == {"t": "ok", "re": rid, "value": None}
+
+
 def test_load_reports_configs_as_json(runner: Ruby) -> None:
     reports = runner.load()
     greet = reports["steps/greet_step.rb"]

@@ -144,3 +144,12 @@ def test_redis_misconfiguration_is_named(tmp_path: Path) -> None:
         load_settings(tmp_path, "start", environ={"MOTIA_QUEUE_ADAPTER": "redis"})
     with pytest.raises(SettingsError, match="must start with redis://"):
         load_settings(tmp_path, "start", environ={"MOTIA_REDIS_URL": "http://cache:6379"})
+
+
+def test_runner_ping_timeout_from_the_file(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, "dev", environ={}).runner_ping_timeout == 30
+    _config(tmp_path, "runners:\n  pingTimeout: 0\n")
+    assert load_settings(tmp_path, "dev", environ={}).runner_ping_timeout == 0
+    _config(tmp_path, "port: 3000\nrunners:\n  pingTimeout: -1\n")
+    with pytest.raises(SettingsError, match=r"config\.yml:3: 'runners.pingTimeout'"):
+        load_settings(tmp_path, "dev", environ={})

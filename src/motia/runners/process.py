@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,8 +57,16 @@ class _Channel(asyncio.Protocol):
 class RunnerProcess:
     """A started runner. `exited` resolves with the exit status when the process ends."""
 
-    def __init__(self, language: RunnerLanguage, project_dir: Path, logger: Logger) -> None:
+    def __init__(
+        self,
+        language: RunnerLanguage,
+        project_dir: Path,
+        logger: Logger,
+        on_lost: Callable[[RunnerProcess], None] | None = None,
+    ) -> None:
         self.language = language
+        self._on_lost = on_lost
+        self._killed = False
         self.project_dir = project_dir
         self.logger = logger
         self._requests = protocol.Requests()
@@ -71,6 +80,16 @@ class RunnerProcess:
         self._hello: asyncio.Future[Hello] = loop.create_future()
         self.exited: asyncio.Future[int] = loop.create_future()
         self.failure: str | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Started, not killed, and its socket still open."""
+        return (
+            not self._killed
+            and not self.exited.done()
+            and self._transport is not None
+            and not self._transport.is_closing()
+        )
 
     @property
     def pid(self) -> int | None:
@@ -158,6 +177,17 @@ class RunnerProcess:
         assert answer.error is not None
         raise RemoteHandlerError(answer.error)
 
+    async def ping(self, timeout: float) -> bool:
+        """Whether the runner answers within `timeout`: a handler that blocks its event
+        loop (a busy loop, a synchronous wait) stops every invocation of the runner."""
+        rid, frame = self._requests.ping()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._request(rid, frame)
+        except TimeoutError:
+            return False
+        return True
+
     @property
     def in_flight(self) -> int:
         return len(self._targets)
@@ -219,6 +249,8 @@ class RunnerProcess:
         # The runner closed its end: it is exiting. Fail what waits for it now rather than
         # when the exit status arrives.
         self._fail_pending()
+        if self._on_lost is not None:
+            self._on_lost(self)
 
     def _fail_pending(self) -> None:
         status = self.exited.result() if self.exited.done() else None
@@ -283,6 +315,7 @@ class RunnerProcess:
             task.cancel()
 
     def kill(self) -> None:
+        self._killed = True
         if self._process is not None and self._process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self._process.kill()

@@ -194,6 +194,10 @@ class Requests:
         rid = self._next()
         return rid, encode({"t": "load", "id": rid, "files": files})
 
+    def ping(self) -> tuple[int, bytes]:
+        rid = self._next()
+        return rid, encode({"t": "ping", "id": rid})
+
     def invoke(self, file: str, kind: str, input: Any, ctx: dict[str, Any]) -> tuple[int, bytes]:
         rid = self._next()
         return rid, encode(

@@ -17,6 +17,10 @@ START_TIMEOUT = 30.0  # hello and load; a cold TypeScript transpile of a big pro
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 HEALTHY_AFTER = 60.0  # a runner up this long resets the backoff
+# A runner that does not answer a ping within `ping_timeout` is stuck (a handler blocks its
+# event loop): it is killed and restarted, which fails its invocations so that their events
+# are retried. Pings go out a few times per timeout.
+PINGS_PER_TIMEOUT = 3
 
 
 class RunnerSupervisor:
@@ -27,6 +31,7 @@ class RunnerSupervisor:
         project_dir: Path,
         files: list[str],
         logger: Logger,
+        ping_timeout: float,
     ) -> None:
         self.language = language
         self.binary = binary
@@ -39,6 +44,7 @@ class RunnerSupervisor:
         self._loop_task: asyncio.Task[None] | None = None
         self._first_start: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.restarts = 0
+        self.ping_timeout = ping_timeout
 
     async def start(self) -> None:
         """Start the runner; returns once it is ready, raises if the first start fails."""
@@ -49,7 +55,9 @@ class RunnerSupervisor:
         backoff = FIRST_BACKOFF
         while not self._stopping:
             started_at = time.monotonic()
-            process = RunnerProcess(self.language, self.project_dir, self.logger)
+            process = RunnerProcess(
+                self.language, self.project_dir, self.logger, on_lost=self._lost
+            )
             try:
                 await self._start(process)
             except RunnerFailed as exc:
@@ -60,7 +68,11 @@ class RunnerSupervisor:
             else:
                 if not self._first_start.done():
                     self._first_start.set_result(None)
-                status = await asyncio.shield(process.exited)
+                watchdog = asyncio.get_running_loop().create_task(self._watch(process))
+                try:
+                    status = await asyncio.shield(process.exited)
+                finally:
+                    watchdog.cancel()
                 self._ready.clear()
                 if self._stopping:
                     return
@@ -74,6 +86,20 @@ class RunnerSupervisor:
             self.restarts += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _watch(self, process: RunnerProcess) -> None:
+        if self.ping_timeout <= 0:
+            return
+        while True:
+            await asyncio.sleep(self.ping_timeout / PINGS_PER_TIMEOUT)
+            if not await process.ping(self.ping_timeout):
+                process.failure = f"no answer to a ping for {self.ping_timeout:g} s"
+                self.logger.error(
+                    f"the {self.language.label} runner (pid {process.pid}) did not answer for "
+                    f"{self.ping_timeout:g} s, so a handler is blocking it; killing it"
+                )
+                process.kill()
+                return
 
     async def _start(self, process: RunnerProcess) -> None:
         try:
@@ -89,22 +115,35 @@ class RunnerSupervisor:
         self._process = process
         self._ready.set()
 
+    def _lost(self, process: RunnerProcess) -> None:
+        if process is self._process:
+            self._ready.clear()  # new invocations wait for the next runner
+
     async def invoke(
         self, file: str, kind: str, input: Any, ctx: dict[str, Any], target: CallTarget
     ) -> Any:
         process = self._process
-        if process is None or not self._ready.is_set():
-            try:
-                async with asyncio.timeout(START_TIMEOUT):
-                    await self._ready.wait()
-            except TimeoutError:
-                raise RunnerFailed(
-                    f"the {self.language.label} runner is not running (it is restarting after "
-                    "a failure; see the log)"
-                ) from None
-            process = self._process
-            assert process is not None
+        if process is None or not process.alive or not self._ready.is_set():
+            process = await self._next_process()
         return await process.invoke(file, kind, input, ctx, target)
+
+    async def _next_process(self) -> RunnerProcess:
+        try:
+            async with asyncio.timeout(START_TIMEOUT):
+                while True:
+                    process = self._process
+                    if process is not None and process.alive and self._ready.is_set():
+                        return process
+                    if self._ready.is_set():
+                        # Killed a moment ago; its socket closes (and clears ready) next.
+                        await asyncio.sleep(0.01)
+                    else:
+                        await self._ready.wait()
+        except TimeoutError:
+            raise RunnerFailed(
+                f"the {self.language.label} runner is not running (it is restarting after "
+                "a failure; see the log)"
+            ) from None
 
     async def stop(self, timeout: float) -> None:
         self._stopping = True
@@ -123,10 +162,13 @@ class RunnerSupervisor:
 class RunnerPool:
     """The runners of a project, one per language that has steps."""
 
-    def __init__(self, project_dir: Path, logger: Logger, shutdown_timeout: float) -> None:
+    def __init__(
+        self, project_dir: Path, logger: Logger, shutdown_timeout: float, ping_timeout: float
+    ) -> None:
         self.project_dir = project_dir
         self.logger = logger
         self.shutdown_timeout = shutdown_timeout
+        self.ping_timeout = ping_timeout
         self.supervisors: dict[str, RunnerSupervisor] = {}
         self.stream_names: list[str] = []
 
@@ -144,7 +186,12 @@ class RunnerPool:
             if name in self.supervisors or name not in binaries:
                 continue
             supervisor = RunnerSupervisor(
-                LANGUAGES[name], binaries[name], self.project_dir, language_files, self.logger
+                LANGUAGES[name],
+                binaries[name],
+                self.project_dir,
+                language_files,
+                self.logger,
+                self.ping_timeout,
             )
             started.append(supervisor.start())
             self.supervisors[name] = supervisor

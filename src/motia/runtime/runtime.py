@@ -76,7 +76,12 @@ class Runtime:
             self.executor, self.clock, settings.cron_timezone, self._stores.cron_locks
         )
         self.router = Router(project.steps)
-        self.runners = RunnerPool(settings.project_dir, self.logger, settings.shutdown_timeout)
+        self.runners = RunnerPool(
+            settings.project_dir,
+            self.logger,
+            settings.shutdown_timeout,
+            settings.runner_ping_timeout,
+        )
         # Logs and traces are recorded for the workbench, so only when it can be used.
         self.recorder: Recorder | None = None
         if settings.internal_api_enabled:

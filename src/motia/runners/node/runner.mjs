@@ -101,6 +101,10 @@ function dispatch(frame) {
     case 'cancel':
       invoker.cancel(frame.re)
       return
+    case 'ping':
+      // Answered from the event loop: no answer means a handler is blocking it.
+      channel.send({ t: 'ok', re: frame.id, value: null })
+      return
     case 'shutdown':
       shutdown()
       return

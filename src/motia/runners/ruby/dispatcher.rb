@@ -82,6 +82,7 @@ module Motia
         when 'ok', 'err' then answered(frame)
         when 'invoke' then start(frame)
         when 'load' then load(frame)
+        when 'ping' then @channel.write({ 't' => 'ok', 're' => frame['id'], 'value' => nil })
         when 'shutdown' then shutdown
         end
         # `cancel` is ignored: a Ruby thread cannot be stopped safely midway, and the
