@@ -671,3 +671,18 @@ def test_tsc_rejects_wrong_handlers(ts_project: Path) -> None:
     assert sorted(errors) == sorted(EXPECTED_ERRORS), output
     for line, message in EXPECTED_ERRORS.items():
         assert message in errors[line], f"line {line}:\n{errors[line]}"
+
+
+def test_the_committed_types_of_the_multi_language_example_are_current() -> None:
+    """examples/multi-language ships its types.d.ts, as projects do: it must be what
+    `motia generate types` writes today."""
+    from tests.runners.support import MULTI_LANGUAGE_EXAMPLE
+
+    require("ruby")
+    npm_install(MULTI_LANGUAGE_EXAMPLE)
+    project = load_project(MULTI_LANGUAGE_EXAMPLE)
+    assert not project.errors, [str(p) for p in project.errors]
+    committed = (MULTI_LANGUAGE_EXAMPLE / TYPES_FILE).read_text()
+    assert render_types(MULTI_LANGUAGE_EXAMPLE, project) == committed, (
+        "run `motia generate types --dir examples/multi-language`"
+    )
