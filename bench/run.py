@@ -1062,6 +1062,33 @@ def _worker_pids(supervisor: int) -> list[int]:
     return pids
 
 
+def _cpu_seconds(pids: Sequence[int]) -> float:
+    """utime + stime of processes, from /proc/PID/stat (0 for one that is gone)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _local_redis_pid(client: Any) -> int | None:
+    """The Redis server's pid when it runs on this machine (its CPU time is then readable);
+    None for a remote one."""
+    with contextlib.suppress(Exception):
+        pid = int(client.info("server")["process_id"])
+        if b"redis" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    return None
+
+
+def _median_cpu(runs: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Median CPU per event of 7a's runs: the worker processes and (a local) Redis."""
+    redis = [r["redis_cpu_us_per_event"] for r in runs if r["redis_cpu_us_per_event"] is not None]
+    return {"workers_us": statistics.median(r["worker_cpu_us_per_event"] for r in runs),
+            "redis_us": statistics.median(redis) if redis else None}
+
+
 def bench_redis(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
     """Figure 7: `motia start` (one process) and `motia start --workers 2`, both on Redis
     under prefixes of this run's own, up at the same time and measured interleaved; then
@@ -1092,7 +1119,11 @@ def bench_redis(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
                 workers_seen[n] = len(_worker_pids(server.proc.pid)) if n > 1 else 1
                 if workers_seen[n] != n:
                     raise RuntimeError(f"{names[n]}: {workers_seen[n]} worker processes running")
-            # 7a: events/s through the shared queue
+            # 7a: events/s through the shared queue, and the CPU time the worker processes
+            # and Redis spent per event (Redis's includes other clients of a shared server)
+            redis_pid = _local_redis_pid(client)
+            cpu_pids = {n: _worker_pids(running[names[n]].proc.pid) if n > 1
+                        else [running[names[n]].proc.pid] for n in WORKER_COUNTS}
             warmup = min(2000, opts.events_count // 10 + 1)
             next_seq = 0
             for n in WORKER_COUNTS:
@@ -1104,19 +1135,30 @@ def bench_redis(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
                 for n in WORKER_COUNTS:
                     server = running[names[n]]
                     time.sleep(0.5)
+                    cpu_before = (_cpu_seconds(cpu_pids[n]),
+                                  _cpu_seconds([redis_pid]) if redis_pid else 0.0)
                     started = time.perf_counter()
                     _send_bursts(server.port, next_seq, opts.events_count, opts.events_chunk)
                     next_seq += opts.events_count
                     published = time.perf_counter()
                     drained = _wait_drained(client, prefixes[n], "Count", 120.0)
+                    per_event = 1e6 / opts.events_count
                     result = {"events": opts.events_count, "chunk": opts.events_chunk,
                               "events_per_s": opts.events_count / (drained - started),
-                              "publish_s": published - started, "handled_s": drained - started}
+                              "publish_s": published - started, "handled_s": drained - started,
+                              "worker_cpu_us_per_event": round(
+                                  (_cpu_seconds(cpu_pids[n]) - cpu_before[0]) * per_event, 1),
+                              "redis_cpu_us_per_event": round(
+                                  (_cpu_seconds([redis_pid]) - cpu_before[1]) * per_event, 1)
+                              if redis_pid else None}
                     events[n].append(result)
+                    redis_cpu = result["redis_cpu_us_per_event"]
                     print(f"  round {round_no + 1}/{opts.events_rounds} {names[n]:10s} "
                           f"{result['events_per_s']:8.0f} events/s  (published in "
                           f"{result['publish_s']:.3f} s, all handled in "
-                          f"{result['handled_s']:.3f} s)", flush=True)
+                          f"{result['handled_s']:.3f} s; CPU per event: workers "
+                          f"{result['worker_cpu_us_per_event']:.0f} us, Redis "
+                          f"{'-' if redis_cpu is None else f'{redis_cpu:.0f}'} us)", flush=True)
             # 7b: POST + emit req/s under wrk; the backlog is drained after every run
             for n in WORKER_COUNTS:
                 server = running[names[n]]
@@ -1174,6 +1216,7 @@ def bench_redis(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
                {**common, "round_ratios": [round(b["events_per_s"] / a["events_per_s"], 3)
                                            for a, b in zip(events[one], events[two],
                                                            strict=True)],
+                "cpu_us_per_event": {n: _median_cpu(events[n]) for n in WORKER_COUNTS},
                 "one_worker_runs": events[one], "two_worker_runs": events[two]}),
         Figure("redis_post_rps_2w", "7b. POST+emit req/s on Redis, 2 workers", rps2, "req/s",
                rps1, "1 worker", rps2 / rps1, ">= 1.6x", "", judge(rps2 / rps1, 1.6, None, True),

@@ -180,6 +180,13 @@ STEPS: dict[str, str] = {
                 RUNNING["now"] -= 1
             SEEN.append(("capped", data["n"]))
     """,
+    "steps/bulk_step.py": """
+        from steps.lib.record import SEEN
+        config = {"type": "event", "name": "Bulk", "subscribes": ["bulk"],
+                  "infrastructure": {"queue": {"concurrency": 10}}}
+        async def handler(data, ctx):
+            SEEN.append(("bulk", data["n"], ctx.attempt))
+    """,
     "steps/typed_step.py": """
         from steps.lib.record import SEEN
         config = {"type": "event", "name": "Typed", "subscribes": ["typed"],
@@ -583,6 +590,35 @@ def test_concurrency_cap_is_held(tmp_path: Path, backend: str) -> None:
         await until(lambda: len(of(record.SEEN, "capped")) == 6, what="all six run")
         assert record.RUNNING["max"] == 2
         assert sorted(s[1] for s in of(record.SEEN, "capped")) == list(range(6))
+
+    _run(tmp_path, backend, scenario)
+
+
+def test_a_burst_is_leased_in_batches_without_polling_per_event(
+    tmp_path: Path, backend: str
+) -> None:
+    """The worker leases up to its free slots per call, and a short lease tells it when to
+    look next: a burst costs a few store calls, not a few per event."""
+
+    async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
+        queue = runtime.queue
+        calls = {"lease_and_peek": 0, "next_visible_at": 0}
+        for name in calls:
+            original = getattr(queue, name)
+
+            async def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+                calls[_name] += args[0] == "Bulk"
+                return await _original(*args)
+
+            setattr(queue, name, counted)
+        await runtime.bus.publish([event("bulk", {"n": n}) for n in range(100)])
+        await until(lambda: len(of(record.SEEN, "bulk")) == 100, what="all hundred run")
+        assert sorted(s[1] for s in of(record.SEEN, "bulk")) == list(range(100))
+        assert all(s[2] == 1 for s in of(record.SEEN, "bulk"))
+        # 10 full leases of 10, plus a few idle polls (every 0.05 s) and short leases
+        assert calls["lease_and_peek"] < 40, calls
+        if backend == "redis":  # its lease answers when to look next in the same call
+            assert calls["next_visible_at"] == 0, calls
 
     _run(tmp_path, backend, scenario)
 

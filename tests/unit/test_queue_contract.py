@@ -24,6 +24,7 @@ from motia.adapters.queue.base import (
     OutgoingMessage,
     QueueAdapter,
 )
+from motia.adapters.queue.batching import Batcher
 from motia.adapters.queue.memory import MemoryQueueAdapter
 from motia.adapters.queue.sqlite import SqliteQueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
@@ -766,6 +767,120 @@ def test_next_visible_at(harness: Harness) -> None:
     run(scenario())
 
 
+def test_lease_and_peek_leases_and_says_when_to_look_next(harness: Harness) -> None:
+    """Fewer than `limit` leased: the second value is what next_visible_at answers after
+    the lease, so a worker needs no second query; `limit` leased: 0.0, look again."""
+
+    async def scenario() -> None:
+        queue = harness.open()
+        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
+        await queue.publish([msg(id="late", delay=20), msg(id="a"), msg(id="b"), msg(id="c")])
+        full, next_at = await queue.lease_and_peek("Sub", 2, LEASE)
+        assert ([d.id for d in full], next_at) == (["a", "b"], 0.0)
+        assert [d.attempt for d in full] == [1, 1]
+        rest, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+        assert [d.id for d in rest] == ["c"]
+        assert next_at == pytest.approx(START + 20)
+        assert next_at == await queue.next_visible_at("Sub")
+        harness.clock.advance(20)
+        late, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+        assert [(d.id, d.attempt) for d in late] == [("late", 1)]
+        assert next_at == pytest.approx(START + LEASE)  # the first leases run out then
+        assert all([await queue.complete(d, []) for d in [*full, *rest, *late]])
+        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
+        # a group blocked behind its running head: visible, but nothing can be leased
+        await queue.publish([msg(id="g1", group="G"), msg(id="g2", group="G")])
+        head, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+        assert [d.id for d in head] == ["g1"]
+        assert next_at is not None and next_at <= harness.clock.time()
+        assert next_at == await queue.next_visible_at("Sub")
+        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], next_at)
+
+    run(scenario())
+
+
+def test_concurrent_completes_and_publishes_each_get_their_own_answer(harness: Harness) -> None:
+    """Writes made at once (handlers finishing in one loop turn) may share a round trip;
+    each still succeeds or fails on its own."""
+
+    async def scenario() -> None:
+        queue = harness.open()
+        await queue.publish([msg(id=f"m{i}") for i in range(6)])
+        held = await queue.lease("Sub", 6, LEASE)
+        lost = held[0]
+        harness.clock.advance(LEASE + 1)
+        retaken = await queue.lease("Sub", 1, LEASE)  # m0's lease ran out and was taken
+        assert [d.id for d in retaken] == ["m0"]
+        bad = [msg("Next", id="bad", data={"x": object()})]
+        results = await asyncio.gather(
+            queue.complete(lost, [msg("Next", id="from-lost")]),
+            *(queue.complete(d, [msg("Next", id=f"from-{d.id}")]) for d in held[1:5]),
+            queue.complete(held[5], bad),
+            queue.publish([msg("Next", id="published")]),
+            queue.complete(retaken[0], []),
+            return_exceptions=True,
+        )
+        assert results[:5] == [False, True, True, True, True]
+        assert isinstance(results[5], TypeError)  # only the caller with the bad emit fails
+        assert results[6:] == [None, True]
+        nxt = sorted(await lease_ids(queue, "Next"))
+        assert nxt == sorted(["from-m1", "from-m2", "from-m3", "from-m4", "published"])
+        # m5 was not acknowledged: its lease (run out, but not taken over) is still held
+        assert (await queue.stats("Sub")).waiting == 1
+        assert await queue.complete(held[5], []) is True
+        assert (await queue.stats("Sub")).waiting == 0
+
+    run(scenario())
+
+
+def test_cancelled_complete_is_all_or_nothing(harness: Harness) -> None:
+    """A worker stopping cancels a handler that may be acknowledging its message: the
+    acknowledgement then happened with its emits, or not at all and the lease is held."""
+
+    async def scenario() -> None:
+        queue = harness.open()
+        await queue.publish([msg(id="m")])
+        held = await lease_one(queue)
+        task = asyncio.create_task(queue.complete(held, [msg("Next", id="e")]))
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0.01)  # let anything already sent finish
+        emitted = await lease_ids(queue, "Next")
+        if emitted:
+            assert emitted == ["e"]
+            stats = await queue.stats("Sub")
+            assert (stats.waiting, stats.in_flight) == (0, 0)
+        else:
+            await queue.release(held)  # what the worker does next: the message comes back
+            again = await lease_one(queue)
+            assert (again.id, again.attempt) == ("m", 1)
+
+    run(scenario())
+
+
+def test_cancelled_lease_leaves_nothing_leased_for_nobody(harness: Harness) -> None:
+    """A worker stopping cancels its lease call: the caller got the messages, or they are
+    leasable again at once, their attempt not counted."""
+
+    async def scenario() -> None:
+        queue = harness.open()
+        await queue.publish([msg(id="a"), msg(id="b")])
+        task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
+        await asyncio.sleep(0)
+        task.cancel()
+        [outcome] = await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0.05)  # a lease already on its way arrives and is given back
+        if isinstance(outcome, asyncio.CancelledError):
+            again = await queue.lease("Sub", 10, LEASE)
+            assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
+        else:
+            assert isinstance(outcome, list)
+            assert [d.id for d in outcome] == ["a", "b"]
+
+    run(scenario())
+
+
 # --- bad input ---------------------------------------------------------------------------
 
 
@@ -886,3 +1001,118 @@ def test_two_processes_never_lease_the_same_message_and_keep_fifo(shared: Harnes
         assert (await one.stats("Sub")).waiting == 0
 
     run(scenario())
+
+
+def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
+    """Redis: publishes, completes and leases made at once go out in one script call, in
+    the order they were made, and a lease that comes back short says when to look next."""
+
+    async def scenario() -> None:
+        from motia.adapters.queue.redis import RedisQueueAdapter
+
+        queue = shared.open()
+        assert isinstance(queue, RedisQueueAdapter)
+        calls: list[int] = []
+        write = queue._write  # the registered WRITE script
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return await write(*args, **kwargs)
+
+        queue._write = counted  # type: ignore[method-assign]
+        await queue.publish([msg(id=f"m{i}") for i in range(30)])
+        held = await queue.lease("Sub", 30, LEASE)
+        assert (len(held), len(calls)) == (30, 2)
+        emits = [[msg("Next", id=f"e{i}")] for i in range(30)]
+        *done, (leased, next_at) = await asyncio.gather(
+            *(queue.complete(d, e) for d, e in zip(held, emits, strict=True)),
+            queue.publish([msg("Next", id="p")]),
+            queue.lease_and_peek("Next", 100, LEASE),  # sees what was written before it
+        )
+        assert done == [True] * 30 + [None]
+        assert len(leased) == 31
+        assert next_at == pytest.approx(START + LEASE)  # when these leases run out
+        assert len(calls) == 3
+
+    run(scenario())
+
+
+def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(shared: Harness) -> None:
+    async def scenario() -> None:
+        from motia.adapters.queue.redis import RedisQueueAdapter
+
+        queue = shared.open()
+        assert isinstance(queue, RedisQueueAdapter)
+        await queue.publish([msg(id="a"), msg(id="b")])
+        sent, go_on = asyncio.Event(), asyncio.Event()
+        write = queue._write
+
+        async def held_back(*args: Any, **kwargs: Any) -> Any:
+            result = await write(*args, **kwargs)  # Redis has leased the messages
+            sent.set()
+            await go_on.wait()
+            return result
+
+        queue._write = held_back  # type: ignore[method-assign]
+        task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
+        await sent.wait()
+        task.cancel()
+        go_on.set()
+        [outcome] = await asyncio.gather(task, return_exceptions=True)
+        assert isinstance(outcome, asyncio.CancelledError)
+        await queue.close()  # waits for the messages to be given back
+        again = await shared.open().lease("Sub", 10, LEASE)
+        assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
+
+    run(scenario())
+
+
+# --- the batching helper ----------------------------------------------------------------
+
+
+def test_batcher_gathers_one_turn_caps_batches_and_keeps_failures_apart() -> None:
+    async def scenario() -> None:
+        batches: list[list[int]] = []
+
+        async def flush(items: list[int]) -> list[int]:
+            batches.append(items)
+            await asyncio.sleep(0)
+            if 13 in items:
+                raise RuntimeError("unlucky batch")
+            return [i * 10 for i in items]
+
+        batcher: Batcher[int, int] = Batcher(flush, max_weight=5)
+        results = await asyncio.gather(*(batcher.submit(i) for i in range(4)))
+        assert (results, batches) == ([0, 10, 20, 30], [[0, 1, 2, 3]])
+        batches.clear()
+        heavy = await asyncio.gather(batcher.submit(1, weight=3), batcher.submit(2, weight=3))
+        assert (heavy, batches) == ([10, 20], [[1], [2]])  # over max_weight together
+        batches.clear()
+        outcome = await asyncio.gather(
+            batcher.submit(13, weight=5), batcher.submit(7), return_exceptions=True
+        )
+        assert isinstance(outcome[0], RuntimeError) and outcome[1] == 70
+        assert batches == [[13], [7]]  # the failed batch did not take the next one down
+
+    asyncio.run(scenario())
+
+
+def test_batcher_skips_callers_cancelled_before_their_batch_is_sent() -> None:
+    async def scenario() -> None:
+        sent: list[str] = []
+
+        async def flush(items: list[str]) -> list[str]:
+            sent.extend(items)
+            return items
+
+        batcher: Batcher[str, str] = Batcher(flush, max_weight=100)
+        gone = asyncio.create_task(batcher.submit("gone"))
+        kept = asyncio.create_task(batcher.submit("kept"))
+        await asyncio.sleep(0)  # both submitted; the flush has not run yet
+        gone.cancel()
+        assert await kept == "kept"
+        assert sent == ["kept"]
+        assert gone.cancelled()
+        await batcher.drain()
+
+    asyncio.run(scenario())

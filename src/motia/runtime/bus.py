@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from motia.adapters.queue.base import DEFAULT_GROUP, OutgoingMessage, QueueAdapter
+from motia.adapters.queue.base import DEFAULT_GROUP, Delivery, OutgoingMessage, QueueAdapter
 from motia.clock import Clock, new_message_id
 from motia.logs import Logger
 from motia.runtime.events import Event
@@ -115,6 +115,13 @@ class EventBus:
                     )
                 )
         return messages
+
+    def handled(self, delivery: Delivery) -> None:
+        """A handler returned: its worker may lease the next message while the outcome is
+        being written (on Redis, in the same round trip as the acknowledgement)."""
+        worker = self._workers.get(delivery.subscriber)
+        if worker is not None:
+            worker.handled(delivery)
 
     def notify(self, messages: Sequence[OutgoingMessage]) -> None:
         for subscriber in {m.subscriber for m in messages}:

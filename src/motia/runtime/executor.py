@@ -157,6 +157,7 @@ class StepExecutor:
             return await self._failed(policy, delivery, exc, log, where, invocation)
         await self.settle(step, delivery.trace_id, invocation)
         emits = self.bus.fan_out(invocation.outbox)
+        self.bus.handled(delivery)
         try:
             completed = await self.queue.complete(delivery, emits)
         except TypeError as exc:  # an emitted payload cannot be stored as JSON

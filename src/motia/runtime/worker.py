@@ -1,5 +1,6 @@
-"""A worker per subscribing step: leases its messages, runs up to `concurrency` at once,
-renews the leases of running handlers, and on shutdown hands back what it cannot finish."""
+"""A worker per subscribing step: leases its messages, runs up to `concurrency` handlers at
+once, renews the leases of running handlers, and on shutdown hands back what it cannot
+finish."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class SubscriberWorker:
         # (message id, lease token) -> (delivery, task, monotonic start); keyed by lease, not
         # message: a message redelivered while its lost first run still hangs has two entries.
         self._running: dict[tuple[str, str], tuple[Delivery, asyncio.Task[None], float]] = {}
+        # Leases of handlers that returned and whose outcome is being written: they no longer
+        # take a slot, so the next lease can travel with their acknowledgements.
+        self._finishing: set[tuple[str, str]] = set()
         loop = asyncio.get_running_loop()
         self._lease_task = loop.create_task(self._lease_loop(), name=f"motia-worker:{step.name}")
         self._heartbeat_task = loop.create_task(
@@ -60,6 +64,13 @@ class SubscriberWorker:
         """New messages may be visible: look now instead of at the next poll."""
         self._wakeup.set()
 
+    def handled(self, delivery: Delivery) -> None:
+        """The handler of `delivery` returned: its slot is free for the next message."""
+        lease = (delivery.id, delivery.lease_token)
+        if lease in self._running:
+            self._finishing.add(lease)
+            self._wakeup.set()
+
     async def _lease_loop(self) -> None:
         while True:
             # Clear before looking, so a notification that arrives meanwhile is not lost.
@@ -67,26 +78,26 @@ class SubscriberWorker:
             free = self.policy.concurrency - self._active()
             if free > 0:
                 try:
-                    deliveries = await self._queue.lease(self.name, free, self._lease_seconds)
+                    deliveries, next_at = await self._queue.lease_and_peek(
+                        self.name, free, self._lease_seconds
+                    )
                 except Exception as exc:  # the store is unavailable: try again shortly
                     self._logger.error(f"leasing messages failed: {type(exc).__name__}: {exc}")
-                    deliveries = []
-                if deliveries:
-                    for delivery in deliveries:
-                        self._start(delivery)
-                    continue
-                timeout = await self._idle_timeout()
+                    deliveries, next_at = [], None
+                for delivery in deliveries:
+                    self._start(delivery)
+                if len(deliveries) == free:
+                    continue  # there may be more: look again once a slot is free
+                # Nothing more can be leased now: wait for a publish, a finishing handler
+                # or the next message's visibility, without asking the store again.
+                timeout = self._idle_timeout(next_at)
             else:
                 timeout = self._poll_interval  # a finishing handler wakes us first
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()
 
-    async def _idle_timeout(self) -> float:
-        try:
-            next_at = await self._queue.next_visible_at(self.name)
-        except Exception:
-            return self._poll_interval
+    def _idle_timeout(self, next_at: float | None) -> float:
         now = self._clock.time()
         if next_at is None or next_at <= now:
             # Nothing waiting, or only messages blocked behind a running FIFO head: a
@@ -99,7 +110,11 @@ class SubscriberWorker:
         visibilityTimeout is considered lost, and its slot goes to the next attempt."""
         now = time.monotonic()
         limit = self.policy.visibility_timeout
-        return sum(1 for _, _, started in self._running.values() if now - started < limit)
+        return sum(
+            1
+            for lease, (_, _, started) in self._running.items()
+            if now - started < limit and lease not in self._finishing
+        )
 
     def _start(self, delivery: Delivery) -> None:
         task = asyncio.get_running_loop().create_task(self._handle(delivery))
@@ -111,7 +126,9 @@ class SubscriberWorker:
         except Exception as exc:  # the executor reports handler errors; this is a bug guard
             self._logger.error(f"delivery failed inside Motia: {type(exc).__name__}: {exc}")
         finally:
-            self._running.pop((delivery.id, delivery.lease_token), None)
+            lease = (delivery.id, delivery.lease_token)
+            self._running.pop(lease, None)
+            self._finishing.discard(lease)
             self._wakeup.set()
 
     async def _heartbeat_loop(self) -> None:

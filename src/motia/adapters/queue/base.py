@@ -144,6 +144,19 @@ class QueueAdapter(ABC):
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         """Lease up to `limit` visible messages of a subscriber, oldest first; never waits."""
 
+    async def lease_and_peek(
+        self, subscriber: str, limit: int, lease_seconds: float
+    ) -> tuple[list[Delivery], float | None]:
+        """`lease`, plus when to look again. When fewer than `limit` messages were leased
+        (nothing more can be leased now), the second value is what `next_visible_at`
+        answers after this lease; when `limit` were leased it is 0.0 (more may be waiting:
+        look again once there is room). A backend that can answer both in one step (one
+        round trip to a server) overrides this."""
+        deliveries = await self.lease(subscriber, limit, lease_seconds)
+        if len(deliveries) >= limit:
+            return deliveries, 0.0
+        return deliveries, await self.next_visible_at(subscriber)
+
     @abstractmethod
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         """Renew leases still held (the heartbeat of a live worker)."""

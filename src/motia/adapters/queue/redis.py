@@ -6,17 +6,17 @@ valid until somebody else leases the message, retries that hide a message for a 
 `release` giving an attempt back, FIFO groups where only the head may run, and exact
 `stats` and `next_visible_at`. With Streams every one of those needs side structures
 (and the stream entry itself cannot be re-ordered or re-delayed), so the design below
-keeps the same state in plain sorted sets and hashes, and changes it only in Lua scripts:
-each operation is one atomic step, so two processes can never lease the same message or
-let a later message of a group overtake its head.
+keeps the same state in plain sorted sets and hashes, and changes it only in Lua scripts
+(`redis_scripts.py`): each script call is one atomic step, so two processes can never
+lease the same message or let a later message of a group overtake its head.
 
 Keys, with `P` the prefix and `Q` = `P:q:{<subscriber>}` (the braces are a cluster hash
 tag: a subscriber's keys stay in one slot):
 
 - `P:q:seq`          INCR counter: the global publish order (`seq`).
-- `Q:m:<id>`         hash, one per message: seq, body (the encoded message), topic, group
-                     (absent for an unordered message), attempts, visible_at, enqueued_at,
-                     token (empty when not leased), lease_until, error.
+- `Q:m:<id>`         hash, one per message: seq, body (the encoded message), enqueued_at,
+                     group (absent for an unordered message), attempts (absent: 0), token
+                     (absent or empty when not leased), error.
 - `Q:ready`          zset id -> seq: visible, not leased, and allowed to run; leased
                      oldest first.
 - `Q:delayed`        zset id -> visible_at: allowed to run but not visible yet (publish
@@ -26,7 +26,7 @@ tag: a subscriber's keys stay in one slot):
 - `Q:parked`         zset id -> visible_at: messages of a group behind its head. They are
                      in none of ready/delayed/leased, so a lease never has to skip them.
 - `P:q:dead:<id>`    hash, one per dead letter: the message's fields plus subscriber,
-                     error, stack, reason, failed_at.
+                     topic, error, stack, reason, failed_at.
 - `P:q:dead`         zset id -> failed_at: every dead letter.
 - `Q:dead`           zset id -> failed_at: the dead letters of one subscriber.
 
@@ -42,10 +42,17 @@ The scripts that lease move due entries of `delayed` and expired entries of `lea
 slow holder can still complete, retry or release it until then. `publish` ignores a
 message whose id is already queued, which makes a publish retried after a lost reply
 (the connection retries commands) harmless.
+
+Publishes, completions and leases are batched (`batching.Batcher`): what the process asks
+for in one event-loop turn goes to Redis in one `WRITE` script call, and each caller still
+gets its own answer. A lease takes up to `limit` messages and says when to look next, so
+an idle or drained worker needs no separate `next_visible_at` query.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import Any, cast
@@ -53,6 +60,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from motia import jsoncodec
+from motia.adapters.queue import redis_scripts as scripts
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetter,
@@ -63,267 +71,18 @@ from motia.adapters.queue.base import (
     QueueAdapter,
     QueueStats,
 )
+from motia.adapters.queue.batching import Batcher
 from motia.adapters.redis_calls import settle
 from motia.adapters.redis_connection import key
 from motia.clock import Clock
 
-# Shared Lua helpers, prepended to every script that needs them. ARGV[1] is always the
-# prefix; keys are built here exactly as `_QueueKeys` builds them in Python.
-_LIB = """
-local P = ARGV[1]
-local function base(sub) return P .. ':q:{' .. sub .. '}' end
-
--- Make a message that may run now (unordered, or the new head of its group) leasable.
-local function activate(q, id, now)
-  local mkey = q .. ':m:' .. id
-  local visible_at = tonumber(redis.call('HGET', mkey, 'visible_at'))
-  if visible_at <= now then
-    redis.call('ZADD', q .. ':ready', redis.call('HGET', mkey, 'seq'), id)
-  else
-    redis.call('ZADD', q .. ':delayed', visible_at, id)
-  end
-end
-
--- Add a message to a subscriber's queue; a no-op when the id is already queued.
-local function enqueue(sub, id, grouped, group, body, topic, visible_at, now)
-  local q = base(sub)
-  local mkey = q .. ':m:' .. id
-  if redis.call('EXISTS', mkey) == 1 then return 0 end
-  local seq = redis.call('INCR', P .. ':q:seq')
-  redis.call('HSET', mkey, 'seq', seq, 'body', body, 'topic', topic, 'attempts', 0,
-    'visible_at', visible_at, 'enqueued_at', now, 'token', '', 'lease_until', 0)
-  if grouped == '1' then
-    redis.call('HSET', mkey, 'group', group)
-    local gkey = q .. ':g:' .. group
-    redis.call('ZADD', gkey, seq, id)
-    if redis.call('ZCARD', gkey) > 1 then  -- behind the head of its group
-      redis.call('ZADD', q .. ':parked', visible_at, id)
-      return 1
-    end
-  end
-  activate(q, id, now)
-  return 1
-end
-
--- Take a message out of its queue (keeping its hash); the next of its group may run.
-local function unlink(q, id, now)
-  redis.call('ZREM', q .. ':ready', id)
-  redis.call('ZREM', q .. ':delayed', id)
-  redis.call('ZREM', q .. ':leased', id)
-  redis.call('ZREM', q .. ':parked', id)
-  local group = redis.call('HGET', q .. ':m:' .. id, 'group')
-  if group then
-    local gkey = q .. ':g:' .. group
-    redis.call('ZREM', gkey, id)
-    local head = redis.call('ZRANGE', gkey, 0, 0)[1]
-    if head and redis.call('ZSCORE', q .. ':parked', head) then
-      redis.call('ZREM', q .. ':parked', head)
-      activate(q, head, now)
-    end
-  end
-end
-
-local function held(q, id, token)
-  return redis.call('HGET', q .. ':m:' .. id, 'token') == token
-end
-
--- Publish ARGV[first ...] as groups of 7: subscriber, id, grouped, group, body, topic,
--- visible_at.
-local function enqueue_all(first, now)
-  for i = first, #ARGV, 7 do
-    enqueue(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
-      tonumber(ARGV[i + 6]), now)
-  end
-end
-"""
-
-# ARGV: prefix, now, messages...
-_PUBLISH = (
-    _LIB
-    + """
-enqueue_all(3, tonumber(ARGV[2]))
-return 1
-"""
-)
-
-# ARGV: prefix, subscriber, now, limit, lease_until, token base.
-# Returns [id, body, attempts, enqueued_at, token] for each leased message, oldest first.
-_LEASE = (
-    _LIB
-    + """
-local q = base(ARGV[2])
-local now = tonumber(ARGV[3])
-local mkeys = q .. ':m:'
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', q .. ':delayed', '-inf', now)) do
-  redis.call('ZREM', q .. ':delayed', id)
-  redis.call('ZADD', q .. ':ready', redis.call('HGET', mkeys .. id, 'seq'), id)
-end
--- Expired leases become leasable; their token stays valid until the next lease.
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', q .. ':leased', '-inf', now)) do
-  redis.call('ZREM', q .. ':leased', id)
-  redis.call('ZADD', q .. ':ready', redis.call('HGET', mkeys .. id, 'seq'), id)
-end
-local out = {}
-local limit = tonumber(ARGV[4])
-if limit < 1 then return out end
-for i, id in ipairs(redis.call('ZRANGE', q .. ':ready', 0, limit - 1)) do
-  local mkey = mkeys .. id
-  local token = ARGV[6] .. '.' .. i
-  local attempts = redis.call('HINCRBY', mkey, 'attempts', 1)
-  redis.call('HSET', mkey, 'token', token, 'lease_until', ARGV[5])
-  redis.call('ZREM', q .. ':ready', id)
-  redis.call('ZADD', q .. ':leased', ARGV[5], id)
-  local fields = redis.call('HMGET', mkey, 'body', 'enqueued_at')
-  table.insert(out, id)
-  table.insert(out, fields[1])
-  table.insert(out, tostring(attempts))
-  table.insert(out, fields[2])
-  table.insert(out, token)
-end
-return out
-"""
-)
-
-# ARGV: prefix, lease_until, then (subscriber, id, token) for each delivery.
-_EXTEND = (
-    _LIB
-    + """
-for i = 3, #ARGV, 3 do
-  local q = base(ARGV[i])
-  local id = ARGV[i + 1]
-  if held(q, id, ARGV[i + 2]) then
-    redis.call('HSET', q .. ':m:' .. id, 'lease_until', ARGV[2])
-    redis.call('ZREM', q .. ':ready', id)  -- an expired lease nobody took over
-    redis.call('ZADD', q .. ':leased', ARGV[2], id)
-  end
-end
-return 1
-"""
-)
-
-# ARGV: prefix, subscriber, id, token, now, emits... Returns 1 when acknowledged.
-_COMPLETE = (
-    _LIB
-    + """
-local q = base(ARGV[2])
-local id = ARGV[3]
-if not held(q, id, ARGV[4]) then return 0 end
-local now = tonumber(ARGV[5])
-unlink(q, id, now)
-redis.call('DEL', q .. ':m:' .. id)
-enqueue_all(6, now)
-return 1
-"""
-)
-
-# ARGV: prefix, subscriber, id, token, visible_at, error.
-_RETRY = (
-    _LIB
-    + """
-local q = base(ARGV[2])
-local id = ARGV[3]
-if not held(q, id, ARGV[4]) then return 0 end
-redis.call('HSET', q .. ':m:' .. id, 'token', '', 'lease_until', 0, 'visible_at', ARGV[5],
-  'error', ARGV[6])
-redis.call('ZREM', q .. ':leased', id)
-redis.call('ZREM', q .. ':ready', id)
-redis.call('ZADD', q .. ':delayed', ARGV[5], id)
-return 1
-"""
-)
-
-# ARGV: prefix, subscriber, id, token.
-_RELEASE = (
-    _LIB
-    + """
-local q = base(ARGV[2])
-local id = ARGV[3]
-if not held(q, id, ARGV[4]) then return 0 end
-local mkey = q .. ':m:' .. id
-local attempts = tonumber(redis.call('HGET', mkey, 'attempts'))
-redis.call('HSET', mkey, 'token', '', 'lease_until', 0,
-  'attempts', math.max(attempts - 1, 0))
-redis.call('ZREM', q .. ':leased', id)
-redis.call('ZADD', q .. ':ready', redis.call('HGET', mkey, 'seq'), id)
-return 1
-"""
-)
-
-# ARGV: prefix, subscriber, id, token, now, error, has_stack, stack, reason.
-_DEAD_LETTER = (
-    _LIB
-    + """
-local sub = ARGV[2]
-local q = base(sub)
-local id = ARGV[3]
-if not held(q, id, ARGV[4]) then return 0 end
-local now = tonumber(ARGV[5])
-unlink(q, id, now)
-local dkey = P .. ':q:dead:' .. id
-local previous = redis.call('HGET', dkey, 'subscriber')
-if previous then
-  redis.call('ZREM', base(previous) .. ':dead', id)
-end
-redis.call('RENAME', q .. ':m:' .. id, dkey)
-redis.call('HDEL', dkey, 'seq', 'token', 'lease_until', 'visible_at', 'stack')
-redis.call('HSET', dkey, 'subscriber', sub, 'error', ARGV[6], 'reason', ARGV[9],
-  'failed_at', ARGV[5])
-if ARGV[7] == '1' then
-  redis.call('HSET', dkey, 'stack', ARGV[8])
-end
-redis.call('ZADD', P .. ':q:dead', ARGV[5], id)
-redis.call('ZADD', q .. ':dead', ARGV[5], id)
-return 1
-"""
-)
-
-# Remove a dead letter; returns its fields or nil. Used by redrive and purge.
-_UNDEAD = """
-local function undead(id)
-  local dkey = P .. ':q:dead:' .. id
-  local fields = redis.call('HMGET', dkey, 'subscriber', 'body', 'topic', 'group')
-  if not fields[1] then return nil end
-  redis.call('DEL', dkey)
-  redis.call('ZREM', P .. ':q:dead', id)
-  redis.call('ZREM', base(fields[1]) .. ':dead', id)
-  return fields
-end
-"""
-
-# ARGV: prefix, now, ids... (oldest failure first). Returns how many were redriven.
-_REDRIVE = (
-    _LIB
-    + _UNDEAD
-    + """
-local now = tonumber(ARGV[2])
-local count = 0
-for i = 3, #ARGV do
-  local f = undead(ARGV[i])
-  if f then
-    local grouped = '0'
-    if f[4] then grouped = '1' end
-    enqueue(f[1], ARGV[i], grouped, f[4] or '', f[2], f[3], now, now)
-    count = count + 1
-  end
-end
-return count
-"""
-)
-
-# ARGV: prefix, ids... Returns how many were deleted.
-_PURGE = (
-    _LIB
-    + _UNDEAD
-    + """
-local count = 0
-for i = 2, #ARGV do
-  if undead(ARGV[i]) then count = count + 1 end
-end
-return count
-"""
-)
-
 _PAGE = 500  # dead letters read per round trip when a filter needs every one checked
+# Messages and operations per WRITE call: large enough to amortise the round trip, small
+# enough that one script never blocks Redis for long (a few us of Redis time per message).
+_MAX_WRITE = 1000
+
+# One WRITE operation (see redis_scripts.WRITE) and the bodies of its messages.
+_Write = tuple[list[Any], list[bytes]]
 
 
 class RedisQueueAdapter(QueueAdapter):
@@ -333,15 +92,15 @@ class RedisQueueAdapter(QueueAdapter):
         self._clock = clock or Clock()
         self._dead_index = key(prefix, "q", "dead")
         register = client.register_script
-        self._publish = register(_PUBLISH)
-        self._lease = register(_LEASE)
-        self._extend = register(_EXTEND)
-        self._complete = register(_COMPLETE)
-        self._retry = register(_RETRY)
-        self._release = register(_RELEASE)
-        self._dead_letter = register(_DEAD_LETTER)
-        self._redrive = register(_REDRIVE)
-        self._purge = register(_PURGE)
+        self._write = register(scripts.WRITE)
+        self._extend = register(scripts.EXTEND)
+        self._retry = register(scripts.RETRY)
+        self._release = register(scripts.RELEASE)
+        self._dead_letter = register(scripts.DEAD_LETTER)
+        self._redrive = register(scripts.REDRIVE)
+        self._purge = register(scripts.PURGE)
+        self._writes: Batcher[_Write, Any] = Batcher(self._flush_writes, _MAX_WRITE)
+        self._giving_back: set[asyncio.Task[None]] = set()
 
     # --- keys ------------------------------------------------------------------------
 
@@ -354,10 +113,11 @@ class RedisQueueAdapter(QueueAdapter):
     # --- messages --------------------------------------------------------------------
 
     @staticmethod
-    def _encode(messages: Sequence[OutgoingMessage], now: float) -> list[Any]:
-        """Script arguments for messages; raises TypeError (before anything is written)
-        when a payload cannot be encoded."""
-        args: list[Any] = []
+    def _encode(messages: Sequence[OutgoingMessage], now: float) -> tuple[list[Any], list[bytes]]:
+        """The WRITE descriptions and bodies of messages; raises TypeError (before anything
+        is written) when a payload cannot be encoded."""
+        described: list[Any] = []
+        bodies: list[bytes] = []
         for m in messages:
             body = jsoncodec.dumps(
                 {
@@ -369,59 +129,72 @@ class RedisQueueAdapter(QueueAdapter):
                     "data": m.data,
                 }
             )
-            grouped = m.group_id is not None
-            args += [
-                m.subscriber,
-                m.id,
-                "1" if grouped else "0",
-                m.group_id if grouped else "",
-                body,
-                m.topic,
-                repr(now + m.delay),
-            ]
-        return args
+            bodies.append(body)
+            described.append([m.subscriber, m.id, m.group_id, now + m.delay, len(body)])
+        return described, bodies
+
+    async def _flush_writes(self, writes: list[_Write]) -> list[Any]:
+        # Four arguments however many messages: a client encodes arguments one by one.
+        plan = jsoncodec.dumps([operation for operation, _ in writes])
+        bodies = b"".join(body for _, some in writes for body in some)
+        now = repr(self._clock.time())
+        done = await settle(self._write(args=[self._prefix, now, plan, bodies]))
+        results: list[Any] = jsoncodec.loads(done)
+        return results
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         if not messages:
             return
-        now = self._clock.time()
-        args = self._encode(messages, now)
-        await settle(self._publish(args=[self._prefix, repr(now), *args]))
+        described, bodies = self._encode(messages, self._clock.time())
+        await self._writes.submit((["p", described], bodies), len(bodies))
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
-        now = self._clock.time()
-        raw: list[bytes] = await settle(
-            self._lease(
-                args=[
-                    self._prefix,
-                    subscriber,
-                    repr(now),
-                    limit,
-                    repr(now + lease_seconds),
-                    os.urandom(8).hex(),
-                ]
-            )
-        )
-        deliveries = []
-        for i in range(0, len(raw), 5):
-            id_, body, attempts, enqueued_at, token = raw[i : i + 5]
-            message = jsoncodec.loads(body)
-            deliveries.append(
-                Delivery(
-                    id=id_.decode(),
-                    event_id=message["event_id"],
-                    subscriber=subscriber,
-                    topic=message["topic"],
-                    data=message["data"],
-                    trace_id=message["trace_id"],
-                    flows=message["flows"],
-                    group_id=message["group_id"],
-                    attempt=int(attempts),
-                    lease_token=token.decode(),
-                    enqueued_at=float(enqueued_at),
-                )
-            )
+        deliveries, _ = await self.lease_and_peek(subscriber, limit, lease_seconds)
         return deliveries
+
+    async def lease_and_peek(
+        self, subscriber: str, limit: int, lease_seconds: float
+    ) -> tuple[list[Delivery], float | None]:
+        until = repr(self._clock.time() + lease_seconds)
+        token = os.urandom(8).hex()  # one per call: a lease is a message id and a token
+        operation = ["l", subscriber, limit, until, token]
+        next_at, *leased = await self._writes.submit(
+            (operation, []),
+            max(limit, 1),
+            orphaned=lambda result: self._give_back(subscriber, token, result),
+        )
+        deliveries = [
+            Delivery(
+                id=id_,
+                event_id=message["event_id"],
+                subscriber=subscriber,
+                topic=message["topic"],
+                data=message["data"],
+                trace_id=message["trace_id"],
+                flows=message["flows"],
+                group_id=message["group_id"],
+                attempt=int(attempts),
+                lease_token=token,
+                enqueued_at=float(enqueued_at),
+            )
+            for id_, attempts, enqueued_at, message in leased
+        ]
+        return deliveries, None if next_at is None else float(next_at)
+
+    def _give_back(self, subscriber: str, token: str, result: list[Any]) -> None:
+        """A lease whose caller was cancelled (a worker stopping) while it was on its way:
+        release its messages now instead of leaving them leased, attempt counted, until
+        the lease runs out."""
+        ids = [leased[0] for leased in result[1:]]
+        if ids:
+            task = asyncio.get_running_loop().create_task(self._release_all(subscriber, token, ids))
+            self._giving_back.add(task)
+            task.add_done_callback(self._giving_back.discard)
+
+    async def _release_all(self, subscriber: str, token: str, ids: list[str]) -> None:
+        with contextlib.suppress(Exception):  # if Redis is gone, the lease runs out instead
+            for id_ in ids:
+                await settle(self._release(args=[self._prefix, subscriber, id_, token]))
 
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         if not deliveries:
@@ -433,21 +206,10 @@ class RedisQueueAdapter(QueueAdapter):
         await settle(self._extend(args=args))
 
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
-        now = self._clock.time()
-        encoded = self._encode(emits, now)  # a bad emit raises here: nothing has changed
-        done = await settle(
-            self._complete(
-                args=[
-                    self._prefix,
-                    delivery.subscriber,
-                    delivery.id,
-                    delivery.lease_token,
-                    repr(now),
-                    *encoded,
-                ]
-            )
-        )
-        return bool(done)
+        # A bad emit raises here, before anything is sent.
+        described, bodies = self._encode(emits, self._clock.time())
+        operation = ["c", delivery.subscriber, delivery.id, delivery.lease_token, described]
+        return bool(await self._writes.submit((operation, bodies), len(bodies) + 1))
 
     async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
         visible_at = self._clock.time() + delay
@@ -484,6 +246,7 @@ class RedisQueueAdapter(QueueAdapter):
                     "0" if failure.stack is None else "1",
                     failure.stack or "",
                     failure.reason,
+                    delivery.topic,
                 ]
             )
         )
@@ -604,6 +367,11 @@ class RedisQueueAdapter(QueueAdapter):
             return self._clock.time()
         times = [float(first[0][1]) for first in firsts if first]
         return min(times) if times else None
+
+    async def close(self) -> None:
+        await self._writes.drain()
+        if self._giving_back:
+            await asyncio.wait(self._giving_back)
 
 
 def _dead_letter(id_: str, row: dict[bytes, bytes]) -> DeadLetter:
