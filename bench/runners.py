@@ -38,6 +38,19 @@ from types import FrameType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import run as harness  # noqa: E402 - the harness of figures 1-7: children, pinning, percentiles
+
+_CHILDREN = harness._CHILDREN
+_kill = harness._kill
+_percentile = harness._percentile
+can_pin = harness.can_pin
+cpu_busy = harness.cpu_busy
+
+
+def pinned(argv: Sequence[str], cpu: int) -> list[str]:
+    return harness.pinned(argv, str(cpu))
+
 REPO = BENCH.parent
 PROJECT = BENCH / "projects" / "runners"
 EXAMPLE = REPO / "examples" / "multi-language"
@@ -66,21 +79,7 @@ BY_KEY = {lang.key: lang for lang in LANGS}
 # Child processes: killed on every way out, and the runners they started with them.
 # --------------------------------------------------------------------------------------
 
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _PID_FILES: list[Path] = []
-
-
-def _kill(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=grace)
-    _CHILDREN.pop(proc.pid, None)
 
 
 def _kill_runners() -> None:
@@ -97,45 +96,13 @@ def _kill_runners() -> None:
 
 
 def _kill_all() -> None:
-    for proc in list(_CHILDREN.values()):
-        with contextlib.suppress(Exception):
-            _kill(proc, grace=2.0)
+    harness._kill_all()
     _kill_runners()
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
     _kill_all()
     raise SystemExit(128 + signum)
-
-
-def can_pin() -> bool:
-    return shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
-
-
-def pinned(argv: Sequence[str], cpu: int) -> list[str]:
-    return ["taskset", "-c", str(cpu), *argv] if can_pin() else list(argv)
-
-
-def cpu_busy(seconds: float = 1.0) -> float:
-    """The share of all CPUs busy over `seconds` (from /proc/stat)."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    spent = total1 - total0
-    return 0.0 if spent <= 0 else 1.0 - (idle1 - idle0) / spent
-
-
-def _percentile(ordered: list[float], pct: float) -> float:
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def _summary(values: list[float]) -> dict[str, float]:
