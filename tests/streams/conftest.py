@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -19,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess
+from tests.tools import npm_install, require
 
 CLIENT_DIR = Path(__file__).resolve().parent / "client"
 DRIVER = CLIENT_DIR / "driver.mjs"
@@ -180,28 +179,10 @@ async def async_stream_ops(client: httpx.AsyncClient, *calls: Call) -> list[Any]
 @pytest.fixture(scope="session")
 def stream_client() -> str:
     """The `node` executable, with tests/streams/client installed (`npm ci` if needed)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        reason = (
-            "the stream client tests need Node.js and npm on PATH "
-            f"(node: {node or 'missing'}, npm: {npm or 'missing'})"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    node = require("node")
+    npm_install(CLIENT_DIR)
     if not CLIENT_PACKAGE.is_dir():
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=CLIENT_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0 or not CLIENT_PACKAGE.is_dir():
-            pytest.fail(
-                f"`npm ci` in {CLIENT_DIR} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
+        pytest.fail(f"`npm ci` in {CLIENT_DIR} did not install {CLIENT_PACKAGE.name}")
     return node
 
 
