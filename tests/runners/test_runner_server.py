@@ -3,11 +3,13 @@ HTTP, clean shutdown without orphans, reload on change, and the errors people me
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import ServerProcess, start_server, wait_for
@@ -176,3 +178,24 @@ def test_a_runner_that_keeps_dying_does_not_take_the_server_down(
     assert "restarting in 0.5 s" in output and "restarting in 1 s" in output
     # After its backoff it is back, ready for the next request.
     wait_for(lambda: runner_children(server.process.pid).get("runner.mjs"), timeout=20)
+
+
+def test_runners_die_with_a_killed_server_even_while_a_handler_blocks_them(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    require("setpriv")
+    project = node_project(tmp_path / "project")
+    step = project / "steps" / "spin.step.js"
+    step.parent.mkdir(parents=True)
+    step.write_text(
+        "exports.config = { type: 'api', name: 'Spin', method: 'GET', path: '/spin' }\n"
+        "exports.handler = async () => { for (;;) {} }\n"
+    )
+    server = server_factory(project, "start")
+    runner = runner_children(server.process.pid)["runner.mjs"]
+    with contextlib.suppress(httpx.TimeoutException):
+        server.client.get("/spin", timeout=0.5)  # the runner is now stuck in the loop
+    assert alive(runner)
+    server.process.kill()
+    server.process.wait(10)
+    wait_for(lambda: not alive(runner), timeout=10)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,16 @@ class RunnerLanguage:
         return shutil.which(os.environ.get(self.binary_env) or self.binary)
 
     def command(self, binary: str) -> list[str]:
-        return [binary, str(self.script)]
+        return [*_die_with_parent(), binary, str(self.script)]
+
+
+@functools.cache
+def _die_with_parent() -> tuple[str, ...]:
+    """On Linux, a runner gets SIGKILL when the server dies, even a `kill -9` while one of its
+    handlers blocks it (a runner otherwise exits when its socket closes). `setpriv` sets
+    that and execs the runner, so no Python code runs in the forked child."""
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
 
 
 NODE = RunnerLanguage(
