@@ -199,3 +199,53 @@ def test_runners_die_with_a_killed_server_even_while_a_handler_blocks_them(
     server.process.kill()
     server.process.wait(10)
     wait_for(lambda: not alive(runner), timeout=10)
+
+
+def _node_that_works_once(tmp_path: Path) -> Path:
+    """A `node` that runs once (the load at startup) and then fails to start."""
+    real = require("node")
+    marker = tmp_path / "node-ran"
+    fake = tmp_path / "fake-node"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'if [ -e "{marker}" ]; then echo "node: cannot start" >&2; exit 1; fi\n'
+        f'touch "{marker}"\n'
+        f'exec "{real}" "$@"\n'
+    )
+    fake.chmod(0o755)
+    return fake
+
+
+def _js_and_python_project(root: Path) -> Path:
+    (root / "steps").mkdir(parents=True)
+    (root / "steps" / "hello.step.js").write_text(
+        "exports.config = { type: 'api', name: 'HelloJs', method: 'GET', path: '/js' }\n"
+        "exports.handler = async () => ({ status: 200, body: 'js' })\n"
+    )
+    (root / "steps" / "ping_step.py").write_text(
+        "config = {'type': 'api', 'name': 'Ping', 'method': 'GET', 'path': '/ping'}\n"
+        "async def handler(req, ctx):\n"
+        "    return {'status': 200, 'body': 'pong'}\n"
+    )
+    return root
+
+
+def test_start_refuses_to_run_when_a_runner_cannot_start(tmp_path: Path) -> None:
+    project = _js_and_python_project(tmp_path / "project")
+    env = {"MOTIA_NODE": str(_node_that_works_once(tmp_path))}
+    server = start_server(project, "start", env=env, wait=False)
+    assert server.process.wait(30) != 0
+    output = server.output()
+    assert "the Node.js runner exited with status 1 before it was ready" in output, output
+    assert "node: cannot start" in output
+
+
+def test_dev_keeps_serving_when_a_runner_cannot_start(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = _js_and_python_project(tmp_path / "project")
+    env = {"MOTIA_NODE": str(_node_that_works_once(tmp_path))}
+    server = server_factory(project, "dev", env=env)
+    assert server.client.get("/ping").text == "pong"
+    assert server.client.get("/js").status_code == 500
+    assert "steps that need the runner fail until it starts" in server.output()

@@ -181,7 +181,7 @@ class RunnerPool:
         for name in list(self.supervisors):
             if name not in files or name in restart or files[name] != self.supervisors[name].files:
                 old.append(self.supervisors.pop(name))
-        started = []
+        new: list[RunnerSupervisor] = []
         for name, language_files in files.items():
             if name in self.supervisors or name not in binaries:
                 continue
@@ -193,11 +193,19 @@ class RunnerPool:
                 self.logger,
                 self.ping_timeout,
             )
-            started.append(supervisor.start())
+            new.append(supervisor)
             self.supervisors[name] = supervisor
-        # New runners first, so work keeps flowing; then the old ones finish and stop.
-        await asyncio.gather(*started)
+        # New runners first, so work keeps flowing; then the old ones finish and stop,
+        # whether or not every new one started.
+        outcomes = await asyncio.gather(*(s.start() for s in new), return_exceptions=True)
         await asyncio.gather(*(s.stop(self.shutdown_timeout) for s in old))
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        for supervisor, outcome in zip(new, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                del self.supervisors[supervisor.language.name]
+                await supervisor.stop(0)
+        if failures:
+            raise failures[0]
 
     async def invoke(
         self,
