@@ -249,3 +249,38 @@ def test_dev_keeps_serving_when_a_runner_cannot_start(
     assert server.client.get("/ping").text == "pong"
     assert server.client.get("/js").status_code == 500
     assert "steps that need the runner fail until it starts" in server.output()
+
+
+def test_the_can_access_of_a_typescript_stream_runs_in_the_runner(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = node_project(tmp_path / "project")
+    (project / "motia_config.py").write_text(
+        "def authenticate(request):\n"
+        "    token = request['token']\n"
+        "    return {'user': token} if token else None\n"
+    )
+    stream = project / "steps" / "private-notes.stream.ts"
+    stream.parent.mkdir(parents=True)
+    stream.write_text(
+        "import { StreamConfig } from 'motia'\n"
+        "import { z } from 'zod'\n"
+        "export const config: StreamConfig = {\n"
+        "  name: 'private-notes',\n"
+        "  schema: z.object({ text: z.string() }),\n"
+        "  baseConfig: { storageType: 'default' },\n"
+        "  canAccess: (subscription: any, auth: any) => auth?.user === subscription.groupId,\n"
+        "}\n"
+    )
+    server = server_factory(project, "start")
+
+    def status(group: str, token: str | None) -> int:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        with server.client.stream(
+            "GET", f"/__motia/streams/private-notes/{group}", headers=headers
+        ) as response:
+            return response.status_code
+
+    assert status("alice", "alice") == 200
+    assert status("alice", "bob") == 403
+    assert status("alice", None) == 403
