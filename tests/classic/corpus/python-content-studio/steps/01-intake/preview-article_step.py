@@ -1,5 +1,7 @@
 from pydantic import BaseModel
 
+from motia import ApiRequest
+
 
 class Article(BaseModel):
     title: str
@@ -17,7 +19,8 @@ config = {
 }
 
 
-async def handler(req, ctx):
-    article = req["body"]  # an Article: the config names the model itself
+async def handler(req: ApiRequest[Article], ctx):
+    # The config names the model itself, so the annotation asks for (and gets) an Article.
+    article = req["body"]
     words = len(article.body.split())
     return {"status": 200, "body": {"preview": f"{article.title.upper()} ({words} words)"}}

@@ -13,8 +13,8 @@ def config
 end
 
 def handler(input, context)
-  reminder = context.state.get('reminders', input['id']) || {}
-  reminder = reminder.merge('status' => 'sent', 'delivered' => input['text'].upcase)
+  stored = context.state.get('reminders', input['id'])
+  reminder = stored.to_h.merge(status: 'sent', delivered: input['text'].upcase)
   context.state.set('reminders', input['id'], reminder)
   context.logger.info('reminder sent', { 'id' => input['id'], 'trace' => context.trace_id })
   context.emit({ 'topic' => 'reminder.sent', 'data' => { 'id' => input['id'] } })
