@@ -23,7 +23,12 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
-from motia.steps.importer import StepImportError, activate, import_step_file
+from motia.steps.importer import (
+    StepImportError,
+    activate,
+    forget_project_modules,
+    import_step_file,
+)
 from motia.steps.model import Step, StreamDefinition
 from motia.steps.schema import SchemaDefinitionError, compile_schema
 from motia.steps.typed_bodies import input_model, request_model
@@ -87,6 +92,9 @@ def load_project(project_dir: Path) -> LoadedProject:
     project_dir = project_dir.resolve()
     files = discover(project_dir)
     activate(project_dir)
+    # Every load reads the files as they are now; within one load, a file that one step
+    # imports from another is the same module object as the step itself.
+    forget_project_modules(project_dir)
     project = LoadedProject()
     report = project.problems.append
 
@@ -457,13 +465,15 @@ def _import(
     try:
         return import_step_file(project_dir, path)
     except StepImportError as exc:
+        where, line = exc.location if exc.location else (rel, None)
+        # The problem points at the failing line; the message names the file being loaded.
+        during = "" if where == rel else f" (while loading {rel})"
         report(
             Problem(
-                f"could not be imported: {exc}",
-                file=exc.location[0] if exc.location else rel,
-                line=exc.location[1] if exc.location else None,
-                hint="imports are relative to the project root (`from steps.lib import x`) "
-                "or to the file (`from ..lib import x`)",
+                f"could not be imported: {exc}{during}",
+                file=where,
+                line=line,
+                hint=exc.hint,
             )
         )
         return None
