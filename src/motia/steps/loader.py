@@ -30,7 +30,7 @@ from motia.steps.importer import (
     import_step_file,
 )
 from motia.steps.model import Step, StreamDefinition
-from motia.steps.schema import SchemaDefinitionError, compile_schema
+from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
 from motia.steps.typed_bodies import input_model, request_model
 
 # How many positional arguments each handler type receives.
@@ -375,8 +375,10 @@ def _compile_step_schemas(step: Step, rel: Path, report: Callable[[Problem], Non
 
 
 def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
-    """A handler annotated with a Pydantic model gets instances; the model is then the
-    schema, and a different schema in the config is a contradiction worth an error."""
+    """A handler annotated with a Pydantic model gets instances, but only when the config
+    names that model or has no schema: with a JSON Schema dict there (classic's
+    `Model.model_json_schema()`), the annotation is documentation and the handler gets the
+    parsed JSON, as in classic Motia. Another model class in the config is a contradiction."""
     assert step.handler is not None
     if step.type == "api":
         model, declared, field_name = (
@@ -384,25 +386,29 @@ def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> b
             step.api.body_schema,
             "bodySchema",
         )
-        step.body_model = model
     elif step.type == "event":
-        model = step.input_model = input_model(step.handler)
-        declared, field_name = step.event.input, "input"
+        model, declared, field_name = input_model(step.handler), step.event.input, "input"
     else:
         return True
-    if model is None or declared is None or declared is model:
+    if model is None or not (declared is None or declared is model):
+        if model is not None and is_pydantic_model(declared):
+            report(
+                Problem(
+                    f"the handler's annotation asks for {model.__name__} instances, but "
+                    f"'{field_name}' is another model, {declared.__name__}",
+                    file=rel,
+                    step=step.name,
+                    field=field_name,
+                    hint=f"set '{field_name}': {model.__name__}, or leave it out",
+                )
+            )
+            return False
         return True
-    report(
-        Problem(
-            f"the handler's annotation asks for {model.__name__} instances, but "
-            f"'{field_name}' is another schema",
-            file=rel,
-            step=step.name,
-            field=field_name,
-            hint=f"set '{field_name}': {model.__name__}, or leave it out",
-        )
-    )
-    return False
+    if step.type == "api":
+        step.body_model = model
+    else:
+        step.input_model = model
+    return True
 
 
 def _valid_cron(expression: str) -> bool:
