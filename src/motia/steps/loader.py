@@ -573,19 +573,35 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
                             severity="warning",
                         )
                     )
-    names_seen: set[str] = set()
+    _keep_the_last_stream_of_each_name(project_dir, project)
+
+
+def _keep_the_last_stream_of_each_name(project_dir: Path, project: LoadedProject) -> None:
+    """Two stream files with one name: as in classic Motia the later one wins, which here
+    means the later in sorted path order (`steps/b_stream.py` over `steps/a_stream.py`),
+    whatever the languages; the others are named in a warning."""
+    by_name: dict[str, list[StreamDefinition]] = {}
     for stream in project.streams:
-        if stream.name in names_seen:
-            report(
-                Problem(
-                    "duplicate stream name",
-                    file=_rel(project_dir, stream.file),
-                    step=stream.name,
-                    field="name",
-                    hint="stream names must be unique in the project",
-                )
+        by_name.setdefault(stream.name, []).append(stream)
+    for name, definitions in by_name.items():
+        if len(definitions) < 2:
+            continue
+        definitions.sort(key=lambda s: _rel(project_dir, s.file).as_posix())
+        *dropped, kept = definitions
+        for stream in dropped:
+            project.streams.remove(stream)
+        earlier = ", ".join(str(_rel(project_dir, s.file)) for s in dropped)
+        project.problems.append(
+            Problem(
+                f"stream '{name}' is also defined in {earlier}; this file, the last in path "
+                "order, is the one used",
+                file=_rel(project_dir, kept.file),
+                step=name,
+                field="name",
+                hint="give each stream file its own name, or delete the one not wanted",
+                severity="warning",
             )
-        names_seen.add(stream.name)
+        )
 
 
 def route_shape(path: str) -> str:
