@@ -31,8 +31,9 @@ RUNNER = ROOT / "src" / "motia" / "runners" / "node" / "runner.mjs"
 RUNNER_DIR = RUNNER.parent
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "node_project"
 MISSING_TRANSPILER = (
-    "TypeScript steps need a transpiler installed in the project: "
-    "run `npm install --save-dev esbuild` (or typescript)"
+    "TypeScript steps need Node.js 22.13 or newer (it strips types by itself), or "
+    "`pip install motia-python[node]`, or a transpiler in the project: "
+    "`npm install --save-dev esbuild`"
 )
 CTX = {"traceId": "trace-1", "flows": ["flow-a"], "step": "Step", "streams": ["resource-updates"]}
 API_REQUEST = {"body": None, "headers": {}, "pathParams": {}, "queryParams": {}, "rawBody": ""}
