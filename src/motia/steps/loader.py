@@ -306,8 +306,8 @@ def _check_npm_packages(project_dir: Path, report: Callable[[Problem], None]) ->
     if classic:
         report(
             Problem(
-                f"{', '.join(classic)} (in package.json) not installed; steps use "
-                "these packages only for their types, so nothing needs them",
+                f"{', '.join(classic)} (classic Motia, in package.json) not installed; "
+                "nothing here needs them: steps import only their types",
                 file=Path("package.json"),
                 severity="info",
             )

@@ -29,10 +29,25 @@ export function initialize(data) {
 }
 
 function fileOf(url) {
-  return typeof url === 'string' && url.startsWith('file:') ? fileURLToPath(url) : null
+  return typeof url === 'string' && url.startsWith('file:') ? fileURLToPath(url.split('?')[0]) : null
+}
+
+// A file loaded again (loader.mjs asks for `?motia-load=N`) gets its project imports anew too:
+// the generation passes from each project file to the project files it imports.
+function sameGeneration(resolved, parentURL) {
+  const generation = /[?&](motia-load=\d+)/.exec(parentURL ?? '')
+  const file = fileOf(resolved.url)
+  if (!generation || !file || !inProject(projectDir, file) || resolved.url.includes('?')) {
+    return resolved
+  }
+  return { ...resolved, url: `${resolved.url}?${generation[1]}` }
 }
 
 export async function resolve(specifier, context, nextResolve) {
+  return sameGeneration(await resolveInProject(specifier, context, nextResolve), context.parentURL)
+}
+
+async function resolveInProject(specifier, context, nextResolve) {
   const parent = fileOf(context.parentURL)
   const fromProject = inProject(projectDir, parent)
   if (fromProject && aliases.length && !isRelative(specifier) && !specifier.includes(':')) {

@@ -1,5 +1,7 @@
 // TypeScript support. Each file is turned into JavaScript once, when it loads, by the first of:
-// Node's own type stripping (type_strip.mjs), the project's esbuild, the project's typescript.
+// this Node's own type stripping (type_strip.mjs), the project's esbuild, the project's
+// typescript, the type stripping of the motia-python[node] extra's Node (a process per file,
+// hence last).
 // A file runs as an ES module when Node would run it as one (`.mts`, or `.ts` in a package with
 // `"type": "module"`), else as CommonJS; type stripping keeps `import`/`export`, so a `.ts` file
 // of a CommonJS package that uses them runs as an ES module with `require`, `__dirname` and
@@ -30,7 +32,10 @@ export const MISSING_TRANSPILER =
   '`pip install motia-python[node]`, or a transpiler in the project: ' +
   '`npm install --save-dev esbuild`'
 
-const ESM_SYNTAX = /^[ \t]*(?:import\s*[\w{*'"]|export\s|export\{|.*\bimport\.meta\b)|^[ \t]*await\s/m
+// import/export that stays after the types are gone (`import type` and `export interface` do
+// not), `import.meta`, and `await` at the start of a line (top-level, as people indent).
+const ESM_SYNTAX =
+  /^(?:[ \t]*(?:import\s*(?!type\s)[\w{*'"]|export\s+(?!(?:type|interface|declare)\s)|export\{)|.*\bimport\.meta\b|await\s)/m
 
 export function hasModuleSyntax(source) {
   return ESM_SYNTAX.test(source)
@@ -64,7 +69,9 @@ function packageType(dir) {
 
 export function createTranspiler(projectDir, { serviceNode = null } = {}) {
   const projectRequire = Module.createRequire(path.join(projectDir, 'package.json'))
-  const strip = createStripper(serviceNode)
+  // In this process when this Node strips types; else through the extra's Node, if any.
+  const ownStrip = createStripper(null)
+  const serviceStrip = ownStrip ? null : createStripper(serviceNode)
   let compilers = null // {name, cjs, esm} of the project's esbuild or typescript, once resolved
 
   function esbuildCompiler(esbuild) {
@@ -157,6 +164,24 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
     return compilers
   }
 
+  // The project's compilers, or null when it has none that works and the extra's Node can
+  // strip types instead.
+  function projectOrService() {
+    try {
+      return projectCompilers()
+    } catch (error) {
+      if (serviceStrip && error instanceof MissingTranspilerError) return null
+      throw error
+    }
+  }
+
+  function stripModule(source, filename, strip) {
+    const code = strip(source, filename)
+    const ownPackage = path.extname(filename) === '.ts' &&
+      packageType(path.dirname(filename)) === 'commonjs'
+    return ownPackage ? commonJsGlobals(code, filename) : code
+  }
+
   // `require`, `__filename` and `__dirname` for a CommonJS-package `.ts` file that runs as an ES
   // module, put before its first line so that its line numbers stay.
   function commonJsGlobals(code, filename) {
@@ -181,7 +206,9 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
       if (extension === '.mts') return 'module'
       if (extension === '.cts') return 'commonjs'
       if (packageType(path.dirname(filename)) === 'module') return 'module'
-      if (!strip) return 'commonjs'
+      // A `.ts` file of a CommonJS package: a transpiler makes CommonJS of it; type stripping
+      // cannot, so a file with import/export then runs as an ES module.
+      if (!ownStrip && (!serviceStrip || projectOrService())) return 'commonjs'
       let source = ''
       try {
         source = fs.readFileSync(filename, 'utf8')
@@ -193,28 +220,27 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
 
     // JavaScript of an ES module.
     toModule(source, filename) {
-      if (strip) {
-        const code = strip(source, filename)
-        const ownPackage = path.extname(filename) === '.ts' &&
-          packageType(path.dirname(filename)) === 'commonjs'
-        return ownPackage ? commonJsGlobals(code, filename) : code
-      }
-      return projectCompilers().esm(source, filename)
+      if (ownStrip) return stripModule(source, filename, ownStrip)
+      const project = projectOrService()
+      return project ? project.esm(source, filename) : stripModule(source, filename, serviceStrip)
     },
 
     // JavaScript of a CommonJS module.
     toCommonJs(source, filename) {
-      if (strip && !hasModuleSyntax(source)) return strip(source, filename)
+      const strip = ownStrip ?? serviceStrip
+      if (ownStrip && !hasModuleSyntax(source)) return ownStrip(source, filename)
       try {
-        return projectCompilers().cjs(source, filename)
+        const project = projectOrService()
+        if (project) return project.cjs(source, filename)
       } catch (error) {
         if (!(error instanceof MissingTranspilerError) || !strip) throw error
-        throw new MissingTranspilerError(
-          `${path.basename(filename)} uses import/export but is loaded with require(), and ` +
-            "Node's type stripping cannot turn it into CommonJS: import it with `import` " +
-            'instead, or add esbuild to the project (`npm install --save-dev esbuild`)',
-        )
       }
+      if (!hasModuleSyntax(source)) return strip(source, filename)
+      throw new MissingTranspilerError(
+        `${path.basename(filename)} uses import/export but is loaded with require(), and ` +
+          "Node's type stripping cannot turn it into CommonJS: import it with `import` " +
+          'instead, or add esbuild to the project (`npm install --save-dev esbuild`)',
+      )
     },
 
     // Installs the hooks into Node's CommonJS loader; call once.
