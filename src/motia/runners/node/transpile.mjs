@@ -150,10 +150,15 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
     try {
       ts = projectRequire('typescript')
     } catch (typescriptError) {
-      const missing = (error) => error?.code === 'MODULE_NOT_FOUND'
-      if (missing(esbuildError) && missing(typescriptError)) throw new MissingTranspilerError()
-      const broken = missing(esbuildError) ? typescriptError : esbuildError
-      const name = missing(esbuildError) ? 'typescript' : 'esbuild'
+      // Not installed at all, as opposed to installed and broken (a main file that is gone).
+      const missing = (error, name) =>
+        error?.code === 'MODULE_NOT_FOUND' && error.message.includes(`'${name}'`)
+      const esbuildMissing = missing(esbuildError, 'esbuild')
+      if (esbuildMissing && missing(typescriptError, 'typescript')) {
+        throw new MissingTranspilerError()
+      }
+      const broken = esbuildMissing ? typescriptError : esbuildError
+      const name = esbuildMissing ? 'typescript' : 'esbuild'
       throw new MissingTranspilerError(
         `the project's ${name} package cannot be loaded (${broken.message.split('\n')[0]}): ` +
           `reinstall it (\`rm -rf node_modules/${name} && npm install\`), or use Node.js 22.13 ` +
