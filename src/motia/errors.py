@@ -19,7 +19,7 @@ class Problem:
     step: str | None = None
     field: str | None = None
     hint: str | None = None
-    severity: str = "error"  # "error" | "warning"
+    severity: str = "error"  # "error" | "warning" | "info" (worth knowing, nothing to fix)
     line: int | None = None
 
     @property

@@ -41,9 +41,9 @@ def copy_project(name: str, tmp_path: Path) -> Path:
     return target
 
 
-def link_node_modules(project: Path, store: Path) -> Path:
-    """Give `project` the packages installed once in `store` (a folder with node_modules)."""
-    (project / "node_modules").symlink_to(store / "node_modules", target_is_directory=True)
+def link_node_modules(project: Path, modules: Path) -> Path:
+    """Give `project` the packages installed once in `modules` (a node_modules folder)."""
+    (project / "node_modules").symlink_to(modules, target_is_directory=True)
     return project
 
 

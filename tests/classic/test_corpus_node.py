@@ -23,12 +23,12 @@ from tests.classic.corpus_support import (
     set_module_type,
 )
 from tests.conftest import ServerProcess
-from tests.tools import node_with_type_stripping, npm_add, npm_install_all, require, unavailable
+from tests.tools import node24, npm_install_all, npm_packages, require, unavailable
 
 pytestmark = pytest.mark.slow
 Factory = Callable[..., ServerProcess]
 # What steps import at run time; installed once for every project that links it.
-RUNTIME_PACKAGES = ("zod@^3.25.0", "nanoid@^5.0.9")
+RUNTIME_PACKAGES = {"zod": "^3.25.0", "nanoid": "^5.0.9"}
 
 
 def node_version(binary: str) -> tuple[int, int]:
@@ -38,17 +38,16 @@ def node_version(binary: str) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="session")
-def npm_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("npm-store")
-    (store / "package.json").write_text('{"name": "corpus-npm-store", "private": true}\n')
-    return npm_add(store, *RUNTIME_PACKAGES)
+def npm_store() -> Path:
+    """A node_modules with only RUNTIME_PACKAGES: no `motia`, no `@motiadev/*`."""
+    return npm_packages(RUNTIME_PACKAGES)
 
 
 @pytest.fixture(params=["node24", "node20"])
 def node(request: pytest.FixtureRequest) -> str:
     """MOTIA_NODE: a Node that strips types itself, or one that needs the fallback transpiler."""
     if request.param == "node24":
-        binary = node_with_type_stripping()
+        binary = node24()
         assert node_version(binary) >= (22, 6)
         return binary
     binary = require("node")
@@ -213,7 +212,9 @@ def test_js_commonjs_signup_after_a_plain_npm_install(
     """The template's JavaScript: CommonJS steps, JSON Schema bodies, middleware, `.mjs` and
     `.cjs` steps, a seconds-field cron; installed with a plain `npm install` of its whole
     package.json (which brings the published @motiadev/core)."""
-    app_dir = link_node_modules(copy_project("js-commonjs-signup", tmp_path), signup_install)
+    app_dir = link_node_modules(
+        copy_project("js-commonjs-signup", tmp_path), signup_install / "node_modules"
+    )
     server = server_factory(app_dir, mode, env={**ENV, "MOTIA_NODE": require("node")})
     app = Corpus(server, app_dir)
     app.assert_loaded(
@@ -252,7 +253,7 @@ def test_mixed_stream_rbac(
 ) -> None:
     """`motia.config.ts` (`config` imported from the absent `motia`) with `streamAuth`, a
     Python stream with `can_access`, a Python API step and a TypeScript event step."""
-    binary = node_with_type_stripping() if node_name == "node24" else require("node")
+    binary = node24() if node_name == "node24" else require("node")
     app = run("mixed-stream-rbac", mode, binary, tmp_path, server_factory, store=npm_store)
     app.assert_loaded({"PostRbacMessage", "ModerateMessage"})
     app.assert_npm_quiet()

@@ -151,7 +151,8 @@ def test_start_says_what_to_run_when_npm_packages_are_missing(tmp_path: Path) ->
     server = start_server(project, "start", wait=False)
     assert server.process.wait(30) != 0
     output = server.output()
-    assert "npm dependencies are not installed (missing: zod)" in output, output
+    assert "steps/hello.step.js" in output, output
+    assert "imports 'zod', which is in package.json but not installed" in output, output
     assert "npm ci" in output
 
 

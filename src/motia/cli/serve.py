@@ -108,7 +108,7 @@ def _load_or_exit(settings: Settings) -> Runtime:
         return Runtime.load(settings)
     except ProjectInvalid as exc:
         for problem in exc.problems:
-            label = "error" if problem.is_error else "warning"
+            label = "error" if problem.is_error else problem.severity
             print(f"{label}: {problem}", file=sys.stderr)
         errors = sum(1 for p in exc.problems if p.is_error)
         print(f"motia start: the project has {errors} error(s); not starting", file=sys.stderr)

@@ -4,6 +4,7 @@ reported as such, not as a puzzling import error inside a step."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 PACKAGE_FIELDS = ("dependencies", "devDependencies")
@@ -25,6 +26,21 @@ def missing_dependencies(project_dir: Path) -> list[str] | None:
             names.update(str(name) for name in deps)
     modules = project_dir / "node_modules"
     return sorted(name for name in names if not (modules / name / "package.json").is_file())
+
+
+def is_classic_package(name: str) -> bool:
+    """The packages of classic Motia, which steps import only for types (`Handlers`,
+    `ApiRouteConfig`) and motia.config.ts for `config()` and plugins: none runs here."""
+    return name == "motia" or name.startswith("@motiadev/")
+
+
+def missing_package(message: str) -> str | None:
+    """The package an error of Node's module loader says it cannot find, or None."""
+    match = re.search(r"Cannot find (?:module|package) '([^']+)'", message)
+    if match is None or match.group(1).startswith((".", "/")):
+        return None
+    parts = match.group(1).split("/")
+    return "/".join(parts[:2]) if parts[0].startswith("@") else parts[0]
 
 
 def install_command(project_dir: Path) -> str:

@@ -13,7 +13,7 @@ from motia.errors import MotiaError, ProjectInvalid
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runners.process import RunnerFailed
-from motia.runners.remote import RemoteCanAccess, RemoteHandler
+from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.runners.supervisor import RunnerPool
 from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
@@ -28,7 +28,7 @@ from motia.steps.loader import LoadedProject, load_project
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".js", ".mjs", ".cjs", ".json"),
+    "node": (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
     "ruby": (".rb",),
 }
 
@@ -155,6 +155,8 @@ class Runtime:
         for stream in project.streams:
             if isinstance(stream.config.can_access, RemoteCanAccess):
                 stream.config.can_access.pool = self.runners
+        if isinstance(project.authenticate, RemoteStreamAuth):
+            project.authenticate.pool = self.runners
         self.runners.stream_names = sorted(stream.name for stream in project.streams)
         try:
             await self.runners.apply(project.runner_files, project.runner_binaries, restart)
@@ -198,6 +200,8 @@ class Runtime:
         for problem in project.problems:
             if problem.is_error:
                 self.logger.error(str(problem))
+            elif problem.severity == "info":
+                self.logger.info(str(problem))
             else:
                 self.logger.warn(str(problem))
 

@@ -30,6 +30,7 @@ from motia.steps.importer import (
     import_step_file,
 )
 from motia.steps.model import Step, StreamDefinition
+from motia.steps.project_config import apply_project_config, find_project_config
 from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
 from motia.steps.typed_bodies import input_model, request_model
 
@@ -61,7 +62,7 @@ def language_of(path: Path) -> str:
     """The language a step file is written in, as the workbench and manifest show it."""
     if path.suffix == ".rb":
         return "ruby"
-    if path.suffix == ".ts":
+    if path.suffix in (".ts", ".mts", ".cts"):
         return "typescript"
     if path.suffix in (".js", ".mjs", ".cjs"):
         return "javascript"
@@ -107,7 +108,11 @@ def load_project(project_dir: Path) -> LoadedProject:
                 severity="warning",
             )
         )
-    for runner, paths in files.runner_files().items():
+    runner_files = files.runner_files()
+    project_config = find_project_config(project_dir)
+    if project_config is not None:
+        runner_files.setdefault("node", []).insert(0, project_config)
+    for runner, paths in runner_files.items():
         _load_runner_files(project_dir, LANGUAGES[runner], paths, project)
     for path in files.python_steps:
         step = _load_step(project_dir, path, report)
@@ -118,7 +123,19 @@ def load_project(project_dir: Path) -> LoadedProject:
         if stream is not None:
             project.streams.append(stream)
 
-    project.authenticate = _load_hooks(project_dir, report)
+    hook = _load_hooks(project_dir, report)
+    if hook is not None:
+        if project.authenticate is not None and project_config is not None:
+            report(
+                Problem(
+                    f"stream clients are authenticated by {PROJECT_HOOKS_FILE}; the "
+                    f"`streamAuth` of {project_config.name} is not used",
+                    file=Path(PROJECT_HOOKS_FILE),
+                    hint="keep one of the two",
+                    severity="warning",
+                )
+            )
+        project.authenticate = hook
     _check_across_steps(project_dir, project)
     return project
 
@@ -242,19 +259,9 @@ def _load_runner_files(
             )
         )
         return
+    missing: list[str] = []
     if language.name == "node":
-        missing = npm.missing_dependencies(project_dir)
-        if missing:
-            report(
-                Problem(
-                    "the project's npm dependencies are not installed (missing: "
-                    + ", ".join(missing[:8])
-                    + (", ..." if len(missing) > 8 else "")
-                    + ")",
-                    file=Path("package.json"),
-                    hint=f"run `{npm.install_command(project_dir)}` in {project_dir}",
-                )
-            )
+        missing = _check_npm_packages(project_dir, report)
     try:
         reports = describe_files(language, binary, project_dir, paths)
     except RunnerFailed as exc:
@@ -264,7 +271,12 @@ def _load_runner_files(
     for path, file_report in zip(paths, reports, strict=False):
         rel = _rel(project_dir, path)
         if file_report.error is not None:
-            report(_load_error(rel, file_report))
+            report(_load_error(rel, file_report, missing, project_dir))
+            continue
+        if file_report.kind == "config":
+            project.authenticate = apply_project_config(rel, path, file_report, report)
+            if project.authenticate is not None:
+                loaded.append(str(path))
             continue
         if file_report.kind == "stream":
             can_access = (
@@ -293,9 +305,38 @@ def _load_runner_files(
         project.runner_binaries[language.name] = binary
 
 
-def _load_error(rel: Path, file_report: FileReport) -> Problem:
+def _check_npm_packages(project_dir: Path, report: Callable[[Problem], None]) -> list[str]:
+    """The project's npm packages that are not installed. The classic Motia packages are
+    listed by every classic project and used only for types: one info line at most. The
+    others matter only when a file imports them; that file's error says what to run."""
+    missing = npm.missing_dependencies(project_dir) or []
+    classic = [name for name in missing if npm.is_classic_package(name)]
+    if classic:
+        report(
+            Problem(
+                f"{', '.join(classic)} (classic Motia, in package.json) not installed; "
+                "nothing here needs them: steps import only their types",
+                file=Path("package.json"),
+                severity="info",
+            )
+        )
+    return [name for name in missing if not npm.is_classic_package(name)]
+
+
+def _load_error(
+    rel: Path, file_report: FileReport, missing: list[str], project_dir: Path
+) -> Problem:
     error = file_report.error
     assert error is not None
+    package = npm.missing_package(error.message)
+    if package is not None and package in missing:
+        return Problem(
+            f"could not be loaded: it imports '{package}', which is in package.json but "
+            "not installed",
+            file=rel,
+            line=error.line,
+            hint=f"run `{npm.install_command(project_dir)}` in {project_dir}",
+        )
     # The first frames of the stack say where; the message says what.
     frames = error.stack.strip().splitlines()[1:3] if error.stack else []
     return Problem(
