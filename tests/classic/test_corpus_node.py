@@ -105,7 +105,8 @@ def test_ts_starter_greetings(
     assert re.fullmatch(r"\S+", hello.json()["traceId"])
     stored = app.eventually(lambda: app.state("greetings", "Ada"))
     assert stored["message"] == "Hello, Ada!"
-    assert [item["id"] for item in app.stream("greetings", "all")] == ["Ada"]
+    # The handler sets the stream item after the state: wait for it too.
+    app.eventually(lambda: [item["id"] for item in app.stream("greetings", "all")] == ["Ada"])
 
     good = {"email": "ada@example.com", "homepage": "https://ada.dev", "nickname": "ada"}
     assert app.http.post("/contacts", json=good).status_code == 201
