@@ -211,8 +211,8 @@ def test_js_commonjs_signup_after_a_plain_npm_install(
     mode: str, signup_install: Path, tmp_path: Path, server_factory: Factory
 ) -> None:
     """The template's JavaScript: CommonJS steps, JSON Schema bodies, middleware, `.mjs` and
-    `.cjs` steps, a seconds-field cron; installed with a plain `npm install` of its whole
-    package.json (which brings the published @motiadev/core)."""
+    `.cjs` steps, a seconds-field cron, a `motia.config.js`; installed with a plain
+    `npm install` of its whole package.json (which brings the published @motiadev/core)."""
     app_dir = link_node_modules(
         copy_project("js-commonjs-signup", tmp_path), signup_install / "node_modules"
     )
@@ -221,6 +221,13 @@ def test_js_commonjs_signup_after_a_plain_npm_install(
     app.assert_loaded(
         {"RequestSignup", "VerifySignup", "WelcomeEmail", "GetSignup", "DigestSignups"}
     )
+    # motia.config.js: `plugins` and `app` have no equivalent and are named once, with the
+    # file; `redis: {useMemoryServer: true}` is what happens here anyway.
+    about_config = [line for line in server.output().splitlines() if "motia.config.js" in line]
+    assert len(about_config) == 1, server.output()
+    assert "plugins" in about_config[0], about_config
+    assert "app" in about_config[0], about_config
+    assert "redis" not in about_config[0].split("hint")[0], about_config
 
     blocked = app.http.post(
         "/signups",
