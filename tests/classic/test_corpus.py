@@ -109,6 +109,17 @@ def test_python_ingestion(mode: str, tmp_path: Path, server_factory: Factory) ->
     assert app.http.get("/ingest/unknown").status_code == 404
     assert "reloaded" not in app.server.output()
 
+    if mode == "dev":
+        # Editing a helper module the steps import does reload them.
+        helper = app.project / "steps" / "lib" / "chunking.py"
+        helper.write_text(helper.read_text().replace("size=16", "size=8"))
+        app.server.wait_for_output("reloaded", timeout=15)
+        again = app.http.post("/ingest", json=document, headers=key)
+        assert again.json()["estimatedChunks"] == 5, again.text
+        app.eventually(
+            lambda: app.http.get(f"/ingest/{again.json()['ingestionId']}").json()["chunks"] == 5
+        )
+
 
 @pytest.mark.parametrize("mode", MODES)
 def test_python_content_studio(mode: str, tmp_path: Path, server_factory: Factory) -> None:
