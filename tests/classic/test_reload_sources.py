@@ -3,13 +3,12 @@ folder never reloads it, while editing a step or a helper module it imports does
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from motia.runtime.watch import SourceWatch
+from motia.steps.loader import load_project
 from tests.conftest import ServerProcess, wait_for, write_project
 
 COUNTER_STEP = """
@@ -85,6 +84,12 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         {
             "steps/lib/__init__.py": "",
             "steps/lib/helper.py": "X = 1\n",
+            "steps/uses_helper_step.py": """
+                from steps.lib.helper import X
+
+                config = {"type": "noop", "name": "Uses", "virtualEmits": [],
+                          "virtualSubscribes": []}
+            """,
             "env/pyvenv.cfg": "home = /usr\n",
             "env/lib/python3/site-packages/dep.py": "",
             "conda-env/conda-meta/history": "",
@@ -92,14 +97,8 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         },
     )
     watch = SourceWatch(project)
-    sys.path.insert(0, str(project))
-    try:
-        importlib.import_module("steps.lib.helper")
-        watch.remember_imports()
-    finally:
-        sys.path.remove(str(project))
-        for name in ("steps.lib.helper", "steps.lib", "steps"):
-            sys.modules.pop(name, None)
+    assert load_project(project).errors == []
+    watch.remember_imports()
 
     def source(relative: str) -> bool:
         return watch.is_source(project / relative)
