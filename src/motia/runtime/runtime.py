@@ -28,7 +28,7 @@ from motia.steps.loader import LoadedProject, load_project
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".js", ".mjs", ".cjs", ".json"),
+    "node": (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
     "ruby": (".rb",),
 }
 
