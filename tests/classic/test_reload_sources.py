@@ -78,6 +78,33 @@ def test_handler_writes_do_not_reload_but_source_edits_do(
     assert server.output().count("reloaded") == 2
 
 
+def test_fixing_a_helper_that_never_imported_reloads(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/lib/__init__.py": "",
+            "steps/lib/greeting.py": "GREETING = 'hello'\nbroken(\n",
+            "steps/count_step.py": COUNTER_STEP,
+            "steps/ping_step.py": """
+                config = {"type": "api", "name": "Ping", "method": "GET", "path": "/ping",
+                          "emits": []}
+
+                async def handler(req, ctx):
+                    return {"status": 200, "body": "pong"}
+            """,
+        },
+    )
+    server = server_factory(project, "dev")
+    assert server.client.get("/ping").status_code == 200
+    assert server.client.post("/count").status_code == 404
+    assert "steps/lib/greeting.py:2" in server.output()
+    (project / "steps" / "lib" / "greeting.py").write_text("GREETING = 'fixed'\n")
+    wait_for(lambda: server.client.post("/count").status_code == 200)
+    assert server.client.post("/count").json()["greeting"] == "fixed"
+
+
 def test_which_changes_count_as_source(tmp_path: Path) -> None:
     project = write_project(
         tmp_path,
@@ -97,8 +124,9 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         },
     )
     watch = SourceWatch(project)
-    assert load_project(project).errors == []
-    watch.remember_imports()
+    loaded = load_project(project)
+    assert loaded.errors == []
+    watch.remember_imports(loaded)
 
     def source(relative: str) -> bool:
         return watch.is_source(project / relative)

@@ -22,6 +22,7 @@ from pathlib import Path
 from motia.settings import CONFIG_FILE
 from motia.steps.discovery import SKIPPED_DIRS, is_step_file
 from motia.steps.importer import ProjectSourceTest
+from motia.steps.loader import LoadedProject
 
 PROJECT_FILES = frozenset(
     {
@@ -52,11 +53,16 @@ class SourceWatch:
         self._is_source = ProjectSourceTest(self.root)
         self._python_modules: set[Path] = set()
 
-    def remember_imports(self) -> None:
+    def remember_imports(self, project: LoadedProject) -> None:
+        """The Python modules a load imported, and the files where it failed (a helper
+        with a syntax error was never imported, yet fixing it must reload)."""
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
             if file and file.endswith(".py") and self._is_source(module):
                 self._python_modules.add(Path(file).resolve())
+        for problem in project.problems:
+            if problem.file is not None and problem.file.suffix == ".py":
+                self._python_modules.add((self.root / problem.file).resolve())
 
     def is_source(self, path: str | Path) -> bool:
         file = Path(path)
