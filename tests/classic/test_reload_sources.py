@@ -3,6 +3,7 @@ folder never reloads it, while editing a step or a helper module it imports does
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +112,7 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         {
             "steps/lib/__init__.py": "",
             "steps/lib/helper.py": "X = 1\n",
+            "steps/lib/late.py": "Y = 1\n",
             "steps/uses_helper_step.py": """
                 from steps.lib.helper import X
 
@@ -127,6 +129,9 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
     loaded = load_project(project)
     assert loaded.errors == []
     watch.remember_imports(loaded)
+    assert not watch.is_source(project / "steps/lib/late.py")
+    # A module a handler imports after the load counts from then on.
+    importlib.import_module("steps.lib.late")
 
     def source(relative: str) -> bool:
         return watch.is_source(project / relative)
@@ -137,6 +142,7 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         "src/billing_step.rb",
         "steps/chat_stream.py",
         "steps/lib/helper.py",
+        "steps/lib/late.py",
         "steps/lib/db.ts",
         "services/mailer.js",
         "config.yml",

@@ -56,13 +56,16 @@ class SourceWatch:
     def remember_imports(self, project: LoadedProject) -> None:
         """The Python modules a load imported, and the files where it failed (a helper
         with a syntax error was never imported, yet fixing it must reload)."""
+        self._scan_modules()
+        for problem in project.problems:
+            if problem.file is not None and problem.file.suffix == ".py":
+                self._python_modules.add((self.root / problem.file).resolve())
+
+    def _scan_modules(self) -> None:
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
             if file and file.endswith(".py") and self._is_source(module):
                 self._python_modules.add(Path(file).resolve())
-        for problem in project.problems:
-            if problem.file is not None and problem.file.suffix == ".py":
-                self._python_modules.add((self.root / problem.file).resolve())
 
     def is_source(self, path: str | Path) -> bool:
         file = Path(path)
@@ -86,7 +89,10 @@ class SourceWatch:
         if is_step_file(relative):
             return True
         if name.endswith(".py"):
-            return file.resolve() in self._python_modules
+            resolved = file.resolve()
+            if resolved not in self._python_modules:
+                self._scan_modules()  # a handler may have imported it since the last load
+            return resolved in self._python_modules
         return name.endswith(RUNNER_SOURCE_SUFFIXES)
 
     def _in_source_folder(self, file: Path, relative: Path) -> bool:
