@@ -58,3 +58,24 @@ def test_forgetting_a_project_keeps_the_modules_of_its_prefix_sibling(tmp_path: 
         assert "sibling_tool" not in sys.modules
     finally:
         sys.modules.pop("sibling_tool", None)
+
+
+def test_namespace_packages_shared_with_another_path_entry_are_dropped_whole(
+    tmp_path: Path,
+) -> None:
+    """`src` without `__init__.py` is a namespace package that also spans any other `src/`
+    folder on `sys.path` (the current folder's, say): when it is dropped, its submodules go
+    with it, or the next project load would trip over an orphaned `src.python`."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "src").mkdir(parents=True)
+    noop = """
+        config = {"type": "noop", "name": "%s", "virtualEmits": [], "virtualSubscribes": []}
+    """
+    sys.path.append(str(elsewhere))
+    try:
+        for name in ("A", "B", "C"):
+            root = write_project(tmp_path / name, {f"src/python/{name}_step.py": noop % name})
+            project = load_project(root)
+            assert project.problems == [] and [s.name for s in project.steps] == [name]
+    finally:
+        sys.path.remove(str(elsewhere))

@@ -4,12 +4,12 @@ folder never reloads it, while editing a step or a helper module it imports does
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from motia.runtime.watch import SourceWatch
+from motia.steps.loader import load_project
 from tests.conftest import ServerProcess, wait_for, write_project
 
 COUNTER_STEP = """
@@ -79,12 +79,46 @@ def test_handler_writes_do_not_reload_but_source_edits_do(
     assert server.output().count("reloaded") == 2
 
 
+def test_fixing_a_helper_that_never_imported_reloads(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/lib/__init__.py": "",
+            "steps/lib/greeting.py": "GREETING = 'hello'\nbroken(\n",
+            "steps/count_step.py": COUNTER_STEP,
+            "steps/ping_step.py": """
+                config = {"type": "api", "name": "Ping", "method": "GET", "path": "/ping",
+                          "emits": []}
+
+                async def handler(req, ctx):
+                    return {"status": 200, "body": "pong"}
+            """,
+        },
+    )
+    server = server_factory(project, "dev")
+    assert server.client.get("/ping").status_code == 200
+    assert server.client.post("/count").status_code == 404
+    assert "steps/lib/greeting.py:2" in server.output()
+    (project / "steps" / "lib" / "greeting.py").write_text("GREETING = 'fixed'\n")
+    wait_for(lambda: server.client.post("/count").status_code == 200)
+    assert server.client.post("/count").json()["greeting"] == "fixed"
+
+
 def test_which_changes_count_as_source(tmp_path: Path) -> None:
     project = write_project(
         tmp_path,
         {
             "steps/lib/__init__.py": "",
             "steps/lib/helper.py": "X = 1\n",
+            "steps/lib/late.py": "Y = 1\n",
+            "steps/uses_helper_step.py": """
+                from steps.lib.helper import X
+
+                config = {"type": "noop", "name": "Uses", "virtualEmits": [],
+                          "virtualSubscribes": []}
+            """,
             "env/pyvenv.cfg": "home = /usr\n",
             "env/lib/python3/site-packages/dep.py": "",
             "conda-env/conda-meta/history": "",
@@ -92,14 +126,12 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         },
     )
     watch = SourceWatch(project)
-    sys.path.insert(0, str(project))
-    try:
-        importlib.import_module("steps.lib.helper")
-        watch.remember_imports()
-    finally:
-        sys.path.remove(str(project))
-        for name in ("steps.lib.helper", "steps.lib", "steps"):
-            sys.modules.pop(name, None)
+    loaded = load_project(project)
+    assert loaded.errors == []
+    watch.remember_imports(loaded)
+    assert not watch.is_source(project / "steps/lib/late.py")
+    # A module a handler imports after the load counts from then on.
+    importlib.import_module("steps.lib.late")
 
     def source(relative: str) -> bool:
         return watch.is_source(project / relative)
@@ -110,6 +142,7 @@ def test_which_changes_count_as_source(tmp_path: Path) -> None:
         "src/billing_step.rb",
         "steps/chat_stream.py",
         "steps/lib/helper.py",
+        "steps/lib/late.py",
         "steps/lib/db.ts",
         "services/mailer.js",
         "config.yml",

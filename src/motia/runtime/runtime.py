@@ -28,7 +28,7 @@ from motia.steps.loader import LoadedProject, load_project
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
+    "node": (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
     "ruby": (".rb",),
 }
 
@@ -127,7 +127,7 @@ class Runtime:
         if self.recorder is not None:
             self.recorder.start()
         if self.settings.mode == "dev":
-            self._sources.remember_imports()
+            self._sources.remember_imports(self.project)
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
         # Everything loaded so far lives as long as the process: keep the collector from
@@ -169,7 +169,7 @@ class Runtime:
         """Load the project again; keeps serving the last good set when it has errors."""
         forget_project_modules(self.settings.project_dir)
         project = load_project(self.settings.project_dir)
-        self._sources.remember_imports()
+        self._sources.remember_imports(project)
         self._report(project)
         if project.errors:
             self.logger.error(

@@ -22,6 +22,7 @@ from pathlib import Path
 from motia.settings import CONFIG_FILE
 from motia.steps.discovery import SKIPPED_DIRS, is_step_file
 from motia.steps.importer import ProjectSourceTest
+from motia.steps.loader import LoadedProject
 
 PROJECT_FILES = frozenset(
     {
@@ -52,7 +53,15 @@ class SourceWatch:
         self._is_source = ProjectSourceTest(self.root)
         self._python_modules: set[Path] = set()
 
-    def remember_imports(self) -> None:
+    def remember_imports(self, project: LoadedProject) -> None:
+        """The Python modules a load imported, and the files where it failed (a helper
+        with a syntax error was never imported, yet fixing it must reload)."""
+        self._scan_modules()
+        for problem in project.problems:
+            if problem.file is not None and problem.file.suffix == ".py":
+                self._python_modules.add((self.root / problem.file).resolve())
+
+    def _scan_modules(self) -> None:
         for module in list(sys.modules.values()):
             file = getattr(module, "__file__", None)
             if file and file.endswith(".py") and self._is_source(module):
@@ -80,7 +89,10 @@ class SourceWatch:
         if is_step_file(relative):
             return True
         if name.endswith(".py"):
-            return file.resolve() in self._python_modules
+            resolved = file.resolve()
+            if resolved not in self._python_modules:
+                self._scan_modules()  # a handler may have imported it since the last load
+            return resolved in self._python_modules
         return name.endswith(RUNNER_SOURCE_SUFFIXES)
 
     def _in_source_folder(self, file: Path, relative: Path) -> bool:

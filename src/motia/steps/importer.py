@@ -125,15 +125,34 @@ def activate(project_dir: Path) -> None:
         sys.path.remove(root)
     sys.path.insert(0, root)
     # Decide before deleting: a namespace package computes its path through its parent.
-    stale = [
+    stale = {
         name
         for name, module in list(sys.modules.items())
         if name.split(".", 1)[0] in STEP_PACKAGES and not _belongs_to(module, root)
-    ]
-    for name in stale:
+    }
+    for name in _with_submodules(stale):
         del sys.modules[name]
     importlib.invalidate_caches()
     _install_finder()
+
+
+def _with_submodules(names: set[str]) -> list[str]:
+    """The modules named and every submodule of theirs: a namespace package left behind
+    without its parent breaks the next look at its `__path__`."""
+    return [
+        name
+        for name in list(sys.modules)
+        if name in names or any(name.startswith(parent + ".") for parent in names)
+    ]
+
+
+def _locations(module: ModuleType) -> list[str]:
+    """A package's folders; a namespace package recomputes them, which fails once its parent
+    is gone from sys.modules."""
+    try:
+        return list(getattr(module, "__path__", None) or [])
+    except Exception:
+        return []
 
 
 def _belongs_to(module: ModuleType, root: str) -> bool:
@@ -142,7 +161,7 @@ def _belongs_to(module: ModuleType, root: str) -> bool:
     file = getattr(module, "__file__", None)
     if file:
         return Path(file).resolve().is_relative_to(base)
-    locations = list(getattr(module, "__path__", None) or [])
+    locations = _locations(module)
     return bool(locations) and all(Path(p).resolve().is_relative_to(base) for p in locations)
 
 
@@ -196,8 +215,8 @@ def forget_project_modules(project_dir: Path) -> None:
     `node_modules/`) stay loaded: the framework itself holds their classes."""
     root = project_dir.resolve()
     is_source = ProjectSourceTest(root)
-    owned = [name for name, module in list(sys.modules.items()) if is_source(module)]
-    for name in owned:
+    owned = {name for name, module in list(sys.modules.items()) if is_source(module)}
+    for name in _with_submodules(owned):
         module = sys.modules.pop(name)
         _drop_bytecode(getattr(module, "__file__", None))
 
@@ -223,7 +242,7 @@ class ProjectSourceTest:
         file = getattr(module, "__file__", None)
         if file:
             return self.is_source_file(Path(file))
-        locations = list(getattr(module, "__path__", None) or [])
+        locations = _locations(module)
         return bool(locations) and all(self.is_source_file(Path(p) / "x") for p in locations)
 
     def is_source_file(self, file: Path) -> bool:
