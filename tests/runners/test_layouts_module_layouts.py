@@ -26,11 +26,16 @@ def node_major(binary: str) -> int:
     return int(version.stdout.strip().lstrip("v").split(".")[0])
 
 
-@pytest.fixture(params=["system-node", "node-24-extra"])
-def node(request: pytest.FixtureRequest) -> tuple[str, int]:
-    """The Node that runs the steps, and its major version."""
-    binary = require("node") if request.param == "system-node" else node24()
-    return binary, node_major(binary)
+ESBUILD = {"esbuild": "^0.28.2"}
+
+
+@pytest.fixture(params=["system-node", "system-node-esbuild", "node-24-extra"])
+def node(request: pytest.FixtureRequest) -> tuple[str, int, dict[str, str]]:
+    """The Node that runs the steps, its major version, and npm packages to add: with
+    esbuild in the project, an older Node compiles TypeScript with it (CommonJS stays
+    CommonJS)."""
+    binary = node24() if request.param == "node-24-extra" else require("node")
+    return binary, node_major(binary), ESBUILD if request.param.endswith("esbuild") else {}
 
 
 @pytest.fixture(params=["dev", "start"])
@@ -41,11 +46,11 @@ def mode(request: pytest.FixtureRequest) -> str:
 def test_an_es_module_typescript_project(
     tmp_path: Path,
     server_factory: Callable[..., ServerProcess],
-    node: tuple[str, int],
+    node: tuple[str, int, dict[str, str]],
     mode: str,
 ) -> None:
-    binary, major = node
-    project = copy_node_project(LAYOUTS / "esm_ts", tmp_path / "project")
+    binary, major, also = node
+    project = copy_node_project(LAYOUTS / "esm_ts", tmp_path / "project", also=also)
     server = server_factory(project, mode, env={"MOTIA_NODE": binary})
     output = server.output()
     assert "error" not in output.lower(), output
@@ -85,11 +90,11 @@ def test_an_es_module_typescript_project(
 def test_a_commonjs_typescript_project(
     tmp_path: Path,
     server_factory: Callable[..., ServerProcess],
-    node: tuple[str, int],
+    node: tuple[str, int, dict[str, str]],
     mode: str,
 ) -> None:
-    binary, major = node
-    project = copy_node_project(LAYOUTS / "cjs_ts", tmp_path / "project")
+    binary, major, also = node
+    project = copy_node_project(LAYOUTS / "cjs_ts", tmp_path / "project", also=also)
     server = server_factory(project, mode, env={"MOTIA_NODE": binary})
     output = server.output()
     assert "error" not in output.lower(), output
