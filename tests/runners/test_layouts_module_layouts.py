@@ -1,10 +1,10 @@
 """TypeScript and JavaScript projects in every module layout, in real `motia dev` and
 `motia start` servers: an ES module package (`"type": "module"`, `import.meta`, top-level
 await, an ES-module-only package, `.mts`, a `.js` step importing a `.ts` helper) and a
-CommonJS package (`require`, `__dirname`, `.cts`, CommonJS helpers), both with tsconfig.json
-path aliases. Each runs on the machine's Node 20, whose TypeScript goes through the type
-stripping of the `[node]` extra's Node, and on that Node 24 itself, which strips types in
-process. Neither project installs a transpiler nor the classic `motia` packages."""
+CommonJS package (`require`, `__dirname`, `.cts`, CommonJS helpers, a JSON import), both with
+tsconfig.json path aliases. Each runs on the machine's Node 20 (TypeScript stripped by the
+`[node]` extra's Node, or compiled by the project's esbuild) and on that Node 24 itself,
+which strips types in process. Neither installs the classic `motia` packages."""
 
 from __future__ import annotations
 
@@ -107,6 +107,7 @@ def test_a_commonjs_typescript_project(
     assert body["folder"] == "steps"  # a .cts helper through require()
     assert body["dirname"] == str(project / "steps")
     assert body["node"].startswith(f"v{major}.")
+    assert body["farewell"] == "goodbye"  # JSON imported as TypeScript does, no attribute
 
     def recorded() -> object:
         answer = server.client.get(f"/greet/{body['traceId']}")
