@@ -87,9 +87,15 @@ def npm_packages(packages: dict[str, str]) -> Path:
     return modules
 
 
-def copy_node_project(fixture: Path, target: Path, packages: dict[str, str] | None = None) -> Path:
+def copy_node_project(
+    fixture: Path,
+    target: Path,
+    packages: dict[str, str] | None = None,
+    also: dict[str, str] | None = None,
+) -> Path:
     """A copy of `fixture` at `target`, with a node_modules holding `packages` (by default the
-    dependencies of its package.json) linked in; the fixture itself is never written to."""
+    dependencies of its package.json, less the classic Motia ones) and `also` linked in; the
+    fixture itself is never written to."""
     shutil.copytree(fixture, target, ignore=shutil.ignore_patterns("node_modules", ".motia"))
     if packages is None:
         manifest = json.loads((fixture / "package.json").read_text())
@@ -98,6 +104,7 @@ def copy_node_project(fixture: Path, target: Path, packages: dict[str, str] | No
             for name, spec in (manifest.get("dependencies") or {}).items()
             if not (name == "motia" or name.startswith("@motiadev/"))
         }
+    packages = {**packages, **(also or {})}
     if packages:
         (target / "node_modules").symlink_to(npm_packages(packages), target_is_directory=True)
     return target

@@ -1,10 +1,10 @@
 """TypeScript and JavaScript projects in every module layout, in real `motia dev` and
 `motia start` servers: an ES module package (`"type": "module"`, `import.meta`, top-level
 await, an ES-module-only package, `.mts`, a `.js` step importing a `.ts` helper) and a
-CommonJS package (`require`, `__dirname`, `.cts`, CommonJS helpers), both with tsconfig.json
-path aliases. Each runs on the machine's Node 20, whose TypeScript goes through the type
-stripping of the `[node]` extra's Node, and on that Node 24 itself, which strips types in
-process. Neither project installs a transpiler nor the classic `motia` packages."""
+CommonJS package (`require`, `__dirname`, `.cts`, CommonJS helpers, a JSON import), both with
+tsconfig.json path aliases. Each runs on the machine's Node 20 (TypeScript stripped by the
+`[node]` extra's Node, or compiled by the project's esbuild) and on that Node 24 itself,
+which strips types in process. Neither installs the classic `motia` packages."""
 
 from __future__ import annotations
 
@@ -26,11 +26,16 @@ def node_major(binary: str) -> int:
     return int(version.stdout.strip().lstrip("v").split(".")[0])
 
 
-@pytest.fixture(params=["system-node", "node-24-extra"])
-def node(request: pytest.FixtureRequest) -> tuple[str, int]:
-    """The Node that runs the steps, and its major version."""
-    binary = require("node") if request.param == "system-node" else node24()
-    return binary, node_major(binary)
+ESBUILD = {"esbuild": "^0.28.2"}
+
+
+@pytest.fixture(params=["system-node", "system-node-esbuild", "node-24-extra"])
+def node(request: pytest.FixtureRequest) -> tuple[str, int, dict[str, str]]:
+    """The Node that runs the steps, its major version, and npm packages to add: with
+    esbuild in the project, an older Node compiles TypeScript with it (CommonJS stays
+    CommonJS)."""
+    binary = node24() if request.param == "node-24-extra" else require("node")
+    return binary, node_major(binary), ESBUILD if request.param.endswith("esbuild") else {}
 
 
 @pytest.fixture(params=["dev", "start"])
@@ -41,11 +46,11 @@ def mode(request: pytest.FixtureRequest) -> str:
 def test_an_es_module_typescript_project(
     tmp_path: Path,
     server_factory: Callable[..., ServerProcess],
-    node: tuple[str, int],
+    node: tuple[str, int, dict[str, str]],
     mode: str,
 ) -> None:
-    binary, major = node
-    project = copy_node_project(LAYOUTS / "esm_ts", tmp_path / "project")
+    binary, major, also = node
+    project = copy_node_project(LAYOUTS / "esm_ts", tmp_path / "project", also=also)
     server = server_factory(project, mode, env={"MOTIA_NODE": binary})
     output = server.output()
     assert "error" not in output.lower(), output
@@ -85,11 +90,11 @@ def test_an_es_module_typescript_project(
 def test_a_commonjs_typescript_project(
     tmp_path: Path,
     server_factory: Callable[..., ServerProcess],
-    node: tuple[str, int],
+    node: tuple[str, int, dict[str, str]],
     mode: str,
 ) -> None:
-    binary, major = node
-    project = copy_node_project(LAYOUTS / "cjs_ts", tmp_path / "project")
+    binary, major, also = node
+    project = copy_node_project(LAYOUTS / "cjs_ts", tmp_path / "project", also=also)
     server = server_factory(project, mode, env={"MOTIA_NODE": binary})
     output = server.output()
     assert "error" not in output.lower(), output
@@ -102,6 +107,7 @@ def test_a_commonjs_typescript_project(
     assert body["folder"] == "steps"  # a .cts helper through require()
     assert body["dirname"] == str(project / "steps")
     assert body["node"].startswith(f"v{major}.")
+    assert body["farewell"] == "goodbye"  # JSON imported as TypeScript does, no attribute
 
     def recorded() -> object:
         answer = server.client.get(f"/greet/{body['traceId']}")

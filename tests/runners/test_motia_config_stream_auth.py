@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,22 +19,32 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import ServerProcess, start_server
+from tests.conftest import ServerProcess, start_server, write_project
 from tests.tools import copy_node_project, node24, require
 
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "layouts" / "motia_config"
 
 
-@pytest.fixture(params=["system-node", "node-24-extra"])
-def node(request: pytest.FixtureRequest) -> str:
-    return require("node") if request.param == "system-node" else node24()
+@pytest.fixture(params=["system-node", "system-node-esbuild", "node-24-extra"])
+def variant(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def server(
-    tmp_path: Path, server_factory: Callable[..., ServerProcess], node: str
-) -> ServerProcess:
-    project = copy_node_project(PROJECT, tmp_path / "project")
+def node(variant: str) -> str:
+    return node24() if variant == "node-24-extra" else require("node")
+
+
+@pytest.fixture
+def project(tmp_path: Path, variant: str) -> Path:
+    # With esbuild, an older Node compiles motia.config.ts to CommonJS, whose require() of
+    # the missing classic packages gets the stand-ins.
+    also = {"esbuild": "^0.28.2"} if variant.endswith("esbuild") else {}
+    return copy_node_project(PROJECT, tmp_path / "project", also=also)
+
+
+@pytest.fixture
+def server(project: Path, server_factory: Callable[..., ServerProcess], node: str) -> ServerProcess:
     return server_factory(project, "dev", env={"MOTIA_NODE": node})
 
 
@@ -121,3 +132,50 @@ def test_stream_auth_without_authenticate_is_an_error(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "motia.config.ts" in result.stderr
     assert "`streamAuth` needs an `authenticate` function" in result.stderr, result.stderr
+
+
+def test_editing_motia_config_in_dev_applies_the_new_authenticate(
+    server: ServerProcess, project: Path
+) -> None:
+    def status(token: str) -> int:
+        url = f"{server.url}/__motia/streams/messages/ann?authToken={token}"
+        with httpx.stream("GET", url, timeout=10) as response:
+            return response.status_code
+
+    assert status("user-ann") == 200
+    config = project / "motia.config.ts"
+    # Now every plain user is refused.
+    source = (
+        config.read_text()
+        .replace("const [role, userId] = token.split('-')\n", "")
+        .replace(
+            "if (token === 'forged')",
+            "const [role, userId] = token.split('-')\n      if (role === 'user')",
+        )
+    )
+    config.write_text(source)
+    server.wait_for_output("reloaded", timeout=30)
+    assert status("user-ann") == 401
+    assert status("admin-root") == 200
+
+
+PYTHON_STEP = """
+    config = {"type": "api", "name": "Hello", "method": "GET", "path": "/hello", "emits": []}
+
+    async def handler(req, ctx):
+        return {"status": 200, "body": {"hello": "world"}}
+"""
+
+
+def test_a_python_project_starts_without_node_despite_its_motia_config(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROJECT / "motia.config.ts", project / "motia.config.ts")
+    shutil.copy(PROJECT / "package.json", project / "package.json")
+    write_project(project, {"steps/hello_step.py": PYTHON_STEP})
+    server = server_factory(project, "start", env={"MOTIA_NODE": str(tmp_path / "no-node")})
+    assert server.client.get("/hello").json() == {"hello": "world"}
+    output = server.output()
+    assert "need the Node.js runner: motia.config.ts; it is not read" in output, output

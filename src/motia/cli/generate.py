@@ -185,7 +185,10 @@ def generate_step(
         runtime = "Ruby (3.0+)" if lang == "ruby" else "Node.js (18+)"
         note = f"note: {lang} steps run in the {runtime.split()[0]} runner, which needs {runtime}"
         if lang == "typescript":
-            note += "; the project needs a transpiler: `npm install --save-dev esbuild`"
+            note += (
+                "; Node.js 22.13+ runs TypeScript as it is, an older Node needs esbuild "
+                "(`npm install --save-dev esbuild`) or `pip install motia-python[node]`"
+            )
         click.echo(note)
 
 

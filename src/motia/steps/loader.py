@@ -30,7 +30,7 @@ from motia.steps.importer import (
     import_step_file,
 )
 from motia.steps.model import Step, StreamDefinition
-from motia.steps.project_config import apply_project_config, find_project_config
+from motia.steps.project_config import CONFIG_NAMES, apply_project_config, find_project_config
 from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
 from motia.steps.typed_bodies import input_model, request_model
 
@@ -251,11 +251,15 @@ def _load_runner_files(
     names = ", ".join(str(_rel(project_dir, p)) for p in paths)
     binary = language.binary_path()
     if binary is None:
+        # A Python project's motia.config.ts (classic projects all had one) is worth a
+        # warning, not a refusal to start.
+        config_only = all(path.name in CONFIG_NAMES for path in paths)
         report(
             Problem(
                 f"`{language.binary}` was not found, and these files need the "
-                f"{language.label} runner: {names}",
+                f"{language.label} runner: {names}" + ("; it is not read" if config_only else ""),
                 hint=language.install_hint,
+                severity="warning" if config_only else "error",
             )
         )
         return

@@ -44,7 +44,20 @@ function sameGeneration(resolved, parentURL) {
 }
 
 export async function resolve(specifier, context, nextResolve) {
-  return sameGeneration(await resolveInProject(specifier, context, nextResolve), context.parentURL)
+  const resolved = await resolveInProject(specifier, context, nextResolve)
+  return sameGeneration(jsonAttributes(resolved, context), context.parentURL)
+}
+
+// TypeScript imports JSON without `with { type: 'json' }` (resolveJsonModule); Node's ES module
+// loader wants the attribute, so a TypeScript file of the project gets it implied.
+function jsonAttributes(resolved, context) {
+  const parent = fileOf(context.parentURL)
+  const file = fileOf(resolved.url)
+  if (!file || !file.endsWith('.json') || context.importAttributes?.type ||
+    !parent || !TS_EXTENSIONS.includes(path.extname(parent)) || !inProject(projectDir, parent)) {
+    return resolved
+  }
+  return { ...resolved, importAttributes: { ...context.importAttributes, type: 'json' } }
 }
 
 async function resolveInProject(specifier, context, nextResolve) {

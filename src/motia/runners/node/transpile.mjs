@@ -195,9 +195,9 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
         !new RegExp(`(?:const|let|var|function|import)\\s+[^;=]*\\b${name}\\b`).test(code),
     )
     if (wanted.length === 0) return code
-    const url = JSON.stringify(`file://${filename}`)
     const prelude = {
-      require: `const require = (await import('node:module')).createRequire(${url});`,
+      require: "import { createRequire as __motiaCreateRequire } from 'node:module';" +
+        'const require = __motiaCreateRequire(import.meta.url);',
       __filename: `const __filename = ${JSON.stringify(filename)};`,
       __dirname: `const __dirname = ${JSON.stringify(path.dirname(filename))};`,
     }
