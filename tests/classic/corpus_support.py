@@ -3,15 +3,18 @@ workbench API to read what the server loaded, its state, its streams and its cro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
 
 from tests.conftest import ServerProcess, wait_for
 
@@ -113,6 +116,28 @@ class Corpus:
                 if line.startswith("data: "):
                     return 200, json.loads(line[len("data: ") :])
         raise AssertionError(f"{path}: the stream ended without a frame")
+
+    def first_socket_frames(
+        self, stream: str, groups: list[str], subprotocols: list[str] | None = None
+    ) -> list[Any]:
+        """Join each group of `stream` over one WebSocket; the first frame answering each."""
+
+        async def exchange() -> list[Any]:
+            url = self.server.url.replace("http://", "ws://")
+            async with connect(url, subprotocols=subprotocols, open_timeout=5) as socket:  # type: ignore[arg-type]
+                frames = []
+                for group in groups:
+                    join = {
+                        "streamName": stream,
+                        "groupId": group,
+                        "subscriptionId": uuid.uuid4().hex,
+                    }
+                    await socket.send(json.dumps({"type": "join", "data": join}))
+                    async with asyncio.timeout(10):
+                        frames.append(json.loads(await socket.recv()))
+                return frames
+
+        return asyncio.run(exchange())
 
     # --- what every corpus run checks -------------------------------------------------
 

@@ -288,3 +288,11 @@ def test_mixed_stream_rbac(
     assert (status, body["error"]["code"]) == (403, "STREAM_ACCESS_DENIED")
     status, _ = app.first_stream_frame(f"{stream}/alice-1?authToken=forged")
     assert status == 401
+
+    # The stream client's WebSocket, its token sent as the protocols `Authorization, <token>`.
+    allowed, denied = app.first_socket_frames(
+        "rbacMessage", ["alice-1", "bob-1"], subprotocols=["Authorization", "alice-token"]
+    )
+    assert allowed["event"]["type"] == "sync", allowed
+    assert [item["id"] for item in allowed["event"]["data"]] == [message_id]
+    assert denied["event"]["event"]["data"]["code"] == "STREAM_ACCESS_DENIED", denied

@@ -6,6 +6,12 @@ const USERS: Record<string, { userId: string; role: 'member' | 'admin' }> = {
 }
 
 function tokenOf(request: { headers: Record<string, string | string[] | undefined>; url?: string }) {
+  // The stream client sends `protocols: ['Authorization', token]`.
+  const protocol = request.headers['sec-websocket-protocol']
+  if (typeof protocol === 'string' && protocol.startsWith('Authorization')) {
+    const token = protocol.split(',')[1]?.trim()
+    if (token) return token
+  }
   const fromUrl = new URL(request.url ?? '/', 'http://localhost').searchParams.get('authToken')
   if (fromUrl) return fromUrl
   const header = request.headers['authorization']
