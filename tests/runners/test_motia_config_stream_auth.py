@@ -1,7 +1,8 @@
 """A classic project's motia.config.ts in real servers: its `streamAuth.authenticate` decides
-who a stream client is (WebSocket and SSE), a stream's `canAccess` sees that context, what has
-no equivalent here (plugins, adapters) is named once with the file, and the classic packages
-it imports (`@motiadev/core`, plugins, adapter classes) need not be installed."""
+who a stream client is (WebSocket and SSE), a stream's `canAccess` sees that context, its
+`redis` names the Redis, what has no equivalent here (plugins, adapters) is named once with
+the file, and the classic packages it imports (`@motiadev/core`, plugins, adapter classes)
+need not be installed."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ServerProcess, start_server, write_project
-from tests.tools import copy_node_project, node24, require
+from tests.tools import copy_node_project, node24, require, unavailable
 
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "layouts" / "motia_config"
 
@@ -179,3 +180,50 @@ def test_a_python_project_starts_without_node_despite_its_motia_config(
     assert server.client.get("/hello").json() == {"hello": "world"}
     output = server.output()
     assert "need the Node.js runner: motia.config.ts; it is not read" in output, output
+
+
+REDIS_CONFIG = """
+import { config } from 'motia'
+
+export default config({
+  redis: { useMemoryServer: false, host: '127.0.0.1', port: 6379, db: 9 },
+})
+"""
+
+STATE_STEP = """
+    config = {"type": "api", "name": "Remember", "method": "POST", "path": "/remember",
+              "emits": []}
+
+    async def handler(req, ctx):
+        await ctx.state.set("memories", "last", req["body"])
+        return {"status": 200, "body": await ctx.state.get("memories", "last")}
+"""
+
+
+def test_the_redis_of_motia_config_is_used(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    require("node")
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=6379, db=9)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        unavailable("Redis is not running on 127.0.0.1:6379")
+    prefix = f"motia-config-test-{tmp_path.name}"
+    project = write_project(
+        tmp_path / "project",
+        {"motia.config.ts": REDIS_CONFIG, "steps/remember_step.py": STATE_STEP},
+    )
+    try:
+        server = server_factory(project, "start", env={"MOTIA_REDIS_PREFIX": prefix})
+        answer = server.client.post("/remember", json={"text": "kept in Redis"})
+        assert answer.status_code == 200, server.output()
+        keys = [key.decode() for key in client.scan_iter(f"{prefix}*")]
+        assert keys, server.output()
+        assert "names the Redis at redis://127.0.0.1:6379/9" in server.output()
+        assert "have no effect" not in server.output()
+    finally:
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()

@@ -20,6 +20,7 @@ from motia.http.app import MotiaApp
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
+from motia.steps.project_config import classic_redis_url
 
 
 class _Server(uvicorn.Server):
@@ -63,7 +64,7 @@ def serve(
         "queue_adapter": "memory" if memory else None,
         "streams_adapter": "memory" if memory else None,
     }
-    settings = load_settings(project_dir, mode, **flags)
+    settings = _load_settings(project_dir, mode, flags)
     if workers > 1 and not _all_redis(settings):
         raise SettingsError(
             "--workers needs every adapter on Redis, so the processes share one deployment: "
@@ -95,8 +96,20 @@ def serve(
 def worker_app() -> MotiaApp:
     """The app of one `--workers` process (uvicorn calls this in each worker)."""
     spec = json.loads(os.environ[WORKER_ENV])
-    settings = load_settings(Path(spec["project_dir"]), spec["mode"], **spec["flags"])
+    settings = _load_settings(Path(spec["project_dir"]), spec["mode"], spec["flags"])
     return MotiaApp(_load_or_exit(settings))
+
+
+def _load_settings(project_dir: Path, mode: Mode, flags: dict[str, Any]) -> Settings:
+    """The settings, with the Redis a classic motia.config names when nothing else names
+    one (it then counts as set in the environment)."""
+    settings = load_settings(project_dir, mode, **flags)
+    if settings.redis_url is not None:
+        return settings
+    url = classic_redis_url(settings.project_dir)
+    if url is None:
+        return settings
+    return load_settings(project_dir, mode, {**os.environ, "MOTIA_REDIS_URL": url}, **flags)
 
 
 def _all_redis(settings: Settings) -> bool:

@@ -7,6 +7,9 @@ import json
 import re
 from pathlib import Path
 
+from motia.errors import Problem
+from motia.runners.protocol import RemoteError
+
 PACKAGE_FIELDS = ("dependencies", "devDependencies")
 
 
@@ -52,3 +55,38 @@ def install_command(project_dir: Path) -> str:
     if (project_dir / "package-lock.json").is_file():
         return "npm ci"
     return "npm install"
+
+
+def classic_and_other_missing(project_dir: Path) -> tuple[Problem | None, list[str]]:
+    """The packages of package.json that are not installed: the classic Motia ones as one
+    info line (every classic project lists them, steps use them only for types), and the
+    others, which matter only when a file imports them (see `not_installed_problem`)."""
+    missing = missing_dependencies(project_dir) or []
+    classic = [name for name in missing if is_classic_package(name)]
+    info = (
+        Problem(
+            f"{', '.join(classic)} (classic Motia, in package.json) not installed; "
+            "nothing here needs them: steps import only their types",
+            file=Path("package.json"),
+            severity="info",
+        )
+        if classic
+        else None
+    )
+    return info, [name for name in missing if not is_classic_package(name)]
+
+
+def not_installed_problem(
+    rel: Path, error: RemoteError, missing: list[str], project_dir: Path
+) -> Problem | None:
+    """A file that failed to load because it imports a listed package that is not
+    installed: say so and what to run."""
+    package = missing_package(error.message)
+    if package is None or package not in missing:
+        return None
+    return Problem(
+        f"could not be loaded: it imports '{package}', which is in package.json but not installed",
+        file=rel,
+        line=error.line,
+        hint=f"run `{install_command(project_dir)}` in {project_dir}",
+    )

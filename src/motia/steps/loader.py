@@ -265,7 +265,9 @@ def _load_runner_files(
         return
     missing: list[str] = []
     if language.name == "node":
-        missing = _check_npm_packages(project_dir, report)
+        classic, missing = npm.classic_and_other_missing(project_dir)
+        if classic is not None:
+            report(classic)
     try:
         reports = describe_files(language, binary, project_dir, paths)
     except RunnerFailed as exc:
@@ -309,38 +311,14 @@ def _load_runner_files(
         project.runner_binaries[language.name] = binary
 
 
-def _check_npm_packages(project_dir: Path, report: Callable[[Problem], None]) -> list[str]:
-    """The project's npm packages that are not installed. The classic Motia packages are
-    listed by every classic project and used only for types: one info line at most. The
-    others matter only when a file imports them; that file's error says what to run."""
-    missing = npm.missing_dependencies(project_dir) or []
-    classic = [name for name in missing if npm.is_classic_package(name)]
-    if classic:
-        report(
-            Problem(
-                f"{', '.join(classic)} (classic Motia, in package.json) not installed; "
-                "nothing here needs them: steps import only their types",
-                file=Path("package.json"),
-                severity="info",
-            )
-        )
-    return [name for name in missing if not npm.is_classic_package(name)]
-
-
 def _load_error(
     rel: Path, file_report: FileReport, missing: list[str], project_dir: Path
 ) -> Problem:
     error = file_report.error
     assert error is not None
-    package = npm.missing_package(error.message)
-    if package is not None and package in missing:
-        return Problem(
-            f"could not be loaded: it imports '{package}', which is in package.json but "
-            "not installed",
-            file=rel,
-            line=error.line,
-            hint=f"run `{npm.install_command(project_dir)}` in {project_dir}",
-        )
+    not_installed = npm.not_installed_problem(rel, error, missing, project_dir)
+    if not_installed is not None:
+        return not_installed
     # The first frames of the stack say where; the message says what.
     frames = error.stack.strip().splitlines()[1:3] if error.stack else []
     return Problem(

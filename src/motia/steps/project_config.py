@@ -1,14 +1,19 @@
 """A classic project's `motia.config.ts` / `motia.config.js`: the Node runner reads it like a
-step file; its `streamAuth` authenticates stream clients, and what has no equivalent here is
-named once, with the file."""
+step file; its `streamAuth` authenticates stream clients, its `redis` names the Redis to use,
+and what has no equivalent here is named once, with the file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from motia.errors import Problem
+from motia.runners.describe import describe_files
+from motia.runners.languages import NODE
+from motia.runners.process import RunnerFailed
 from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteStreamAuth
 
@@ -23,8 +28,10 @@ UNSUPPORTED = {
     "`queue.adapter`, `streams.adapter`: sqlite, memory or redis)",
     "app": "the HTTP server is not Express; write the route as an API step, or as "
     "middleware in the step's `middleware`",
-    "redis": "set `redis.url` in config.yml or MOTIA_REDIS_URL",
 }
+REDIS_APPLIED = (
+    "applied when neither config.yml (`redis`) nor MOTIA_REDIS_URL / REDIS_URL names a Redis"
+)
 
 
 def find_project_config(project_dir: Path) -> Path | None:
@@ -56,11 +63,19 @@ def apply_project_config(
                     "or null }",
                 )
             )
-    ignored = [key for key in keys if key != "streamAuth"]
+    ignored = [key for key in keys if key not in ("streamAuth", "redis")]
     redis = config.get("redis")
-    if isinstance(redis, dict) and redis.get("useMemoryServer") and "redis" in ignored:
-        # The embedded memory server of classic is what the embedded store is here.
-        ignored.remove("redis")
+    url = redis_url_of(redis)
+    if url is not None:
+        problems(
+            Problem(
+                f"`redis` names the Redis at {re.sub(r'//[^@/]*@', '//', url)}",
+                file=rel,
+                field="redis",
+                hint=REDIS_APPLIED,
+                severity="info",
+            )
+        )
     if ignored:
         problems(
             Problem(
@@ -74,3 +89,31 @@ def apply_project_config(
             )
         )
     return authenticator
+
+
+def redis_url_of(redis: object) -> str | None:
+    """The Redis URL of a classic `redis: {useMemoryServer, host, port, username, password,
+    db}`; None for the embedded memory server, which is what the embedded store is here."""
+    if not isinstance(redis, dict) or redis.get("useMemoryServer") or not redis.get("host"):
+        return None
+    auth = ""
+    if redis.get("password"):
+        auth = f"{quote(str(redis.get('username') or ''))}:{quote(str(redis['password']))}@"
+    port = redis.get("port") or 6379
+    return f"redis://{auth}{redis['host']}:{port}/{redis.get('db') or 0}"
+
+
+def classic_redis_url(project_dir: Path) -> str | None:
+    """The Redis that the project's motia.config names, read before the settings are made;
+    None without one (or when the file cannot be read: loading the project reports that)."""
+    path = find_project_config(project_dir)
+    if path is None or "redis" not in path.read_text(encoding="utf-8", errors="replace"):
+        return None  # no Node process for the many configs without a `redis` key
+    binary = NODE.binary_path()
+    if binary is None:
+        return None
+    try:
+        [report] = describe_files(NODE, binary, project_dir, [path])
+    except (RunnerFailed, ValueError):
+        return None
+    return redis_url_of((report.config or {}).get("redis")) if report.error is None else None
