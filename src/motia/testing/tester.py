@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 HTTPX_MISSING = (
     "motia.testing sends requests with httpx, which is not installed: "
-    "pip install httpx (or pip install 'motia-python[dev]')"
+    "pip install 'motia-python[testing]' (or pip install httpx)"
 )
 
 # Settings every tester uses unless `config` overrides them. Leases are counted on the
