@@ -21,11 +21,11 @@ from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
+from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 
-WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".ts", ".js", ".mjs", ".cjs", ".rb")
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
     "node": (".ts", ".js", ".mjs", ".cjs", ".json"),
@@ -91,6 +91,7 @@ class Runtime:
             self.executor.recorder = self.recorder
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
+        self._sources = SourceWatch(settings.project_dir)
 
     @classmethod
     def load(cls, settings: Settings, **kwargs: object) -> Runtime:
@@ -126,6 +127,7 @@ class Runtime:
         if self.recorder is not None:
             self.recorder.start()
         if self.settings.mode == "dev":
+            self._sources.remember_imports()
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
         # Everything loaded so far lives as long as the process: keep the collector from
@@ -168,6 +170,7 @@ class Runtime:
         """Load the project again; keeps serving the last good set when it has errors."""
         forget_project_modules(self.settings.project_dir)
         project = load_project(self.settings.project_dir)
+        self._sources.remember_imports()
         self._report(project)
         if project.errors:
             self.logger.error(
@@ -205,23 +208,9 @@ class Runtime:
         from watchfiles import awatch
 
         root = self.settings.project_dir
-        ignored = {
-            ".motia",
-            ".venv",
-            "venv",
-            "node_modules",
-            "__pycache__",
-            ".git",
-            "python_modules",
-        }
 
         def relevant(_change: object, path: str) -> bool:
-            relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()
-            return (
-                path.endswith(WATCHED_SUFFIXES)
-                and not path.endswith(".d.ts")  # types.d.ts is written by dev itself
-                and not any(p in ignored for p in relative)
-            )
+            return self._sources.is_source(path)
 
         async for changes in awatch(root, watch_filter=relevant, debounce=200, step=50):
             if any(Path(path) == root / CONFIG_FILE for _, path in changes):

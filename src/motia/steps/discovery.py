@@ -91,6 +91,19 @@ def _classify(path: Path, name: str, found: DiscoveredFiles) -> None:
                 return
 
 
+def is_step_file(relative: Path) -> bool:
+    """Whether discovery would find a file at this project-relative path (it may not
+    exist yet, or any more)."""
+    parts = relative.parts
+    if len(parts) < 2 or parts[0] not in STEP_ROOTS:
+        return False
+    if any(d in SKIPPED_DIRS or d.startswith(".") for d in parts[1:-1]):
+        return False
+    found = DiscoveredFiles()
+    _classify(relative, relative.name, found)
+    return bool(found.python_steps or found.python_streams or found.deprecated or found.foreign)
+
+
 def suggested_name(path: Path) -> str:
     """The name a deprecated `x.step.py` file should have: `x_step.py`."""
     name = path.name

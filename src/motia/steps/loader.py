@@ -23,9 +23,14 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
-from motia.steps.importer import StepImportError, activate, import_step_file
+from motia.steps.importer import (
+    StepImportError,
+    activate,
+    forget_project_modules,
+    import_step_file,
+)
 from motia.steps.model import Step, StreamDefinition
-from motia.steps.schema import SchemaDefinitionError, compile_schema
+from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
 from motia.steps.typed_bodies import input_model, request_model
 
 # How many positional arguments each handler type receives.
@@ -87,6 +92,9 @@ def load_project(project_dir: Path) -> LoadedProject:
     project_dir = project_dir.resolve()
     files = discover(project_dir)
     activate(project_dir)
+    # Every load reads the files as they are now; within one load, a file that one step
+    # imports from another is the same module object as the step itself.
+    forget_project_modules(project_dir)
     project = LoadedProject()
     report = project.problems.append
 
@@ -367,8 +375,10 @@ def _compile_step_schemas(step: Step, rel: Path, report: Callable[[Problem], Non
 
 
 def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
-    """A handler annotated with a Pydantic model gets instances; the model is then the
-    schema, and a different schema in the config is a contradiction worth an error."""
+    """A handler annotated with a Pydantic model gets instances, but only when the config
+    names that model or has no schema: with a JSON Schema dict there (classic's
+    `Model.model_json_schema()`), the annotation is documentation and the handler gets the
+    parsed JSON, as in classic Motia. Another model class in the config is a contradiction."""
     assert step.handler is not None
     if step.type == "api":
         model, declared, field_name = (
@@ -376,25 +386,29 @@ def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> b
             step.api.body_schema,
             "bodySchema",
         )
-        step.body_model = model
     elif step.type == "event":
-        model = step.input_model = input_model(step.handler)
-        declared, field_name = step.event.input, "input"
+        model, declared, field_name = input_model(step.handler), step.event.input, "input"
     else:
         return True
-    if model is None or declared is None or declared is model:
+    if model is None or not (declared is None or declared is model):
+        if model is not None and is_pydantic_model(declared):
+            report(
+                Problem(
+                    f"the handler's annotation asks for {model.__name__} instances, but "
+                    f"'{field_name}' is another model, {declared.__name__}",
+                    file=rel,
+                    step=step.name,
+                    field=field_name,
+                    hint=f"set '{field_name}': {model.__name__}, or leave it out",
+                )
+            )
+            return False
         return True
-    report(
-        Problem(
-            f"the handler's annotation asks for {model.__name__} instances, but "
-            f"'{field_name}' is another schema",
-            file=rel,
-            step=step.name,
-            field=field_name,
-            hint=f"set '{field_name}': {model.__name__}, or leave it out",
-        )
-    )
-    return False
+    if step.type == "api":
+        step.body_model = model
+    else:
+        step.input_model = model
+    return True
 
 
 def _valid_cron(expression: str) -> bool:
@@ -457,13 +471,15 @@ def _import(
     try:
         return import_step_file(project_dir, path)
     except StepImportError as exc:
+        where, line = exc.location if exc.location else (rel, None)
+        # The problem points at the failing line; the message names the file being loaded.
+        during = "" if where == rel else f" (while loading {rel})"
         report(
             Problem(
-                f"could not be imported: {exc}",
-                file=exc.location[0] if exc.location else rel,
-                line=exc.location[1] if exc.location else None,
-                hint="imports are relative to the project root (`from steps.lib import x`) "
-                "or to the file (`from ..lib import x`)",
+                f"could not be imported: {exc}{during}",
+                file=where,
+                line=line,
+                hint=exc.hint,
             )
         )
         return None
@@ -557,19 +573,35 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
                             severity="warning",
                         )
                     )
-    names_seen: set[str] = set()
+    _keep_the_last_stream_of_each_name(project_dir, project)
+
+
+def _keep_the_last_stream_of_each_name(project_dir: Path, project: LoadedProject) -> None:
+    """Two stream files with one name: as in classic Motia the later one wins, which here
+    means the later in sorted path order (`steps/b_stream.py` over `steps/a_stream.py`),
+    whatever the languages; the others are named in a warning."""
+    by_name: dict[str, list[StreamDefinition]] = {}
     for stream in project.streams:
-        if stream.name in names_seen:
-            report(
-                Problem(
-                    "duplicate stream name",
-                    file=_rel(project_dir, stream.file),
-                    step=stream.name,
-                    field="name",
-                    hint="stream names must be unique in the project",
-                )
+        by_name.setdefault(stream.name, []).append(stream)
+    for name, definitions in by_name.items():
+        if len(definitions) < 2:
+            continue
+        definitions.sort(key=lambda s: _rel(project_dir, s.file).as_posix())
+        *dropped, kept = definitions
+        for stream in dropped:
+            project.streams.remove(stream)
+        earlier = ", ".join(str(_rel(project_dir, s.file)) for s in dropped)
+        project.problems.append(
+            Problem(
+                f"stream '{name}' is also defined in {earlier}; this file, the last in path "
+                "order, is the one used",
+                file=_rel(project_dir, kept.file),
+                step=name,
+                field="name",
+                hint="give each stream file its own name, or delete the one not wanted",
+                severity="warning",
             )
-        names_seen.add(stream.name)
+        )
 
 
 def route_shape(path: str) -> str:

@@ -804,4 +804,4 @@ def import_step(project_dir: str | os.PathLike[str], path: str | os.PathLike[str
     file = Path(path)
     file = (file if file.is_absolute() else root / file).resolve()
     activate(root)
-    return import_step_file(root, file)
+    return import_step_file(root, file, fresh=True)
