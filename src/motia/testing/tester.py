@@ -71,7 +71,7 @@ QUIET_TURNS = 3
 def _import_httpx() -> Any:
     try:
         import httpx
-    except ImportError as exc:  # httpx is a dev dependency, not a runtime one
+    except ImportError as exc:  # httpx comes with the `testing` extra, not the package
         raise ImportError(HTTPX_MISSING) from exc
     return httpx
 
