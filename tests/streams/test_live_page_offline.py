@@ -1,6 +1,6 @@
 """Live pages in a real headless Chromium with no network but loopback: the stream client
 comes from the server itself (/__motia/stream-client.js), so the example's `/live`, the
-python template's `/live` and a page of our own connect and update live offline."""
+templates' `/live` pages and a page of our own connect and update live offline."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import ServerProcess, wait_until_ready, write_project
+from tests.runners.support import example_node_modules, require
 from tests.workbench.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
@@ -95,27 +96,40 @@ def test_the_example_live_page_connects_and_updates_offline(
     assert refused == []
 
 
-def test_the_python_template_live_page_connects_and_updates_offline(
-    tmp_path: Path, server_factory: Factory, offline_page: tuple[Any, list[str]]
+TEMPLATE_PAGES = {
+    # template: (list id, request path, request body, item text once done)
+    "python": ("orders", "/orders", {"item": "book", "quantity": 2}, "{id}: processed, total 25"),
+    "multi-language": ("quotes", "/quotes", {"item": "lamp", "quantity": 2}, "{id}: priced"),
+}
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATE_PAGES))
+def test_a_template_live_page_connects_and_updates_offline(
+    template: str, tmp_path: Path, server_factory: Factory, offline_page: tuple[Any, list[str]]
 ) -> None:
     page, refused = offline_page
     created = subprocess.run(
-        [sys.executable, "-m", "motia", "create", "shop", "--dir", str(tmp_path)],
+        [sys.executable, "-m", "motia", "create", "shop", "-t", template, "--dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert created.returncode == 0, created.stdout + created.stderr
-    server = server_factory(tmp_path / "shop", "dev")
+    project = tmp_path / "shop"
+    if template == "multi-language":
+        require("ruby")
+        (project / "node_modules").symlink_to(example_node_modules())
+    list_id, path, body, done = TEMPLATE_PAGES[template]
+    server = server_factory(project, "dev")
     page.goto(f"{server.url}/live")
-    page.wait_for_selector("#orders li:text('no orders yet')")
-    assert f"{server.url}/orders" in page.text_content("#hint")
+    page.wait_for_selector(f"#{list_id} li:text('no {list_id} yet')")
+    assert f"{server.url}{path}" in page.text_content("#hint")
 
-    response = server.client.post("/orders", json={"item": "book", "quantity": 2})
-    assert response.status_code == 201, response.text
-    order_id = response.json()["id"]
-    page.wait_for_selector(f"#orders li.processed:text('{order_id}: processed, total 25')")
+    response = server.client.post(path, json=body)
+    assert response.status_code in (201, 202), response.text
+    text = done.format(id=response.json()["id"])
+    page.wait_for_selector(f"#{list_id} li:text('{text}')")
     assert refused == []
 
 
