@@ -57,6 +57,11 @@ def npm_install(project: Path) -> Path:
 NPM_SETS = Path(tempfile.gettempdir()) / "motia-tests-npm"
 
 
+def npm_cache() -> str:
+    """The npm cache of this run: `MOTIA_TEST_NPM_CACHE` when CI set one, else a shared folder."""
+    return os.environ.get("MOTIA_TEST_NPM_CACHE") or str(NPM_SETS / "cache")
+
+
 def npm_packages(packages: dict[str, str]) -> Path:
     """A `node_modules` folder holding `packages` ({name: version range}), for a test to link
     into its copy of a project. A file lock keeps parallel test processes apart."""
@@ -75,7 +80,7 @@ def npm_packages(packages: dict[str, str]) -> Path:
             json.dumps({"private": True, "dependencies": packages}, indent=2)
         )
         result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--cache", str(NPM_SETS / "cache")],
+            [npm, "install", "--no-audit", "--no-fund", "--cache", npm_cache()],
             cwd=folder,
             capture_output=True,
             text=True,
@@ -126,7 +131,7 @@ def npm_install_all(project: Path) -> Path:
     it after downloading a project. npm's cache is the one `npm_packages` shares."""
     require("node")
     npm = require("npm")
-    cache = str(NPM_SETS / "cache")
+    cache = npm_cache()
     with _install_lock:
         result = subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", "--prefer-offline", "--cache", cache],
@@ -140,3 +145,49 @@ def npm_install_all(project: Path) -> Path:
                 f"`npm install` in {project} failed ({result.returncode}):\n{result.stderr}"
             )
     return project
+
+
+NPM_CACHE_ENV = "MOTIA_TEST_NPM_CACHE"  # an npm cache folder shared by the installs of a run
+NODE_MODULES_ROOT = Path(tempfile.gettempdir()) / "motia-test-node-modules"
+
+
+def npm_env() -> dict[str, str]:
+    """The environment for npm: the run's shared cache when `MOTIA_TEST_NPM_CACHE` is set."""
+    env = dict(os.environ)
+    cache = os.environ.get(NPM_CACHE_ENV)
+    if cache:
+        env["npm_config_cache"] = cache
+    return env
+
+
+def installed_node_modules(package_dir: Path) -> Path:
+    """The `node_modules` of `package_dir`'s package.json and package-lock.json, installed
+    with `npm ci` outside the working tree (in a folder named after the two files' content,
+    so runs share it until they change) for the caller to link: nothing is written into
+    `package_dir`."""
+    require("node")
+    npm = require("npm")
+    manifests = [package_dir / "package.json", package_dir / "package-lock.json"]
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in manifests)).hexdigest()[:16]
+    root = NODE_MODULES_ROOT / digest
+    NODE_MODULES_ROOT.mkdir(parents=True, exist_ok=True)
+    with _install_lock, (NODE_MODULES_ROOT / f"{digest}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # other test runs on this machine share the folder
+        if not (root / "node_modules" / ".package-lock.json").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            for path in manifests:
+                shutil.copy(path, root / path.name)
+            result = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env=npm_env(),
+            )
+            if result.returncode != 0:
+                pytest.fail(
+                    f"`npm ci` for {package_dir} failed ({result.returncode}):\n{result.stderr}"
+                )
+    return root / "node_modules"

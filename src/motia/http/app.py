@@ -22,6 +22,7 @@ from motia.http.api_docs import ApiDocs
 from motia.http.internal_api import InternalApi
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
+from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
 from motia.http.workbench_ui import WorkbenchUi
@@ -49,6 +50,7 @@ class MotiaApp:
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
                 *StreamEventSource(runtime).routes(),
+                *StreamClientScript().routes(),
                 *ApiDocs(runtime).routes(),
                 *WorkbenchUi(runtime).routes(),
             ]

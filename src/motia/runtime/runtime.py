@@ -133,11 +133,14 @@ class Runtime:
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it on every full collection.
         gc.freeze()
+        url = base_url(self.settings.host, self.settings.port)
         self.logger.info(
-            f"ready: {len(self.project.steps)} step(s) on "
-            f"http://{self.settings.host}:{self.settings.port}",
+            f"ready: {len(self.project.steps)} step(s) on {url}",
             {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
+        if self.settings.internal_api_enabled:
+            self.logger.info(f"workbench: {url}/__motia/")
+        self.logger.info(f"API docs: {url}/__motia/docs")
 
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())
@@ -248,3 +251,12 @@ def _runners_to_restart(changed: list[Path] | None) -> set[str]:
         for runner, suffixes in RUNNER_SUFFIXES.items()
         if any(path.name.endswith(suffixes) for path in changed)
     }
+
+
+def base_url(host: str, port: int) -> str:
+    """The address people open: a wildcard bind is reached through localhost."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
