@@ -23,6 +23,7 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
+from motia.steps.hints import field_hint, import_failure
 from motia.steps.importer import StepImportError, activate, import_step_file
 from motia.steps.model import Step, StreamDefinition
 from motia.steps.schema import SchemaDefinitionError, compile_schema
@@ -457,15 +458,8 @@ def _import(
     try:
         return import_step_file(project_dir, path)
     except StepImportError as exc:
-        report(
-            Problem(
-                f"could not be imported: {exc}",
-                file=exc.location[0] if exc.location else rel,
-                line=exc.location[1] if exc.location else None,
-                hint="imports are relative to the project root (`from steps.lib import x`) "
-                "or to the file (`from ..lib import x`)",
-            )
-        )
+        file, line = exc.location if exc.location else (rel, None)
+        report(import_failure(str(exc), file, line, exc.__cause__))
         return None
 
 
@@ -486,6 +480,7 @@ def _validation_problems(
             hint = f"did you mean '{close[0]}'?" if close else "remove it or check its spelling"
         else:
             message = err["msg"]
+            hint = field_hint(err)
         problems.append(Problem(message, file=rel, step=step, field=loc or None, hint=hint))
     return problems
 
