@@ -24,7 +24,7 @@ from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
-from motia.http.workbench_ui import WorkbenchUi
+from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
 from motia.steps.typed_bodies import parse as parse_model
@@ -40,6 +40,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 TRACE_HEADER = b"x-trace-id"
 SYSTEM_PREFIX = "/__motia"
+ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 
 
 class MotiaApp:
@@ -121,6 +122,18 @@ class MotiaApp:
         if step is None:
             if method == "POST" and path == "/emit":
                 await self._send(send, *await self._emit(receive, headers, trace_id), extra)
+            elif path == "/favicon.ico" and method in ("GET", "HEAD") and self._dev:
+                # Browsers ask every page's site for one; in dev, Motia's, not a 404 line.
+                icon = favicon_bytes()
+                length = len(icon)
+                await self._send(
+                    send,
+                    200,
+                    [(b"content-type", b"image/svg+xml"), *ICON_CACHE],
+                    icon if method == "GET" else b"",
+                    extra,
+                    length,
+                )
             elif not match.allowed:
                 error = f"Not found: {method} {path}"
                 self._log_rejection(None, trace_id, method, path, 404, error)
