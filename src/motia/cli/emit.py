@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 
 from motia.errors import MotiaError
 
@@ -26,3 +27,13 @@ def emit_event(topic: str, message: str, host: str, port: int) -> None:
     if response.status != 200:
         raise MotiaError(f"the server refused the event ({response.status}): {answer}")
     print(answer)
+    try:
+        subscribers = json.loads(answer).get("subscribers")
+    except (json.JSONDecodeError, AttributeError):
+        return
+    if subscribers == 0:
+        print(
+            f"warning: no step subscribes to topic '{topic}', so the event goes nowhere "
+            "(`motia flows` lists the topics each step subscribes to)",
+            file=sys.stderr,
+        )

@@ -25,13 +25,14 @@ from motia.http.response import Headers, InvalidResponse, json_response, normali
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
-from motia.http.workbench_ui import WorkbenchUi
+from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
 from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
+    from motia.steps.model import Step
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,6 +41,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 TRACE_HEADER = b"x-trace-id"
 SYSTEM_PREFIX = "/__motia"
+ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 
 
 class MotiaApp:
@@ -59,6 +61,7 @@ class MotiaApp:
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
+        self._dev = runtime.settings.mode == "dev"
         self.stream_socket = StreamSocketServer(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,13 +124,23 @@ class MotiaApp:
         if step is None:
             if method == "POST" and path == "/emit":
                 await self._send(send, *await self._emit(receive, headers, trace_id), extra)
-            elif not match.allowed:
+            elif path == "/favicon.ico" and method in ("GET", "HEAD") and self._dev:
+                # Browsers ask every page's site for one; in dev, Motia's, not a 404 line.
+                icon = favicon_bytes()
+                length = len(icon)
                 await self._send(
                     send,
-                    *json_response(
-                        404, {"error": f"Not found: {method} {path}", "traceId": trace_id}
-                    ),
+                    200,
+                    [(b"content-type", b"image/svg+xml"), *ICON_CACHE],
+                    icon if method == "GET" else b"",
                     extra,
+                    length,
+                )
+            elif not match.allowed:
+                error = f"Not found: {method} {path}"
+                self._log_rejection(None, trace_id, method, path, 404, error)
+                await self._send(
+                    send, *json_response(404, {"error": error, "traceId": trace_id}), extra
                 )
             elif method == "OPTIONS":
                 await self._send(
@@ -135,7 +148,9 @@ class MotiaApp:
                 )
             else:
                 allow = [(b"allow", ", ".join(match.allowed).encode())]
-                refusal = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
+                error = f"Method {method} not allowed on {path}"
+                self._log_rejection(None, trace_id, method, path, 405, error)
+                refusal = {"error": error, "traceId": trace_id}
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
@@ -153,6 +168,10 @@ class MotiaApp:
             answer: dict[str, Any] = {"error": exc.message, "traceId": trace_id}
             if exc.errors is not None:
                 answer["errors"] = exc.errors
+            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, exc.errors)
+            self.runtime.executor.record_rejection(
+                step, trace_id, f"{method} {path}", exc.status, exc.message, exc.errors
+            )
             await self._send(send, *json_response(exc.status, answer), extra)
             return
 
@@ -173,11 +192,11 @@ class MotiaApp:
             await executor.commit(invocation)
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
-            executor.end_span(span, "failed", invocation, failure_of(exc))
+            executor.end_span(span, "failed", invocation, failure_of(exc), http_status=500)
             body500 = {"error": "Internal server error", "traceId": trace_id}
             await self._send(send, *json_response(500, body500), extra)
             return
-        executor.end_span(span, "ok", invocation)
+        executor.end_span(span, "ok", invocation, http_status=status)
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
@@ -213,16 +232,19 @@ class MotiaApp:
             body = parse_body(raw, headers.get("content-type", "") or "application/json")
             event = parse_emit(body, trace_id, ["_system"])
         except BadRequest as exc:
+            self._log_rejection(None, trace_id, "POST", "/emit", exc.status, exc.message)
             return json_response(exc.status, {"error": exc.message, "traceId": trace_id})
         except MotiaError as exc:
+            self._log_rejection(None, trace_id, "POST", "/emit", 400, str(exc))
             return json_response(400, {"error": str(exc), "traceId": trace_id})
-        await self.runtime.bus.publish([event])
+        copies = await self.runtime.bus.publish([event])
         return json_response(
             200,
             {
                 "success": True,
                 "emitted": {"topic": event.topic, "data": event.data},
                 "traceId": trace_id,
+                "subscribers": copies,
             },
         )
 
@@ -280,6 +302,30 @@ class MotiaApp:
             headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _log_rejection(
+        self,
+        step: Step | None,
+        trace_id: str,
+        method: str,
+        path: str,
+        status: int,
+        error: str,
+        field_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Motia answered 4xx on its own. A request addressed to a step is logged at info;
+        one that matched no step (a scanner's 404, say) only in dev or at debug."""
+        fields: dict[str, Any] = {"method": method, "path": path, "status": status}
+        if field_errors:
+            fields["errors"] = field_errors
+        log = self.runtime.logger.child(
+            step.name if step else None, trace_id, step.flows if step else []
+        )
+        message = f"request rejected: {status} {error}"
+        if step is not None or self._dev:
+            log.info(message, fields)
+        else:
+            log.debug(message, fields)
 
     def _log_failure(
         self, step: str | None, flows: list[str], trace_id: str, exc: Exception

@@ -4,6 +4,7 @@ JSON API, so a configured token is asked for by the page and checked by the API.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "workbench" / "static"
+FAVICON = STATIC_DIR / "favicon.svg"
 PREFIX = "/__motia"
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -38,6 +40,9 @@ SECURITY_HEADERS = {
 }
 
 
+ICON_HEADERS = {"cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"}
+
+
 class WorkbenchUi:
     def __init__(self, runtime: Runtime, static_dir: Path = STATIC_DIR) -> None:
         self.runtime = runtime
@@ -49,6 +54,7 @@ class WorkbenchUi:
             Route(f"{PREFIX}/", self.index),
             Route(f"{PREFIX}/index.html", self.index),
             Route(f"{PREFIX}/static/{{name:path}}", self.static),
+            Route(f"{PREFIX}/favicon.svg", self.favicon),
         ]
 
     async def redirect(self, request: Request) -> Response:
@@ -59,6 +65,10 @@ class WorkbenchUi:
 
     async def index(self, request: Request) -> Response:
         return self._file("index.html")
+
+    async def favicon(self, request: Request) -> Response:
+        """Served even where the workbench is off: the API docs page uses it too."""
+        return Response(favicon_bytes(), media_type=MEDIA_TYPES[".svg"], headers=ICON_HEADERS)
 
     async def static(self, request: Request) -> Response:
         return self._file(request.path_params["name"])
@@ -78,3 +88,8 @@ class WorkbenchUi:
 
 def _not_found() -> Response:
     return JSONResponse({"error": "not found"}, status_code=404)
+
+
+@functools.cache
+def favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()

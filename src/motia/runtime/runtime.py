@@ -70,6 +70,7 @@ class Runtime:
             concurrency=settings.event_concurrency,
             lease_seconds=settings.queue_lease_seconds,
             poll_interval=settings.queue_poll_interval,
+            warn_unsubscribed=settings.mode == "dev",
         )
         self.executor.bus = self.bus
         self.cron = CronScheduler(

@@ -121,3 +121,15 @@ def suggested_name(path: Path) -> str:
             stem = name[: -len(old)].replace("-", "_").replace(".", "_")
             return stem + new
     return name
+
+
+def is_discoverable(project_dir: Path, path: Path) -> bool:
+    """Whether `discover` would find a step file at `path` (both absolute): under steps/
+    or src/, and in no skipped or hidden folder."""
+    try:
+        parts = path.relative_to(project_dir).parts
+    except ValueError:
+        return False
+    if len(parts) < 2 or parts[0] not in STEP_ROOTS:
+        return False
+    return not any(part in SKIPPED_DIRS or part.startswith(".") for part in parts[1:-1])

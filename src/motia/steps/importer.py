@@ -31,12 +31,6 @@ STEP_PACKAGES = ("steps", "src", "motia_config")
 _activated_roots: set[str] = set()
 
 
-IMPORT_HINT = (
-    "imports are relative to the project root (`from steps.lib import x`) "
-    "or to the file (`from ..lib import x`)"
-)
-
-
 class StepImportError(Exception):
     """A step file could not be imported; the cause is chained. `location` is the
     (project-relative file, line) where it failed, when that is inside the project."""
@@ -45,7 +39,7 @@ class StepImportError(Exception):
         self,
         message: str,
         location: tuple[Path, int] | None = None,
-        hint: str | None = IMPORT_HINT,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.location = location
@@ -177,7 +171,6 @@ def import_step_file(project_dir: Path, path: Path, *, fresh: bool = False) -> M
         raise StepImportError(
             f"{type(exc).__name__}: {exc}",
             _failure_location(project_dir, exc),
-            IMPORT_HINT if isinstance(exc, ImportError) else None,
         ) from exc
     loaded_from = getattr(module, "__file__", None)
     if loaded_from is not None and Path(loaded_from).resolve() != path.resolve():

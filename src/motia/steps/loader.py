@@ -23,6 +23,7 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
+from motia.steps.hints import field_hint, import_failure
 from motia.steps.importer import (
     StepImportError,
     activate,
@@ -497,14 +498,7 @@ def _import(
         where, line = exc.location if exc.location else (rel, None)
         # The problem points at the failing line; the message names the file being loaded.
         during = "" if where == rel else f" (while loading {rel})"
-        report(
-            Problem(
-                f"could not be imported: {exc}{during}",
-                file=where,
-                line=line,
-                hint=exc.hint,
-            )
-        )
+        report(import_failure(f"{exc}{during}", where, line, exc.__cause__, exc.hint))
         return None
 
 
@@ -525,6 +519,7 @@ def _validation_problems(
             hint = f"did you mean '{close[0]}'?" if close else "remove it or check its spelling"
         else:
             message = err["msg"]
+            hint = field_hint(err)
         problems.append(Problem(message, file=rel, step=step, field=loc or None, hint=hint))
     return problems
 
