@@ -17,6 +17,7 @@ from uvicorn.supervisors import Multiprocess
 
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
+from motia.http.http_protocol import http_protocol
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
@@ -124,7 +125,8 @@ def _config(settings: Settings, app: Any) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         loop="auto",
-        http="auto",
+        # httptools, with limits on request headers (size, count, time to send them).
+        http=http_protocol(settings),
         timeout_graceful_shutdown=int(settings.shutdown_timeout) or None,
         server_header=False,
         # Stream clients: protocol pings find dead peers; frames are small JSON messages,

@@ -27,6 +27,7 @@ from motia.http.stream_sse import StreamEventSource
 from motia.http.workbench_ui import WorkbenchUi
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
+from motia.runtime.stream_connection import BufferBudget
 from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
@@ -44,11 +45,13 @@ SYSTEM_PREFIX = "/__motia"
 class MotiaApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # Stream frames waiting for slow clients, WebSocket and SSE alike, share one budget.
+        budget = BufferBudget(runtime.settings.streams_total_buffer)
         self._system = Starlette(
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
-                *StreamEventSource(runtime).routes(),
+                *StreamEventSource(runtime, budget).routes(),
                 *ApiDocs(runtime).routes(),
                 *WorkbenchUi(runtime).routes(),
             ]
@@ -57,7 +60,7 @@ class MotiaApp:
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
-        self.stream_socket = StreamSocketServer(runtime)
+        self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

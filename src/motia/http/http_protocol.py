@@ -1,0 +1,148 @@
+"""uvicorn's httptools HTTP protocol, with limits on what a client may send before its
+request reaches the app: the size and number of its headers, and the time it takes to
+send them.
+
+Without them one client can stall the server with a 100 MB header (the parser collects it
+before anyone sees it) or hold thousands of connections open by sending a header line now
+and then (slowloris). The checks cost one addition per chunk read and one per header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import TimerHandle
+from dataclasses import dataclass
+from typing import ClassVar
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from motia import jsoncodec
+from motia.settings import Settings
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    max_bytes: int  # request line and headers
+    max_count: int
+    timeout: float  # seconds from the first byte of a request to the end of its headers
+
+
+class _HeaderLimit(Exception):
+    """Raised from a parser callback: parsing stops there, and the client gets 431."""
+
+
+class LimitedHttpProtocol(HttpToolsProtocol):
+    limits: ClassVar[HeaderLimits] = HeaderLimits(64 * 1024, 100, 10.0)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._reading_headers = True
+        self._header_bytes = 0
+        self._header_count = 0
+        self._header_size = 0  # of the request being parsed, as the parser hands it over
+        self._refusal: tuple[int, str] | None = None
+        # A connection that sends nothing at all is timed too.
+        self._header_timer: TimerHandle | None = self.loop.call_later(
+            self.limits.timeout, self._header_timeout
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._reading_headers:
+            super().data_received(data)
+            return
+        if self._refusal is not None:
+            return  # refused: what else the client sends is ignored until the socket closes
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.limits.timeout, self._header_timeout)
+        self._header_bytes += len(data)
+        super().data_received(data)
+        # Still in the headers after this chunk: the parser has held at most one chunk more
+        # than the limit, and the app has seen nothing.
+        if self._reading_headers and self._header_bytes > self.limits.max_bytes:
+            self._refuse(431, self._too_large())
+
+    def on_message_begin(self) -> None:
+        self._header_count = 0
+        self._header_size = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._header_size += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # The chunk counts above miss headers that arrive whole in one chunk with a body.
+        self._header_count += 1
+        self._header_size += len(name) + len(value) + 4
+        if self._header_count > self.limits.max_count:
+            self._refuse_from_parser(f"More than {self.limits.max_count} request headers")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._reading_headers = False
+        self._stop_header_timer()
+        if self._header_size > self.limits.max_bytes:
+            self._refuse_from_parser(self._too_large())
+        super().on_headers_complete()
+
+    def _refuse_from_parser(self, message: str) -> None:
+        self._refusal = (431, message)
+        raise _HeaderLimit(message)
+
+    def _too_large(self) -> str:
+        return f"Request headers are larger than {self.limits.max_bytes} bytes"
+
+    def on_message_complete(self) -> None:
+        self._reading_headers = True  # the next request on this connection
+        self._header_bytes = 0
+        super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers every parser error here, ours (too many headers) included.
+        if self._refusal is not None:
+            status, message = self._refusal
+            self._refusal = None
+            self._refuse(status, message)
+            return
+        super().send_400_response(msg)
+
+    def _header_timeout(self) -> None:
+        self._header_timer = None
+        if not self._reading_headers or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a response is still being written; the next request waits for it
+        if self._header_bytes:
+            self._refuse(408, f"Request headers not received within {self.limits.timeout:g} s")
+        else:
+            self.transport.close()  # nothing was asked: nothing to answer
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._refusal = (status, message)
+        self._stop_header_timer()
+        body = jsoncodec.dumps({"error": message})
+        reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        head = b"HTTP/1.1 %d %s\r\n" % (status, reason)
+        self.transport.write(
+            head
+            + b"content-type: application/json\r\n"
+            + b"content-length: %d\r\n" % len(body)
+            + b"connection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+
+def http_protocol(settings: Settings) -> type[LimitedHttpProtocol]:
+    """The protocol class for uvicorn, with the limits of these settings."""
+    limits = HeaderLimits(settings.max_header_size, settings.max_headers, settings.header_timeout)
+    return type("MotiaHttpProtocol", (LimitedHttpProtocol,), {"limits": limits})
