@@ -121,6 +121,13 @@ def test_keep_alive_requests_each_get_their_own_header_budget(server: ServerProc
             while not answer.endswith(b"}"):
                 answer += sock.recv(65536)
             assert status_of(answer) == 200
+        # The next request on the same connection stalls in its headers: 408 after 2 s.
+        sock.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        answer = read_answer(sock)
+        assert status_of(answer) == 408
+        assert b"not received within 2 s" in answer
+        assert 1.5 < time.monotonic() - started < 9
 
 
 def test_slowloris_connections_are_closed_after_the_header_timeout(

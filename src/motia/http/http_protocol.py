@@ -4,7 +4,8 @@ send them.
 
 Without them one client can stall the server with a 100 MB header (the parser collects it
 before anyone sees it) or hold thousands of connections open by sending a header line now
-and then (slowloris). The checks cost one addition per chunk read and one per header.
+and then (slowloris). The checks cost an addition per chunk read and a comparison per
+request; a timer is only armed for headers that do not arrive whole.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._reading_headers = True
         self._header_bytes = 0
-        self._header_count = 0
-        self._header_size = 0  # of the request being parsed, as the parser hands it over
         self._refusal: tuple[int, str] | None = None
         # A connection that sends nothing at all is timed too.
         self._header_timer: TimerHandle | None = self.loop.call_later(
@@ -56,38 +55,34 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return
         if self._refusal is not None:
             return  # refused: what else the client sends is ignored until the socket closes
-        if self._header_timer is None:
-            self._header_timer = self.loop.call_later(self.limits.timeout, self._header_timeout)
         self._header_bytes += len(data)
         super().data_received(data)
+        if not self._reading_headers:
+            return  # the usual case: the headers came whole; no timer needed
         # Still in the headers after this chunk: the parser has held at most one chunk more
         # than the limit, and the app has seen nothing.
-        if self._reading_headers and self._header_bytes > self.limits.max_bytes:
+        if self._header_bytes > self.limits.max_bytes:
             self._refuse(431, self._too_large())
-
-    def on_message_begin(self) -> None:
-        self._header_count = 0
-        self._header_size = 0
-        super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        self._header_size += len(url)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # The chunk counts above miss headers that arrive whole in one chunk with a body.
-        self._header_count += 1
-        self._header_size += len(name) + len(value) + 4
-        if self._header_count > self.limits.max_count:
-            self._refuse_from_parser(f"More than {self.limits.max_count} request headers")
-        super().on_header(name, value)
+        elif self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.limits.timeout, self._header_timeout)
 
     def on_headers_complete(self) -> None:
         self._reading_headers = False
-        self._stop_header_timer()
-        if self._header_size > self.limits.max_bytes:
+        if self._header_timer is not None:
+            self._stop_header_timer()
+        # Checked once the parser has them all, not per header: the hot path stays as is.
+        if len(self.headers) > self.limits.max_count:
+            self._refuse_from_parser(f"More than {self.limits.max_count} request headers")
+        # Headers that came whole in one chunk with a body: only then count them exactly.
+        if (
+            self._header_bytes > self.limits.max_bytes
+            and self._exact_size() > self.limits.max_bytes
+        ):
             self._refuse_from_parser(self._too_large())
         super().on_headers_complete()
+
+    def _exact_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def _refuse_from_parser(self, message: str) -> None:
         self._refusal = (431, message)
