@@ -209,3 +209,48 @@ def test_the_total_budget_drops_clients_within_their_own(
         for client in clients:
             client.close()
     assert total_server.client.get("/__motia/health").status_code == 200
+
+
+def test_many_clients_joining_a_huge_group_once_are_held_to_the_total_budget(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    # Each snapshot (6 MB) is taken by the socket at once; what the socket keeps unsent
+    # counts against the 5 MiB total until the client reads it.
+    files = {**PROJECT, "config.yml": "streams:\n  clientBuffer: 2mib\n  totalBuffer: 5mib\n"}
+    huge_server = server_factory(write_project(tmp_path / "project", files), "start", "--memory")
+    fill(huge_server, "huge", 0, 200, pad=30_000)
+    clients = [RawSocket(huge_server.port) for _ in range(8)]
+    try:
+        for client in clients:
+            client.join("huge", "once")
+        wait_for(lambda: "over the total budget" in huge_server.output(), timeout=30)
+        assert huge_server.client.get("/__motia/health").status_code == 200
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_an_sse_client_that_does_not_read_is_dropped_and_its_stream_ends(
+    server: ServerProcess,
+) -> None:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    try:
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"GET /__motia/streams/big/sse-updates HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(1)  # only the response head: the events stay unread
+        assert head.startswith(b"HTTP/1.1 200")
+        drops = server.output().count("stream client dropped")
+        fill(server, "sse-updates", 0, 400, pad=30_000)  # 12 MB it does not read
+        wait_for(lambda: server.output().count("stream client dropped") > drops, timeout=30)
+        received = b""
+        while chunk := sock.recv(1 << 20):  # the stream ends: the last chunk, then EOF
+            received += chunk
+        assert received.endswith(b"0\r\n\r\n")
+        # Some or none of the updates (they may all come before the response starts).
+        assert received.count(b"data: ") < 401
+    finally:
+        sock.close()

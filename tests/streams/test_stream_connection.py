@@ -205,3 +205,27 @@ def test_byte_budgets_drop_a_slow_client_and_give_back_what_it_held() -> None:
         assert budget.used == 0
 
     run(scenario())
+
+
+def test_a_large_snapshot_the_socket_took_counts_until_the_socket_drained() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        service.items = [{"id": f"i{n}", "pad": "x" * 1000} for n in range(100)]  # ~100 KB
+        budget, drained = BufferBudget(1 << 20), asyncio.Event()
+        connection = StreamConnection(
+            service,  # type: ignore[arg-type]
+            None,
+            writer=writer,
+            drained=drained.wait,
+            budget=budget,
+        )
+        await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        assert len(writer.written) == 1  # written at once
+        assert budget.used > 100_000  # and counted while the socket holds it
+        drained.set()  # the client read it
+        for _ in range(3):  # the waiting task ends, then its callback runs
+            await asyncio.sleep(0)
+        assert budget.used == 0
+        connection.close()
+
+    run(scenario())

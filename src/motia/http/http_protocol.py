@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 from asyncio import TimerHandle
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from motia import jsoncodec
@@ -23,9 +24,22 @@ from motia.settings import Settings
 
 @dataclass(frozen=True)
 class HeaderLimits:
-    max_bytes: int  # request line and headers
-    max_count: int
-    timeout: float  # seconds from the first byte of a request to the end of its headers
+    max_bytes: int = 64 * 1024  # request line and headers
+    max_count: int = 100
+    timeout: float = 10.0  # seconds from the first byte of a request to the end of its headers
+
+    @classmethod
+    def of(cls, settings: Settings) -> HeaderLimits:
+        return cls(settings.max_header_size, settings.max_headers, settings.header_timeout)
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's config plus the header limits, which reach each protocol through it (and,
+    pickled, each `--workers` process)."""
+
+    def __init__(self, app: Any, *, header_limits: HeaderLimits, **options: Any) -> None:
+        super().__init__(app, http=LimitedHttpProtocol, **options)
+        self.header_limits = header_limits
 
 
 class _HeaderLimit(Exception):
@@ -33,7 +47,9 @@ class _HeaderLimit(Exception):
 
 
 class LimitedHttpProtocol(HttpToolsProtocol):
-    limits: ClassVar[HeaderLimits] = HeaderLimits(64 * 1024, 100, 10.0)
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.limits = config.header_limits if isinstance(config, ServerConfig) else HeaderLimits()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -135,9 +151,3 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
-
-
-def http_protocol(settings: Settings) -> type[LimitedHttpProtocol]:
-    """The protocol class for uvicorn, with the limits of these settings."""
-    limits = HeaderLimits(settings.max_header_size, settings.max_headers, settings.header_timeout)
-    return type("MotiaHttpProtocol", (LimitedHttpProtocol,), {"limits": limits})

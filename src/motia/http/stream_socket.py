@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from motia import jsoncodec
 from motia.http.request import headers_dict
 from motia.http.stream_auth import TOKEN_PROTOCOL, AuthenticationFailed, authenticate, token_from
-from motia.http.ws_protocol import CLOSE_NOW, SEND_NOW, CloseNow, SendNow, TextFrames
-from motia.runtime.stream_connection import BufferBudget, StreamConnection, Writer
+from motia.http.ws_protocol import CLOSE_NOW, DRAINED, SEND_NOW, CloseNow, SendNow, TextFrames
+from motia.runtime.stream_connection import BufferBudget, Drained, StreamConnection, Writer
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -98,6 +98,7 @@ class StreamSocketServer:
             self.runtime.streams,
             auth_context,
             writer=writer,
+            drained=cast(Drained | None, extensions.get(DRAINED)),
             max_buffer_bytes=settings.streams_client_buffer,
             budget=self.budget,
             on_drop=drop,

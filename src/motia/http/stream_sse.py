@@ -50,11 +50,21 @@ class StreamEventSource:
             )
         except AuthenticationFailed:
             return JSONResponse({"error": "authentication failed"}, status_code=401)
+        logger = self.runtime.logger
+
+        def dropped(reason: str) -> None:
+            client = request.client
+            logger.warn(
+                f"stream client dropped: it did not read its frames in time ({reason})",
+                {"client": f"{client.host}:{client.port}" if client else "unknown"},
+            )
+
         connection = StreamConnection(
             self.runtime.streams,
             auth_context,
             max_buffer_bytes=self.runtime.settings.streams_client_buffer,
             budget=self.budget,
+            on_drop=dropped,
         )
         params = request.path_params
         refused = await connection.join(

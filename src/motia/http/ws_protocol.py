@@ -7,6 +7,8 @@ frames it once (`TextFrames`) and writes it to every transport in one loop throu
 `scope["extensions"][SEND_NOW]`. Everything else (handshake, receive, ping/pong, close,
 size limits) is uvicorn's, and plain ASGI works as before on the same connection.
 
+`scope["extensions"][DRAINED]` waits until the client has read what was written (so the
+stream socket knows when a large frame no longer costs memory), and
 `scope["extensions"][CLOSE_NOW]` closes a connection without waiting for the client to
 read: an ASGI `websocket.close` waits, like every send, until the client has caught up,
 which a slow consumer never does.
@@ -24,6 +26,7 @@ from websockets.protocol import State
 
 SEND_NOW = "motia.websocket.send_now"
 CLOSE_NOW = "motia.websocket.close_now"
+DRAINED = "motia.websocket.drained"
 
 # What `send_now` and the stream socket rely on: write flow control (uvicorn 0.52.1) and
 # keepalive pings (0.44). Fail at start-up, not in the first handler that changes a stream.
@@ -70,6 +73,7 @@ class StreamWebSocketProtocol(WebSocketsSansIOProtocol):
             extensions = scope.setdefault("extensions", {})
             extensions[SEND_NOW] = self.send_now
             extensions[CLOSE_NOW] = self.close_now
+            extensions[DRAINED] = self.writable.wait  # set again once the client caught up
 
     def send_now(self, frame: bytes) -> bool:
         """Write a whole frame (see `text_frame`) to the transport, without awaiting.

@@ -33,6 +33,12 @@ Frame = dict[str, Any]
 # Writes one frame's JSON to the client at once; False when the client is behind and the
 # frame was not written (it goes to the buffer instead).
 Writer = Callable[[bytes], bool]
+# Waits until the socket has passed on what it was given (or the connection is gone).
+Drained = Callable[[], Awaitable[Any]]
+
+# A snapshot at least this large that the socket took is counted until the socket has sent
+# it: below, the socket's own limit (64 KiB waiting unsent) bounds what it holds.
+LARGE_FRAME = 64 * 1024
 
 ACCESS_DENIED = "STREAM_ACCESS_DENIED"
 STREAM_NOT_FOUND = "STREAM_NOT_FOUND"
@@ -109,6 +115,7 @@ class StreamConnection:
         auth_context: Any,
         *,
         writer: Writer | None = None,
+        drained: Drained | None = None,
         buffer_size: int = 1000,
         max_buffer_bytes: int = 4 * 1024 * 1024,
         budget: BufferBudget | None = None,
@@ -128,6 +135,8 @@ class StreamConnection:
         self._max_bytes = max_buffer_bytes
         self._budget = budget if budget is not None else BufferBudget(1 << 62)
         self._on_drop = on_drop
+        self._drained = drained
+        self._draining: set[asyncio.Future[Any]] = set()
         self._snapshots_due: set[str] = set()
         self._resync_due = False
         self.dropped = False
@@ -177,6 +186,7 @@ class StreamConnection:
         if self._writer is not None and self._idle():
             payload = jsoncodec.dumps(await self._snapshot(subscription))
             if self._write_now(payload):
+                self._count_until_sent(len(payload))
                 return
             if sub_id in self._snapshots_due:  # queued while the store was read
                 return
@@ -302,6 +312,23 @@ class StreamConnection:
         self._held += size
         return True
 
+    def _count_until_sent(self, size: int) -> None:
+        """A large snapshot the socket took still costs memory until the client reads it:
+        it counts against the budgets until the socket has drained."""
+        if self._drained is None or size < LARGE_FRAME or self.dropped:
+            return
+        if not self._take(size):
+            return
+        task = asyncio.ensure_future(self._drained())
+
+        def released(done: asyncio.Future[Any]) -> None:
+            # Also when cancelled (the connection closed), even before it ever ran.
+            self._draining.discard(done)
+            self._release(size)
+
+        self._draining.add(task)
+        task.add_done_callback(released)
+
     def _release(self, size: int) -> None:
         self._held -= size
         self._budget.release(size)
@@ -363,6 +390,7 @@ class StreamConnection:
                     await send(payload.decode())
                 finally:
                     self._release(len(payload))
+                self._count_until_sent(len(payload))
         finally:
             self._sending = False
 
@@ -387,6 +415,8 @@ class StreamConnection:
 
     def close(self) -> None:
         self._clear_buffer()  # what waited gives its bytes back to the total budget
+        for task in list(self._draining):
+            task.cancel()  # each gives its bytes back as it ends
         for unsubscribe in self._listening.values():
             unsubscribe()
         self._listening.clear()
