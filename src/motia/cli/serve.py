@@ -17,6 +17,7 @@ from uvicorn.supervisors import Multiprocess
 
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
+from motia.http.http_protocol import HeaderLimits, ServerConfig
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
@@ -129,15 +130,16 @@ def _load_or_exit(settings: Settings) -> Runtime:
 
 
 def _config(settings: Settings, app: Any) -> uvicorn.Config:
-    return uvicorn.Config(
+    return ServerConfig(
         app,
+        # httptools, with limits on request headers (size, count, time to send them).
+        header_limits=HeaderLimits.of(settings),
         host=settings.host,
         port=settings.port,
         lifespan="on",
         log_level="warning",
         access_log=False,
         loop="auto",
-        http="auto",
         timeout_graceful_shutdown=int(settings.shutdown_timeout) or None,
         server_header=False,
         # Stream clients: protocol pings find dead peers; frames are small JSON messages,

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
 from motia.http.api_docs import ApiDocs
 from motia.http.internal_api import InternalApi
+from motia.http.internal_guard import InternalGuard
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
 from motia.http.stream_client import StreamClientScript
@@ -28,6 +29,7 @@ from motia.http.stream_sse import StreamEventSource
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
+from motia.runtime.stream_connection import BufferBudget
 from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
@@ -47,22 +49,29 @@ ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 class MotiaApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # Stream frames waiting for slow clients, WebSocket and SSE alike, share one budget.
+        budget = BufferBudget(runtime.settings.streams_total_buffer)
         self._system = Starlette(
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
-                *StreamEventSource(runtime).routes(),
+                *StreamEventSource(runtime, budget).routes(),
                 *StreamClientScript().routes(),
                 *ApiDocs(runtime).routes(),
                 *WorkbenchUi(runtime).routes(),
             ]
         )
+        # Starlette's own trailing-slash redirect writes the client's Host into Location.
+        self._system.router.redirect_slashes = False
+        self._system_not_found = self._system.router.default
+        self._system.router.default = self._system_fallback
+        self._internal = InternalGuard(runtime.settings)
         cors = runtime.settings.cors
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
         self._dev = runtime.settings.mode == "dev"
-        self.stream_socket = StreamSocketServer(runtime)
+        self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -123,7 +132,8 @@ class MotiaApp:
         step = match.step
         if step is None:
             if method == "POST" and path == "/emit":
-                await self._send(send, *await self._emit(receive, headers, trace_id), extra)
+                emitted = await self._emit(receive, headers, scope["query_string"], trace_id)
+                await self._send(send, *emitted, extra)
             elif path == "/favicon.ico" and method in ("GET", "HEAD") and self._dev:
                 # Browsers ask every page's site for one; in dev, Motia's, not a 404 line.
                 icon = favicon_bytes()
@@ -224,9 +234,16 @@ class MotiaApp:
         return b"".join(chunks)
 
     async def _emit(
-        self, receive: Receive, headers: dict[str, str], trace_id: str
+        self, receive: Receive, headers: dict[str, str], query_string: bytes, trace_id: str
     ) -> tuple[int, Headers, bytes]:
-        """`POST /emit {topic, data}`: inject an event, as `motia emit` does."""
+        """`POST /emit {topic, data}`: inject an event, as `motia emit` does. Served like
+        the internal API: on in dev, in start only with a token, never cross-site."""
+        refused = self._internal.refusal("POST", headers, query_string, json_required=False)
+        if refused is not None:
+            status, message = refused
+            if status == 404:
+                message = "POST /emit is off: in `motia start` it needs a workbench token"
+            return json_response(status, {"error": message, "traceId": trace_id})
         try:
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", "") or "application/json")
@@ -247,6 +264,25 @@ class MotiaApp:
                 "subscribers": copies,
             },
         )
+
+    async def _system_fallback(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """No system route matched: a path that only lacks or has an extra trailing slash
+        is redirected with a relative Location (the Host header is the client's say)."""
+        path: str = scope["path"]
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        if (
+            scope["type"] == "http"
+            and other
+            and any(
+                route.matches({**scope, "path": other})[0] is not Match.NONE
+                for route in self._system.routes
+            )
+        ):
+            query: bytes = scope.get("query_string", b"")
+            location = other + (f"?{query.decode('latin-1')}" if query else "")
+            await RedirectResponse(location, status_code=307)(scope, receive, send)
+            return
+        await self._system_not_found(scope, receive, send)
 
     def _cors_headers(self, origin: str) -> Headers:
         if self._cors_any:

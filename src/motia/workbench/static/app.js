@@ -27,8 +27,11 @@ async function api(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (token()) headers.authorization = `Bearer ${token()}`;
   if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
     options = { ...options, body: JSON.stringify(options.json) };
+  }
+  // The server takes writes only as JSON: a page of another site cannot send that type.
+  if (!["GET", "HEAD"].includes((options.method || "GET").toUpperCase())) {
+    headers["content-type"] = "application/json";
   }
   const response = await fetch(API + path, { ...options, headers });
   if (response.status === 401) {
