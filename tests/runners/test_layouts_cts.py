@@ -99,7 +99,7 @@ def load(node: str, project: Path, *files: str) -> list[dict[str, Any]]:
         runner.close()
 
 
-def test_a_cts_helper_with_import_and_export_required_from_commonjs_says_what_to_do(
+def test_a_cts_file_with_import_and_export_required_from_commonjs_says_what_to_do(
     tmp_path: Path, node: str
 ) -> None:
     project = write_project(
@@ -115,11 +115,24 @@ def test_a_cts_helper_with_import_and_export_required_from_commonjs_says_what_to
                 import { answer } from './lib/modern.cts'
                 export const config = { type: 'noop', name: 'Imports', answer }
             """,
+            "steps/broken.step.cts": """
+                import path from 'path'
+                import {
+                  basename,
+                } from 'path'
+                export const config = { type: 'noop', name: 'Broken', at: basename(__dirname) }
+                throw new Error(`broken on purpose in ${path.basename(__filename)}`)
+            """,
         },
     )
-    uses, imports = load(node, project, "steps/uses.step.js", "steps/imports.step.cts")
+    uses, imports, broken = load(
+        node, project, "steps/uses.step.js", "steps/imports.step.cts", "steps/broken.step.cts"
+    )
     message = uses["error"]["message"]
     assert "modern.cts uses import/export but is loaded with require()" in message, uses
     assert "npm install --save-dev esbuild" in message
     assert imports["error"] is None, imports
     assert imports["config"]["answer"] == 42
+    # Rewritten imports keep the lines of what follows them.
+    assert broken["error"]["message"] == "broken on purpose in broken.step.cts", broken
+    assert broken["error"]["line"] == 6, broken
