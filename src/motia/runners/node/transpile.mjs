@@ -5,7 +5,8 @@
 // A file runs as an ES module when Node would run it as one (`.mts`, or `.ts` in a package with
 // `"type": "module"`), else as CommonJS; type stripping keeps `import`/`export`, so a `.ts` file
 // of a CommonJS package that uses them runs as an ES module with `require`, `__dirname` and
-// `__filename` still defined (as Node does for such files).
+// `__filename` still defined (as Node does for such files). A `.cts` file with import/export
+// runs that way too when the project has no transpiler, with tsc's default imports.
 //
 // Files are transpiled one by one, without type checking: imports used only as types (such as
 // `import { Handlers } from 'motia'`) are dropped.
@@ -23,7 +24,7 @@ import {
   resolveAlias,
   standInValue,
 } from './resolve.mjs'
-import { createStripper, TranspileError } from './type_strip.mjs'
+import { commonJsDefaultImports, createStripper, TranspileError } from './type_strip.mjs'
 
 export const TS_EXTENSIONS = ['.ts', '.cts', '.mts']
 
@@ -33,12 +34,20 @@ export const MISSING_TRANSPILER =
   '`npm install --save-dev esbuild`'
 
 // import/export that stays after the types are gone (`import type` and `export interface` do
-// not), `import.meta`, and `await` at the start of a line (top-level, as people indent).
-const ESM_SYNTAX =
-  /^(?:[ \t]*(?:import\s*(?!type\s)[\w{*'"]|export\s+(?!(?:type|interface|declare)\s)|export\{)|.*\bimport\.meta\b|await\s)/m
+// not; TypeScript's CommonJS forms `import x = require('y')` and `export = x` are no ES module
+// syntax), then `import.meta`, and `await` at the start of a line (top-level, as people indent).
+const IMPORT_EXPORT =
+  /^[ \t]*(?:import\s*(?!type\s)(?![\w$]+\s*=)[\w{*'"]|export\s+(?!(?:type|interface|declare)\s|=)|export\{)/m
+const MODULE_ONLY = /^(?:.*\bimport\.meta\b|await\s)/m
 
 export function hasModuleSyntax(source) {
-  return ESM_SYNTAX.test(source)
+  return IMPORT_EXPORT.test(source) || MODULE_ONLY.test(source)
+}
+
+// A `.cts` file is CommonJS to tsc (no top-level await or import.meta): only import/export make
+// it one written as a module.
+function writtenAsModule(source, filename) {
+  return path.extname(filename) === '.cts' ? IMPORT_EXPORT.test(source) : hasModuleSyntax(source)
 }
 
 export class MissingTranspilerError extends StepError {
@@ -180,10 +189,21 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
     }
   }
 
+  // The project's esbuild or typescript, or null when it has none (a broken one throws).
+  function projectCompilersIfAny() {
+    try {
+      return projectCompilers()
+    } catch (error) {
+      if (error instanceof MissingTranspilerError) return null
+      throw error
+    }
+  }
+
   function stripModule(source, filename, strip) {
     const code = strip(source, filename)
-    const ownPackage = path.extname(filename) === '.ts' &&
-      packageType(path.dirname(filename)) === 'commonjs'
+    const extension = path.extname(filename)
+    if (extension === '.cts') return commonJsGlobals(commonJsDefaultImports(code), filename)
+    const ownPackage = extension === '.ts' && packageType(path.dirname(filename)) === 'commonjs'
     return ownPackage ? commonJsGlobals(code, filename) : code
   }
 
@@ -204,23 +224,32 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
     return wanted.map((name) => prelude[name]).join('') + code
   }
 
+  function readsAsModule(filename) {
+    try {
+      return writtenAsModule(fs.readFileSync(filename, 'utf8'), filename)
+    } catch {
+      return false // the loader reports the missing file
+    }
+  }
+
   const transpiler = {
     // 'module' or 'commonjs': how `filename` runs.
     formatOf(filename) {
       const extension = path.extname(filename)
       if (extension === '.mts') return 'module'
-      if (extension === '.cts') return 'commonjs'
+      // A `.cts` file written with import/export (tsc makes CommonJS of it): without a project
+      // transpiler, type stripping runs it as an ES module with the CommonJS globals and
+      // tsc's default imports.
+      if (extension === '.cts') {
+        if (!ownStrip && !serviceStrip) return 'commonjs'
+        if (!readsAsModule(filename)) return 'commonjs'
+        return projectCompilersIfAny() ? 'commonjs' : 'module'
+      }
       if (packageType(path.dirname(filename)) === 'module') return 'module'
       // A `.ts` file of a CommonJS package: a transpiler makes CommonJS of it; type stripping
       // cannot, so a file with import/export then runs as an ES module.
       if (!ownStrip && (!serviceStrip || projectOrService())) return 'commonjs'
-      let source = ''
-      try {
-        source = fs.readFileSync(filename, 'utf8')
-      } catch {
-        return 'commonjs' // the loader reports the missing file
-      }
-      return hasModuleSyntax(source) ? 'module' : 'commonjs'
+      return readsAsModule(filename) ? 'module' : 'commonjs'
     },
 
     // JavaScript of an ES module.
@@ -233,14 +262,15 @@ export function createTranspiler(projectDir, { serviceNode = null } = {}) {
     // JavaScript of a CommonJS module.
     toCommonJs(source, filename) {
       const strip = ownStrip ?? serviceStrip
-      if (ownStrip && !hasModuleSyntax(source)) return ownStrip(source, filename)
+      const asModule = writtenAsModule(source, filename)
+      if (ownStrip && !asModule) return ownStrip(source, filename)
       try {
         const project = projectOrService()
         if (project) return project.cjs(source, filename)
       } catch (error) {
         if (!(error instanceof MissingTranspilerError) || !strip) throw error
       }
-      if (!hasModuleSyntax(source)) return strip(source, filename)
+      if (!asModule) return strip(source, filename)
       throw new MissingTranspilerError(
         `${path.basename(filename)} uses import/export but is loaded with require(), and ` +
           "Node's type stripping cannot turn it into CommonJS: import it with `import` " +

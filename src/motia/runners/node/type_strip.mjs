@@ -168,3 +168,32 @@ export function elideUnusedImports(code) {
   for (const edit of edits.reverse()) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end)
   return out
 }
+
+// Default imports as tsc compiles them for CommonJS with `esModuleInterop`: the module's
+// `exports.default` when it says `__esModule` (compiled from TypeScript or Babel), else the
+// whole `module.exports`; an ES module's default export as it is. Node's ES module loader always
+// gives `module.exports`. Each import stays on its line, so later lines keep their numbers.
+export function commonJsDefaultImports(code) {
+  const edits = []
+  for (const match of code.matchAll(IMPORT)) {
+    const parts = parseClause(match[3])
+    if (!parts?.default) continue
+    const start = match.index + match[1].length + match[2].length
+    const end = match.index + match[0].length
+    const from = match[4]
+    const namespace = parts.namespace ?? `__motiaModule_${parts.default}`
+    const statements = [`import * as ${namespace} from ${from};`]
+    if (parts.named.length) {
+      statements.push(`import { ${parts.named.map((entry) => entry.text).join(', ')} } from ${from};`)
+    }
+    statements.push(
+      `const ${parts.default} = ((m) => m?.__esModule && 'default' in m ? m.default : m)` +
+        `(${namespace}.default);`,
+    )
+    const newlines = code.slice(start, end).split('\n').length - 1
+    edits.push({ start, end, text: statements.join(' ') + '\n'.repeat(newlines) })
+  }
+  let out = code
+  for (const edit of edits.reverse()) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end)
+  return out
+}
