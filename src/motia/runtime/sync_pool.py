@@ -69,7 +69,9 @@ class SyncPool:
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
-            if future.cancelled():  # never started: its thread share is free again now
+            # Cancel it here rather than leave it to wrap_future's callback, which runs a
+            # loop turn later: a run that never started gives its share back now, once.
+            if future.cancel():
                 self._release(step)
             raise
 
@@ -154,21 +156,23 @@ class SyncPool:
         me = threading.get_ident()
         with self._lock:
             self._busy[me] = (work.step, time.monotonic())
+        error: BaseException | None = None
         try:
             result = work.call()
         except Exception as exc:
-            work.future.set_exception(exc)
+            error = exc
         except BaseException as exc:  # SystemExit, KeyboardInterrupt: this run's failure
-            exited = HandlerExited(exc)
-            exited.__cause__ = exc
-            work.future.set_exception(exited)
-        else:
+            error = HandlerExited(exc)
+            error.__cause__ = exc
+        # No longer busy before the caller hears the outcome, so what it sees is current.
+        with self._lock:
+            del self._busy[me]
+        if error is None:
             work.future.set_result(result)
-        finally:
-            with self._lock:
-                del self._busy[me]
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                work.loop.call_soon_threadsafe(self._release, work.step)
+        else:
+            work.future.set_exception(error)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            work.loop.call_soon_threadsafe(self._release, work.step)
 
     # --- reporting --------------------------------------------------------------------
 
