@@ -220,3 +220,41 @@ def test_an_api_handler_that_exits_answers_the_json_500(
     assert all(json.loads(line) for line in lines)
     assert not (project / "emitted").exists()  # a failed run's emits are not committed
     assert server.stop(signal.SIGTERM) == 0
+
+
+def test_stream_hooks_that_exit_refuse_the_client_and_the_server_stays(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "motia_config.py": """
+                import sys
+
+                def authenticate(request):
+                    if request["token"] == "exit":
+                        sys.exit(1)
+                    return {"user": request["token"]}
+            """,
+            "steps/guarded_stream.py": """
+                def can_access(subscription, auth_context):
+                    raise KeyboardInterrupt
+
+                config = {"name": "guarded", "baseConfig": {"storageType": "default"},
+                          "canAccess": can_access}
+            """,
+            "steps/ping_step.py": API_STEPS["steps/interrupt_api_step.py"].replace(
+                "raise KeyboardInterrupt", 'return {"status": 200, "body": {}}'
+            ),
+        },
+    )
+    server = server_factory(project)
+    denied = server.client.get("/__motia/streams/guarded/g", headers={"authorization": "Bearer u"})
+    assert denied.status_code == 403
+    refused = server.client.get(
+        "/__motia/streams/guarded/g", headers={"authorization": "Bearer exit"}
+    )
+    assert refused.status_code == 401
+    assert server.process.poll() is None
+    assert server.client.get("/interrupt").status_code == 200
+    assert server.stop(signal.SIGTERM) == 0
