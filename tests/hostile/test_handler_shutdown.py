@@ -4,6 +4,7 @@ within the shutdown bound, and the messages it could not finish run after a rest
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -93,6 +94,9 @@ def test_sigterm_ends_the_process_whatever_the_handlers_do_and_loses_nothing(
     assert "kept running after being cancelled at shutdown" in output
     assert "ignored their cancellation at shutdown" in output
     assert "stopped" in output
+    # The server's own records (the request cancelled at shutdown) are JSON like the rest.
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert all(line.startswith("{") and json.loads(line) for line in lines), output
 
     # Both messages were handed back: they run on the next start.
     (project / "hang").unlink()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import os
 import signal
 import socket
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from uvicorn.supervisors import Multiprocess
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
 from motia.http.ws_protocol import StreamWebSocketProtocol
+from motia.logs import Logger
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
 
@@ -112,6 +115,7 @@ def serve(
     runtime = _load_or_exit(settings)
     if workers <= 1:
         server = _Server(_config(settings, MotiaApp(runtime)), runtime)
+        _log_server_errors_to(runtime.logger)
         try:
             server.run()
         except SystemExit as exc:  # uvicorn exits 3 when start-up fails; we say 1
@@ -130,6 +134,28 @@ def serve(
     config.workers = workers
     socket = config.bind_socket()
     Multiprocess(config, sockets=[socket]).run()
+
+
+class _ServerLogBridge(logging.Handler):
+    """uvicorn's own records (a request cancelled at shutdown, a protocol error) go to the
+    project's log, so a JSON log holds only JSON records."""
+
+    def __init__(self, logger: Logger) -> None:
+        super().__init__(logging.WARNING)
+        self._logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields: dict[str, str] = {}
+        if record.exc_info and record.exc_info[1] is not None:
+            fields["stack"] = "".join(traceback.format_exception(record.exc_info[1]))
+        level = "error" if record.levelno >= logging.ERROR else "warn"
+        getattr(self._logger, level)(f"server: {record.getMessage().strip()}", fields or None)
+
+
+def _log_server_errors_to(logger: Logger) -> None:
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.handlers = [_ServerLogBridge(logger)]
+    server_log.propagate = False
 
 
 def worker_app() -> MotiaApp:
