@@ -19,7 +19,7 @@ from starlette.routing import Route
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
 from motia.http.api_docs import ApiDocs
-from motia.http.disconnect import ClientDisconnected, run_until_disconnect
+from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
@@ -60,6 +60,7 @@ class MotiaApp:
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
+        self._disconnects = DisconnectWatch()
         self.stream_socket = StreamSocketServer(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -169,7 +170,7 @@ class MotiaApp:
         invocation = None
         try:
             if self._cancel_on_disconnect and self._async_handler(step):
-                result, invocation = await run_until_disconnect(
+                result, invocation = await self._disconnects.run(
                     executor.run_api(step, req, trace_id), receive
                 )
             else:
