@@ -19,8 +19,10 @@ class Problem:
     step: str | None = None
     field: str | None = None
     hint: str | None = None
-    severity: str = "error"  # "error" | "warning"
+    severity: str = "error"  # "error" | "warning" | "info" (worth knowing, nothing to fix)
     line: int | None = None
+    # Lines shown under the message as they are, such as a source line with a caret.
+    detail: str | None = None
 
     @property
     def is_error(self) -> bool:
@@ -41,6 +43,8 @@ class Problem:
         text = f"{where}: {self.message}" if where else self.message
         if self.hint:
             text += f" (hint: {self.hint})"
+        if self.detail:
+            text += "\n" + "\n".join(f"    {line}" for line in self.detail.splitlines())
         return text
 
 

@@ -68,6 +68,20 @@ def edges(steps: list[Step]) -> list[Edge]:
     return found
 
 
+def unsubscribed_topics(steps: list[Step]) -> dict[str, list[str]]:
+    """Topics a step really emits (its `emits`) that no event step subscribes to, with
+    their emitters: such events go nowhere. A noop's virtualSubscribes only draws an edge."""
+    subscribed = {topic for step in steps for topic in subscribes(step)}
+    found: dict[str, list[str]] = {}
+    for step in steps:
+        for topic, _label, _conditional, virtual in emit_entries(step):
+            if not virtual and topic not in subscribed:
+                emitters = found.setdefault(topic, [])
+                if step.name not in emitters:
+                    emitters.append(step.name)
+    return dict(sorted(found.items()))
+
+
 def flow_names(steps: list[Step]) -> list[str]:
     names: dict[str, None] = {}
     for step in steps:

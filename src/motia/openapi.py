@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from motia.steps.model import Step
+from motia.steps.schema_example import example_of
 
 OPENAPI_VERSION = "3.1.0"
 DEFAULT_VERSION = "1.0.0"
@@ -134,7 +135,9 @@ def _operation(step: Step, components: _Components) -> dict[str, Any]:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": components.embed(step.body_schema.json_schema, step.name + "Body")
+                    # A body the schema accepts: the API docs' "Try it" starts from it.
+                    "example": example_of(step.body_schema.json_schema),
+                    "schema": components.embed(step.body_schema.json_schema, step.name + "Body"),
                 }
             },
         }

@@ -56,6 +56,15 @@ class Settings:
     data_dir: Path = Path(".motia")
     sqlite_synchronous: str = "normal"
     max_body_size: int = 10 * 1024 * 1024
+    # A request's line and headers: larger or more get 431; a client that has not sent them
+    # all this many seconds after it started is disconnected (slowloris).
+    max_header_size: int = 64 * 1024
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    # Bytes of stream frames waiting for one slow client, and for all of them together;
+    # a client that would pass either is dropped (WebSocket close code 4008).
+    streams_client_buffer: int = 4 * 1024 * 1024
+    streams_total_buffer: int = 256 * 1024 * 1024
     cors: CorsSettings = field(default_factory=CorsSettings)
     cron_timezone: str = "UTC"
     shutdown_timeout: float = 10.0
@@ -71,6 +80,9 @@ class Settings:
     retention_seconds: float = 3 * 24 * 3600.0
     workbench_enabled: bool | None = None  # None: on in dev, on in start when a token is set
     workbench_token: str | None = None
+    # Host names (besides localhost, 127.0.0.1 and ::1) under which the workbench, the
+    # internal API and /emit answer; checked in dev always, in start only when set.
+    workbench_allowed_hosts: tuple[str, ...] = ()
     # A JavaScript/Ruby runner that does not answer a ping for this long is restarted (a
     # handler blocks it); 0 turns the check off, for steps that compute synchronously.
     runner_ping_timeout: float = 30.0
@@ -112,6 +124,9 @@ class _CorsFile(_FileModel):
 
 class _HttpFile(_FileModel):
     max_body_size: int | str | None = None
+    max_header_size: int | str | None = None
+    max_headers: int | None = Field(default=None, ge=1, le=10_000)
+    header_timeout: float | None = Field(default=None, gt=0, le=3600)
     cancel_on_disconnect: bool | None = None
     cors: _CorsFile | None = None
 
@@ -129,6 +144,8 @@ class _QueueFile(_FileModel):
 
 class _StreamsFile(_FileModel):
     adapter: Literal["sqlite", "memory", "redis"] | None = None
+    client_buffer: int | str | None = None
+    total_buffer: int | str | None = None
 
 
 class _RedisFile(_FileModel):
@@ -159,6 +176,7 @@ class _WorkbenchFile(_FileModel):
     enabled: bool | None = None
     token: str | None = None
     retention: float | None = Field(default=None, gt=0)  # seconds of logs and traces
+    allowed_hosts: list[str] | None = None
 
 
 class _CronFile(_FileModel):
@@ -278,10 +296,16 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
         changes["redis_prefix"] = parsed.redis.prefix
     if parsed.streams:
         changes["streams_adapter"] = parsed.streams.adapter
+        for key, name in (("client_buffer", "clientBuffer"), ("total_buffer", "totalBuffer")):
+            value = getattr(parsed.streams, key)
+            if value is not None:
+                changes[f"streams_{key}"] = parse_size(value, f"{path}: streams.{name}")
     if parsed.workbench:
         changes["workbench_enabled"] = parsed.workbench.enabled
         changes["workbench_token"] = parsed.workbench.token
         changes["retention_seconds"] = parsed.workbench.retention
+        if parsed.workbench.allowed_hosts is not None:
+            changes["workbench_allowed_hosts"] = _host_names(parsed.workbench.allowed_hosts)
     if parsed.runners:
         changes["runner_ping_timeout"] = parsed.runners.ping_timeout
     if parsed.cron:
@@ -294,6 +318,12 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
             changes["max_body_size"] = parse_size(
                 parsed.http.max_body_size, f"{path}: http.maxBodySize"
             )
+        if parsed.http.max_header_size is not None:
+            changes["max_header_size"] = parse_size(
+                parsed.http.max_header_size, f"{path}: http.maxHeaderSize"
+            )
+        changes["max_headers"] = parsed.http.max_headers
+        changes["header_timeout"] = parsed.http.header_timeout
         if parsed.http.cors:
             cors = parsed.http.cors
             changes["cors"] = CorsSettings(
@@ -337,6 +367,7 @@ ENVIRONMENT = {
     "MOTIA_CRON_TIMEZONE": "cron_timezone",
     "MOTIA_SHUTDOWN_TIMEOUT": "shutdown_timeout",
     "MOTIA_WORKBENCH_TOKEN": "workbench_token",
+    "MOTIA_WORKBENCH_ALLOWED_HOSTS": "workbench_allowed_hosts",
     "MOTIA_STREAMS_ADAPTER": "streams_adapter",
     "REDIS_URL": "redis_url",
     "MOTIA_REDIS_URL": "redis_url",  # after REDIS_URL: the Motia-specific name wins
@@ -361,6 +392,8 @@ def _apply_environment(
                 changes[name] = parse_size(raw, variable)
             elif name == "data_dir":
                 changes[name] = Path(raw)
+            elif name == "workbench_allowed_hosts":
+                changes[name] = _host_names(raw.split(","))
             elif name in ("cron_timezone", "workbench_token", "redis_url", "redis_prefix"):
                 changes[name] = raw
             else:
@@ -381,6 +414,11 @@ _UNITS = {
     "gb": 1000**3,
     "gib": 1024**3,
 }
+
+
+def _host_names(names: list[str]) -> tuple[str, ...]:
+    """Host names (no port), lower case, IPv6 addresses without their brackets."""
+    return tuple(name.strip().lower().strip("[]") for name in names if name.strip())
 
 
 def redis_location(url: str) -> str:

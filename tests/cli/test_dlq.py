@@ -50,7 +50,10 @@ def test_dead_letters_can_be_inspected_and_redriven(tmp_path: Path, server_facto
     server: ServerProcess = server_factory(project)
     for n in (1, 2):
         assert (
-            server.client.post("/emit", json={"topic": "job", "data": {"n": n}}).status_code == 200
+            server.client.post(
+                "/emit", json={"topic": "job", "data": {"n": n}}, headers=_auth()
+            ).status_code
+            == 200
         )
 
     api = server.client
@@ -100,7 +103,7 @@ def _done(server: ServerProcess, n: int) -> bool:
 def test_purge_and_selection_rules(tmp_path: Path, server_factory) -> None:
     project = write_project(tmp_path / "project", PROJECT)
     server: ServerProcess = server_factory(project)
-    server.client.post("/emit", json={"topic": "job", "data": {"n": 7}})
+    server.client.post("/emit", json={"topic": "job", "data": {"n": 7}}, headers=_auth())
     wait_for(lambda: server.client.get("/__motia/api/dlq", headers=_auth()).json()["items"])
     nothing_selected = server.client.post("/__motia/api/dlq/purge", json={}, headers=_auth())
     assert nothing_selected.status_code == 400

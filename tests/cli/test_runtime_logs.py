@@ -71,8 +71,12 @@ PROJECT: dict[str, str] = {
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     project = write_project(tmp_path_factory.mktemp("runtime"), PROJECT)
     # the default level: ignore a LOG_LEVEL the test run itself may have
-    with running(project, "start", env={"LOG_LEVEL": "", "MOTIA_LOG_LEVEL": ""}) as server:
+    env = {"LOG_LEVEL": "", "MOTIA_LOG_LEVEL": "", "MOTIA_WORKBENCH_TOKEN": TOKEN}
+    with running(project, "start", env=env) as server:
         yield server
+
+
+TOKEN = "runtime-logs-token-0123456789"
 
 
 def records(server: ServerProcess, msg: str) -> list[dict[str, Any]]:
@@ -142,9 +146,12 @@ def test_default_log_level_hides_debug(server: ServerProcess) -> None:
 
 
 def test_motia_emit_delivers_to_subscriber(server: ServerProcess) -> None:
-    result = run_motia(
-        "emit", "--topic", "external.topic", "--message", '{"a":1}', "--port", str(server.port)
-    )
+    # `motia start` serves /emit only with the workbench token, which `motia emit` sends.
+    emit = ("emit", "--topic", "external.topic", "--message", '{"a":1}', "--port", str(server.port))
+    refused = run_motia(*emit, env={"MOTIA_WORKBENCH_TOKEN": ""})
+    assert refused.returncode == 1
+    assert "refused the event (401): pass --token or set MOTIA_WORKBENCH_TOKEN" in refused.stderr
+    result = run_motia(*emit, env={"MOTIA_WORKBENCH_TOKEN": TOKEN})
     assert result.returncode == 0, result.stdout + result.stderr
     received = wait_for(lambda: records(server, "external received"))
     assert isinstance(received, list)

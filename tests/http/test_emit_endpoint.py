@@ -1,4 +1,5 @@
-"""The `POST /emit {topic, data}` system endpoint that `motia emit` uses."""
+"""The `POST /emit {topic, data}` system endpoint that `motia emit` uses (in dev, where it
+is on without a token)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ STEPS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with module_server(tmp_path_factory, "emit-endpoint", STEPS) as running:
+    with module_server(tmp_path_factory, "emit-endpoint", STEPS, "dev") as running:
         yield running
 
 

@@ -25,8 +25,8 @@ import pytest
 
 import redis
 from tests.conftest import ServerProcess, free_port, start_server
+from tests.unit.redis_support import REDIS_URL
 
-REDIS_URL = os.environ.get("MOTIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TEST_TIMEOUT = 120  # seconds; no test here may run longer
 
 _reachable: bool | None = None

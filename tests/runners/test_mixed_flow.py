@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from motia.testing import MotiaTester, create_tester
-from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, node_project, npm_install, require
+from tests.runners.support import multi_language_example, node_project, require
 
 Scenario = Callable[[MotiaTester], Awaitable[None]]
 
@@ -27,11 +27,10 @@ def run(project: Path, scenario: Scenario) -> None:
 
 
 @pytest.fixture(scope="module")
-def example() -> Path:
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("node")
     require("ruby")
-    npm_install(MULTI_LANGUAGE_EXAMPLE)
-    return MULTI_LANGUAGE_EXAMPLE
+    return multi_language_example(tmp_path_factory.mktemp("mixed") / "example")
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -4,7 +4,6 @@ HTTP, clean shutdown without orphans, reload on change, and the errors people me
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess, start_server, wait_for
-from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, node_project, npm_install, require
+from tests.runners.support import multi_language_example, node_project, require
 
 RUNNER_SCRIPTS = ("runner.mjs", "runner.rb")
 
@@ -22,15 +21,7 @@ RUNNER_SCRIPTS = ("runner.mjs", "runner.rb")
 def example(tmp_path: Path) -> Path:
     require("node")
     require("ruby")
-    npm_install(MULTI_LANGUAGE_EXAMPLE)
-    target = tmp_path / "example"
-    shutil.copytree(
-        MULTI_LANGUAGE_EXAMPLE,
-        target,
-        ignore=shutil.ignore_patterns(".motia", "__pycache__", "node_modules", "types.d.ts"),
-    )
-    (target / "node_modules").symlink_to(MULTI_LANGUAGE_EXAMPLE / "node_modules")
-    return target
+    return multi_language_example(tmp_path / "example", "types.d.ts")
 
 
 def runner_children(parent: int) -> dict[str, int]:
@@ -151,7 +142,8 @@ def test_start_says_what_to_run_when_npm_packages_are_missing(tmp_path: Path) ->
     server = start_server(project, "start", wait=False)
     assert server.process.wait(30) != 0
     output = server.output()
-    assert "npm dependencies are not installed (missing: zod)" in output, output
+    assert "steps/hello.step.js" in output, output
+    assert "imports 'zod', which is in package.json but not installed" in output, output
     assert "npm ci" in output
 
 

@@ -10,7 +10,9 @@ from collections.abc import Coroutine
 from types import SimpleNamespace
 from typing import Any
 
-from motia.runtime.stream_connection import StreamConnection
+import pytest
+
+from motia.runtime.stream_connection import BufferBudget, SlowConsumer, StreamConnection
 from motia.runtime.streams import StreamEvent, StreamHub
 
 GROUP = "room"
@@ -137,6 +139,93 @@ def test_full_buffer_drops_and_resyncs_with_a_writer_too() -> None:
         assert frames[0]["event"]["type"] == "sync"
         assert len(frames) < 20
         assert frames[-1]["event"]["data"]["n"] == 19
+        connection.close()
+
+    run(scenario())
+
+
+def test_repeated_joins_while_behind_queue_one_snapshot_read_when_sent() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        connection = connection_of(service, writer)
+        join = {"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"}
+        writer.open = False  # the client reads nothing
+        for _ in range(100):
+            await connection.join(join)
+        assert connection._buffer.qsize() == 1  # one snapshot waits, as a marker
+        service.change(7)  # the snapshot is read when sent: it has the latest item
+        writer.open = True
+        sent: list[str] = []
+
+        async def send(text: str) -> None:
+            sent.append(text)
+
+        await connection.send_buffered(send)
+        assert len(sent) == 1
+        snapshot = json.loads(sent[0])
+        assert snapshot["event"] == {"type": "sync", "data": [{"id": "latest", "n": 7}]}
+        connection.close()
+
+    run(scenario())
+
+
+def test_byte_budgets_drop_a_slow_client_and_give_back_what_it_held() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        budget = BufferBudget(10_000)
+        reasons: list[str] = []
+        first = connection_of(
+            service, writer, max_buffer_bytes=5_000, budget=budget, on_drop=reasons.append
+        )
+        await first.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        writer.open = False
+        for n in range(10):  # about 100 bytes a frame: 1,000 bytes held
+            service.change(n)
+        assert 0 < budget.used < 5_000 and not first.dropped
+        for n in range(100):
+            service.change(n)
+        assert first.dropped and reasons == ["over its own budget of 5000 bytes"]
+        assert budget.used == 0  # the dropped client's frames are freed
+        with pytest.raises(SlowConsumer):
+            await first.next_frames()
+        service.change(1)  # no longer listening
+        assert budget.used == 0
+
+        # The total budget: a second client fits its own budget but not the total.
+        second = connection_of(service, writer, max_buffer_bytes=50_000, budget=budget)
+        third = connection_of(service, writer, max_buffer_bytes=50_000, budget=budget)
+        for connection in (second, third):
+            await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        for n in range(60):  # 2 x 60 x ~100 bytes: more than 10,000 in all
+            service.change(n)
+        assert second.dropped != third.dropped  # the first to pass the total goes
+        assert budget.used <= 10_000
+        for connection in (second, third):
+            connection.close()
+        assert budget.used == 0
+
+    run(scenario())
+
+
+def test_a_large_snapshot_the_socket_took_counts_until_the_socket_drained() -> None:
+    async def scenario() -> None:
+        service, writer = Service(), Writer()
+        service.items = [{"id": f"i{n}", "pad": "x" * 1000} for n in range(100)]  # ~100 KB
+        budget, drained = BufferBudget(1 << 20), asyncio.Event()
+        connection = StreamConnection(
+            service,  # type: ignore[arg-type]
+            None,
+            writer=writer,
+            drained=drained.wait,
+            budget=budget,
+        )
+        await connection.join({"streamName": "ticker", "groupId": GROUP, "subscriptionId": "s"})
+        assert len(writer.written) == 1  # written at once
+        assert budget.used > 100_000  # and counted while the socket holds it
+        drained.set()  # the client read it
+        for _ in range(3):  # the waiting task ends, then its callback runs
+            await asyncio.sleep(0)
+        assert budget.used == 0
         connection.close()
 
     run(scenario())

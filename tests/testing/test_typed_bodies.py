@@ -115,17 +115,17 @@ def test_invalid_bodies_and_events_are_refused_with_every_field(tmp_path: Path) 
     run(project, scenario)
 
 
-def test_an_annotation_contradicting_the_config_schema_is_a_load_error(tmp_path: Path) -> None:
+def test_an_annotation_contradicting_the_config_model_is_a_load_error(tmp_path: Path) -> None:
     project = write_project(
         tmp_path,
         {
-            "steps/models.py": MODELS,
+            "steps/models.py": MODELS + "\n\n    class Refund(BaseModel):\n        amount: int\n",
             "steps/clash_step.py": """
                 from motia import ApiRequest, FlowContext
-                from steps.models import Order
+                from steps.models import Order, Refund
 
                 config = {"type": "api", "name": "Clash", "method": "POST", "path": "/c",
-                          "bodySchema": {"type": "object"}, "emits": []}
+                          "bodySchema": Refund, "emits": []}
 
                 async def handler(req: ApiRequest[Order], ctx: FlowContext):
                     return {"status": 200}
@@ -138,4 +138,5 @@ def test_an_annotation_contradicting_the_config_schema_is_a_load_error(tmp_path:
         "Clash",
         "bodySchema",
     )
-    assert "Order" in problem.message and problem.hint == "set 'bodySchema': Order, or leave it out"
+    assert "Order" in problem.message and "Refund" in problem.message
+    assert problem.hint == "set 'bodySchema': Order, or leave it out"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from motia.cli.main import cli
 from tests.conftest import ServerProcess, wait_for
-from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, npm_install, require
+from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, require
 from tests.tooling.support import motia, run
 
 TEMPLATES = ["python", "minimal", "multi-language"]
@@ -38,12 +38,11 @@ def test_created_project_tests_builds_and_serves(
         # Fails in CI (skips locally) when node or ruby is missing.
         require("node")
         require("ruby")
-        npm_install(MULTI_LANGUAGE_EXAMPLE)
     project = create(tmp_path, template)
     if template == "multi-language":
         # The template asks for the example's package versions, so its packages serve
         # offline in place of `npm install`.
-        (project / "node_modules").symlink_to(MULTI_LANGUAGE_EXAMPLE / "node_modules")
+        (project / "node_modules").symlink_to(example_node_modules())
         ignored = (project / ".gitignore").read_text().split()
         assert "node_modules/" in ignored and "types.d.ts" not in ignored
     readme = (project / "README.md").read_text()

@@ -34,8 +34,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "thing.created",
         "--flow",
         "things",
-        "--dir",
-        str(steps / "api"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/api",
     )
     gen(
         "--type",
@@ -48,8 +50,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "thing.done",
         "--flow",
         "things",
-        "--dir",
-        str(steps / "events"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/events",
     )
     gen(
         "--type",
@@ -58,8 +62,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "FinishThing",
         "--subscribes",
         "thing.done",
-        "--dir",
-        str(steps / "events"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/events",
     )
     gen(
         "--type",
@@ -70,8 +76,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "0 3 * * *",
         "--emits",
         "thing.created",
-        "--dir",
-        str(steps / "cron"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/cron",
     )
     gen(
         "--type",
@@ -82,8 +90,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "thing.done",
         "--emits",
         "thing.approved",
-        "--dir",
-        str(steps / "external"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/external",
     )
     gen(
         "--type",
@@ -94,8 +104,10 @@ def test_every_step_type_loads_without_problems(tmp_path: Path) -> None:
         "/things",
         "--method",
         "GET",
-        "--dir",
-        str(steps / "api"),
+        "-d",
+        str(tmp_path),
+        "--folder",
+        "steps/api",
     )
 
     assert sorted(p.relative_to(steps).as_posix() for p in steps.rglob("*.py")) == [
@@ -158,8 +170,10 @@ def test_other_languages_generate_steps_their_runner_loads(
         "mail.requested",
         "--lang",
         lang,
-        "--dir",
-        str(project_dir / "steps"),
+        "-d",
+        str(project_dir),
+        "--folder",
+        "steps",
     )
     assert f"{runtime} runner" in output
     source = (project_dir / "steps" / file).read_text()
@@ -187,9 +201,7 @@ def test_interactive_prompts_for_what_is_missing(
 ) -> None:
     monkeypatch.setattr(generate_module, "_interactive", lambda: True)
     answers = "event\nAuditOrder\norder.created\naudit.done\n"
-    result = CliRunner().invoke(
-        cli, ["generate", "step", "--dir", str(tmp_path / "steps")], input=answers
-    )
+    result = CliRunner().invoke(cli, ["generate", "step", "--dir", str(tmp_path)], input=answers)
     assert result.exit_code == 0, result.output
     assert "Step type" in result.output and "Topic(s) to subscribe to" in result.output
     project = load_project(tmp_path)
@@ -197,3 +209,64 @@ def test_interactive_prompts_for_what_is_missing(
     assert step.name == "AuditOrder"
     assert step.event.subscribes == ["order.created"]
     assert step.emits == frozenset({"audit.done"})
+
+
+def test_dir_is_the_project_folder_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "shop"
+    (project / "steps").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    output = gen("--type", "cron", "--name", "Tick", "-d", str(project))
+    assert "created" in output and "tick_step.py" in output
+    gen("--type", "cron", "--name", "Tock", "-d", str(project), "--folder", "src/jobs")
+    assert not list(elsewhere.rglob("*.py"))
+    names = {step.name for step in load_project(project).steps}
+    assert names == {"Tick", "Tock"}
+    assert (project / "steps" / "cron" / "tick_step.py").is_file()
+    assert (project / "src" / "jobs" / "tock_step.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "folder", ["lib", "handlers/orders", "steps/.drafts", "steps/node_modules/x", ".", "../x"]
+)
+def test_a_folder_motia_does_not_load_is_refused(tmp_path: Path, folder: str) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        ["generate", "step", "-t", "cron", "-n", "Tick", "-d", str(project), "--folder", folder],
+    )
+    assert result.exit_code == 2, result.output
+    assert "is not a folder Motia loads steps from" in result.output
+    assert "steps/ or src/" in result.output
+    assert not list(tmp_path.rglob("tick_step.py"))
+
+
+def test_the_old_meaning_of_dir_is_caught_with_the_new_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-d steps/audit` used to name the step's folder; now it would be a project inside
+    the project, so it is refused with the command that does what was meant."""
+    (tmp_path / "config.yml").write_text("{}\n")
+    (tmp_path / "steps" / "audit").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["generate", "step", "-t", "cron", "-n", "Tick", "-d", "steps/audit"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "-d/--dir is the project folder" in result.output
+    assert "--folder steps/audit" in result.output
+    assert not list(tmp_path.rglob("tick_step.py"))
+
+
+def test_a_missing_project_folder_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    result = CliRunner().invoke(
+        cli, ["generate", "step", "-t", "cron", "-n", "Tick", "-d", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "--folder" in result.output
+    assert not missing.exists()

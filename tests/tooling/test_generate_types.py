@@ -673,16 +673,16 @@ def test_tsc_rejects_wrong_handlers(ts_project: Path) -> None:
         assert message in errors[line], f"line {line}:\n{errors[line]}"
 
 
-def test_the_committed_types_of_the_multi_language_example_are_current() -> None:
+def test_the_committed_types_of_the_multi_language_example_are_current(tmp_path: Path) -> None:
     """examples/multi-language ships its types.d.ts, as projects do: it must be what
     `motia generate types` writes today."""
-    from tests.runners.support import MULTI_LANGUAGE_EXAMPLE
+    from tests.runners.support import multi_language_example
 
     require("ruby")
-    npm_install(MULTI_LANGUAGE_EXAMPLE)
-    project = load_project(MULTI_LANGUAGE_EXAMPLE)
+    example = multi_language_example(tmp_path / "example")
+    project = load_project(example)
     assert not project.errors, [str(p) for p in project.errors]
-    committed = (MULTI_LANGUAGE_EXAMPLE / TYPES_FILE).read_text()
-    assert render_types(MULTI_LANGUAGE_EXAMPLE, project) == committed, (
+    committed = (example / TYPES_FILE).read_text()
+    assert render_types(example, project) == committed, (
         "run `motia generate types --dir examples/multi-language`"
     )

@@ -268,3 +268,26 @@ def test_duplicates_are_not_served(tmp_path: Path) -> None:
     project = load_project(tmp_path)
     assert [s.file.name for s in project.steps] == ["a_step.py"]
     assert len(project.errors) == 2
+
+
+def test_module_names_follow_paths_whatever_the_characters(tmp_path: Path) -> None:
+    from motia.steps.importer import module_name_for
+
+    cases = {
+        "steps/orders/create_step.py": "steps.orders.create_step",
+        "steps/rag-ingestion/03-chunk_step.py": "steps.rag-ingestion.03-chunk_step",
+        "src/jobs/reminder.job_step.py": "src.jobs.reminder%2Ejob_step",
+        "steps/v1.2/50%-off_step.py": "steps.v1%2E2.50%25-off_step",
+    }
+    for relative, expected in cases.items():
+        assert module_name_for(tmp_path, tmp_path / relative) == expected
+    write_project(
+        tmp_path,
+        {
+            relative: API.format(name=f"S{i}", method="GET", path=f"/s{i}")
+            for i, relative in enumerate(cases)
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.problems == []
+    assert sorted(s.name for s in project.steps) == ["S0", "S1", "S2", "S3"]

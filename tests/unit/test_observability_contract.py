@@ -15,8 +15,8 @@ from motia.adapters.observability.base import LogQuery, ObservabilityStore, Span
 from motia.adapters.observability.memory import MemoryObservabilityStore
 from motia.adapters.observability.sqlite import SqliteObservabilityStore
 from motia.adapters.sqlite_database import SqliteDatabase
+from tests.unit.redis_support import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 Factory = Callable[[Path], Coroutine[Any, Any, tuple[ObservabilityStore, Callable[[], Any]]]]
 
 

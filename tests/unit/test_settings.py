@@ -153,3 +153,45 @@ def test_runner_ping_timeout_from_the_file(tmp_path: Path) -> None:
     _config(tmp_path, "port: 3000\nrunners:\n  pingTimeout: -1\n")
     with pytest.raises(SettingsError, match=r"config\.yml:3: 'runners.pingTimeout'"):
         load_settings(tmp_path, "dev", environ={})
+
+
+def test_hostile_client_limits_from_the_file_and_environment(tmp_path: Path) -> None:
+    defaults = load_settings(tmp_path, "dev", environ={})
+    assert (defaults.max_header_size, defaults.max_headers, defaults.header_timeout) == (
+        65536,
+        100,
+        10.0,
+    )
+    assert (defaults.streams_client_buffer, defaults.streams_total_buffer) == (4 << 20, 256 << 20)
+    assert defaults.workbench_allowed_hosts == ()
+    _config(
+        tmp_path,
+        "http:\n  maxHeaderSize: 8kib\n  maxHeaders: 20\n  headerTimeout: 2.5\n"
+        "streams:\n  clientBuffer: 1mib\n  totalBuffer: 10mb\n"
+        "workbench:\n  allowedHosts: [Motia.Internal, '[fd00::1]']\n",
+    )
+    settings = load_settings(tmp_path, "dev", environ={})
+    assert (settings.max_header_size, settings.max_headers, settings.header_timeout) == (
+        8192,
+        20,
+        2.5,
+    )
+    assert (settings.streams_client_buffer, settings.streams_total_buffer) == (1 << 20, 10**7)
+    assert settings.workbench_allowed_hosts == ("motia.internal", "fd00::1")
+    env = {"MOTIA_WORKBENCH_ALLOWED_HOSTS": "a.example, b.example"}
+    assert load_settings(tmp_path, "dev", environ=env).workbench_allowed_hosts == (
+        "a.example",
+        "b.example",
+    )
+
+
+def test_bad_hostile_client_limits_are_named(tmp_path: Path) -> None:
+    _config(tmp_path, "streams:\n  clientBuffer: lots\n")
+    with pytest.raises(SettingsError, match=r"streams\.clientBuffer: 'lots' is not a size"):
+        load_settings(tmp_path, "dev", environ={})
+    _config(tmp_path, "http:\n  maxHeaders: 0\n")
+    with pytest.raises(SettingsError, match=r"config.yml:2: 'http.maxHeaders'"):
+        load_settings(tmp_path, "dev", environ={})
+    _config(tmp_path, "http:\n  headerTimeout: -1\n")
+    with pytest.raises(SettingsError, match=r"'http.headerTimeout'"):
+        load_settings(tmp_path, "dev", environ={})

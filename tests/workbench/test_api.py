@@ -16,6 +16,7 @@ from tests.workbench.conftest import EXPECTED_EDGES, EXPECTED_STEPS, TOKEN
 
 pytestmark = pytest.mark.slow
 Factory = Callable[..., ServerProcess]
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -75,8 +76,15 @@ def test_state_put_get_delete(dev: ServerProcess) -> None:
     assert api(dev, "/state/settings/theme") == {"value": {"color": "blue"}}
     assert "settings" in api(dev, "/state")["items"]
     assert api(dev, "/state/settings")["items"] == {"theme": {"color": "blue"}}
-    assert dev.client.put(url, content=b"{not json").status_code == 400
-    assert dev.client.delete(url).json() == {"deleted": {"color": "blue"}}  # the old value
+    bad = dev.client.put(url, content=b"{not json", headers=JSON)
+    assert bad.status_code == 400
+    # Writes are taken as JSON only: a page of another site cannot send that type.
+    assert (
+        dev.client.put(url, content=b"{}", headers={"content-type": "text/plain"}).status_code
+        == 415
+    )
+    assert dev.client.delete(url).status_code == 415
+    assert dev.client.delete(url, headers=JSON).json() == {"deleted": {"color": "blue"}}
     assert dev.client.get(url).status_code == 404
 
 
@@ -120,14 +128,14 @@ def test_cron_list_and_run_now(dev: ServerProcess) -> None:
         ("ResourceReport", "* * * * *", "Every minute")
     ]
     assert jobs[0]["nextRun"]
-    run = dev.client.post("/__motia/api/cron/ResourceReport/run").json()
+    run = dev.client.post("/__motia/api/cron/ResourceReport/run", headers=JSON).json()
     trace = api(dev, f"/traces/{run['traceId']}")["trace"]
     assert (trace["entryStep"], trace["entryKind"], trace["status"]) == (
         "ResourceReport",
         "cron",
         "ok",
     )
-    assert dev.client.post("/__motia/api/cron/CreateResource/run").status_code == 404
+    assert dev.client.post("/__motia/api/cron/CreateResource/run", headers=JSON).status_code == 404
 
 
 def test_live_feed_yields_a_log_event(dev: ServerProcess) -> None:

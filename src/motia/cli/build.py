@@ -42,7 +42,7 @@ def load_checked(project_dir: Path, command: str, *, quiet_warnings: bool = Fals
     project = load_project(project_dir)
     for problem in project.problems:
         if problem.is_error or not quiet_warnings:
-            label = "error" if problem.is_error else "warning"
+            label = "error" if problem.is_error else problem.severity
             print(f"{label}: {problem}", file=sys.stderr)
     errors = len(project.errors)
     if settings_error is not None:

@@ -99,7 +99,8 @@ def create(name: str, template: str, parent: Path) -> None:
     click.echo("next:")
     if shown != ".":
         click.echo(f"  cd {shown}")
-    click.echo("  pip install -r requirements.txt")
+    click.echo("  python3 -m venv .venv && . .venv/bin/activate")
+    click.echo("  pip install -r requirements.txt   # motia-python with its test kit, and mypy")
     if template == "multi-language":
         click.echo("  npm install      # zod, esbuild, typescript; needs Node.js 18+ (and Ruby 3+)")
     click.echo("  motia dev        # http://localhost:3000, API docs at /__motia/docs")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 
 from motia.errors import MotiaError
 
 
-def emit_event(topic: str, message: str, host: str, port: int) -> None:
+def emit_event(topic: str, message: str, host: str, port: int, token: str | None = None) -> None:
     try:
         data = json.loads(message)
     except json.JSONDecodeError as exc:
@@ -16,13 +17,29 @@ def emit_event(topic: str, message: str, host: str, port: int) -> None:
     body = json.dumps({"topic": topic, "data": data})
     connection = http.client.HTTPConnection(host, port, timeout=10)
     try:
-        connection.request("POST", "/emit", body, {"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        connection.request("POST", "/emit", body, headers)
         response = connection.getresponse()
         answer = response.read().decode()
     except OSError as exc:
         raise MotiaError(f"cannot reach a Motia server on {host}:{port}: {exc}") from None
     finally:
         connection.close()
+    if response.status == 401:
+        hint = "pass --token or set MOTIA_WORKBENCH_TOKEN" if not token else "the token is wrong"
+        raise MotiaError(f"the server refused the event (401): {hint}")
     if response.status != 200:
         raise MotiaError(f"the server refused the event ({response.status}): {answer}")
     print(answer)
+    try:
+        subscribers = json.loads(answer).get("subscribers")
+    except (json.JSONDecodeError, AttributeError):
+        return
+    if subscribers == 0:
+        print(
+            f"warning: no step subscribes to topic '{topic}', so the event goes nowhere "
+            "(`motia flows` lists the topics each step subscribes to)",
+            file=sys.stderr,
+        )

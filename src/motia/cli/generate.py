@@ -12,11 +12,14 @@ from pathlib import Path
 import click
 
 from motia.cli.build import generate_openapi, load_checked, project_dir_option
+from motia.steps.discovery import STEP_ROOTS, is_discoverable
 
 STEP_TYPES = ("api", "event", "cron", "noop")
 LANGUAGES = ("python", "typescript", "javascript", "ruby")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_DIRS = {"api": "steps/api", "event": "steps/events", "cron": "steps/cron", "noop": "steps"}
+# Files that mark a project folder (the templates create them all).
+PROJECT_MARKERS = ("config.yml", "motia-workbench.json", "pyproject.toml", "package.json")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -101,13 +104,13 @@ def file_name(name: str, lang: str) -> str:
 @click.option("--emits", multiple=True, help="Topic(s) the step emits.")
 @click.option("--cron", "expression", default=None, help="Cron expression (cron steps).")
 @click.option("--flow", "flows", multiple=True, help="Flow(s) the step belongs to.")
+@project_dir_option
 @click.option(
-    "-d",
-    "--dir",
-    "folder",
+    "--folder",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the file (default steps/api, steps/events, steps/cron or steps).",
+    help="Folder for the file inside the project, under steps/ or src/ "
+    "(default steps/api, steps/events, steps/cron or steps).",
 )
 @click.option("--lang", type=click.Choice(LANGUAGES), default="python", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -120,11 +123,15 @@ def generate_step(
     emits: tuple[str, ...],
     expression: str | None,
     flows: tuple[str, ...],
+    project_dir: Path,
     folder: Path | None,
     lang: str,
     force: bool,
 ) -> None:
     """Scaffold a step file; asks for what is missing when run in a terminal."""
+    project_dir = _project_root(project_dir)
+    if folder is not None:
+        _check_folder(project_dir, folder)
     ask = _interactive()
 
     def need(
@@ -164,7 +171,7 @@ def generate_step(
         emitted = _topics([click.prompt("Topic(s) to emit (comma separated)", default="")])
     if folder is None:
         folder = Path(DEFAULT_DIRS[step_type])
-    target = folder / file_name(name, lang)
+    target = _shown(project_dir / folder / file_name(name, lang))
     if target.exists() and not force:
         raise click.ClickException(f"{target} already exists (use --force to overwrite)")
     source = render_step(
@@ -185,11 +192,65 @@ def generate_step(
         runtime = "Ruby (3.0+)" if lang == "ruby" else "Node.js (18+)"
         note = f"note: {lang} steps run in the {runtime.split()[0]} runner, which needs {runtime}"
         if lang == "typescript":
-            note += "; the project needs a transpiler: `npm install --save-dev esbuild`"
+            note += (
+                "; Node.js 22.13+ runs TypeScript as it is, an older Node needs esbuild "
+                "(`npm install --save-dev esbuild`) or `pip install motia-python[node]`"
+            )
         click.echo(note)
 
 
 generate.add_command(generate_step)
+
+
+def _project_root(project_dir: Path) -> Path:
+    """`-d` is the project folder, as for every command. Before, it named the step's own
+    folder; catch that use instead of writing a file no one loads."""
+    resolved = project_dir.resolve()
+    if _looks_like_project(resolved):
+        return project_dir
+    inside = next(
+        (parent for parent in (resolved, *resolved.parents) if parent.name in STEP_ROOTS), None
+    )
+    if inside is not None and _looks_like_project(inside.parent):
+        folder = resolved.relative_to(inside.parent).as_posix()
+        raise click.UsageError(
+            f"-d/--dir is the project folder, and {project_dir} is inside the project "
+            f"{_shown(inside.parent)}; to put the step in {folder}, run "
+            f"`motia generate step -d {_shown(inside.parent)} --folder {folder} ...`"
+        )
+    if not resolved.is_dir():
+        raise click.UsageError(
+            f"the project folder {project_dir} does not exist (-d/--dir is the project "
+            "folder; --folder chooses the folder of the step inside it)"
+        )
+    return project_dir
+
+
+def _looks_like_project(folder: Path) -> bool:
+    return (folder / "steps").is_dir() or any(
+        (folder / marker).exists() for marker in PROJECT_MARKERS
+    )
+
+
+def _check_folder(project_dir: Path, folder: Path) -> None:
+    """Refuse a folder where discovery would never find the step."""
+    target = (project_dir / folder / "x_step.py").resolve()
+    if not is_discoverable(project_dir.resolve(), target):
+        roots = " or ".join(f"{root}/" for root in STEP_ROOTS)
+        raise click.BadParameter(
+            f"{folder} is not a folder Motia loads steps from: use a folder under {roots} "
+            "of the project (not hidden, not node_modules, .venv or dist), for example "
+            "steps/orders",
+            param_hint="--folder",
+        )
+
+
+def _shown(path: Path) -> Path:
+    """A path as the user typed it, relative to the current folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _py_list(items: list[str]) -> str:

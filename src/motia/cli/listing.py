@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motia.cli.build import project_dir_option
-from motia.manifest import edges, flow_names, subscribes
+from motia.manifest import edges, flow_names, subscribes, unsubscribed_topics
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.model import Step
 
@@ -95,6 +95,27 @@ def flows(project_dir: Path) -> None:
     loose = [s.name for s in project.steps if not s.flows]
     if loose:
         console.print(f"Steps in no flow: {', '.join(loose)}")
+    _print_unsubscribed(console, project.steps)
+
+
+def _print_unsubscribed(console: Console, steps: list[Step]) -> None:
+    """Emitted topics that no step subscribes to: their events go nowhere."""
+    topics = unsubscribed_topics(steps)
+    if not topics:
+        return
+    drawn: dict[str, list[str]] = {}
+    for step in steps:
+        for topic in step.config.virtual_subscribes:
+            drawn.setdefault(topic, []).append(step.name)
+    console.print(
+        f"{len(topics)} emitted topic(s) that no step subscribes to; their events go nowhere:"
+    )
+    table = Table()
+    for column in ("Topic", "Emitted by", "Drawn to (virtual only)"):
+        table.add_column(column)
+    for topic, emitters in topics.items():
+        table.add_row(topic, ", ".join(emitters), ", ".join(drawn.get(topic, [])) or "-")
+    console.print(table)
 
 
 def _trigger(step: Step) -> str:

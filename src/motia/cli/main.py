@@ -102,11 +102,16 @@ def start(
 @click.option("--message", "-m", default="{}", show_default=True, help="Event data as JSON.")
 @click.option("--port", "-p", type=int, default=3000, show_default=True)
 @click.option("--host", "-H", default="127.0.0.1", show_default=True)
-def emit(topic: str, message: str, port: int, host: str) -> None:
+@click.option(
+    "--token",
+    envvar="MOTIA_WORKBENCH_TOKEN",
+    help="The server's workbench token (default: $MOTIA_WORKBENCH_TOKEN).",
+)
+def emit(topic: str, message: str, port: int, host: str, token: str | None) -> None:
     """Emit an event to a running server (POST /emit)."""
     from motia.cli.emit import emit_event
 
-    emit_event(topic, message, host, port)
+    emit_event(topic, message, host, port, token)
 
 
 def main() -> None:

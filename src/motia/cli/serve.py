@@ -22,10 +22,12 @@ from uvicorn.supervisors import Multiprocess
 
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
+from motia.http.http_protocol import HeaderLimits, ServerConfig
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.logs import Logger
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
+from motia.steps.project_config import classic_redis_url
 
 
 class _Server(uvicorn.Server):
@@ -106,7 +108,7 @@ def serve(
         "queue_adapter": "memory" if memory else None,
         "streams_adapter": "memory" if memory else None,
     }
-    settings = load_settings(project_dir, mode, **flags)
+    settings = _load_settings(project_dir, mode, flags)
     if workers > 1 and not _all_redis(settings):
         raise SettingsError(
             "--workers needs every adapter on Redis, so the processes share one deployment: "
@@ -161,8 +163,20 @@ def _log_server_errors_to(logger: Logger) -> None:
 def worker_app() -> MotiaApp:
     """The app of one `--workers` process (uvicorn calls this in each worker)."""
     spec = json.loads(os.environ[WORKER_ENV])
-    settings = load_settings(Path(spec["project_dir"]), spec["mode"], **spec["flags"])
+    settings = _load_settings(Path(spec["project_dir"]), spec["mode"], spec["flags"])
     return MotiaApp(_load_or_exit(settings))
+
+
+def _load_settings(project_dir: Path, mode: Mode, flags: dict[str, Any]) -> Settings:
+    """The settings, with the Redis a classic motia.config names when nothing else names
+    one (it then counts as set in the environment)."""
+    settings = load_settings(project_dir, mode, **flags)
+    if settings.redis_url is not None:
+        return settings
+    url = classic_redis_url(settings.project_dir)
+    if url is None:
+        return settings
+    return load_settings(project_dir, mode, {**os.environ, "MOTIA_REDIS_URL": url}, **flags)
 
 
 def _all_redis(settings: Settings) -> bool:
@@ -174,7 +188,7 @@ def _load_or_exit(settings: Settings) -> Runtime:
         return Runtime.load(settings)
     except ProjectInvalid as exc:
         for problem in exc.problems:
-            label = "error" if problem.is_error else "warning"
+            label = "error" if problem.is_error else problem.severity
             print(f"{label}: {problem}", file=sys.stderr)
         errors = sum(1 for p in exc.problems if p.is_error)
         print(f"motia start: the project has {errors} error(s); not starting", file=sys.stderr)
@@ -182,15 +196,16 @@ def _load_or_exit(settings: Settings) -> Runtime:
 
 
 def _config(settings: Settings, app: Any) -> uvicorn.Config:
-    return uvicorn.Config(
+    return ServerConfig(
         app,
+        # httptools, with limits on request headers (size, count, time to send them).
+        header_limits=HeaderLimits.of(settings),
         host=settings.host,
         port=settings.port,
         lifespan="on",
         log_level="warning",
         access_log=False,
         loop="auto",
-        http="auto",
         # Whole seconds, rounded up; 0 is "no wait" (uvicorn reads None as "forever").
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
         server_header=False,

@@ -48,6 +48,7 @@ DOCS_PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>API docs</title>
+<link rel="icon" href="/__motia/favicon.svg" type="image/svg+xml">
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f6f7f9; }
   header { background: #1d2330; color: #fff; padding: 14px 24px; }
@@ -120,7 +121,8 @@ function operationView(spec, method, path, op) {
   if (content) {
     body.append(el("h4", {}, "Request body (application/json)"),
       el("pre", {}, pretty(content.schema)));
-    bodyInput = el("textarea", {}, "{}");
+    // A body the schema accepts (its example, or its required fields filled in).
+    bodyInput = el("textarea", { rows: 8 }, pretty(content.example ?? {}));
     body.append(bodyInput);
   }
   body.append(el("h4", {}, "Responses"));

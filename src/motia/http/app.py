@@ -13,21 +13,24 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
 from motia.http.api_docs import ApiDocs
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
+from motia.http.internal_guard import InternalGuard
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import Headers, InvalidResponse, json_response, normalise
+from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
-from motia.http.workbench_ui import WorkbenchUi
+from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
+from motia.runtime.stream_connection import BufferBudget
 from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
@@ -41,27 +44,37 @@ Send = Callable[[Message], Awaitable[None]]
 
 TRACE_HEADER = b"x-trace-id"
 SYSTEM_PREFIX = "/__motia"
+ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 
 
 class MotiaApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        # Stream frames waiting for slow clients, WebSocket and SSE alike, share one budget.
+        budget = BufferBudget(runtime.settings.streams_total_buffer)
         self._system = Starlette(
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
                 *InternalApi(runtime).routes(),
-                *StreamEventSource(runtime).routes(),
+                *StreamEventSource(runtime, budget).routes(),
+                *StreamClientScript().routes(),
                 *ApiDocs(runtime).routes(),
                 *WorkbenchUi(runtime).routes(),
             ]
         )
+        # Starlette's own trailing-slash redirect writes the client's Host into Location.
+        self._system.router.redirect_slashes = False
+        self._system_not_found = self._system.router.default
+        self._system.router.default = self._system_fallback
+        self._internal = InternalGuard(runtime.settings)
         cors = runtime.settings.cors
         self._cors_any = "*" in cors.origins and not cors.credentials
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
+        self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
-        self.stream_socket = StreamSocketServer(runtime)
+        self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -122,14 +135,25 @@ class MotiaApp:
         step = match.step
         if step is None:
             if method == "POST" and path == "/emit":
-                await self._send(send, *await self._emit(receive, headers, trace_id), extra)
-            elif not match.allowed:
+                emitted = await self._emit(receive, headers, scope["query_string"], trace_id)
+                await self._send(send, *emitted, extra)
+            elif path == "/favicon.ico" and method in ("GET", "HEAD") and self._dev:
+                # Browsers ask every page's site for one; in dev, Motia's, not a 404 line.
+                icon = favicon_bytes()
+                length = len(icon)
                 await self._send(
                     send,
-                    *json_response(
-                        404, {"error": f"Not found: {method} {path}", "traceId": trace_id}
-                    ),
+                    200,
+                    [(b"content-type", b"image/svg+xml"), *ICON_CACHE],
+                    icon if method == "GET" else b"",
                     extra,
+                    length,
+                )
+            elif not match.allowed:
+                error = f"Not found: {method} {path}"
+                self._log_rejection(None, trace_id, method, path, 404, error)
+                await self._send(
+                    send, *json_response(404, {"error": error, "traceId": trace_id}), extra
                 )
             elif method == "OPTIONS":
                 await self._send(
@@ -137,7 +161,9 @@ class MotiaApp:
                 )
             else:
                 allow = [(b"allow", ", ".join(match.allowed).encode())]
-                refusal = {"error": f"Method {method} not allowed on {path}", "traceId": trace_id}
+                error = f"Method {method} not allowed on {path}"
+                self._log_rejection(None, trace_id, method, path, 405, error)
+                refusal = {"error": error, "traceId": trace_id}
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
@@ -155,6 +181,10 @@ class MotiaApp:
             answer: dict[str, Any] = {"error": exc.message, "traceId": trace_id}
             if exc.errors is not None:
                 answer["errors"] = exc.errors
+            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, exc.errors)
+            self.runtime.executor.record_rejection(
+                step, trace_id, f"{method} {path}", exc.status, exc.message, exc.errors
+            )
             await self._send(send, *json_response(exc.status, answer), extra)
             return
 
@@ -186,11 +216,11 @@ class MotiaApp:
             return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
-            executor.end_span(span, "failed", invocation, failure_of(exc))
+            executor.end_span(span, "failed", invocation, failure_of(exc), http_status=500)
             body500 = {"error": "Internal server error", "traceId": trace_id}
             await self._send(send, *json_response(500, body500), extra)
             return
-        executor.end_span(span, "ok", invocation)
+        executor.end_span(span, "ok", invocation, http_status=status)
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
@@ -223,26 +253,55 @@ class MotiaApp:
         return b"".join(chunks)
 
     async def _emit(
-        self, receive: Receive, headers: dict[str, str], trace_id: str
+        self, receive: Receive, headers: dict[str, str], query_string: bytes, trace_id: str
     ) -> tuple[int, Headers, bytes]:
-        """`POST /emit {topic, data}`: inject an event, as `motia emit` does."""
+        """`POST /emit {topic, data}`: inject an event, as `motia emit` does. Served like
+        the internal API: on in dev, in start only with a token, never cross-site."""
+        refused = self._internal.refusal("POST", headers, query_string, json_required=False)
+        if refused is not None:
+            status, message = refused
+            if status == 404:
+                message = "POST /emit is off: in `motia start` it needs a workbench token"
+            return json_response(status, {"error": message, "traceId": trace_id})
         try:
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", "") or "application/json")
             event = parse_emit(body, trace_id, ["_system"])
         except BadRequest as exc:
+            self._log_rejection(None, trace_id, "POST", "/emit", exc.status, exc.message)
             return json_response(exc.status, {"error": exc.message, "traceId": trace_id})
         except MotiaError as exc:
+            self._log_rejection(None, trace_id, "POST", "/emit", 400, str(exc))
             return json_response(400, {"error": str(exc), "traceId": trace_id})
-        await self.runtime.bus.publish([event])
+        copies = await self.runtime.bus.publish([event])
         return json_response(
             200,
             {
                 "success": True,
                 "emitted": {"topic": event.topic, "data": event.data},
                 "traceId": trace_id,
+                "subscribers": copies,
             },
         )
+
+    async def _system_fallback(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """No system route matched: a path that only lacks or has an extra trailing slash
+        is redirected with a relative Location (the Host header is the client's say)."""
+        path: str = scope["path"]
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        if (
+            scope["type"] == "http"
+            and other
+            and any(
+                route.matches({**scope, "path": other})[0] is not Match.NONE
+                for route in self._system.routes
+            )
+        ):
+            query: bytes = scope.get("query_string", b"")
+            location = other + (f"?{query.decode('latin-1')}" if query else "")
+            await RedirectResponse(location, status_code=307)(scope, receive, send)
+            return
+        await self._system_not_found(scope, receive, send)
 
     def _cors_headers(self, origin: str) -> Headers:
         if self._cors_any:
@@ -298,6 +357,30 @@ class MotiaApp:
             headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _log_rejection(
+        self,
+        step: Step | None,
+        trace_id: str,
+        method: str,
+        path: str,
+        status: int,
+        error: str,
+        field_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Motia answered 4xx on its own. A request addressed to a step is logged at info;
+        one that matched no step (a scanner's 404, say) only in dev or at debug."""
+        fields: dict[str, Any] = {"method": method, "path": path, "status": status}
+        if field_errors:
+            fields["errors"] = field_errors
+        log = self.runtime.logger.child(
+            step.name if step else None, trace_id, step.flows if step else []
+        )
+        message = f"request rejected: {status} {error}"
+        if step is not None or self._dev:
+            log.info(message, fields)
+        else:
+            log.debug(message, fields)
 
     def _log_failure(
         self, step: str | None, flows: list[str], trace_id: str, exc: Exception

@@ -1,19 +1,21 @@
 """The internal JSON API under /__motia/api: queues and dead letters today, the workbench's
-data as it grows. Guarded by a token when one is configured (always in `motia start`)."""
+data as it grows. Guarded by a token when one is configured (always in `motia start`), and
+against other sites (see motia.http.internal_guard)."""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Message
 
 from motia import jsoncodec
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, summarise
 from motia.adapters.queue.base import DeadLetterFilter
+from motia.http.internal_guard import SAFE_METHODS, InternalGuard
 from motia.http.workbench_api import WorkbenchApi
 
 if TYPE_CHECKING:
@@ -26,8 +28,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class InternalApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        token = runtime.settings.workbench_token
-        self._token = token.encode() if token else None
+        self.access = InternalGuard(runtime.settings)
+        self._max_body = runtime.settings.max_body_size
 
     def routes(self) -> list[BaseRoute]:
         guard = self._guard
@@ -43,23 +45,18 @@ class InternalApi:
             *WorkbenchApi(self.runtime, API_PREFIX).routes(guard),
         ]
 
-    def allowed(self, request: Request) -> bool:
-        if self._token is None:
-            return True
-        supplied = request.headers.get("authorization", "")
-        if supplied.lower().startswith("bearer "):
-            candidate = supplied[7:].strip()
-        else:
-            candidate = request.query_params.get("token", "")
-        # Constant-time comparison: the time taken says nothing about the token.
-        return hmac.compare_digest(candidate.encode(), self._token)
-
     def _guard(self, endpoint: Endpoint) -> Endpoint:
         async def guarded(request: Request) -> Response:
-            if not self.runtime.settings.internal_api_enabled:
-                return _error(404, "the internal API is disabled")
-            if not self.allowed(request):
-                return _error(401, "a valid workbench token is required")
+            refused = self.access.refusal(
+                request.method, request.headers, request.scope["query_string"], json_required=True
+            )
+            if refused is not None:
+                return _error(*refused)
+            if request.method not in SAFE_METHODS:
+                body = await _read_body(request, self._max_body)
+                if body is None:
+                    return _error(413, f"Request body is larger than {self._max_body} bytes")
+                request = Request(request.scope, _replay(body))
             return await endpoint(request)
 
         return guarded
@@ -171,6 +168,30 @@ class InternalApi:
                 "logs": list(reversed(logs)),
             }
         )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes `limit` bytes (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Callable[[], Awaitable[Message]]:
+    """An ASGI `receive` that hands the endpoint the body read already."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _selection(request: Request) -> DeadLetterFilter | Response:

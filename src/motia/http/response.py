@@ -13,6 +13,7 @@ TEXT_TYPE = b"text/plain; charset=utf-8"
 BINARY_TYPE = b"application/octet-stream"
 
 Headers = list[tuple[bytes, bytes]]
+RESPONSE_KEYS = ("status", "body", "headers")
 
 
 class InvalidResponse(Exception):
@@ -40,6 +41,13 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
                 f"the handler returned {type(result).__name__}; return "
                 "{'status': 200, 'body': ...}"
             )
+    if not any(key in result for key in RESPONSE_KEYS):
+        # `return {"pong": True}`: a body without its envelope. Classic Motia failed too;
+        # guessing would make `{"status": 404, ...}` bodies mean something else.
+        raise InvalidResponse(
+            f"the handler returned a dict with the keys {_keys(result)} and no 'status', "
+            "'body' or 'headers': to send it as the body, return {'status': 200, 'body': ...}"
+        )
     status = result.get("status", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise InvalidResponse(f"the response status {status!r} is not an HTTP status code")
@@ -71,6 +79,11 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
     if payload and not has_type:
         headers.append((b"content-type", content_type))
     return status, headers, payload
+
+
+def _keys(value: Mapping[Any, Any], shown: int = 5) -> str:
+    names = [repr(key) for key in list(value)[: shown + 1]]
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
 # What HTTP/1.1 allows: a header name is a token, a value has no control characters but

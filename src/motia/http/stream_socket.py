@@ -3,6 +3,8 @@
 Clients send `join`/`leave`; the server answers a join with a `sync` snapshot, then sends
 every create/update/delete and custom event of what the client joined. A bad token closes
 the socket with code 4401; a refused join gets an error event and the socket stays open.
+A client that does not read its frames before they cost more than its buffer budget (or
+the total one) is closed with code 4008.
 
 Served by motia.http.ws_protocol, frames are written to the socket as events arrive
 (`SEND_NOW`); under another ASGI server, they go through `send` from a sender task.
@@ -13,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from motia import jsoncodec
 from motia.http.request import headers_dict
 from motia.http.stream_auth import TOKEN_PROTOCOL, AuthenticationFailed, authenticate, token_from
-from motia.http.ws_protocol import SEND_NOW, SendNow, TextFrames
-from motia.runtime.stream_connection import StreamConnection, Writer
+from motia.http.ws_protocol import CLOSE_NOW, DRAINED, SEND_NOW, CloseNow, SendNow, TextFrames
+from motia.runtime.stream_connection import BufferBudget, Drained, StreamConnection, Writer
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -30,12 +32,15 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 CLOSE_AUTH_FAILED = 4401
+CLOSE_SLOW_CONSUMER = 4008
+SLOW_CONSUMER_REASON = "slow consumer: frames were not read in time"
 MAX_FRAME_BYTES = 64 * 1024
 
 
 class StreamSocketServer:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, budget: BufferBudget) -> None:
         self.runtime = runtime
+        self.budget = budget
         self.connections: set[StreamConnection] = set()
         self._frames = TextFrames()
 
@@ -69,9 +74,35 @@ class StreamSocketServer:
             )
             return
         await send(accept)
-        send_now: SendNow | None = (scope.get("extensions") or {}).get(SEND_NOW)
+        extensions = scope.get("extensions") or {}
+        send_now: SendNow | None = extensions.get(SEND_NOW)
+        close_now: CloseNow | None = extensions.get(CLOSE_NOW)
         writer = None if send_now is None else self._writer(send_now)
-        connection = StreamConnection(self.runtime.streams, auth_context, writer=writer)
+        sender: asyncio.Task[None] | None = None
+        closing: list[asyncio.Future[None]] = []
+
+        def drop(reason: str) -> None:
+            self.runtime.logger.warn(
+                f"stream client dropped: it did not read its frames in time ({reason})",
+                {"client": _client_of(scope), "code": CLOSE_SLOW_CONSUMER},
+            )
+            if close_now is not None:
+                close_now(CLOSE_SLOW_CONSUMER, SLOW_CONSUMER_REASON)  # ends `receive` too
+            elif sender is not None:  # another ASGI server: close once the sender stops
+                sender.cancel()
+                close = {"type": "websocket.close", "code": CLOSE_SLOW_CONSUMER}
+                closing.append(asyncio.ensure_future(send(close)))
+
+        settings = self.runtime.settings
+        connection = StreamConnection(
+            self.runtime.streams,
+            auth_context,
+            writer=writer,
+            drained=cast(Drained | None, extensions.get(DRAINED)),
+            max_buffer_bytes=settings.streams_client_buffer,
+            budget=self.budget,
+            on_drop=drop,
+        )
         self.connections.add(connection)
         sender = asyncio.get_running_loop().create_task(self._send_frames(connection, send))
         try:
@@ -82,11 +113,14 @@ class StreamSocketServer:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+            for close in closing:
+                with contextlib.suppress(Exception):
+                    await close
 
     async def _receive_frames(self, connection: StreamConnection, receive: Receive) -> None:
         while True:
             message = await receive()
-            if message["type"] == "websocket.disconnect":
+            if message["type"] == "websocket.disconnect" or connection.dropped:
                 return
             raw = message.get("text")
             if raw is None:
@@ -118,3 +152,8 @@ class StreamSocketServer:
 
         while True:
             await connection.send_buffered(send_text)
+
+
+def _client_of(scope: Scope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "unknown"

@@ -16,7 +16,12 @@ from starlette.routing import BaseRoute, Route
 
 from motia import jsoncodec
 from motia.http.stream_auth import AuthenticationFailed, authenticate, token_from
-from motia.runtime.stream_connection import ACCESS_DENIED, StreamConnection
+from motia.runtime.stream_connection import (
+    ACCESS_DENIED,
+    BufferBudget,
+    SlowConsumer,
+    StreamConnection,
+)
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -26,8 +31,9 @@ SSE_PREFIX = "/__motia/streams"
 
 
 class StreamEventSource:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, budget: BufferBudget) -> None:
         self.runtime = runtime
+        self.budget = budget
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -44,7 +50,22 @@ class StreamEventSource:
             )
         except AuthenticationFailed:
             return JSONResponse({"error": "authentication failed"}, status_code=401)
-        connection = StreamConnection(self.runtime.streams, auth_context)
+        logger = self.runtime.logger
+
+        def dropped(reason: str) -> None:
+            client = request.client
+            logger.warn(
+                f"stream client dropped: it did not read its frames in time ({reason})",
+                {"client": f"{client.host}:{client.port}" if client else "unknown"},
+            )
+
+        connection = StreamConnection(
+            self.runtime.streams,
+            auth_context,
+            max_buffer_bytes=self.runtime.settings.streams_client_buffer,
+            budget=self.budget,
+            on_drop=dropped,
+        )
         params = request.path_params
         refused = await connection.join(
             {
@@ -55,9 +76,9 @@ class StreamEventSource:
             }
         )
         if refused is not None:
+            frame = jsoncodec.loads((await connection.next_frames())[0])
             connection.close()
             status = 403 if refused == ACCESS_DENIED else 404
-            frame = jsoncodec.loads((await connection.next_frames())[0])
             return JSONResponse({"error": frame["event"]["event"]["data"]}, status_code=status)
         return StreamingResponse(
             self._events(connection, request),
@@ -74,6 +95,8 @@ class StreamEventSource:
                 except TimeoutError:
                     yield ": keepalive\n\n"  # a comment line keeps proxies from closing the stream
                     continue
+                except SlowConsumer:
+                    return  # the client fell too far behind: the stream ends
                 for text in frames:
                     yield f"data: {text}\n\n"
         finally:

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from motia import jsoncodec
 from motia.runtime.cron import next_fire_time
 from motia.runtime.streams import event_frame
+from motia.steps.schema_example import example_of
 from motia.workbench_model import flows, step_node
 
 if TYPE_CHECKING:
@@ -60,7 +61,14 @@ class WorkbenchApi:
         graphs = flows(self.runtime.project.steps, project_dir)
         for graph in graphs:
             graph["positions"] = layout.get(graph["id"], {})
-        return _json({"items": graphs, "problems": [str(p) for p in self.runtime.project.problems]})
+        return _json(
+            {
+                "items": graphs,
+                "problems": [str(p) for p in self.runtime.project.problems],
+                # Stack traces show frames in these files as the user's own.
+                "projectDir": str(project_dir.resolve()),
+            }
+        )
 
     async def save_layout(self, request: Request) -> Response:
         try:
@@ -95,6 +103,8 @@ class WorkbenchApi:
             "input": step.input_schema.json_schema if step.input_schema else None,
             "responses": {str(k): v.json_schema for k, v in step.response_schemas.items()},
         }
+        # The endpoint tester prefills the request body with a value the schema accepts.
+        node["bodyExample"] = example_of(step.body_schema.json_schema) if step.body_schema else None
         try:
             node["source"] = step.file.read_text(encoding="utf-8")
         except OSError:

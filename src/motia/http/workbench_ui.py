@@ -4,6 +4,7 @@ JSON API, so a configured token is asked for by the page and checked by the API.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,10 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from motia.http.internal_guard import InternalGuard
+
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "workbench" / "static"
+FAVICON = STATIC_DIR / "favicon.svg"
 PREFIX = "/__motia"
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -38,10 +42,14 @@ SECURITY_HEADERS = {
 }
 
 
+ICON_HEADERS = {"cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"}
+
+
 class WorkbenchUi:
     def __init__(self, runtime: Runtime, static_dir: Path = STATIC_DIR) -> None:
         self.runtime = runtime
         self.static_dir = static_dir
+        self.access = InternalGuard(runtime.settings)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -49,23 +57,35 @@ class WorkbenchUi:
             Route(f"{PREFIX}/", self.index),
             Route(f"{PREFIX}/index.html", self.index),
             Route(f"{PREFIX}/static/{{name:path}}", self.static),
+            Route(f"{PREFIX}/favicon.svg", self.favicon),
         ]
 
     async def redirect(self, request: Request) -> Response:
         if not self.runtime.settings.internal_api_enabled:
             return _not_found()
+        refused = self.access.host_refusal(request.headers)
+        if refused is not None:
+            return JSONResponse({"error": refused[1]}, status_code=refused[0])
         query = request.url.query
         return RedirectResponse(f"{PREFIX}/" + (f"?{query}" if query else ""), status_code=307)
 
     async def index(self, request: Request) -> Response:
-        return self._file("index.html")
+        return self._file(request, "index.html")
+
+    async def favicon(self, request: Request) -> Response:
+        """Served even where the workbench is off: the API docs page uses it too."""
+        return Response(favicon_bytes(), media_type=MEDIA_TYPES[".svg"], headers=ICON_HEADERS)
 
     async def static(self, request: Request) -> Response:
-        return self._file(request.path_params["name"])
+        return self._file(request, request.path_params["name"])
 
-    def _file(self, name: str) -> Response:
+    def _file(self, request: Request, name: str) -> Response:
         if not self.runtime.settings.internal_api_enabled:
             return _not_found()
+        # A page served under another site's name would run as that site (DNS rebinding).
+        refused = self.access.host_refusal(request.headers)
+        if refused is not None:
+            return JSONResponse({"error": refused[1]}, status_code=refused[0])
         # Only plain file names in the static folder: no "..", no sub-folders, no dot-files.
         if "/" in name or "\\" in name or name.startswith(".") or not name:
             return _not_found()
@@ -78,3 +98,8 @@ class WorkbenchUi:
 
 def _not_found() -> Response:
     return JSONResponse({"error": "not found"}, status_code=404)
+
+
+@functools.cache
+def favicon_bytes() -> bytes:
+    return FAVICON.read_bytes()

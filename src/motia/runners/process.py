@@ -101,6 +101,7 @@ class RunnerProcess:
             **os.environ,
             "MOTIA_RUNNER_FD": str(child.fileno()),
             "MOTIA_PROJECT_DIR": str(self.project_dir),
+            **self.language.environment(binary),
         }
         try:
             self._process = await asyncio.create_subprocess_exec(

@@ -217,7 +217,7 @@ class FileReport:
     """What a runner found in one file it loaded."""
 
     file: str
-    kind: str  # "step" | "stream"
+    kind: str  # "step" | "stream" | "config" (the project's motia.config file)
     config: dict[str, Any] | None
     handler: bool
     functions: tuple[str, ...]
@@ -232,7 +232,7 @@ class FileReport:
         error = raw.get("error")
         return cls(
             file=raw["file"],
-            kind="stream" if raw.get("kind") == "stream" else "step",
+            kind=raw["kind"] if raw.get("kind") in ("stream", "config") else "step",
             config=config if isinstance(config, dict) else None,
             handler=bool(raw.get("handler")),
             functions=tuple(str(f) for f in functions) if isinstance(functions, list) else (),

@@ -122,6 +122,31 @@ class RemoteCanAccess:
         return bool(verdict)
 
 
+class RemoteStreamAuth:
+    """`streamAuth.authenticate` of a motia.config.ts/js: called like the `authenticate`
+    of motia_config.py, with `{headers, url, token}`; it returns the auth context or null,
+    and throws to refuse the client."""
+
+    __slots__ = ("file", "language", "pool")
+
+    def __init__(self, language: str, file: str) -> None:
+        self.language = language
+        self.file = file
+        self.pool: RunnerPool | None = None
+
+    async def __call__(self, request: dict[str, Any]) -> Any:
+        if self.pool is None:
+            raise RunnerFailed(f"{self.file} needs the {self.language} runner, not started")
+        return await self.pool.invoke(
+            self.language,
+            self.file,
+            "streamAuth",
+            {"headers": request.get("headers") or {}, "url": request.get("url") or ""},
+            {},
+            _NoCalls(),
+        )
+
+
 class _NoCalls:
     async def call(self, method: str, args: list[Any]) -> Any:
         raise UnknownContextCall("canAccess has no context")

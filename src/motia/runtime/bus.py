@@ -26,6 +26,7 @@ class EventBus:
         concurrency: int,
         lease_seconds: float,
         poll_interval: float,
+        warn_unsubscribed: bool = False,
     ) -> None:
         self._queue = queue
         self._run = run
@@ -41,6 +42,10 @@ class EventBus:
         self._retired: list[SubscriberWorker] = []
         # Called with every event fanned out, subscribed to or not (the test kit's watch()).
         self._listeners: list[Callable[[Event], None]] = []
+        # In dev, an event nobody subscribes to is a likely typo: say so once per topic
+        # (and once more after each reload while it is still true).
+        self._warn_unsubscribed = warn_unsubscribed
+        self._warned_topics: set[str] = set()
 
     def topics(self) -> list[str]:
         return sorted(self._subscribers)
@@ -63,6 +68,7 @@ class EventBus:
             for topic in step.event.subscribes:
                 subscribers.setdefault(topic, []).append((step, policy))
         self._subscribers = subscribers
+        self._warned_topics.clear()
         for name, worker in list(self._workers.items()):
             new = wanted.get(name)
             if new is None or new[1] != worker.policy:
@@ -97,7 +103,10 @@ class EventBus:
         for event in events:
             for listener in self._listeners:
                 listener(event)
-            for step, policy in self._subscribers.get(event.topic, ()):
+            subscribed = self._subscribers.get(event.topic, ())
+            if not subscribed and self._warn_unsubscribed:
+                self._warn_once(event)
+            for step, policy in subscribed:
                 group = event.message_group_id
                 if policy.fifo and group is None:
                     group = DEFAULT_GROUP
@@ -115,6 +124,17 @@ class EventBus:
                     )
                 )
         return messages
+
+    def _warn_once(self, event: Event) -> None:
+        if event.topic in self._warned_topics:
+            return
+        self._warned_topics.add(event.topic)
+        self._logger.child(None, event.trace_id, event.flows).warn(
+            f"no step subscribes to topic '{event.topic}': the event goes nowhere "
+            "(check the spelling against the 'subscribes' of the step meant to get it; "
+            "warned once per topic)",
+            {"topic": event.topic},
+        )
 
     def handled(self, delivery: Delivery) -> None:
         """A handler returned: its worker may lease the next message while the outcome is

@@ -221,6 +221,7 @@ class StepExecutor:
         status: str,
         invocation: Invocation | None,
         failure: Failure | None = None,
+        http_status: int | None = None,
     ) -> None:
         if span is None or self.recorder is None:
             return
@@ -233,6 +234,30 @@ class StepExecutor:
             stack=failure.stack if failure else None,
             state_ops=invocation.state_ops if invocation else 0,
             stream_ops=invocation.stream_ops if invocation else 0,
+            http_status=http_status,
+        )
+
+    def record_rejection(
+        self,
+        step: Step,
+        trace_id: str,
+        trigger: str,
+        http_status: int,
+        error: str,
+        field_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A request refused before its handler ran is a short trace of its own, so the
+        trace id in the 4xx answer leads to the step and the reason."""
+        span = self.begin_span(step, trace_id, "api", trigger)
+        if span is None or self.recorder is None:
+            return
+        self.recorder.end(
+            span,
+            "rejected",
+            self.clock.time(),
+            error=error,
+            http_status=http_status,
+            field_errors=field_errors,
         )
 
 

@@ -10,6 +10,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from motia.adapters.observability.base import LogRecord, ObservabilityStore, Span
 from motia.logs import Logger, LogSink
@@ -77,6 +78,8 @@ class Recorder:
         stack: str | None = None,
         state_ops: int = 0,
         stream_ops: int = 0,
+        http_status: int | None = None,
+        field_errors: list[dict[str, Any]] | None = None,
     ) -> None:
         span.status = status
         span.ended_at = ended_at
@@ -85,6 +88,8 @@ class Recorder:
         span.stack = stack
         span.state_ops = state_ops
         span.stream_ops = stream_ops
+        span.http_status = http_status
+        span.field_errors = field_errors or []
         self._record(span)
 
     def _record(self, span: Span) -> None:

@@ -14,7 +14,7 @@ from motia.errors import MotiaError, ProjectInvalid
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runners.process import RunnerFailed
-from motia.runners.remote import RemoteCanAccess, RemoteHandler
+from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.runners.supervisor import RunnerPool
 from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
@@ -22,14 +22,14 @@ from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
+from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 
-WATCHED_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".ts", ".js", ".mjs", ".cjs", ".rb")
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".js", ".mjs", ".cjs", ".json"),
+    "node": (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
     "ruby": (".rb",),
 }
 
@@ -73,6 +73,7 @@ class Runtime:
             concurrency=settings.event_concurrency,
             lease_seconds=settings.queue_lease_seconds,
             poll_interval=settings.queue_poll_interval,
+            warn_unsubscribed=settings.mode == "dev",
         )
         self.executor.bus = self.bus
         self.cron = CronScheduler(
@@ -94,6 +95,7 @@ class Runtime:
             self.executor.recorder = self.recorder
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
+        self._sources = SourceWatch(settings.project_dir)
         self._stop_deadline: float | None = None
 
     @classmethod
@@ -130,16 +132,20 @@ class Runtime:
         if self.recorder is not None:
             self.recorder.start()
         if self.settings.mode == "dev":
+            self._sources.remember_imports(self.project)
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         self.ready = True
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it on every full collection.
         gc.freeze()
+        url = base_url(self.settings.host, self.settings.port)
         self.logger.info(
-            f"ready: {len(self.project.steps)} step(s) on "
-            f"http://{self.settings.host}:{self.settings.port}",
+            f"ready: {len(self.project.steps)} step(s) on {url}",
             {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
+        if self.settings.internal_api_enabled:
+            self.logger.info(f"workbench: {url}/__motia/")
+        self.logger.info(f"API docs: {url}/__motia/docs")
 
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())
@@ -157,6 +163,8 @@ class Runtime:
         for stream in project.streams:
             if isinstance(stream.config.can_access, RemoteCanAccess):
                 stream.config.can_access.pool = self.runners
+        if isinstance(project.authenticate, RemoteStreamAuth):
+            project.authenticate.pool = self.runners
         self.runners.stream_names = sorted(stream.name for stream in project.streams)
         try:
             await self.runners.apply(project.runner_files, project.runner_binaries, restart)
@@ -169,6 +177,7 @@ class Runtime:
         """Load the project again; keeps serving the last good set when it has errors."""
         forget_project_modules(self.settings.project_dir)
         project = load_project(self.settings.project_dir)
+        self._sources.remember_imports(project)
         self._report(project)
         if project.errors:
             self.logger.error(
@@ -199,6 +208,8 @@ class Runtime:
         for problem in project.problems:
             if problem.is_error:
                 self.logger.error(str(problem))
+            elif problem.severity == "info":
+                self.logger.info(str(problem))
             else:
                 self.logger.warn(str(problem))
 
@@ -206,23 +217,9 @@ class Runtime:
         from watchfiles import awatch
 
         root = self.settings.project_dir
-        ignored = {
-            ".motia",
-            ".venv",
-            "venv",
-            "node_modules",
-            "__pycache__",
-            ".git",
-            "python_modules",
-        }
 
         def relevant(_change: object, path: str) -> bool:
-            relative = Path(path).relative_to(root).parts if path.startswith(str(root)) else ()
-            return (
-                path.endswith(WATCHED_SUFFIXES)
-                and not path.endswith(".d.ts")  # types.d.ts is written by dev itself
-                and not any(p in ignored for p in relative)
-            )
+            return self._sources.is_source(path)
 
         async for changes in awatch(root, watch_filter=relevant, debounce=200, step=50):
             if any(Path(path) == root / CONFIG_FILE for _, path in changes):
@@ -270,3 +267,12 @@ def _runners_to_restart(changed: list[Path] | None) -> set[str]:
         for runner, suffixes in RUNNER_SUFFIXES.items()
         if any(path.name.endswith(suffixes) for path in changed)
     }
+
+
+def base_url(host: str, port: int) -> str:
+    """The address people open: a wildcard bind is reached through localhost."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"

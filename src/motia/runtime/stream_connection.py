@@ -6,9 +6,16 @@ socket as events arrive; the buffer then only holds frames the socket could not 
 once (the client is behind) and those that must wait behind them. Without one (SSE, other
 ASGI servers), every frame goes through the buffer.
 
-Drop-and-resync: when a client falls so far behind that its buffer is full, the pending
-frames are dropped and a fresh `sync` of each of its subscriptions is sent instead. The
-client's state is then correct again; custom events sent in the dropped window are lost.
+Drop-and-resync: when a client falls so far behind that its buffer is full (in frames),
+the pending frames are dropped and a fresh `sync` of each of its subscriptions is sent
+instead. The client's state is then correct again; custom events sent in the dropped window
+are lost.
+
+Bytes are budgeted too, per connection and across all of them (`BufferBudget`): a client
+whose waiting frames would cost more than that is a slow consumer, and is dropped
+(`on_drop`) instead of growing the server. A snapshot that cannot be written at once waits
+as a marker, read from the store only when it is sent, and a subscription has at most one
+snapshot waiting: joining again and again costs nothing more.
 """
 
 from __future__ import annotations
@@ -27,6 +34,12 @@ Frame = dict[str, Any]
 # Writes one frame's JSON to the client at once; False when the client is behind and the
 # frame was not written (it goes to the buffer instead).
 Writer = Callable[[bytes], bool]
+# Waits until the socket has passed on what it was given (or the connection is gone).
+Drained = Callable[[], Awaitable[Any]]
+
+# A snapshot at least this large that the socket took is counted until the socket has sent
+# it: below, the socket's own limit (64 KiB waiting unsent) bounds what it holds.
+LARGE_FRAME = 64 * 1024
 
 ACCESS_DENIED = "STREAM_ACCESS_DENIED"
 STREAM_NOT_FOUND = "STREAM_NOT_FOUND"
@@ -53,6 +66,49 @@ class _Resync:
 RESYNC = _Resync()
 
 
+class _Dropped:
+    """Marker in the buffer: the connection was dropped; wakes whoever waits for frames."""
+
+
+DROPPED = _Dropped()
+
+
+@dataclass(frozen=True)
+class _SnapshotDue:
+    """Marker in the buffer: send a snapshot of this subscription, read when it is sent."""
+
+    subscription_id: str
+
+
+# A buffered frame: its JSON text and its size in bytes, counted against the budgets.
+_Buffered = tuple[str, int]
+_Item = _Buffered | _Resync | _Dropped | _SnapshotDue
+
+
+class SlowConsumer(Exception):
+    """The connection was dropped: its client did not read its frames in time."""
+
+
+class BufferBudget:
+    """Bytes of stream frames waiting for their clients, across all connections.
+
+    Counted in O(1) per frame: a frame takes its size when it starts waiting and gives it
+    back once it is sent or dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def release(self, size: int) -> None:
+        self.used -= size
+
+
 class StreamConnection:
     def __init__(
         self,
@@ -60,7 +116,11 @@ class StreamConnection:
         auth_context: Any,
         *,
         writer: Writer | None = None,
+        drained: Drained | None = None,
         buffer_size: int = 1000,
+        max_buffer_bytes: int = 4 * 1024 * 1024,
+        budget: BufferBudget | None = None,
+        on_drop: Callable[[str], None] | None = None,
         max_subscriptions: int = 200,
     ) -> None:
         self._service = service
@@ -70,7 +130,17 @@ class StreamConnection:
         # newer must wait behind them, in the buffer.
         self._sending = False
         # Frames wait here already encoded: an event is encoded once for all connections.
-        self._buffer: asyncio.Queue[str | _Resync] = asyncio.Queue(maxsize=buffer_size)
+        self._buffer: asyncio.Queue[_Item] = asyncio.Queue(maxsize=buffer_size)
+        # Bytes this connection holds: frames in the buffer and the one being sent.
+        self._held = 0
+        self._max_bytes = max_buffer_bytes
+        self._budget = budget if budget is not None else BufferBudget(1 << 62)
+        self._on_drop = on_drop
+        self._drained = drained
+        self._draining: set[asyncio.Future[Any]] = set()
+        self._snapshots_due: set[str] = set()
+        self._resync_due = False
+        self.dropped = False
         self._max_subscriptions = max_subscriptions
         self.subscriptions: dict[str, Subscription] = {}
         # One hub listener per (stream, group), however many subscriptions use it.
@@ -105,8 +175,28 @@ class StreamConnection:
         # snapshot, whose newer timestamp then wins on the client.
         self.subscriptions[subscription.subscription_id] = subscription
         self._listen(subscription.stream, subscription.group_id)
-        self.push(await self._snapshot(subscription))
+        await self._send_snapshot(subscription)
         return None
+
+    async def _send_snapshot(self, subscription: Subscription) -> None:
+        """Write the snapshot now if the socket takes it; otherwise it waits as a marker,
+        once per subscription (a resync waiting sends every snapshot anyway)."""
+        sub_id = subscription.subscription_id
+        if self._resync_due or sub_id in self._snapshots_due or self.dropped:
+            return
+        if self._writer is not None and self._idle():
+            payload = jsoncodec.dumps(await self._snapshot(subscription))
+            if self._write_now(payload):
+                self._count_until_sent(len(payload))
+                return
+            if sub_id in self._snapshots_due:  # queued while the store was read
+                return
+        self._snapshots_due.add(sub_id)
+        try:
+            self._buffer.put_nowait(_SnapshotDue(sub_id))
+        except asyncio.QueueFull:
+            self._snapshots_due.discard(sub_id)
+            self._resync()
 
     def leave(self, data: Any) -> None:
         if not isinstance(data, dict):
@@ -185,52 +275,137 @@ class StreamConnection:
                 break
         else:
             return
-        if not self._write_now(event.wire_bytes):
-            self._enqueue(event.wire)
+        payload = event.wire_bytes
+        if not self._write_now(payload):
+            self._enqueue(event.wire, len(payload))
 
     def push(self, frame: Frame) -> None:
         payload = jsoncodec.dumps(frame)
         if not self._write_now(payload):
-            self._enqueue(payload.decode())
+            self._enqueue(payload.decode(), len(payload))
+
+    def _idle(self) -> bool:
+        return not self._sending and self._buffer.empty()
 
     def _write_now(self, payload: bytes) -> bool:
         # Only with nothing waiting to be sent before it: frames stay in order.
         writer = self._writer
         return writer is not None and not self._sending and self._buffer.empty() and writer(payload)
 
-    def _enqueue(self, text: str) -> None:
+    def _enqueue(self, text: str, size: int) -> None:
+        if self.dropped or not self._take(size):
+            return
         try:
-            self._buffer.put_nowait(text)
+            self._buffer.put_nowait((text, size))
         except asyncio.QueueFull:
+            self._release(size)
             self._resync()
 
-    def _resync(self) -> None:
+    def _take(self, size: int) -> bool:
+        """Count `size` more bytes held for the client, or drop the connection when that
+        would pass its own budget or the total one. A single frame larger than the
+        connection's budget may still wait alone (a large snapshot is no slow client)."""
+        if self._held and self._held + size > self._max_bytes:
+            self.drop(f"over its own budget of {self._max_bytes} bytes")
+            return False
+        if not self._budget.take(size):
+            self.drop(f"over the total budget of {self._budget.limit} bytes")
+            return False
+        self._held += size
+        return True
+
+    def _count_until_sent(self, size: int) -> None:
+        """A large snapshot the socket took still costs memory until the client reads it:
+        it counts against the budgets until the socket has drained."""
+        if self._drained is None or size < LARGE_FRAME or self.dropped:
+            return
+        if not self._take(size):
+            return
+        task = asyncio.ensure_future(self._drained())
+
+        def released(done: asyncio.Future[Any]) -> None:
+            # Also when cancelled (the connection closed), even before it ever ran.
+            self._draining.discard(done)
+            self._release(size)
+
+        self._draining.add(task)
+        task.add_done_callback(released)
+
+    def _release(self, size: int) -> None:
+        self._held -= size
+        self._budget.release(size)
+
+    def _clear_buffer(self) -> None:
         while not self._buffer.empty():
-            self._buffer.get_nowait()
+            item = self._buffer.get_nowait()
+            if isinstance(item, tuple):
+                self._release(item[1])
+        self._snapshots_due.clear()
+        self._resync_due = False
+
+    def _resync(self) -> None:
+        self._clear_buffer()
         self.resyncs += 1
+        self._resync_due = True
         self._buffer.put_nowait(RESYNC)
+
+    def drop(self, reason: str) -> None:
+        """Give up on a client that does not read: free what waits for it, stop listening,
+        and tell the owner (which closes the socket)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        self._clear_buffer()
+        self.close()
+        self._buffer.put_nowait(DROPPED)  # wakes a waiting `next_frames`
+        if self._on_drop is not None:
+            self._on_drop(reason)
 
     async def next_frames(self) -> list[str]:
         """Wait for the next frames to send, as JSON text (a resync becomes fresh
-        snapshots)."""
-        return await self._frames_of(await self._buffer.get())
+        snapshots); raises SlowConsumer once the connection was dropped."""
+        item = await self._buffer.get()
+        if isinstance(item, tuple):
+            self._release(item[1])
+            return [item[0]]
+        return [jsoncodec.dumps_str(await self._snapshot(s)) for s in self._due(item)]
 
     async def send_buffered(self, send: Callable[[str], Awaitable[None]]) -> None:
         """Wait for the next buffered frames and send them; frames that arrive meanwhile
-        wait in the buffer, behind them (a writer's sender task calls this in a loop)."""
+        wait in the buffer, behind them (a writer's sender task calls this in a loop).
+        A frame's bytes stay counted until `send` has taken it."""
         item = await self._buffer.get()
         self._sending = True
         try:
-            for text in await self._frames_of(item):
-                await send(text)
+            if isinstance(item, tuple):
+                text, size = item
+                try:
+                    await send(text)
+                finally:
+                    self._release(size)
+                return
+            for subscription in self._due(item):  # one snapshot in memory at a time
+                payload = jsoncodec.dumps(await self._snapshot(subscription))
+                if not self._take(len(payload)):
+                    return
+                try:
+                    await send(payload.decode())
+                finally:
+                    self._release(len(payload))
+                self._count_until_sent(len(payload))
         finally:
             self._sending = False
 
-    async def _frames_of(self, item: str | _Resync) -> list[str]:
+    def _due(self, item: _Resync | _Dropped | _SnapshotDue) -> list[Subscription]:
+        """The subscriptions whose snapshot a marker asks for."""
+        if isinstance(item, _Dropped):
+            raise SlowConsumer("the client did not read its frames in time")
         if isinstance(item, _Resync):
-            snapshots = [await self._snapshot(s) for s in list(self.subscriptions.values())]
-            return [jsoncodec.dumps_str(frame) for frame in snapshots]
-        return [item]
+            self._resync_due = False
+            return list(self.subscriptions.values())
+        self._snapshots_due.discard(item.subscription_id)
+        subscription = self.subscriptions.get(item.subscription_id)
+        return [] if subscription is None else [subscription]
 
     def bad_message(self, message: str) -> None:
         self.push(_error_frame("", "", None, BAD_MESSAGE, message))
@@ -241,6 +416,9 @@ class StreamConnection:
         )
 
     def close(self) -> None:
+        self._clear_buffer()  # what waited gives its bytes back to the total budget
+        for task in list(self._draining):
+            task.cancel()  # each gives its bytes back as it ends
         for unsubscribe in self._listening.values():
             unsubscribe()
         self._listening.clear()

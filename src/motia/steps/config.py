@@ -130,7 +130,8 @@ class ApiStepConfig(_StepBase):
 
 class EventStepConfig(_StepBase):
     type: Literal["event"]
-    subscribes: list[str] = Field(min_length=1)
+    # Empty is a step that nothing triggers yet, as classic Motia allowed.
+    subscribes: list[str]
     input: Any = None
     infrastructure: Infrastructure | None = None
 

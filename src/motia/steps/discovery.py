@@ -22,16 +22,22 @@ FOREIGN_SUFFIXES: tuple[tuple[str, str], ...] = (
     (".step.js", "node"),
     (".step.mjs", "node"),
     (".step.cjs", "node"),
+    (".step.mts", "node"),
+    (".step.cts", "node"),
     ("_step.ts", "node"),
     ("_step.js", "node"),
     ("_step.mjs", "node"),
     ("_step.cjs", "node"),
+    ("_step.mts", "node"),
+    ("_step.cts", "node"),
     (".stream.ts", "node"),
     (".stream.js", "node"),
     (".stream.mjs", "node"),
     (".stream.cjs", "node"),
     ("_stream.ts", "node"),
     ("_stream.js", "node"),
+    (".stream.mts", "node"),
+    (".stream.cts", "node"),
     ("_step.rb", "ruby"),
     (".step.rb", "ruby"),
     ("_stream.rb", "ruby"),
@@ -91,6 +97,19 @@ def _classify(path: Path, name: str, found: DiscoveredFiles) -> None:
                 return
 
 
+def is_step_file(relative: Path) -> bool:
+    """Whether discovery would find a file at this project-relative path (it may not
+    exist yet, or any more)."""
+    parts = relative.parts
+    if len(parts) < 2 or parts[0] not in STEP_ROOTS:
+        return False
+    if any(d in SKIPPED_DIRS or d.startswith(".") for d in parts[1:-1]):
+        return False
+    found = DiscoveredFiles()
+    _classify(relative, relative.name, found)
+    return bool(found.python_steps or found.python_streams or found.deprecated or found.foreign)
+
+
 def suggested_name(path: Path) -> str:
     """The name a deprecated `x.step.py` file should have: `x_step.py`."""
     name = path.name
@@ -102,3 +121,15 @@ def suggested_name(path: Path) -> str:
             stem = name[: -len(old)].replace("-", "_").replace(".", "_")
             return stem + new
     return name
+
+
+def is_discoverable(project_dir: Path, path: Path) -> bool:
+    """Whether `discover` would find a step file at `path` (both absolute): under steps/
+    or src/, and in no skipped or hidden folder."""
+    try:
+        parts = path.relative_to(project_dir).parts
+    except ValueError:
+        return False
+    if len(parts) < 2 or parts[0] not in STEP_ROOTS:
+        return False
+    return not any(part in SKIPPED_DIRS or part.startswith(".") for part in parts[1:-1])

@@ -23,9 +23,16 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
-from motia.steps.importer import StepImportError, activate, import_step_file
+from motia.steps.hints import field_hint, import_failure
+from motia.steps.importer import (
+    StepImportError,
+    activate,
+    forget_project_modules,
+    import_step_file,
+)
 from motia.steps.model import Step, StreamDefinition
-from motia.steps.schema import SchemaDefinitionError, compile_schema
+from motia.steps.project_config import CONFIG_NAMES, apply_project_config, find_project_config
+from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
 from motia.steps.typed_bodies import input_model, request_model
 
 # How many positional arguments each handler type receives.
@@ -56,7 +63,7 @@ def language_of(path: Path) -> str:
     """The language a step file is written in, as the workbench and manifest show it."""
     if path.suffix == ".rb":
         return "ruby"
-    if path.suffix == ".ts":
+    if path.suffix in (".ts", ".mts", ".cts"):
         return "typescript"
     if path.suffix in (".js", ".mjs", ".cjs"):
         return "javascript"
@@ -87,6 +94,9 @@ def load_project(project_dir: Path) -> LoadedProject:
     project_dir = project_dir.resolve()
     files = discover(project_dir)
     activate(project_dir)
+    # Every load reads the files as they are now; within one load, a file that one step
+    # imports from another is the same module object as the step itself.
+    forget_project_modules(project_dir)
     project = LoadedProject()
     report = project.problems.append
 
@@ -99,7 +109,11 @@ def load_project(project_dir: Path) -> LoadedProject:
                 severity="warning",
             )
         )
-    for runner, paths in files.runner_files().items():
+    runner_files = files.runner_files()
+    project_config = find_project_config(project_dir)
+    if project_config is not None:
+        runner_files.setdefault("node", []).insert(0, project_config)
+    for runner, paths in runner_files.items():
         _load_runner_files(project_dir, LANGUAGES[runner], paths, project)
     for path in files.python_steps:
         step = _load_step(project_dir, path, report)
@@ -110,7 +124,19 @@ def load_project(project_dir: Path) -> LoadedProject:
         if stream is not None:
             project.streams.append(stream)
 
-    project.authenticate = _load_hooks(project_dir, report)
+    hook = _load_hooks(project_dir, report)
+    if hook is not None:
+        if project.authenticate is not None and project_config is not None:
+            report(
+                Problem(
+                    f"stream clients are authenticated by {PROJECT_HOOKS_FILE}; the "
+                    f"`streamAuth` of {project_config.name} is not used",
+                    file=Path(PROJECT_HOOKS_FILE),
+                    hint="keep one of the two",
+                    severity="warning",
+                )
+            )
+        project.authenticate = hook
     _check_across_steps(project_dir, project)
     return project
 
@@ -226,27 +252,23 @@ def _load_runner_files(
     names = ", ".join(str(_rel(project_dir, p)) for p in paths)
     binary = language.binary_path()
     if binary is None:
+        # A Python project's motia.config.ts (classic projects all had one) is worth a
+        # warning, not a refusal to start.
+        config_only = all(path.name in CONFIG_NAMES for path in paths)
         report(
             Problem(
                 f"`{language.binary}` was not found, and these files need the "
-                f"{language.label} runner: {names}",
+                f"{language.label} runner: {names}" + ("; it is not read" if config_only else ""),
                 hint=language.install_hint,
+                severity="warning" if config_only else "error",
             )
         )
         return
+    missing: list[str] = []
     if language.name == "node":
-        missing = npm.missing_dependencies(project_dir)
-        if missing:
-            report(
-                Problem(
-                    "the project's npm dependencies are not installed (missing: "
-                    + ", ".join(missing[:8])
-                    + (", ..." if len(missing) > 8 else "")
-                    + ")",
-                    file=Path("package.json"),
-                    hint=f"run `{npm.install_command(project_dir)}` in {project_dir}",
-                )
-            )
+        classic, missing = npm.classic_and_other_missing(project_dir)
+        if classic is not None:
+            report(classic)
     try:
         reports = describe_files(language, binary, project_dir, paths)
     except RunnerFailed as exc:
@@ -256,7 +278,12 @@ def _load_runner_files(
     for path, file_report in zip(paths, reports, strict=False):
         rel = _rel(project_dir, path)
         if file_report.error is not None:
-            report(_load_error(rel, file_report))
+            report(_load_error(rel, file_report, missing, project_dir))
+            continue
+        if file_report.kind == "config":
+            project.authenticate = apply_project_config(rel, path, file_report, report)
+            if project.authenticate is not None:
+                loaded.append(str(path))
             continue
         if file_report.kind == "stream":
             can_access = (
@@ -285,9 +312,14 @@ def _load_runner_files(
         project.runner_binaries[language.name] = binary
 
 
-def _load_error(rel: Path, file_report: FileReport) -> Problem:
+def _load_error(
+    rel: Path, file_report: FileReport, missing: list[str], project_dir: Path
+) -> Problem:
     error = file_report.error
     assert error is not None
+    not_installed = npm.not_installed_problem(rel, error, missing, project_dir)
+    if not_installed is not None:
+        return not_installed
     # The first frames of the stack say where; the message says what.
     frames = error.stack.strip().splitlines()[1:3] if error.stack else []
     return Problem(
@@ -367,8 +399,10 @@ def _compile_step_schemas(step: Step, rel: Path, report: Callable[[Problem], Non
 
 
 def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> bool:
-    """A handler annotated with a Pydantic model gets instances; the model is then the
-    schema, and a different schema in the config is a contradiction worth an error."""
+    """A handler annotated with a Pydantic model gets instances, but only when the config
+    names that model or has no schema: with a JSON Schema dict there (classic's
+    `Model.model_json_schema()`), the annotation is documentation and the handler gets the
+    parsed JSON, as in classic Motia. Another model class in the config is a contradiction."""
     assert step.handler is not None
     if step.type == "api":
         model, declared, field_name = (
@@ -376,25 +410,29 @@ def _typed_bodies(step: Step, rel: Path, report: Callable[[Problem], None]) -> b
             step.api.body_schema,
             "bodySchema",
         )
-        step.body_model = model
     elif step.type == "event":
-        model = step.input_model = input_model(step.handler)
-        declared, field_name = step.event.input, "input"
+        model, declared, field_name = input_model(step.handler), step.event.input, "input"
     else:
         return True
-    if model is None or declared is None or declared is model:
+    if model is None or not (declared is None or declared is model):
+        if model is not None and is_pydantic_model(declared):
+            report(
+                Problem(
+                    f"the handler's annotation asks for {model.__name__} instances, but "
+                    f"'{field_name}' is another model, {declared.__name__}",
+                    file=rel,
+                    step=step.name,
+                    field=field_name,
+                    hint=f"set '{field_name}': {model.__name__}, or leave it out",
+                )
+            )
+            return False
         return True
-    report(
-        Problem(
-            f"the handler's annotation asks for {model.__name__} instances, but "
-            f"'{field_name}' is another schema",
-            file=rel,
-            step=step.name,
-            field=field_name,
-            hint=f"set '{field_name}': {model.__name__}, or leave it out",
-        )
-    )
-    return False
+    if step.type == "api":
+        step.body_model = model
+    else:
+        step.input_model = model
+    return True
 
 
 def _valid_cron(expression: str) -> bool:
@@ -457,15 +495,10 @@ def _import(
     try:
         return import_step_file(project_dir, path)
     except StepImportError as exc:
-        report(
-            Problem(
-                f"could not be imported: {exc}",
-                file=exc.location[0] if exc.location else rel,
-                line=exc.location[1] if exc.location else None,
-                hint="imports are relative to the project root (`from steps.lib import x`) "
-                "or to the file (`from ..lib import x`)",
-            )
-        )
+        where, line = exc.location if exc.location else (rel, None)
+        # The problem points at the failing line; the message names the file being loaded.
+        during = "" if where == rel else f" (while loading {rel})"
+        report(import_failure(f"{exc}{during}", where, line, exc.__cause__, exc.hint))
         return None
 
 
@@ -486,6 +519,7 @@ def _validation_problems(
             hint = f"did you mean '{close[0]}'?" if close else "remove it or check its spelling"
         else:
             message = err["msg"]
+            hint = field_hint(err)
         problems.append(Problem(message, file=rel, step=step, field=loc or None, hint=hint))
     return problems
 
@@ -557,19 +591,35 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
                             severity="warning",
                         )
                     )
-    names_seen: set[str] = set()
+    _keep_the_last_stream_of_each_name(project_dir, project)
+
+
+def _keep_the_last_stream_of_each_name(project_dir: Path, project: LoadedProject) -> None:
+    """Two stream files with one name: as in classic Motia the later one wins, which here
+    means the later in sorted path order (`steps/b_stream.py` over `steps/a_stream.py`),
+    whatever the languages; the others are named in a warning."""
+    by_name: dict[str, list[StreamDefinition]] = {}
     for stream in project.streams:
-        if stream.name in names_seen:
-            report(
-                Problem(
-                    "duplicate stream name",
-                    file=_rel(project_dir, stream.file),
-                    step=stream.name,
-                    field="name",
-                    hint="stream names must be unique in the project",
-                )
+        by_name.setdefault(stream.name, []).append(stream)
+    for name, definitions in by_name.items():
+        if len(definitions) < 2:
+            continue
+        definitions.sort(key=lambda s: _rel(project_dir, s.file).as_posix())
+        *dropped, kept = definitions
+        for stream in dropped:
+            project.streams.remove(stream)
+        earlier = ", ".join(str(_rel(project_dir, s.file)) for s in dropped)
+        project.problems.append(
+            Problem(
+                f"stream '{name}' is also defined in {earlier}; this file, the last in path "
+                "order, is the one used",
+                file=_rel(project_dir, kept.file),
+                step=name,
+                field="name",
+                hint="give each stream file its own name, or delete the one not wanted",
+                severity="warning",
             )
-        names_seen.add(stream.name)
+        )
 
 
 def route_shape(path: str) -> str:

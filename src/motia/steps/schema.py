@@ -67,7 +67,7 @@ def _json_schema(spec: dict[str, Any]) -> Schema:
         raise SchemaDefinitionError(f"invalid JSON Schema: {message}") from exc
     except Exception as exc:  # fastjsonschema raises plain errors on some malformed schemas
         raise SchemaDefinitionError(f"invalid JSON Schema: {exc}") from exc
-    complete = validator_class(spec)
+    complete = validator_class(spec, format_checker=_format_checker(spec))
 
     def check(value: Any) -> list[FieldError]:
         # The compiled validator answers the common, valid case fast; only a failure pays
@@ -83,6 +83,38 @@ def _json_schema(spec: dict[str, Any]) -> Schema:
         ]
 
     return Schema(spec, check)
+
+
+def _format_checker(spec: dict[str, Any]) -> jsonschema.FormatChecker:
+    """The formats the schema uses, checked as the compiled validator checks them, so that a
+    value it refuses for its format (zod's `.url()`, `.email()`) gets an error on its field."""
+    checker = jsonschema.FormatChecker()
+    for name in _formats_in(spec):
+        try:
+            fast = fastjsonschema.compile({"type": "string", "format": name})
+        except Exception:  # a format fastjsonschema does not know: jsonschema's own check
+            continue
+
+        def conforms(value: object, fast: Callable[[Any], Any] = fast) -> bool:
+            try:
+                fast(value)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+
+        checker.checks(name)(conforms)
+    return checker
+
+
+def _formats_in(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        for value in node.values():
+            found |= _formats_in(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_formats_in(item) for item in node)) if node else set()
+    return set()
 
 
 def _pydantic_schema(model: type[BaseModel]) -> Schema:

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 HTTPX_MISSING = (
     "motia.testing sends requests with httpx, which is not installed: "
-    "pip install httpx (or pip install 'motia-python[dev]')"
+    "pip install 'motia-python[testing]' (or pip install httpx)"
 )
 
 # Settings every tester uses unless `config` overrides them. Leases are counted on the
@@ -71,7 +71,7 @@ QUIET_TURNS = 3
 def _import_httpx() -> Any:
     try:
         import httpx
-    except ImportError as exc:  # httpx is a dev dependency, not a runtime one
+    except ImportError as exc:  # httpx comes with the `testing` extra, not the package
         raise ImportError(HTTPX_MISSING) from exc
     return httpx
 
@@ -812,4 +812,4 @@ def import_step(project_dir: str | os.PathLike[str], path: str | os.PathLike[str
     file = Path(path)
     file = (file if file.is_absolute() else root / file).resolve()
     activate(root)
-    return import_step_file(root, file)
+    return import_step_file(root, file, fresh=True)

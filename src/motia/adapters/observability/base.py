@@ -23,7 +23,9 @@ class Span:
     kind: str  # "api" | "event" | "cron"
     started_at: float
     ended_at: float | None = None
-    status: str = "running"  # running | ok | failed | retrying | dead
+    # running | ok | failed | retrying | dead | rejected (an API request answered 4xx by
+    # Motia before the handler ran: bad JSON, a schema violation, a body too large)
+    status: str = "running"
     attempt: int = 1
     trigger: str = ""  # "POST /orders", "topic order.created", "cron */5 * * * *"
     error: str | None = None
@@ -32,6 +34,9 @@ class Span:
     state_ops: int = 0
     stream_ops: int = 0
     flows: list[str] = field(default_factory=list)
+    http_status: int | None = None  # API runs: the status code answered
+    # A rejected request's errors: [{"field": ..., "message": ...}] as the client got them.
+    field_errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +58,8 @@ class Span:
             "stateOps": self.state_ops,
             "streamOps": self.stream_ops,
             "flows": self.flows,
+            "httpStatus": self.http_status,
+            "fieldErrors": self.field_errors,
         }
 
 
@@ -64,7 +71,7 @@ class TraceSummary:
     trigger: str
     started_at: float
     ended_at: float | None
-    status: str  # running | ok | failed
+    status: str  # running | ok | failed | rejected
     spans: int
     errors: int
 
@@ -125,7 +132,8 @@ class ObservabilityStore(ABC):
 
 def summarise(trace_id: str, spans: list[Span]) -> TraceSummary:
     """A trace's status: failed if any run ended failed or dead and nothing after it
-    succeeded for that step; running while any run is still going; ok otherwise."""
+    succeeded for that step; running while any run is still going; rejected when the
+    request was refused before its handler ran; ok otherwise."""
     ordered = sorted(spans, key=lambda s: s.started_at)
     entry = ordered[0]
     final: dict[str, str] = {}
@@ -136,6 +144,8 @@ def summarise(trace_id: str, spans: list[Span]) -> TraceSummary:
         status = "running"
     elif any(v in ("failed", "dead") for v in final.values()):
         status = "failed"
+    elif any(v == "rejected" for v in final.values()):
+        status = "rejected"
     else:
         status = "ok"
     ends = [s.ended_at for s in ordered if s.ended_at is not None]
@@ -169,4 +179,7 @@ def span_from_dict(data: dict[str, Any]) -> Span:
         state_ops=data["stateOps"],
         stream_ops=data["streamOps"],
         flows=data["flows"],
+        # Spans stored by an earlier version have neither.
+        http_status=data.get("httpStatus"),
+        field_errors=data.get("fieldErrors") or [],
     )

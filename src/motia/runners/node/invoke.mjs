@@ -55,6 +55,11 @@ export function createInvoker({ channel, loader, calls }) {
       const { subscription, authContext } = input ?? {}
       return Boolean(await entry.canAccess(subscription, authContext))
     }
+    if (kind === 'streamAuth') {
+      if (!entry.streamAuth) throw new StepError('this config has no `streamAuth.authenticate`')
+      const { headers, url } = input ?? {}
+      return (await entry.streamAuth({ headers: headers ?? {}, url: url ?? '' })) ?? null
+    }
     const handler = entry.handler
     if (!handler) throw new StepError('this file exports no `handler` function')
     const ctx = calls.context(invocation, wire ?? {})

@@ -2,9 +2,9 @@
 // so the hot path touches no file system. Each file gets a report (docs/runner-protocol.md);
 // whatever goes wrong while loading one file ends up in its report, never crashes the runner.
 //
-// TypeScript and `.cjs` go through Node's CommonJS loader (TypeScript via the transpile hook);
-// `.js` and `.mjs` through `import()`, so Node decides between CommonJS and ESM as usual
-// (`"type"` of the nearest package.json).
+// `.cjs` and TypeScript that runs as CommonJS go through Node's CommonJS loader (TypeScript via
+// the transpile hook); everything else through `import()`, so Node decides between CommonJS and
+// ESM as usual (`"type"` of the nearest package.json), TypeScript through esm_hooks.mjs.
 
 import Module from 'node:module'
 import path from 'node:path'
@@ -14,12 +14,40 @@ import { errorInfo, lineOf, StepError } from './errors.mjs'
 import { TS_EXTENSIONS } from './transpile.mjs'
 
 const STREAM_FILE = /[._]stream\.[cm]?[jt]s$/
+const PROJECT_CONFIG_FILE = /^motia\.config\.[cm]?[jt]s$/
 
 export function fileKind(file) {
-  return STREAM_FILE.test(path.basename(file)) ? 'stream' : 'step'
+  const name = path.basename(file)
+  if (PROJECT_CONFIG_FILE.test(name)) return 'config'
+  return STREAM_FILE.test(name) ? 'stream' : 'step'
 }
 
-export function createLoader({ projectDir, toJsonSchema }) {
+// What the server needs of a motia.config file (`export default config({...})`): its keys, and
+// `streamAuth` with its `contextSchema` as JSON Schema. The other values (plugins, adapter
+// objects) are not read: they are often not JSON at all.
+function projectConfigReport(exports, file, toJsonSchema) {
+  const config = exports?.default && typeof exports.default === 'object' ? exports.default : exports
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new StepError(`${path.basename(file)} does not export a config object (\`export default config({...})\`)`)
+  }
+  const report = { keys: Object.keys(config).filter((key) => key !== '__esModule'), streamAuth: null }
+  let authenticate = null
+  const streamAuth = config.streamAuth
+  if (streamAuth !== undefined && streamAuth !== null) {
+    const schema = streamAuth.contextSchema
+    authenticate = typeof streamAuth.authenticate === 'function' ? streamAuth.authenticate : null
+    report.streamAuth = {
+      authenticate: authenticate !== null,
+      contextSchema: schema ? configToJson({ schema }, toJsonSchema).config.schema ?? null : null,
+    }
+  }
+  if (config.redis && typeof config.redis === 'object') {
+    report.redis = configToJson(config.redis, toJsonSchema).config
+  }
+  return { report, authenticate }
+}
+
+export function createLoader({ projectDir, transpiler, toJsonSchema }) {
   const projectRequire = Module.createRequire(path.join(projectDir, 'package.json'))
   const loaded = new Map() // file → {kind, config, handler, middleware, canAccess} or {error}
   let generation = 0 // bumped when files are loaded again, to get fresh ES modules
@@ -37,7 +65,10 @@ export function createLoader({ projectDir, toJsonSchema }) {
 
   async function importFile(file) {
     const extension = path.extname(file)
-    if (extension === '.cjs' || TS_EXTENSIONS.includes(extension)) return projectRequire(file)
+    if (extension === '.cjs') return projectRequire(file)
+    if (TS_EXTENSIONS.includes(extension) && transpiler.formatOf(file) === 'commonjs') {
+      return projectRequire(file)
+    }
     const url = pathToFileURL(file)
     if (generation > 0) url.search = `motia-load=${generation}`
     const namespace = await import(url.href)
@@ -54,6 +85,13 @@ export function createLoader({ projectDir, toJsonSchema }) {
     const absolute = path.resolve(projectDir, file)
     try {
       const exports = await importFile(absolute)
+      if (kind === 'config') {
+        const { report: json, authenticate } = projectConfigReport(exports, file, toJsonSchema)
+        report.config = json
+        report.functions = authenticate ? ['streamAuth.authenticate'] : []
+        loaded.set(file, { kind, streamAuth: authenticate })
+        return report
+      }
       const config = exports?.config
       if (config === null || typeof config !== 'object' || Array.isArray(config)) {
         throw new StepError(

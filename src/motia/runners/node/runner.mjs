@@ -2,9 +2,10 @@
 // invocations at once, speaking the protocol of docs/runner-protocol.md on the socket whose
 // file descriptor is in MOTIA_RUNNER_FD. Started as `node runner.mjs` in the project root.
 //
-// It has no npm dependencies of its own: what it needs from npm (a TypeScript transpiler, zod)
-// comes from the project's node_modules.
+// It has no npm dependencies of its own: what it needs from npm (zod, a TypeScript transpiler
+// when Node cannot strip types) comes from the project's node_modules.
 
+import Module from 'node:module'
 import path from 'node:path'
 import { openChannel } from './channel.mjs'
 import { captureConsole } from './console_capture.mjs'
@@ -35,9 +36,23 @@ const projectDir = path.resolve(process.env.MOTIA_PROJECT_DIR || process.cwd())
 // Stack traces of transpiled TypeScript point at TypeScript lines (inline source maps).
 process.setSourceMapsEnabled(true)
 
-const transpiler = createTranspiler(projectDir)
-transpiler.register()
-const loader = createLoader({ projectDir, toJsonSchema: createSchemaConverter(projectDir) })
+// A Node that can strip TypeScript types, for a runner Node that cannot (the motia-python[node]
+// extra's, named by the server).
+const serviceNode = process.env.MOTIA_TS_NODE || null
+delete process.env.MOTIA_TS_NODE
+const transpiler = createTranspiler(projectDir, { serviceNode })
+transpiler.registerCommonJs()
+if (typeof Module.register === 'function') {
+  Module.register('./esm_hooks.mjs', {
+    parentURL: import.meta.url,
+    data: { projectDir, serviceNode },
+  })
+}
+const loader = createLoader({
+  projectDir,
+  transpiler,
+  toJsonSchema: createSchemaConverter(projectDir),
+})
 
 let shuttingDown = false
 let loadsInFlight = Promise.resolve()

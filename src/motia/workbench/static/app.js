@@ -27,8 +27,11 @@ async function api(path, options = {}) {
   const headers = { ...(options.headers || {}) };
   if (token()) headers.authorization = `Bearer ${token()}`;
   if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
     options = { ...options, body: JSON.stringify(options.json) };
+  }
+  // The server takes writes only as JSON: a page of another site cannot send that type.
+  if (!["GET", "HEAD"].includes((options.method || "GET").toUpperCase())) {
+    headers["content-type"] = "application/json";
   }
   const response = await fetch(API + path, { ...options, headers });
   if (response.status === 401) {
@@ -80,6 +83,12 @@ function fmtDate(ms) {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${fmtClock(ms).slice(0, 8)}`;
 }
+// A moment as the wall clock of a time zone shows it (cron schedules keep their own zone).
+function fmtDateIn(ms, timeZone) {
+  try {
+    return new Date(ms).toLocaleString("sv-SE", { timeZone, hour12: false }).replace("T", " ");
+  } catch { return fmtDate(ms); }
+}
 function fmtAgo(ms) {
   const s = (Date.now() - ms) / 1000;
   if (s < 5) return "just now";
@@ -107,7 +116,7 @@ const pretty = (v) => JSON.stringify(v, null, 2);
 const enc = encodeURIComponent;
 
 function statusBadge(status) {
-  const label = { ok: "ok", failed: "failed", dead: "dead", retrying: "retrying", running: "running" }[status] || status;
+  const label = { ok: "ok", failed: "failed", dead: "dead", retrying: "retrying", running: "running", rejected: "rejected" }[status] || status;
   return h("span", { class: `badge status-${status}` }, label);
 }
 const levelBadge = (level) => h("span", { class: `badge level-${level}` }, level);
@@ -163,49 +172,6 @@ function sourceView(text) {
   return h("div", { class: "source" },
     h("pre", { class: "gutter", "aria-hidden": "true" }, lines.map((_, i) => `${i + 1}\n`).join("")),
     h("pre", { class: "code src" }, code));
-}
-
-// An example value from a JSON schema, to prefill a request body.
-function exampleOf(schema, root = schema, name = "", depth = 0) {
-  if (!schema || typeof schema !== "object" || depth > 8) return null;
-  if (schema.$ref && typeof schema.$ref === "string" && schema.$ref.startsWith("#/")) {
-    const target = schema.$ref.slice(2).split("/").reduce((o, k) => (o ? o[k] : undefined), root);
-    return exampleOf(target, root, name, depth + 1);
-  }
-  if ("example" in schema) return schema.example;
-  if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
-  if ("default" in schema) return schema.default;
-  if ("const" in schema) return schema.const;
-  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
-  for (const key of ["oneOf", "anyOf"]) {
-    if (Array.isArray(schema[key]) && schema[key].length) {
-      const choice = schema[key].find((s) => s && s.type !== "null") || schema[key][0];
-      return exampleOf(choice, root, name, depth + 1);
-    }
-  }
-  if (Array.isArray(schema.allOf)) {
-    return Object.assign({}, ...schema.allOf.map((s) => exampleOf(s, root, name, depth + 1)).filter((v) => v && typeof v === "object"));
-  }
-  let type = Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type;
-  if (!type) type = schema.properties ? "object" : schema.items ? "array" : undefined;
-  switch (type) {
-    case "object": {
-      const value = {};
-      for (const [key, sub] of Object.entries(schema.properties || {})) value[key] = exampleOf(sub, root, key, depth + 1);
-      return value;
-    }
-    case "array": return schema.items ? [exampleOf(schema.items, root, name, depth + 1)] : [];
-    case "string": {
-      const formats = { "date-time": new Date().toISOString(), date: new Date().toISOString().slice(0, 10), email: "user@example.com", uri: "https://example.com", uuid: "3fa85f64-5717-4562-b3fc-2c963f66afa6" };
-      if (schema.format in formats) return formats[schema.format];
-      return name ? `example ${name}` : "string";
-    }
-    case "integer": return schema.minimum ?? 1;
-    case "number": return schema.minimum ?? 1.5;
-    case "boolean": return true;
-    case "null": return null;
-    default: return null;
-  }
 }
 
 // --- shared pieces: toast, drawer, token screen, badges, live feed -------------------
@@ -356,7 +322,7 @@ const Flows = {
       h("button", { class: "btn", onclick: () => this.graph && this.graph.fit() }, "Fit"),
       h("button", { class: "btn", title: "Forget dragged positions", onclick: () => this.resetLayout(chosen) }, "Auto layout"));
     const problems = flows.problems && flows.problems.length
-      ? h("div", { class: "banner warn" }, h("b", {}, "Problems loading steps: "), flows.problems.join("; ")) : null;
+      ? h("div", { class: "banner warn", id: "load-problems" }, h("b", {}, "Problems loading steps"), h("ul", { class: "problems" }, flows.problems.map((p) => h("li", {}, p)))) : null;
     el.append(h("div", { class: "panel-col" }, toolbar, problems, canvas));
     this.flow = chosen;
     this.graph = drawGraph(canvas, chosen, cache.queues);
@@ -590,9 +556,10 @@ const Endpoints = {
       h("input", { class: "input kv-value", placeholder: "value", value: v, oninput: () => preview() }),
       h("button", { class: "btn ghost icon", title: "Remove", onclick: (e) => { e.target.closest(".kv-row").remove(); preview(); } }, "✕"));
     const queryRows = rows((step.config.queryParams || []).map((q) => [q.name, ""]));
-    const headerRows = rows([["content-type", "application/json"]]);
     const hasBody = !["GET", "HEAD", "DELETE"].includes(step.method);
-    const bodyExample = step.schemas.body ? exampleOf(step.schemas.body) : {};
+    // Only a request with a body says what the body is.
+    const headerRows = rows(hasBody ? [["content-type", "application/json"]] : []);
+    const bodyExample = step.bodyExample ?? {};
     const body = h("textarea", { class: "input code-input", id: "request-body", rows: 9, spellcheck: "false", "aria-label": "Request body (JSON)" });
     body.value = hasBody ? pretty(bodyExample) : "";
     const bodyError = h("div", { class: "field-error" });
@@ -675,19 +642,69 @@ const Endpoints = {
       traceId ? [h("div", { class: "section-title" }, "Log lines of this request (live)"), logs] : null);
     if (traceId) {
       api(`/logs?traceId=${enc(traceId)}&limit=200`).then((r) => {
-        for (const record of r.items.reverse()) if (!logs.querySelector(`[data-key="${logKey(record)}"]`)) logs.append(logRow(record, { compact: true }));
+        for (const record of r.items) insertLogInOrder(logs, record);
         if (!logs.children.length) logs.append(h("div", { class: "muted empty-row" }, "No log lines yet…"));
       }).catch(() => {});
     }
   },
   onLive(kind, data) {
     if (kind !== "log" || !this.traceId || data.traceId !== this.traceId || !this.logTarget) return;
-    const placeholder = this.logTarget.querySelector(".empty-row");
-    if (placeholder) placeholder.remove();
-    if (!this.logTarget.querySelector(`[data-key="${logKey(data)}"]`)) this.logTarget.append(logRow(data, { compact: true }));
+    insertLogInOrder(this.logTarget, data);
   },
   unmount() { this.traceId = null; this.logTarget = null; },
 };
+
+// A request Motia refused before the handler ran: the answer's status and field errors.
+function rejectionCard(span) {
+  return h("div", { class: "error-card rejected-card", id: "span-error" },
+    h("div", { class: "error-title" }, `Rejected — ${span.httpStatus || ""} answered before the handler ran`),
+    h("div", { class: "error-msg" }, span.error || ""),
+    span.fieldErrors && span.fieldErrors.length ? h("table", { class: "table small field-errors" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Field"), h("th", {}, "Problem"))),
+      h("tbody", {}, span.fieldErrors.map((e) => h("tr", {}, h("td", {}, h("code", {}, e.field)), h("td", {}, e.message))))) : null);
+}
+
+// A stack trace with the user's own frames first and the framework's (Motia, libraries,
+// the Python runtime) folded away and marked as such; the raw text stays one click away.
+function parseStack(text, projectDir) {
+  const lines = text.replace(/\n$/, "").split("\n");
+  const frames = [];
+  const isUser = (file) => !!file && !!projectDir && file.startsWith(projectDir) && !/[\/](site-packages|node_modules|\.venv|venv|python_modules)[\/]/.test(file.slice(projectDir.length));
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    let m = line.match(/^\s*File "(.+)", line (\d+)(?:, in (.+))?$/); // Python
+    if (m) {
+      const code = [];
+      while (i + 1 < lines.length && /^\s{4,}\S/.test(lines[i + 1]) && !/^\s*File "/.test(lines[i + 1])) code.push(lines[++i].trim());
+      frames.push({ file: m[1], line: m[2], fn: m[3] || "", code: code.filter((c) => !/^[~^\s]+$/.test(c)).join("\n"), user: isUser(m[1]) });
+      continue;
+    }
+    m = line.match(/^\s*at (?:(.+?) \()?(.+?):(\d+):\d+\)?$/) || line.match(/^\s*(?:from )?(\/.+?):(\d+):in [`'](.+)'$/); // Node, Ruby
+    if (m) {
+      const [file, no, fn] = line.trim().startsWith("at") ? [m[2], m[3], m[1] || ""] : [m[1], m[2], m[3]];
+      frames.push({ file, line: no, fn, code: "", user: isUser(file) });
+      continue;
+    }
+  }
+  return frames;
+}
+function stackView(text, projectDir) {
+  const frames = parseStack(text, projectDir || "");
+  const raw = h("details", { class: "stack-raw" }, h("summary", {}, "Raw stack trace"), h("pre", { class: "code stack" }, text));
+  if (!frames.length) return h("details", { open: true, class: "stack-view" }, h("summary", {}, "Stack trace"), h("pre", { class: "code stack" }, text));
+  const rel = (file) => (projectDir && file.startsWith(projectDir) ? file.slice(projectDir.length).replace(/^[\/]/, "") : file);
+  const frameView = (f) => h("div", { class: `frame ${f.user ? "frame-user" : "frame-framework"}` },
+    h("div", { class: "frame-where" }, f.user ? null : h("span", { class: "badge frame-tag" }, "framework"),
+      h("code", {}, `${rel(f.file)}:${f.line}`), f.fn ? h("span", { class: "muted" }, ` in ${f.fn}`) : null),
+    f.code ? h("pre", { class: "frame-code" }, f.code) : null);
+  const user = frames.filter((f) => f.user);
+  const framework = frames.filter((f) => !f.user);
+  return h("div", { class: "stack-view" },
+    h("div", { class: "section-title" }, "Stack trace"),
+    user.length ? h("div", { class: "frames frames-user" }, user.map(frameView)) : h("div", { class: "muted small" }, "No frame in the project's files."),
+    framework.length ? h("details", { class: "frames frames-framework" }, h("summary", {}, `${framework.length} framework frame${framework.length === 1 ? "" : "s"}`), framework.map(frameView)) : null,
+    raw);
+}
 
 // --- Logs ------------------------------------------------------------------------------
 const LEVELS = ["debug", "info", "warn", "error"];
@@ -715,7 +732,18 @@ function logRow(record, { compact = false } = {}) {
     record.stack ? h("span", { class: "badge stack" }, "stack") : null),
   compact ? null : h("span", { class: "log-trace" }, record.traceId ? h("a", { href: `#/traces/${enc(record.traceId)}`, class: "trace-link" }, short(record.traceId)) : ""),
   h("button", { class: "btn ghost icon log-expand", title: "Show every field", "aria-label": "Show every field" }, "⋯"));
-  return h("div", { class: "log-entry" }, row, details);
+  return h("div", { class: "log-entry", "data-time": record.time }, row, details);
+}
+
+// Lines of one request arrive from two sources (its history and the live feed) in any
+// order: keep them in time order, each once.
+function insertLogInOrder(list, record) {
+  if (list.querySelector(`[data-key="${logKey(record)}"]`)) return;
+  const placeholder = list.querySelector(".empty-row");
+  if (placeholder) placeholder.remove();
+  const entry = logRow(record, { compact: true });
+  const later = [...list.children].find((el) => Number(el.dataset.time) > record.time);
+  list.insertBefore(entry, later || null);
 }
 
 const Logs = {
@@ -742,6 +770,7 @@ const Logs = {
       oninput: debounce(() => { f.traceId = traceInput.value.trim(); reload(); }, 300) });
     const pause = h("button", { class: "btn", onclick: () => { this.paused = !this.paused; pause.textContent = this.paused ? "▶ Resume" : "❚❚ Pause"; pause.classList.toggle("active", this.paused); } }, this.paused ? "▶ Resume" : "❚❚ Pause");
     const clearFilters = h("button", { class: "btn ghost", onclick: () => { this.filters = { search: "", levels: new Set(LEVELS), step: "", flow: "", traceId: "" }; go("#/logs"); render(true); } }, "Reset");
+    this.seen = new Set(); // a live line may arrive before the first page of history
     this.list = h("div", { class: "log-list", id: "log-list" });
     this.more = h("button", { class: "btn", onclick: () => this.load(false) }, "Load older");
     this.counter = h("span", { class: "muted" });
@@ -805,12 +834,13 @@ const Traces = {
   status: "",
   failedFirst: true,
   async mount(el, arg, query) {
+    await loadFlows().catch(() => null); // the project folder tells the user's stack frames apart
     this.step = query.get("step") || "";
     if (query.has("status")) this.status = query.get("status");
     this.listEl = h("div", { class: "list", id: "trace-list" });
     this.detail = h("div", { class: "pane-body", id: "trace-detail" });
     const statusSelect = h("div", { class: "segmented", role: "group", "aria-label": "Status" },
-      [["", "All"], ["failed", "Failed"], ["running", "Running"], ["ok", "OK"]].map(([v, label]) =>
+      [["", "All"], ["failed", "Failed"], ["rejected", "Rejected"], ["running", "Running"], ["ok", "OK"]].map(([v, label]) =>
         h("button", { class: `seg${this.status === v ? " active" : ""}`, "data-status": v || "all", onclick: (e) => {
           this.status = v;
           for (const b of e.target.parentNode.children) b.classList.toggle("active", b === e.target);
@@ -852,7 +882,15 @@ const Traces = {
   async loadTrace(id, keepSpan = false) {
     let data;
     try { data = await api(`/traces/${enc(id)}`); } catch (err) {
-      fill(this.detail, err.status === 404 ? empty("Trace not found yet", `No step run has been recorded for ${id}. It appears here as soon as one is.`) : errorBox(err));
+      if (err.status !== 404) { fill(this.detail, errorBox(err)); return; }
+      // No step ran (a 404 or 405 answer, a refused emit): its log lines still say why.
+      let lines = [];
+      try { lines = (await api(`/logs?traceId=${enc(id)}&limit=200`)).items.reverse(); } catch { /* shown as none */ }
+      if (this.traceId !== id) return;
+      fill(this.detail, empty("No step ran in this trace", lines.length
+        ? `Motia answered ${id} without running a step. Its log lines:`
+        : `No step run has been recorded for ${id}. It appears here as soon as one is.`),
+      lines.length ? h("div", { class: "log-list compact", id: "trace-logs-only" }, lines.map((r) => logRow(r, { compact: true }))) : null);
       return;
     }
     if (this.traceId !== id) return;
@@ -890,11 +928,12 @@ const Traces = {
           h("div", { class: "stat" }, h("div", { class: "stat-n" }, String(s.streamOps)), h("div", { class: "stat-l" }, "stream ops")),
           h("div", { class: "stat" }, h("div", { class: "stat-n small" }, fmtClock(s.startedAt * 1000)), h("div", { class: "stat-l" }, "started"))),
         s.emits.length ? h("div", { class: "row gap wrap" }, h("span", { class: "muted" }, "Emitted:"), s.emits.map((t) => h("code", { class: "chip" }, t))) : null,
-        s.error ? h("div", { class: "error-card", id: "span-error" },
-          h("div", { class: "error-title" }, s.status === "dead" ? "Failed — moved to the dead-letter queue" : s.status === "retrying" ? "Failed — will be retried" : "Failed"),
-          h("div", { class: "error-msg" }, s.error),
-          s.stack ? h("details", { open: true }, h("summary", {}, "Stack trace"), h("pre", { class: "code stack" }, s.stack)) : null,
-          s.status === "dead" ? h("a", { class: "btn small danger", href: `#/queues/${enc(s.step)}` }, "Open in the dead-letter queue →") : null) : null);
+        s.status === "rejected" ? rejectionCard(s)
+          : s.error ? h("div", { class: "error-card", id: "span-error" },
+            h("div", { class: "error-title" }, s.status === "dead" ? "Failed — moved to the dead-letter queue" : s.status === "retrying" ? "Failed — will be retried" : "Failed"),
+            h("div", { class: "error-msg" }, s.error),
+            s.stack ? stackView(s.stack, cache.flows && cache.flows.projectDir) : null,
+            s.status === "dead" ? h("a", { class: "btn small danger", href: `#/queues/${enc(s.step)}` }, "Open in the dead-letter queue →") : null) : null);
     };
     showSpan(spans.find((s) => s.id === this.spanId));
     const logList = h("div", { class: "log-list compact" }, logs.length ? logs.map((r) => logRow(r, { compact: true })) : h("div", { class: "muted empty-row" }, "No log lines in this trace."));
@@ -902,7 +941,7 @@ const Traces = {
       h("div", { class: "pane-head" },
         h("div", { class: "row gap" }, statusBadge(trace.status), h("span", { class: "pane-title" }, trace.entryStep), h("code", { class: "trigger" }, trace.trigger)),
         h("div", { class: "row gap muted small" }, h("span", {}, "Trace ", h("code", { class: "mono", id: "trace-id" }, trace.traceId)), h("span", {}, fmtDate(trace.startedAt * 1000)),
-          h("span", {}, fmtDuration(trace.durationMs)), h("span", {}, `${trace.spans} runs`), trace.errors ? h("span", { class: "err-count" }, `${trace.errors} error${trace.errors === 1 ? "" : "s"}`) : null,
+          h("span", {}, fmtDuration(trace.durationMs)), h("span", {}, `${trace.spans} run${trace.spans === 1 ? "" : "s"}`), trace.errors ? h("span", { class: "err-count" }, `${trace.errors} error${trace.errors === 1 ? "" : "s"}`) : null,
           h("a", { href: `#/logs?traceId=${enc(trace.traceId)}` }, "All logs →"))),
       h("div", { class: "section-title" }, "Timeline"), timeline, spanDetail,
       h("div", { class: "section-title" }, `Logs (${logs.length})`), logList);
@@ -1061,6 +1100,7 @@ const Streams = {
 const Queues = {
   title: "Queues",
   async mount(el, arg) {
+    await loadFlows().catch(() => null);
     this.step = arg || "";
     this.table = h("div", { id: "queue-table" });
     this.dlq = h("div", { id: "dlq" });
@@ -1108,7 +1148,7 @@ const Queues = {
         h("dt", {}, "Trace"), h("dd", {}, d.traceId ? h("a", { href: `#/traces/${enc(d.traceId)}`, onclick: () => drawer.close() }, d.traceId) : "—"),
         h("dt", {}, "Id"), h("dd", {}, h("code", {}, d.id))),
       h("div", { class: "error-card" }, h("div", { class: "error-title" }, "Error"), h("div", { class: "error-msg" }, d.error || "—"),
-        d.stack ? h("details", { open: true }, h("summary", {}, "Stack trace"), h("pre", { class: "code stack" }, d.stack)) : null),
+        d.stack ? stackView(d.stack, cache.flows && cache.flows.projectDir) : null),
       h("h3", {}, "Payload"), jsonView(d.data),
       h("div", { class: "row gap" },
         h("button", { class: "btn primary", onclick: async () => { await this.act("redrive", { ids: [d.id] }); drawer.close(); } }, "Redrive this event"),
@@ -1151,8 +1191,8 @@ const Cron = {
           h("button", { class: "btn primary small", "data-action": "run-now", onclick: (e) => this.run(job, e.target) }, "▶ Run now")),
         h("div", { class: "cron-expr-big" }, h("code", {}, job.expression), h("span", { class: "cron-words" }, job.description)),
         h("dl", { class: "facts compact" },
-          h("dt", {}, "Next run"), h("dd", {}, h("span", { class: "countdown", "data-at": Date.parse(job.nextRun) }, fmtIn(Date.parse(job.nextRun))), h("span", { class: "muted small" }, ` · ${fmtDate(Date.parse(job.nextRun))} ${job.timezone}`)),
-          h("dt", {}, "Last run"), h("dd", {}, job.lastRun ? `${fmtAgo(Date.parse(job.lastRun))} · ${fmtDate(Date.parse(job.lastRun))}` : h("span", { class: "muted" }, "not yet")),
+          h("dt", {}, "Next run"), h("dd", {}, h("span", { class: "countdown", "data-at": Date.parse(job.nextRun) }, fmtIn(Date.parse(job.nextRun))), h("span", { class: "muted small" }, ` · ${fmtDateIn(Date.parse(job.nextRun), job.timezone)} ${job.timezone}`)),
+          h("dt", {}, "Last run"), h("dd", {}, job.lastRun ? [fmtAgo(Date.parse(job.lastRun)), h("span", { class: "muted small" }, ` · ${fmtDateIn(Date.parse(job.lastRun), job.timezone)} ${job.timezone}`)] : h("span", { class: "muted" }, "not yet")),
           h("dt", {}, "Flows"), h("dd", {}, job.flows.length ? job.flows.join(", ") : "—")),
         run ? h("div", { class: "cron-run" }, "Ran manually ", fmtAgo(run.at), " → ", h("a", { href: `#/traces/${enc(run.traceId)}`, class: "run-trace" }, `trace ${short(run.traceId)}`)) : null));
     }

@@ -2,7 +2,8 @@
 //   POST /orders (TypeScript) → order.created → NotifyWarehouse (JavaScript)
 //   → order.sent → AuditTrail (Ruby); GET /orders/:id (Python) reads what they wrote.
 // `motia` is imported for its types only: they come from types.d.ts, which `motia dev`
-// (or `motia generate types`) writes. The Node runner transpiles this file with esbuild.
+// (or `motia generate types`) writes. Node strips this file's types (22.13+), or esbuild
+// transpiles it on an older Node.
 import { ApiRouteConfig, Handlers } from 'motia'
 import { z } from 'zod'
 

@@ -1,0 +1,153 @@
+"""uvicorn's httptools HTTP protocol, with limits on what a client may send before its
+request reaches the app: the size and number of its headers, and the time it takes to
+send them.
+
+Without them one client can stall the server with a 100 MB header (the parser collects it
+before anyone sees it) or hold thousands of connections open by sending a header line now
+and then (slowloris). The checks cost an addition per chunk read and a comparison per
+request; a timer is only armed for headers that do not arrive whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from asyncio import TimerHandle
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from motia import jsoncodec
+from motia.settings import Settings
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    max_bytes: int = 64 * 1024  # request line and headers
+    max_count: int = 100
+    timeout: float = 10.0  # seconds from the first byte of a request to the end of its headers
+
+    @classmethod
+    def of(cls, settings: Settings) -> HeaderLimits:
+        return cls(settings.max_header_size, settings.max_headers, settings.header_timeout)
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's config plus the header limits, which reach each protocol through it (and,
+    pickled, each `--workers` process)."""
+
+    def __init__(self, app: Any, *, header_limits: HeaderLimits, **options: Any) -> None:
+        super().__init__(app, http=LimitedHttpProtocol, **options)
+        self.header_limits = header_limits
+
+
+class _HeaderLimit(Exception):
+    """Raised from a parser callback: parsing stops there, and the client gets 431."""
+
+
+class LimitedHttpProtocol(HttpToolsProtocol):
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.limits = config.header_limits if isinstance(config, ServerConfig) else HeaderLimits()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._reading_headers = True
+        self._header_bytes = 0
+        self._refusal: tuple[int, str] | None = None
+        # A connection that sends nothing at all is timed too.
+        self._header_timer: TimerHandle | None = self.loop.call_later(
+            self.limits.timeout, self._header_timeout
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._reading_headers:
+            super().data_received(data)
+            return
+        if self._refusal is not None:
+            return  # refused: what else the client sends is ignored until the socket closes
+        self._header_bytes += len(data)
+        super().data_received(data)
+        if not self._reading_headers:
+            return  # the usual case: the headers came whole; no timer needed
+        # Still in the headers after this chunk: the parser has held at most one chunk more
+        # than the limit, and the app has seen nothing.
+        if self._header_bytes > self.limits.max_bytes:
+            self._refuse(431, self._too_large())
+        elif self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.limits.timeout, self._header_timeout)
+
+    def on_headers_complete(self) -> None:
+        self._reading_headers = False
+        if self._header_timer is not None:
+            self._stop_header_timer()
+        # Checked once the parser has them all, not per header: the hot path stays as is.
+        if len(self.headers) > self.limits.max_count:
+            self._refuse_from_parser(f"More than {self.limits.max_count} request headers")
+        # Headers that came whole in one chunk with a body: only then count them exactly.
+        if (
+            self._header_bytes > self.limits.max_bytes
+            and self._exact_size() > self.limits.max_bytes
+        ):
+            self._refuse_from_parser(self._too_large())
+        super().on_headers_complete()
+
+    def _exact_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+
+    def _refuse_from_parser(self, message: str) -> None:
+        self._refusal = (431, message)
+        raise _HeaderLimit(message)
+
+    def _too_large(self) -> str:
+        return f"Request headers are larger than {self.limits.max_bytes} bytes"
+
+    def on_message_complete(self) -> None:
+        self._reading_headers = True  # the next request on this connection
+        self._header_bytes = 0
+        super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn answers every parser error here, ours (too many headers) included.
+        if self._refusal is not None:
+            status, message = self._refusal
+            self._refusal = None
+            self._refuse(status, message)
+            return
+        super().send_400_response(msg)
+
+    def _header_timeout(self) -> None:
+        self._header_timer = None
+        if not self._reading_headers or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a response is still being written; the next request waits for it
+        if self._header_bytes:
+            self._refuse(408, f"Request headers not received within {self.limits.timeout:g} s")
+        else:
+            self.transport.close()  # nothing was asked: nothing to answer
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._refusal = (status, message)
+        self._stop_header_timer()
+        body = jsoncodec.dumps({"error": message})
+        reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        head = b"HTTP/1.1 %d %s\r\n" % (status, reason)
+        self.transport.write(
+            head
+            + b"content-type: application/json\r\n"
+            + b"content-length: %d\r\n" % len(body)
+            + b"connection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None

@@ -1,0 +1,5 @@
+module.exports.config = {
+  name: 'signupFeed',
+  schema: { type: 'object', properties: { message: { type: 'string' } } },
+  baseConfig: { storageType: 'default' },
+}

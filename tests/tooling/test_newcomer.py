@@ -1,0 +1,243 @@
+"""A newcomer's first hour, for every template, done the way the created README says:
+`motia create`, a virtual environment inside the project, `pip install -r requirements.txt`
+(from a wheel of this checkout, with no package index), every command of the README's
+shell blocks (tests, type checks, builds), then `motia dev`, an edited step answering the
+next request, and Ctrl+C.
+
+Nothing here reaches the internet: pip installs from the run's wheelhouse with `--no-index`
+and npm from the run's cache with `--offline` (tests/install_cache.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, free_port, wait_until_ready
+from tests.tools import require
+
+pytestmark = pytest.mark.slow
+
+SERVER_COMMAND = "motia dev"
+BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change a newcomer makes to a step, and the request that shows it."""
+
+    file: str
+    old: str
+    new: str
+    path: str
+    before: object
+    after: object
+
+
+EDITS = {
+    "minimal": Edit(
+        "steps/hello_step.py",
+        'f"Hello, {name}!"',
+        'f"Howdy, {name}!"',
+        "/hello?name=Ada",
+        {"message": "Hello, Ada!"},
+        {"message": "Howdy, Ada!"},
+    ),
+    "python": Edit(
+        "steps/api/get_order_step.py",
+        '"order not found"',
+        '"no order with that id"',
+        "/orders/nope",
+        {"error": "order not found"},
+        {"error": "no order with that id"},
+    ),
+    "multi-language": Edit(
+        "steps/api/get_quote_step.py",
+        '"quote not found"',
+        '"no quote with that id"',
+        "/quotes/nope",
+        {"error": "quote not found"},
+        {"error": "no quote with that id"},
+    ),
+}
+
+
+def readme_commands(readme: str) -> tuple[list[str], list[str]]:
+    """The commands of the README's ```bash blocks, in order, without comments, split
+    into those a script can run and the server command. `curl` lines are requests the
+    test makes itself (the README's port is taken by other processes on a test machine)."""
+    commands: list[str] = []
+    servers: list[str] = []
+    for block in BASH_BLOCK.findall(readme):
+        for line in block.replace("\\\n", " ").splitlines():
+            command = re.sub(r"\s+#.*$", "", line).strip()
+            if not command or command.startswith("curl "):
+                continue
+            (servers if command == SERVER_COMMAND else commands).append(command)
+    return commands, servers
+
+
+def newcomer_env(wheelhouse: Path, npm_cache: Path | None) -> dict[str, str]:
+    """A shell of someone who has Python 3 on PATH and nothing else of ours: no virtual
+    environment active, the checkout's own `.venv` off PATH, pip and npm kept offline."""
+    own_bin = str(Path(sys.executable).parent)
+    base_python = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    path = [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry != own_bin]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV", "PYTEST", "npm_config_"))
+    }
+    env.update(
+        {
+            "PATH": os.pathsep.join([str(base_python.parent), *path]),
+            # pip: only the wheelhouse, whatever this machine's pip configuration says.
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(wheelhouse),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_CACHE_DIR": "1",
+            "npm_config_offline": "true",
+            "npm_config_audit": "false",
+            "npm_config_fund": "false",
+            "npm_config_update_notifier": "false",
+        }
+    )
+    if npm_cache is not None:
+        env["npm_config_cache"] = str(npm_cache)
+    return env
+
+
+def create_project(parent: Path, template: str, env: dict[str, str]) -> Path:
+    created = subprocess.run(
+        [sys.executable, "-m", "motia", "create", "app", "--template", template],
+        cwd=parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    return parent / "app"
+
+
+def start_dev(project: Path, server_command: str, env: dict[str, str]) -> ServerProcess:
+    """`motia dev` in an activated shell, in its own process group, as in a terminal."""
+    port = free_port()
+    log_path = project.parent / "motia-dev.log"
+    process = subprocess.Popen(
+        ["bash", "-c", f". .venv/bin/activate && exec {server_command} --port {port}"],
+        cwd=project,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = ServerProcess(process, port, log_path)
+    wait_until_ready(server, timeout=60)
+    return server
+
+
+def press_ctrl_c(server: ServerProcess, timeout: float = 30) -> int:
+    """What Ctrl+C does in a terminal: SIGINT to the whole foreground process group."""
+    server.client.close()
+    os.killpg(server.process.pid, signal.SIGINT)
+    try:
+        return server.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        raise AssertionError(f"motia dev ignored Ctrl+C:\n{server.output()}") from None
+
+
+def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 20) -> None:
+    """Poll the edited step's route: each answer is the old or the new one, never an error,
+    until the new one arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.process.poll() is None:
+        response = server.client.get(edit.path)
+        body = response.json() if "json" in response.headers.get("content-type", "") else None
+        if body == edit.after:
+            return
+        assert body == edit.before, (
+            f"after the edit, {edit.path} answered {response.status_code} "
+            f"{response.text[:500]!r}\n{server.output()}"
+        )
+        time.sleep(0.2)
+    raise AssertionError(f"the edited step never answered {edit.after}:\n{server.output()}")
+
+
+@pytest.mark.parametrize("template", ["python", "minimal", "multi-language"])
+def test_a_newcomer_follows_the_created_readme(
+    template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
+) -> None:
+    npm_cache: Path | None = None
+    if template == "multi-language":
+        require("node")
+        require("ruby")
+        npm_cache = request.getfixturevalue("npm_cache")
+    env = newcomer_env(wheelhouse, npm_cache)
+    project = create_project(tmp_path, template, env)
+
+    commands, servers = readme_commands((project / "README.md").read_text())
+    assert commands[0] == "python3 -m venv .venv && . .venv/bin/activate", commands
+    assert "pip install -r requirements.txt" in commands and "pytest" in commands
+    assert "mypy" in commands
+    assert servers == [SERVER_COMMAND]
+
+    # Every command of the README, in one shell, as typed: the tests pass, mypy is happy.
+    script = "\n".join(["set -euo pipefail", *(f"echo '$ {c}' && {c}" for c in commands)])
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    transcript = result.stdout + result.stderr
+    assert result.returncode == 0, transcript
+    assert (project / ".venv" / "bin" / "motia").is_file(), "the venv is inside the project"
+    assert re.search(r"\b\d+ passed\b", result.stdout), transcript
+    assert "Success: no issues found" in result.stdout, transcript
+    installed = subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-c", "import motia; print(motia.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert installed.stdout.startswith(str(project / ".venv")), installed.stdout
+
+    # `motia dev`: the banner names the app, the workbench and the API docs.
+    server = start_dev(project, servers[0], env)
+    try:
+        output = server.output()
+        url = f"http://127.0.0.1:{server.port}"
+        for address in (url, f"{url}/__motia/", f"{url}/__motia/docs"):
+            assert address in output, output
+        assert server.client.get("/__motia/docs").status_code == 200
+
+        edit = EDITS[template]
+        assert server.client.get(edit.path).json() == edit.before
+        step = project / edit.file
+        source = step.read_text()
+        assert edit.old in source
+        step.write_text(source.replace(edit.old, edit.new))
+        wait_for_new_behaviour(server, edit)
+    except (AssertionError, httpx.HTTPError):
+        press_ctrl_c(server)
+        raise
+
+    assert press_ctrl_c(server) == 0, server.output()
+    assert "Traceback" not in server.output(), server.output()
