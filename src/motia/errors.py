@@ -83,3 +83,20 @@ class InvalidEmit(MotiaError):
 
 class HandlerTimeout(MotiaError):
     """A handler ran longer than its configured infrastructure.handler.timeout."""
+
+
+class HandlerExited(MotiaError):
+    """A handler raised SystemExit, KeyboardInterrupt or another exception that is not an
+    `Exception`. A handler cannot stop the server: only its own run fails."""
+
+    def __init__(self, raised: BaseException) -> None:
+        self.raised = raised
+        super().__init__(
+            f"the handler raised {_short_repr(raised)}; a handler cannot stop the server, "
+            "so only this run failed"
+        )
+
+
+def _short_repr(value: BaseException) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."

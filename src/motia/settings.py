@@ -69,6 +69,10 @@ class Settings:
     cron_timezone: str = "UTC"
     shutdown_timeout: float = 10.0
     sync_handler_threads: int = 32
+    # The most threads of that pool one step may hold at once; None: half of the pool.
+    sync_handler_threads_per_step: int | None = None
+    # Cancel an async API handler whose client disconnected before the answer.
+    cancel_on_disconnect: bool = True
     event_concurrency: int = 20
     # The internal API under /__motia/api (workbench, dead letters): on in dev, off in
     # start unless enabled; a token, when set, is required on every call.
@@ -123,6 +127,7 @@ class _HttpFile(_FileModel):
     max_header_size: int | str | None = None
     max_headers: int | None = Field(default=None, ge=1, le=10_000)
     header_timeout: float | None = Field(default=None, gt=0, le=3600)
+    cancel_on_disconnect: bool | None = None
     cors: _CorsFile | None = None
 
 
@@ -190,6 +195,7 @@ class _ConfigFile(_FileModel):
     data_dir: str | None = None
     shutdown_timeout: float | None = Field(default=None, ge=0)
     sync_handler_threads: int | None = Field(default=None, ge=1, le=1024)
+    sync_handler_threads_per_step: int | None = Field(default=None, ge=1, le=1024)
     http: _HttpFile | None = None
     state: _StateFile | None = None
     queue: _QueueFile | None = None
@@ -276,6 +282,7 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
         "data_dir": Path(parsed.data_dir) if parsed.data_dir else None,
         "shutdown_timeout": parsed.shutdown_timeout,
         "sync_handler_threads": parsed.sync_handler_threads,
+        "sync_handler_threads_per_step": parsed.sync_handler_threads_per_step,
     }
     if parsed.state:
         changes["state_adapter"] = parsed.state.adapter
@@ -306,6 +313,7 @@ def _apply_file(settings: Settings, path: Path, chosen: set[str]) -> Settings:
     if parsed.events:
         changes["event_concurrency"] = parsed.events.concurrency
     if parsed.http:
+        changes["cancel_on_disconnect"] = parsed.http.cancel_on_disconnect
         if parsed.http.max_body_size is not None:
             changes["max_body_size"] = parse_size(
                 parsed.http.max_body_size, f"{path}: http.maxBodySize"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
+import math
 import os
 import signal
+import socket
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
 from motia.http.http_protocol import HeaderLimits, ServerConfig
 from motia.http.ws_protocol import StreamWebSocketProtocol
+from motia.logs import Logger
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
 from motia.steps.project_config import classic_redis_url
@@ -26,7 +32,43 @@ from motia.steps.project_config import classic_redis_url
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which turns a clean stop
-    into a death by signal (exit -15 or 130). A clean stop here exits 0."""
+    into a death by signal (exit -15 or 130). A clean stop here exits 0.
+
+    The stop is bounded by `shutdownTimeout` whatever the handlers do: event and cron work
+    stops being taken the moment the signal arrives (not after the HTTP connections have
+    drained), and a handler that ignores its cancellation cannot hold the process."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+        super().__init__(config)
+        self._runtime = runtime
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self._runtime.begin_stop()
+        await super().shutdown(sockets)
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().serve(sockets)
+        await self._leave_stuck_tasks()
+
+    async def _leave_stuck_tasks(self) -> None:
+        """After the runtime stopped, asyncio would cancel what is left and wait for it
+        without a bound: a handler that swallows its cancellation would keep a process
+        with no listener alive forever. Its message was handed back, so exit without it."""
+        current = asyncio.current_task()
+        left = [task for task in asyncio.all_tasks() if task is not current]
+        for task in left:
+            task.cancel()
+        if not left:
+            return
+        _, stuck = await asyncio.wait(left, timeout=STUCK_TASK_GRACE)
+        if stuck:
+            self._runtime.logger.error(
+                f"{len(stuck)} task(s) ignored their cancellation at shutdown (a handler "
+                "that catches asyncio.CancelledError and carries on); exiting without them"
+            )
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -42,6 +84,7 @@ class _Server(uvicorn.Server):
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STUCK_TASK_GRACE = 1.0
 
 
 WORKER_ENV = "MOTIA_WORKER_SETTINGS"
@@ -73,7 +116,8 @@ def serve(
         )
     runtime = _load_or_exit(settings)
     if workers <= 1:
-        server = _Server(_config(settings, MotiaApp(runtime)))
+        server = _Server(_config(settings, MotiaApp(runtime)), runtime)
+        _log_server_errors_to(runtime.logger)
         try:
             server.run()
         except SystemExit as exc:  # uvicorn exits 3 when start-up fails; we say 1
@@ -92,6 +136,28 @@ def serve(
     config.workers = workers
     socket = config.bind_socket()
     Multiprocess(config, sockets=[socket]).run()
+
+
+class _ServerLogBridge(logging.Handler):
+    """uvicorn's own records (a request cancelled at shutdown, a protocol error) go to the
+    project's log, so a JSON log holds only JSON records."""
+
+    def __init__(self, logger: Logger) -> None:
+        super().__init__(logging.WARNING)
+        self._logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields: dict[str, str] = {}
+        if record.exc_info and record.exc_info[1] is not None:
+            fields["stack"] = "".join(traceback.format_exception(record.exc_info[1]))
+        level = "error" if record.levelno >= logging.ERROR else "warn"
+        getattr(self._logger, level)(f"server: {record.getMessage().strip()}", fields or None)
+
+
+def _log_server_errors_to(logger: Logger) -> None:
+    server_log = logging.getLogger("uvicorn.error")
+    server_log.handlers = [_ServerLogBridge(logger)]
+    server_log.propagate = False
 
 
 def worker_app() -> MotiaApp:
@@ -140,7 +206,8 @@ def _config(settings: Settings, app: Any) -> uvicorn.Config:
         log_level="warning",
         access_log=False,
         loop="auto",
-        timeout_graceful_shutdown=int(settings.shutdown_timeout) or None,
+        # Whole seconds, rounded up; 0 is "no wait" (uvicorn reads None as "forever").
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
         server_header=False,
         # Stream clients: protocol pings find dead peers; frames are small JSON messages,
         # written as the same bytes to every subscriber, so not compressed per connection.

@@ -19,6 +19,7 @@ from starlette.routing import Match, Route
 from motia.clock import new_trace_id
 from motia.errors import MotiaError
 from motia.http.api_docs import ApiDocs
+from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
@@ -71,6 +72,8 @@ class MotiaApp:
         self._cors_origins = frozenset(cors.origins)
         self._max_body = runtime.settings.max_body_size
         self._dev = runtime.settings.mode == "dev"
+        self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
+        self._disconnects = DisconnectWatch()
         self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -196,10 +199,21 @@ class MotiaApp:
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
         invocation = None
         try:
-            result, invocation = await executor.run_api(step, req, trace_id)
+            if self._cancel_on_disconnect and self._async_handler(step):
+                result, invocation = await self._disconnects.run(
+                    executor.run_api(step, req, trace_id), receive
+                )
+            else:
+                result, invocation = await executor.run_api(step, req, trace_id)
             status, response_headers, payload = normalise(result)
             # The emits are durable before the client hears the request succeeded.
             await executor.commit(invocation)
+        except ClientDisconnected as gone:
+            self.runtime.logger.child(step.name, trace_id, step.flows).warn(
+                str(gone), {"method": method, "path": path}
+            )
+            executor.end_span(span, "failed", None, failure_of(gone))
+            return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
             executor.end_span(span, "failed", invocation, failure_of(exc), http_status=500)
@@ -211,6 +225,11 @@ class MotiaApp:
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
             await self._send(send, status, response_headers, payload, extra)
+
+    def _async_handler(self, step: Step) -> bool:
+        """Only async handlers are cancelled: a thread running a `def` handler cannot be
+        stopped, so its run completes and commits as usual."""
+        return step.handler is not None and self.runtime.dispatcher.is_async(step.handler)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         declared = headers.get("content-length")

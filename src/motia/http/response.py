@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,13 +57,13 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
     if not isinstance(raw_headers, Mapping):
         raise InvalidResponse("the response 'headers' must be a dict")
     for name, value in raw_headers.items():
-        key = str(name).lower().encode("latin-1")
+        key = _header_name(name)
         if key == b"content-length":
             continue  # computed from the body actually sent
         has_type = has_type or key == b"content-type"
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
-            headers.append((key, str(item).encode("latin-1")))
+            headers.append((key, _header_value(key, item)))
     body = result.get("body")
     if body is None:
         payload = b""
@@ -83,3 +84,37 @@ def normalise(result: Any) -> tuple[int, Headers, bytes]:
 def _keys(value: Mapping[Any, Any], shown: int = 5) -> str:
     names = [repr(key) for key in list(value)[: shown + 1]]
     return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
+# What HTTP/1.1 allows: a header name is a token, a value has no control characters but
+# tab. A CR or LF would split the header (response splitting), so the server would drop
+# the connection without an answer; the handler's response is refused with a 500 instead.
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9a-z]+")
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _header_name(name: object) -> bytes:
+    try:
+        key = str(name).lower().encode("latin-1")
+    except UnicodeEncodeError:
+        key = b""
+    if not _TOKEN.fullmatch(key):
+        raise InvalidResponse(f"the response header name {str(name)!r} is not a valid HTTP name")
+    return key
+
+
+def _header_value(key: bytes, value: object) -> bytes:
+    text = str(value)
+    try:
+        encoded = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise InvalidResponse(
+            f"the response header '{key.decode()}' has characters outside Latin-1; "
+            "encode the value (for example with urllib.parse.quote)"
+        ) from None
+    if _BAD_VALUE.search(encoded):
+        raise InvalidResponse(
+            f"the response header '{key.decode()}' contains a control character "
+            "(CR, LF or another); refused, as it would split the response"
+        )
+    return encoded

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
+from motia.runtime.dispatch import handler_exits
+
 TOKEN_PROTOCOL = "Authorization"
 
 
@@ -41,9 +43,10 @@ async def authenticate(
     if hook is None:
         return None
     try:
-        context = hook({"headers": headers, "url": url, "token": token})
-        if inspect.isawaitable(context):
-            context = await context
+        with handler_exits():  # a hook that calls sys.exit() refuses this connection only
+            context = hook({"headers": headers, "url": url, "token": token})
+            if inspect.isawaitable(context):
+                context = await context
     except Exception as exc:
         raise AuthenticationFailed(str(exc) or type(exc).__name__) from exc
     return context

@@ -221,6 +221,9 @@ class RunnerPool:
             raise RunnerFailed(f"no {language} runner is running for {file}")
         return await supervisor.invoke(file, kind, input, ctx, target)
 
-    async def stop(self) -> None:
-        await asyncio.gather(*(s.stop(self.shutdown_timeout) for s in self.supervisors.values()))
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop every runner; one still busy after `timeout` (the shutdown timeout unless
+        given) is killed."""
+        grace = self.shutdown_timeout if timeout is None else timeout
+        await asyncio.gather(*(s.stop(grace) for s in self.supervisors.values()))
         self.supervisors.clear()

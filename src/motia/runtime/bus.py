@@ -167,6 +167,11 @@ class EventBus:
     def subscriber_names(self) -> list[str]:
         return sorted(self._workers)
 
+    async def stop_leasing(self) -> None:
+        """Lease nothing more (shutdown has begun); running handlers carry on."""
+        workers = [*self._workers.values(), *self._retired]
+        await asyncio.gather(*(w.stop_leasing() for w in workers))
+
     async def stop(self, timeout: float) -> None:
         workers = [*self._workers.values(), *self._retired]
         self._workers, self._retired = {}, []

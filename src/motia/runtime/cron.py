@@ -114,7 +114,7 @@ class CronScheduler:
         span = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
         assert step.handler is not None
         try:
-            await executor.dispatcher.call(step.handler, (ctx,))
+            await executor.dispatcher.call(step.handler, (ctx,), step=step.name)
             await executor.settle(step, trace_id, invocation)
             await executor.commit(invocation)
         except Exception as exc:
@@ -128,13 +128,17 @@ class CronScheduler:
         executor.end_span(span, "ok", invocation)
         return trace_id
 
-    async def stop(self, timeout: float) -> None:
+    async def stop_scheduling(self) -> None:
+        """Fire no more ticks (shutdown has begun); running jobs carry on."""
         for _, task in self._jobs.values():
             task.cancel()
         for _, task in self._jobs.values():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._jobs.clear()
+
+    async def stop(self, timeout: float) -> None:
+        await self.stop_scheduling()
         if self._running:
             _, pending = await asyncio.wait(set(self._running), timeout=timeout)
             for task in pending:

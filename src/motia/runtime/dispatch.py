@@ -1,4 +1,11 @@
-"""Calling user handlers: coroutines directly, plain functions in a bounded thread pool."""
+"""Calling user handlers: coroutines directly, plain functions in a bounded thread pool.
+
+Whatever a handler raises is that run's failure. `SystemExit`, `KeyboardInterrupt` and the
+other exceptions that are not an `Exception` become `HandlerExited`, so a handler that
+calls `sys.exit()` fails its own run (retried, then dead-lettered) instead of stopping the
+server. Only a cancellation that comes from outside the handler (shutdown, a timeout, a
+client that went away) travels on as a cancellation.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,26 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from motia.errors import HandlerTimeout
+from motia.errors import HandlerExited, HandlerTimeout
+from motia.logs import Logger
+from motia.runtime.sync_pool import SyncPool
 
 
 class Dispatcher:
-    def __init__(self, sync_threads: int) -> None:
-        self._executor = ThreadPoolExecutor(
-            max_workers=sync_threads, thread_name_prefix="motia-step"
-        )
+    def __init__(
+        self,
+        sync_threads: int,
+        sync_threads_per_step: int | None = None,
+        logger: Logger | None = None,
+    ) -> None:
+        self.pool = SyncPool(sync_threads, sync_threads_per_step, logger)
         self._is_async: dict[Callable[..., Any], bool] = {}
 
-    def _async(self, handler: Callable[..., Any]) -> bool:
+    def is_async(self, handler: Callable[..., Any]) -> bool:
         known = self._is_async.get(handler)
         if known is None:
             known = self._is_async[handler] = inspect.iscoroutinefunction(
@@ -29,29 +41,47 @@ class Dispatcher:
         return known
 
     async def call(
-        self, handler: Callable[..., Any], args: tuple[Any, ...], timeout: float | None = None
+        self,
+        handler: Callable[..., Any],
+        args: tuple[Any, ...],
+        timeout: float | None = None,
+        step: str = "",
     ) -> Any:
         if timeout is None:
-            return await self._call(handler, args)
+            return await self._call(handler, args, step)
         try:
             async with asyncio.timeout(timeout):
-                return await self._call(handler, args)
+                return await self._call(handler, args, step)
         except TimeoutError:
             raise HandlerTimeout(
                 f"the handler ran longer than its timeout of {timeout:g} s"
             ) from None
 
-    async def _call(self, handler: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        if self._async(handler):
-            return await handler(*args)
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        result = await loop.run_in_executor(
-            self._executor, functools.partial(context.run, handler, *args)
-        )
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+    async def _call(self, handler: Callable[..., Any], args: tuple[Any, ...], step: str) -> Any:
+        with handler_exits():
+            if self.is_async(handler):
+                return await handler(*args)
+            context = contextvars.copy_context()
+            result = await self.pool.run(step, functools.partial(context.run, handler, *args))
+            if inspect.isawaitable(result):
+                result = await result
+            return result
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()
+
+
+@contextmanager
+def handler_exits() -> Iterator[None]:
+    """Turn what user code raises that is not an `Exception` into `HandlerExited`."""
+    try:
+        yield
+    except Exception:
+        raise
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            raise  # cancelled from outside: shutdown, a timeout, a client that went away
+        raise HandlerExited(exc) from exc  # the handler raised CancelledError itself
+    except BaseException as exc:
+        raise HandlerExited(exc) from exc

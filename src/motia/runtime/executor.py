@@ -16,7 +16,7 @@ from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.logs import Logger
 from motia.runtime.context import FlowContext, Services
-from motia.runtime.dispatch import Dispatcher
+from motia.runtime.dispatch import Dispatcher, handler_exits
 from motia.runtime.invocation import Invocation
 from motia.runtime.queue_policy import QueuePolicy
 from motia.runtime.streams import StreamService
@@ -151,7 +151,7 @@ class StepExecutor:
         )
         assert step.handler is not None
         try:
-            await self.dispatcher.call(step.handler, (data, ctx), policy.handler_timeout)
+            await self.dispatcher.call(step.handler, (data, ctx), policy.handler_timeout, step.name)
         except Exception as exc:
             await self.settle(step, delivery.trace_id, invocation)
             return await self._failed(policy, delivery, exc, log, where, invocation)
@@ -281,7 +281,7 @@ async def _call_chain(
     handler = step.handler
     assert handler is not None
     if not step.api.middleware:
-        return await dispatcher.call(handler, (req, ctx))
+        return await dispatcher.call(handler, (req, ctx), step=step.name)
     return await _middleware_at(0, dispatcher, step, req, ctx)
 
 
@@ -292,9 +292,10 @@ async def _middleware_at(
     middleware = step.api.middleware
     if index == len(middleware):
         assert step.handler is not None
-        return await dispatcher.call(step.handler, (req, ctx))
+        return await dispatcher.call(step.handler, (req, ctx), step=step.name)
     next_fn = functools.partial(_middleware_at, index + 1, dispatcher, step, req, ctx)
-    result = middleware[index](req, ctx, next_fn)
-    if inspect.isawaitable(result):
-        result = await result
+    with handler_exits():  # a middleware calling sys.exit() fails this request only
+        result = middleware[index](req, ctx, next_fn)
+        if inspect.isawaitable(result):
+            result = await result
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from pathlib import Path
 
 from motia.adapters.factory import open_stores
@@ -50,7 +51,9 @@ class Runtime:
         self._stores = open_stores(settings, self.clock)
         self.state = self._stores.state
         self.queue = self._stores.queue
-        self.dispatcher = Dispatcher(settings.sync_handler_threads)
+        self.dispatcher = Dispatcher(
+            settings.sync_handler_threads, settings.sync_handler_threads_per_step, self.logger
+        )
         self.streams = StreamService(
             self._stores.streams, StreamHub(self._stores.broadcast), self.logger
         )
@@ -93,6 +96,7 @@ class Runtime:
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
+        self._stop_deadline: float | None = None
 
     @classmethod
     def load(cls, settings: Settings, **kwargs: object) -> Runtime:
@@ -225,16 +229,27 @@ class Runtime:
             except Exception as exc:  # never let a reload bug take the server down
                 self.logger.error(f"reload crashed: {type(exc).__name__}: {exc}")
 
-    async def stop(self) -> None:
-        """Stop taking work, let running handlers finish within the shutdown bound."""
+    async def begin_stop(self) -> None:
+        """The server was asked to stop: lease no more events and fire no more ticks from
+        now on. Running handlers have until `shutdownTimeout` from this moment, however
+        long the HTTP connections take to drain."""
+        if self._stop_deadline is None:
+            self._stop_deadline = time.monotonic() + self.settings.shutdown_timeout
         self.ready = False
+        await asyncio.gather(self.bus.stop_leasing(), self.cron.stop_scheduling())
+
+    async def stop(self) -> None:
+        """Stop taking work, let running handlers finish within the shutdown bound; what
+        is still running then is cancelled and its messages handed back."""
+        await self.begin_stop()
+        assert self._stop_deadline is not None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
-        timeout = self.settings.shutdown_timeout
+        timeout = max(0.0, self._stop_deadline - time.monotonic())
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
-        await self.runners.stop()
+        await self.runners.stop(max(0.0, self._stop_deadline - time.monotonic()))
         await self.streams.stop()
         if self.recorder is not None:
             await self.recorder.stop()

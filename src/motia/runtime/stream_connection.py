@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from motia import jsoncodec
+from motia.runtime.dispatch import handler_exits
 from motia.runtime.streams import StreamEvent, StreamService, bare_item, next_timestamp
 
 Frame = dict[str, Any]
@@ -208,11 +209,12 @@ class StreamConnection:
         if can_access is None:
             return True
         try:
-            verdict = can_access(
-                {"groupId": subscription.group_id, "id": subscription.id}, self.auth_context
-            )
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
+            with handler_exits():  # a canAccess that calls sys.exit() denies this join only
+                verdict = can_access(
+                    {"groupId": subscription.group_id, "id": subscription.id}, self.auth_context
+                )
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
         except Exception:
             return False
         return bool(verdict)

@@ -15,6 +15,9 @@ from motia.logs import Logger
 from motia.runtime.queue_policy import QueuePolicy
 from motia.steps.model import Step
 
+# How long a cancelled handler may take to unwind at shutdown before it is left behind.
+CANCEL_GRACE = 0.5
+
 RunDelivery = Callable[[Step, QueuePolicy, Delivery], Awaitable[None]]
 
 
@@ -164,9 +167,16 @@ class SubscriberWorker:
         leftovers = list(self._running.values())
         for _, task, _ in leftovers:
             task.cancel()
-        for delivery, task, _ in leftovers:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if leftovers:
+            # A handler that catches the cancellation and carries on must not hold the
+            # stop: its message is handed back all the same.
+            _, stuck = await asyncio.wait([t for _, t, _ in leftovers], timeout=CANCEL_GRACE)
+            if stuck:
+                self._logger.error(
+                    f"{len(stuck)} handler(s) kept running after being cancelled at "
+                    "shutdown; their messages are handed back and run again"
+                )
+        for delivery, _, _ in leftovers:
             with contextlib.suppress(Exception):
                 await self._queue.release(delivery)
         self._heartbeat_task.cancel()

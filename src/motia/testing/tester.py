@@ -127,8 +127,10 @@ class _RecordingDispatcher(Dispatcher):
     """The runtime's dispatcher, also counting running handlers and keeping what they raise
     (the queue keeps only the text of an error; tests want the exception itself)."""
 
-    def __init__(self, sync_threads: int, steps: Callable[[], list[Step]]) -> None:
-        super().__init__(sync_threads)
+    def __init__(
+        self, sync_threads: int, per_step: int | None, steps: Callable[[], list[Step]]
+    ) -> None:
+        super().__init__(sync_threads, per_step)
         self._steps = steps
         self.active = 0
         self.started = 0
@@ -142,17 +144,21 @@ class _RecordingDispatcher(Dispatcher):
         return None
 
     async def call(
-        self, handler: Callable[..., Any], args: tuple[Any, ...], timeout: float | None = None
+        self,
+        handler: Callable[..., Any],
+        args: tuple[Any, ...],
+        timeout: float | None = None,
+        step: str = "",
     ) -> Any:
         self.active += 1
         self.started += 1
         try:
-            return await super().call(handler, args, timeout)
+            return await super().call(handler, args, timeout, step)
         except Exception as exc:
-            step = self._step_of(handler)
-            if step is not None:
+            owner = self._step_of(handler)
+            if owner is not None:
                 ctx = args[-1] if args and isinstance(args[-1], FlowContext) else None
-                self.raised.append(_Raised(next(self._seq), step, ctx, exc))
+                self.raised.append(_Raised(next(self._seq), owner, ctx, exc))
             raise
         finally:
             self.active -= 1
@@ -370,7 +376,9 @@ class MotiaTester:
             forget_project_modules(self.project_dir)
             runtime = Runtime.load(settings, sink=self._sink, clock=self.clock)
             dispatcher = _RecordingDispatcher(
-                settings.sync_handler_threads, lambda: runtime.project.steps
+                settings.sync_handler_threads,
+                settings.sync_handler_threads_per_step,
+                lambda: runtime.project.steps,
             )
             runtime.dispatcher.close()
             runtime.dispatcher = runtime.executor.dispatcher = dispatcher
