@@ -79,3 +79,8 @@ class InvalidEmit(MotiaError):
 
 class HandlerTimeout(MotiaError):
     """A handler ran longer than its configured infrastructure.handler.timeout."""
+
+
+class StoreUnavailable(MotiaError):
+    """The data store cannot keep or read data right now (a full disk, an I/O error, a
+    corrupted or read-only database file, an unreachable server). Nothing was written."""
