@@ -342,9 +342,11 @@ def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
         raise
     finally:
         conn.set_progress_handler(None, 0)
-    problems = [str(row[0]) for row in rows if row and row[0] != "ok"]
+    lines = [line.strip() for row in rows for line in str(row[0]).splitlines()]
+    problems = [line for line in lines if line and line != "ok" and not line.startswith("***")]
     if problems:
+        more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
         raise StoreUnavailable(
-            f"the database {path} is corrupted ({'; '.join(problems)}): restore a backup "
+            f"the database {path} is corrupted ({problems[0]}{more}): restore a backup "
             "or move the file away to start with an empty store"
         )
