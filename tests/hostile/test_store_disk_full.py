@@ -102,11 +102,14 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
         assert free_bytes(disk) < 65536
         # Orders keep coming; each is answered at once: kept (201) or refused (503).
         refused: list[httpx.Response] = []
+        slowest = 0.0
         for i in range(200):
             order = f"full-{i:03d}"
+            sent = time.monotonic()
             response = server.client.post(
                 "/orders", json={"id": order, "pad": "p" * 100_000}, timeout=10
             )
+            slowest = max(slowest, time.monotonic() - sent)
             assert response.status_code in (201, 503), response.text
             if response.status_code == 201:
                 accepted.append(order)
@@ -145,8 +148,16 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
         assert any(attempt >= 2 for _, attempt in window), "no attempt was counted: {window}"
 
         filler.unlink()  # space returns
+        freed = time.monotonic()
         wait_for(lambda: server.client.get("/__motia/health").status_code == 200, timeout=30)
+        ready_after = time.monotonic() - freed
         wait_for(lambda: shipped(server) >= set(accepted), timeout=60)
+        print(
+            f"disk full: {len(accepted)} orders accepted, {len(refused)} refused with 503, "
+            f"slowest answer {slowest * 1000:.0f} ms; in 6 s nearly full: {len(window)} runs, "
+            f"attempts {dict(attempts)}; ready {ready_after:.1f} s after space returned, every "
+            f"accepted order shipped {time.monotonic() - freed:.1f} s after"
+        )
         response = server.client.post("/orders", json={"id": "after", "pad": "p" * 100_000})
         assert response.status_code == 201, response.text
         wait_for(lambda: "after" in shipped(server), timeout=20)
