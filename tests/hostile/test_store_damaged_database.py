@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,6 +64,7 @@ def real_database(project: Path, data: Path, servers: Callable[..., ServerProces
 
 def start_refused(project: Path, data: Path) -> str:
     """`motia start` on `data`: it must exit 1 by itself; returns what it printed."""
+    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "motia", "start", "--dir", str(project), "--port", "0"],
         env={**os.environ, "MOTIA_DATA_DIR": str(data)},
@@ -71,6 +73,7 @@ def start_refused(project: Path, data: Path) -> str:
         timeout=60,
     )
     output = (result.stdout + result.stderr).strip()
+    print(f"refused in {time.monotonic() - started:.2f} s: {output}")
     assert result.returncode == 1, output
     assert "Traceback" not in output, output
     assert len(output.splitlines()) == 1, output

@@ -145,7 +145,7 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
         for order, _ in window:
             per_order[order] += 1
         assert max(per_order.values(), default=0) <= 8, per_order
-        assert any(attempt >= 2 for _, attempt in window), "no attempt was counted: {window}"
+        assert any(attempt >= 2 for _, attempt in window), f"no attempt was counted: {window}"
 
         filler.unlink()  # space returns
         freed = time.monotonic()
