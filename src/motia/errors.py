@@ -100,3 +100,8 @@ class HandlerExited(MotiaError):
 def _short_repr(value: BaseException) -> str:
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+class StoreUnavailable(MotiaError):
+    """The data store cannot keep or read data right now (a full disk, an I/O error, a
+    corrupted or read-only database file, an unreachable server). Nothing was written."""

@@ -30,7 +30,10 @@ class Stores:
     redis: Any = None  # the shared client, when any adapter uses Redis
 
     async def ping(self) -> None:
-        """Raise when a store the deployment needs cannot be reached."""
+        """Raise when a store the deployment needs cannot be reached or cannot write
+        (`StoreUnavailable` for the SQLite file)."""
+        if self.database is not None:
+            await self.database.probe()
         if self.redis is not None:
             await self.redis.ping()
 

@@ -5,6 +5,11 @@ cheaper than a hop to a worker thread. Writes open a transaction that is committ
 per loop iteration, so every writer that ran in that iteration shares one commit, and each
 writer's `await` returns only after its data is committed. Reads on the same connection see
 writes that are still waiting for the commit.
+
+When the store fails (a full disk, an I/O error, a corrupted file) every writer of the
+failed transaction gets `StoreUnavailable` at once: a failure never leaves a writer waiting.
+A corrupted file stays failed until the process restarts; other failures are retried by
+the next write, and `probe()` tells readiness checks whether writes work again.
 """
 
 from __future__ import annotations
@@ -13,144 +18,335 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from motia.adapters.sqlite_checkpoint import Checkpointer
+from motia.adapters.sqlite_errors import describe, is_corruption, is_store_failure
+from motia.errors import StoreUnavailable
 
 SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")
+# The start-up integrity check stops after this long on a very large file (it then has
+# checked the pages it reached): starting must stay quick.
+INTEGRITY_CHECK_SECONDS = 2.0
+# Readiness stays "unavailable" this long after a failed write, even when a small probe
+# write succeeds: a nearly full disk takes small writes and refuses real ones.
+FAILURE_HOLD_SECONDS = 5.0
+# After the WAL is reset, its file is cut back to this size.
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+
+T = TypeVar("T")
+Execute = Callable[[str, Sequence[Any]], int]
+
+HEALTH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS motia_health (
+    id         INTEGER PRIMARY KEY,
+    checked_at REAL NOT NULL
+);
+"""
+
+
+class _Transaction:
+    """The open write transaction: its writers wait on `committed`."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.committed: asyncio.Future[None] = loop.create_future()
+        # A failure nobody awaits (every writer was cancelled) is not an unhandled error.
+        self.committed.add_done_callback(_retrieve)
+        self.commit_handle: asyncio.Handle | None = None
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class SqliteDatabase:
     def __init__(self, path: Path, synchronous: str = "normal") -> None:
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # normal: a commit survives the process being killed; only a power loss can undo the
-        # last commits before a checkpoint. "full" trades throughput for that too.
-        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        # Reads through a memory map and a larger page cache: no read() syscall per page.
-        self._conn.execute("PRAGMA mmap_size=268435456")
-        self._conn.execute("PRAGMA cache_size=-32768")
-        # SQLite's automatic checkpoint runs inside COMMIT, on the event loop, and fsyncs;
-        # a background thread checkpoints instead, so commits stay cheap and steady.
-        self._conn.execute("PRAGMA wal_autocheckpoint=0")
-        self._in_transaction = False
-        self._commit_waiters: asyncio.Future[None] | None = None
-        self._checkpointer = _Checkpointer(path)
+        self._conn = _open(path, synchronous)
+        self._tx: _Transaction | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._corrupted: str | None = None
+        self._last_failure: tuple[float, str] | None = None
+        # While the checkpointer truncates the WAL, new transactions wait on this.
+        self._paused: asyncio.Future[None] | None = None
+        self._checkpoint_may_start: threading.Event | None = None
+        self._checkpointer = Checkpointer(path, self)
+
+    # --- reads ------------------------------------------------------------------------
 
     def execute_script(self, script: str) -> None:
-        self._conn.executescript(script)
+        try:
+            self._conn.executescript(script)
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._conn.execute(sql, params).fetchall()
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
 
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
+        try:
+            row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
         return row
+
+    # --- writes -----------------------------------------------------------------------
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write; returns the affected row count once it is committed."""
-        self._begin()
-        count = self._conn.execute(sql, params).rowcount
-        await self._committed()
-        return count
+        return await self.transact(lambda execute: execute(sql, params))
 
     async def write_many(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
         """Several writes committed together: all of them or none."""
-        self._begin()
-        for sql, params in statements:
-            self._conn.execute(sql, params)
-        await self._committed()
 
-    def execute_in_transaction(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run a write in the open transaction without waiting; pair with `committed()`.
-        Statements run this way in one loop turn commit together, all or nothing."""
-        self._begin()
-        return int(self._conn.execute(sql, params).rowcount)
+        def work(execute: Execute) -> None:
+            for sql, params in statements:
+                execute(sql, params)
 
-    def write_soon(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
-        """Writes whose durability nobody waits for (they are safe to lose in a crash)."""
-        self._begin()
-        for sql, params in statements:
-            self._conn.execute(sql, params)
-        self._committed()
+        await self.transact(work)
 
-    def committed(self) -> asyncio.Future[None]:
-        """Resolves once everything written so far is committed."""
-        if not self._in_transaction:
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            future.set_result(None)
-            return future
-        return self._committed()
+    async def transact(self, work: Callable[[Execute], T]) -> T:
+        """Run `work` (which calls `execute(sql, params)`, returning row counts) in the
+        open transaction and return its result once committed: all of its writes or none.
+        A failure fails every writer of the transaction with `StoreUnavailable`."""
+        if self._corrupted is not None:
+            raise StoreUnavailable(self._corrupted)
+        while self._paused is not None:
+            await asyncio.shield(self._paused)
+        tx = self._begin()
+        ran = 0
 
-    def _begin(self) -> None:
-        if not self._in_transaction:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._in_transaction = True
+        def execute(sql: str, params: Sequence[Any]) -> int:
+            nonlocal ran
+            count = int(self._conn.execute(sql, params).rowcount)
+            ran += 1
+            return count
 
-    def _committed(self) -> asyncio.Future[None]:
-        if self._commit_waiters is None:
-            loop = asyncio.get_running_loop()
-            self._commit_waiters = loop.create_future()
-            loop.call_soon(self._commit)
-        return self._commit_waiters
-
-    def _commit(self) -> None:
-        waiters, self._commit_waiters = self._commit_waiters, None
         try:
-            if self._in_transaction:
-                self._conn.execute("COMMIT")
+            result = work(execute)
+        except Exception as exc:
+            failure = self._failure(exc) if isinstance(exc, sqlite3.Error) else exc
+            # A statement refused before it changed anything (a bad parameter, say) leaves
+            # the other writers' statements intact; anything else undoes the transaction.
+            if ran or is_store_failure(exc) or not self._conn.in_transaction:
+                self._abort(tx, failure)
+            if failure is exc:
+                raise
+            raise failure from exc
+        await asyncio.shield(tx.committed)
+        return result
+
+    def _begin(self) -> _Transaction:
+        if self._tx is not None:
+            return self._tx
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        if self._conn.in_transaction:  # a rollback that failed earlier left one open
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            self._conn.execute("ROLLBACK")
-            if waiters is not None and not waiters.done():
-                waiters.set_exception(exc)
-            return
-        finally:
-            self._in_transaction = False
-        if waiters is not None and not waiters.done():
-            waiters.set_result(None)
+            raise self._failure(exc) from exc
+        tx = _Transaction(loop)
+        tx.commit_handle = loop.call_soon(self._commit, tx)
+        self._tx = tx
+        return tx
+
+    def _commit(self, tx: _Transaction) -> None:
+        if self._tx is not tx:
+            return  # aborted meanwhile: its writers have their error already
+        self._tx = None
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            # SQLite may have rolled the transaction back by itself (a full disk does):
+            # roll back only what is still open, then fail every writer.
+            self._rollback()
+            _settle(tx, self._failure(exc))
+        else:
+            _settle(tx, None)
+        self._let_checkpoint_start()
+
+    def _abort(self, tx: _Transaction, error: BaseException) -> None:
+        if self._tx is tx:
+            self._tx = None
+            if tx.commit_handle is not None:
+                tx.commit_handle.cancel()
+            self._rollback()
+            self._let_checkpoint_start()
+        if isinstance(error, StoreUnavailable):
+            _settle(tx, error)
+        else:
+            _settle(tx, StoreUnavailable(f"a write to {self.path} failed and was undone: {error}"))
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+
+    # --- failures and readiness -------------------------------------------------------
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """The error to raise for `exc`; store failures are remembered for readiness."""
+        if not isinstance(exc, sqlite3.Error) or not is_store_failure(exc):
+            return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+        message = describe(exc, self.path)
+        if is_corruption(exc):
+            self._corrupted = message
+        self._last_failure = (time.monotonic(), message)
+        return StoreUnavailable(message)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the store cannot be used now, or None (without writing anything)."""
+        if self._corrupted is not None:
+            return self._corrupted
+        if self._last_failure is not None:
+            at, message = self._last_failure
+            age = time.monotonic() - at
+            if age < FAILURE_HOLD_SECONDS:
+                return f"{message} ({age:.1f} s ago)"
+        return None
+
+    async def probe(self) -> None:
+        """Raise `StoreUnavailable` unless a write commits now and none failed lately."""
+        if self._corrupted is not None:
+            raise StoreUnavailable(self._corrupted)
+        await self.write(
+            "INSERT INTO motia_health (id, checked_at) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            (time.time(),),
+        )
+        problem = self.problem
+        if problem is not None:
+            raise StoreUnavailable(problem)
+
+    # --- checkpoints (called from the checkpointer's thread) --------------------------
+
+    def pause_for_checkpoint(self, may_start: threading.Event) -> bool:
+        """Ask the loop to hold new transactions until `resume_after_checkpoint`;
+        `may_start` is set once no transaction is open. False when there is no loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        try:
+            loop.call_soon_threadsafe(self._pause, may_start)
+        except RuntimeError:  # the loop closed meanwhile
+            return False
+        return True
+
+    def resume_after_checkpoint(self) -> None:
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._resume)
+
+    def _pause(self, may_start: threading.Event) -> None:
+        if self._paused is None:
+            self._paused = asyncio.get_running_loop().create_future()
+        self._checkpoint_may_start = may_start
+        self._let_checkpoint_start()
+
+    def _let_checkpoint_start(self) -> None:
+        if self._checkpoint_may_start is not None and self._tx is None:
+            self._checkpoint_may_start.set()
+            self._checkpoint_may_start = None
+
+    def _resume(self) -> None:
+        self._checkpoint_may_start = None
+        paused, self._paused = self._paused, None
+        if paused is not None and not paused.done():
+            paused.set_result(None)
 
     def close(self) -> None:
-        if self._in_transaction:
-            self._commit()
         self._checkpointer.stop()
+        tx = self._tx
+        if tx is not None:
+            if tx.commit_handle is not None:
+                tx.commit_handle.cancel()
+            self._commit(tx)
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
 
 
-class _Checkpointer:
-    """Copies the WAL back into the database file from its own thread and connection,
-    whenever the WAL has grown past a threshold (checked a few times a second)."""
+def _settle(tx: _Transaction, error: BaseException | None) -> None:
+    if tx.committed.done():
+        return
+    if error is None:
+        tx.committed.set_result(None)
+    else:
+        tx.committed.set_exception(error)
 
-    def __init__(self, path: Path, threshold_bytes: int = 4 * 1024 * 1024, interval: float = 0.25):
-        self._path = path
-        self._wal = Path(f"{path}-wal")
-        self._threshold = threshold_bytes
-        self._interval = interval
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="motia-sqlite-checkpoint", daemon=True
-        )
-        self._thread.start()
 
-    def _run(self) -> None:
-        conn = sqlite3.connect(self._path, check_same_thread=False)
+def _open(path: Path, synchronous: str) -> sqlite3.Connection:
+    """Connect and check that the file is a healthy, writable SQLite database; every
+    problem is one `StoreUnavailable` naming the path."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailable(
+            f"cannot create the data folder {folder}: {exc.strerror or exc}"
+        ) from None
+    if path.is_dir():
+        raise StoreUnavailable(f"{path} is a folder; the database must be a file")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(describe(exc, path)) from None
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        # normal: a commit survives the process being killed; only a power loss can undo
+        # the last commits before a checkpoint. "full" trades throughput for that too.
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=5000")
-        try:
-            while not self._stopping.wait(self._interval):
-                try:
-                    if self._wal.stat().st_size > self._threshold:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except (OSError, sqlite3.Error):
-                    continue  # the next round tries again
-        finally:
-            conn.close()
+        # Reads through a memory map and a larger page cache: no read() syscall per page.
+        conn.execute("PRAGMA mmap_size=268435456")
+        conn.execute("PRAGMA cache_size=-32768")
+        # SQLite's automatic checkpoint runs inside COMMIT, on the event loop, and fsyncs;
+        # a background thread checkpoints instead, so commits stay cheap and steady.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        _check_integrity(conn, path)
+        conn.executescript(HEALTH_SCHEMA)  # also proves the file and its folder writable
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreUnavailable(describe(exc, path)) from None
+    except StoreUnavailable:
+        conn.close()
+        raise
+    return conn
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
+
+def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """`PRAGMA quick_check` (every page and b-tree, not index contents), stopped after
+    INTEGRITY_CHECK_SECONDS on a very large file."""
+    deadline = time.monotonic() + INTEGRITY_CHECK_SECONDS
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        rows = conn.execute("PRAGMA quick_check(3)").fetchall()
+    except sqlite3.OperationalError as exc:
+        if time.monotonic() > deadline and "interrupt" in str(exc):
+            return  # the time budget is spent: what was read so far is sound
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    lines = [line.strip() for row in rows for line in str(row[0]).splitlines()]
+    problems = [line for line in lines if line and line != "ok" and not line.startswith("***")]
+    if problems:
+        more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+        raise StoreUnavailable(
+            f"the database {path} is corrupted ({problems[0]}{more}): restore a backup "
+            "or move the file away to start with an empty store"
+        )

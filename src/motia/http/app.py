@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 
 from motia.clock import new_trace_id
-from motia.errors import MotiaError
+from motia.errors import MotiaError, StoreUnavailable
 from motia.http.api_docs import ApiDocs
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
@@ -112,10 +112,12 @@ class MotiaApp:
             await self._handle_http(scope, receive, send, trace_id)
         except Exception as exc:  # a failure of Motia itself (e.g. the queue): still answer
             self._log_failure(None, [], trace_id, exc)
-            body = {"error": "Internal server error", "traceId": trace_id}
+            status, body, headers = _failure_answer(exc, trace_id)
             with contextlib.suppress(Exception):
                 await self._send(
-                    send, *json_response(500, body), [(TRACE_HEADER, trace_id.encode())]
+                    send,
+                    *json_response(status, body, headers),
+                    [(TRACE_HEADER, trace_id.encode())],
                 )
 
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
@@ -216,9 +218,9 @@ class MotiaApp:
             return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
-            executor.end_span(span, "failed", invocation, failure_of(exc), http_status=500)
-            body500 = {"error": "Internal server error", "traceId": trace_id}
-            await self._send(send, *json_response(500, body500), extra)
+            status, failed, failure_headers = _failure_answer(exc, trace_id)
+            executor.end_span(span, "failed", invocation, failure_of(exc), http_status=status)
+            await self._send(send, *json_response(status, failed, failure_headers), extra)
             return
         executor.end_span(span, "ok", invocation, http_status=status)
         if method == "HEAD":
@@ -386,7 +388,10 @@ class MotiaApp:
         self, step: str | None, flows: list[str], trace_id: str, exc: Exception
     ) -> None:
         fields = {"error": f"{type(exc).__name__}: {exc}"}
-        if not isinstance(exc, InvalidResponse):
+        store_failure = _store_failure(exc)
+        if store_failure is not None:  # the store's message says it all: no stack
+            fields = {"error": f"the store is unavailable: {store_failure}"}
+        elif not isinstance(exc, InvalidResponse):
             fields["stack"] = "".join(traceback.format_exception(exc))
         message = "API handler failed" if step else "request failed inside Motia"
         self.runtime.logger.child(step, trace_id, flows).error(message, fields)
@@ -404,3 +409,31 @@ class MotiaApp:
         if problem is not None:
             body["problem"] = problem
         return JSONResponse(body, status_code=200 if ready else 503)
+
+
+# Seconds a client is asked to wait before retrying a request the store could not keep.
+STORE_RETRY_AFTER = 5
+
+
+def _store_failure(exc: BaseException) -> StoreUnavailable | None:
+    """The store failure that caused `exc` (it may be wrapped by a handler), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StoreUnavailable):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _failure_answer(exc: Exception, trace_id: str) -> tuple[int, dict[str, Any], Headers]:
+    """503 when the store could not keep the request's writes (nothing was accepted, a
+    retry later may succeed), 500 without internals for anything else."""
+    if _store_failure(exc) is not None:
+        body = {
+            "error": "Service unavailable: the data store cannot save data now",
+            "traceId": trace_id,
+        }
+        return 503, body, [(b"retry-after", str(STORE_RETRY_AFTER).encode())]
+    return 500, {"error": "Internal server error", "traceId": trace_id}, []

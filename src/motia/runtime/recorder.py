@@ -17,7 +17,9 @@ from motia.logs import Logger, LogSink
 
 SpanListener = Callable[[Span], None]
 FLUSH_INTERVAL = 0.25
-PRUNE_INTERVAL = 300.0
+# Old logs and traces are pruned this often (in small batches): they live at most the
+# retention plus this long.
+PRUNE_INTERVAL = 10.0
 
 
 class Recorder:
@@ -104,12 +106,24 @@ class Recorder:
             await self.store.write(logs, spans)
 
     async def _flush_loop(self) -> None:
+        failed = 0  # flushes lost in a row: reported once, not every FLUSH_INTERVAL
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             try:
                 await self.flush()
             except Exception as exc:  # never let observability take the server down
-                self._logger.error(f"recording logs and traces failed: {type(exc).__name__}: {exc}")
+                if not failed:
+                    self._logger.error(
+                        "recording logs and traces failed; the workbench misses them until "
+                        f"the store works again: {type(exc).__name__}: {exc}"
+                    )
+                failed += 1
+            else:
+                if failed:
+                    self._logger.info(
+                        f"recording logs and traces resumed ({failed} flush(es) were lost)"
+                    )
+                    failed = 0
 
     async def _prune_loop(self) -> None:
         while True:

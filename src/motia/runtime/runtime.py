@@ -10,7 +10,7 @@ from pathlib import Path
 
 from motia.adapters.factory import open_stores
 from motia.clock import Clock
-from motia.errors import MotiaError, ProjectInvalid
+from motia.errors import MotiaError, ProjectInvalid, StoreUnavailable
 from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runners.process import RunnerFailed
@@ -111,6 +111,8 @@ class Runtime:
         try:
             async with asyncio.timeout(timeout):
                 await self._stores.ping()
+        except StoreUnavailable as exc:  # the SQLite file: the message names it
+            return str(exc)
         except Exception as exc:
             reason = (
                 "no answer" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"

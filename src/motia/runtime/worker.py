@@ -11,12 +11,15 @@ from collections.abc import Awaitable, Callable
 
 from motia.adapters.queue.base import Delivery, QueueAdapter
 from motia.clock import Clock
+from motia.errors import StoreUnavailable
 from motia.logs import Logger
 from motia.runtime.queue_policy import QueuePolicy
 from motia.steps.model import Step
 
 # How long a cancelled handler may take to unwind at shutdown before it is left behind.
 CANCEL_GRACE = 0.5
+# A worker whose leases keep failing asks the store again at most this often.
+STORE_BACKOFF_MAX = 5.0
 
 RunDelivery = Callable[[Step, QueuePolicy, Delivery], Awaitable[None]]
 
@@ -43,6 +46,7 @@ class SubscriberWorker:
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
+        self._failures = 0  # leases that failed in a row (the store is unavailable)
         # (message id, lease token) -> (delivery, task, monotonic start); keyed by lease, not
         # message: a message redelivered while its lost first run still hangs has two entries.
         self._running: dict[tuple[str, str], tuple[Delivery, asyncio.Task[None], float]] = {}
@@ -84,21 +88,33 @@ class SubscriberWorker:
                     deliveries, next_at = await self._queue.lease_and_peek(
                         self.name, free, self._lease_seconds
                     )
-                except Exception as exc:  # the store is unavailable: try again shortly
-                    self._logger.error(f"leasing messages failed: {type(exc).__name__}: {exc}")
-                    deliveries, next_at = [], None
-                for delivery in deliveries:
-                    self._start(delivery)
-                if len(deliveries) == free:
-                    continue  # there may be more: look again once a slot is free
-                # Nothing more can be leased now: wait for a publish, a finishing handler
-                # or the next message's visibility, without asking the store again.
-                timeout = self._idle_timeout(next_at)
+                except Exception as exc:  # the store is unavailable: try again later
+                    timeout = self._store_failed(exc)
+                else:
+                    if self._failures:
+                        self._logger.info(f"leasing resumed after {self._failures} failure(s)")
+                        self._failures = 0
+                    for delivery in deliveries:
+                        self._start(delivery)
+                    if len(deliveries) == free:
+                        continue  # there may be more: look again once a slot is free
+                    # Nothing more can be leased now: wait for a publish, a finishing handler
+                    # or the next message's visibility, without asking the store again.
+                    timeout = self._idle_timeout(next_at)
             else:
                 timeout = self._poll_interval  # a finishing handler wakes us first
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()
+
+    def _store_failed(self, exc: Exception) -> float:
+        """Log a failed lease and say how long to wait: doubling from a tenth of a second
+        up to STORE_BACKOFF_MAX, so a failing store is not asked in a loop."""
+        self._failures += 1
+        delay = min(0.1 * 2.0 ** (self._failures - 1), STORE_BACKOFF_MAX)
+        reason = str(exc) if isinstance(exc, StoreUnavailable) else f"{type(exc).__name__}: {exc}"
+        self._logger.error(f"leasing messages failed ({reason}); trying again in {delay:.2g} s")
+        return delay
 
     def _idle_timeout(self, next_at: float | None) -> float:
         now = self._clock.time()
@@ -126,6 +142,14 @@ class SubscriberWorker:
     async def _handle(self, delivery: Delivery) -> None:
         try:
             await self._run(self.step, self.policy, delivery)
+        except StoreUnavailable as exc:
+            # The outcome could not be written: the lease (and its counted attempt) stays
+            # until it expires, then the message runs again; nothing is lost.
+            self._logger.error(
+                f"the outcome of attempt {delivery.attempt} could not be stored ({exc}); the "
+                f"message runs again when its lease expires in {self._lease_seconds:g} s",
+                {"topic": delivery.topic, "eventId": delivery.event_id},
+            )
         except Exception as exc:  # the executor reports handler errors; this is a bug guard
             self._logger.error(f"delivery failed inside Motia: {type(exc).__name__}: {exc}")
         finally:

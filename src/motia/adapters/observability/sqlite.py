@@ -16,6 +16,8 @@ from motia.adapters.observability.base import (
 )
 from motia.adapters.sqlite_database import SqliteDatabase
 
+PRUNE_BATCH = 500
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS motia_logs (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -141,13 +143,35 @@ class SqliteObservabilityStore(ObservabilityStore):
         return [span_from_dict(jsoncodec.loads(row[0])) for row in rows]
 
     async def prune(self, older_than: float) -> None:
-        await self._db.write_many(
-            [
-                ("DELETE FROM motia_logs WHERE time < ?", (int(older_than * 1000),)),
-                (
-                    "DELETE FROM motia_spans WHERE trace_id IN (SELECT trace_id FROM motia_spans "
-                    "GROUP BY trace_id HAVING MAX(COALESCE(ended_at, started_at)) < ?)",
-                    (older_than,),
-                ),
-            ]
-        )
+        """In batches of PRUNE_BATCH rows, each its own short transaction, so pruning a
+        large backlog never holds the event loop or the write lock for long."""
+        cutoff_ms = int(older_than * 1000)
+        while True:
+            deleted = await self._db.write(
+                "DELETE FROM motia_logs WHERE seq IN (SELECT seq FROM motia_logs "
+                "WHERE time < ? ORDER BY time LIMIT ?)",
+                (cutoff_ms, PRUNE_BATCH),
+            )
+            if deleted < PRUNE_BATCH:
+                break
+        # Traces go whole, once their newest run ended before the cutoff; candidates are
+        # taken in start order, from a cursor, so a long-lived trace cannot stall the rest.
+        after = float("-inf")
+        while True:
+            rows = self._db.query(
+                "SELECT trace_id, started_at FROM motia_spans WHERE started_at > ? "
+                "AND started_at < ? ORDER BY started_at LIMIT ?",
+                (after, older_than, PRUNE_BATCH),
+            )
+            if not rows:
+                break
+            traces = sorted({row[0] for row in rows})
+            await self._db.write(
+                f"DELETE FROM motia_spans WHERE trace_id IN ({', '.join('?' for _ in traces)}) "
+                "AND NOT EXISTS (SELECT 1 FROM motia_spans AS s WHERE s.trace_id = "
+                "motia_spans.trace_id AND COALESCE(s.ended_at, s.started_at) >= ?)",
+                (*traces, older_than),
+            )
+            if len(rows) < PRUNE_BATCH:
+                break
+            after = rows[-1][1]

@@ -3,6 +3,7 @@ next to state, so a crash (even kill -9) loses nothing that `publish` accepted."
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from motia.adapters.queue.base import (
     QueueAdapter,
     QueueStats,
 )
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite_database import Execute, SqliteDatabase
 from motia.clock import Clock
 
 SCHEMA = """
@@ -87,6 +88,7 @@ class SqliteQueueAdapter(QueueAdapter):
     def __init__(self, database: SqliteDatabase, clock: Clock | None = None) -> None:
         self._db = database
         self._clock = clock or Clock()
+        self._undoing: set[asyncio.Future[int]] = set()
         self._db.execute_script(SCHEMA)
 
     @staticmethod
@@ -136,17 +138,33 @@ class SqliteQueueAdapter(QueueAdapter):
             for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows
         ]
         seqs = [row[0] for row in rows]
-        updates = [
-            (
-                "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, lease_until = ? "
-                f"WHERE seq IN ({', '.join('?' for _ in seqs)})",
+        # The attempt is counted durably before the handler runs: when the store cannot
+        # write (a full disk), nothing runs, rather than runs that are never counted.
+        try:
+            await self._db.write(
+                "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, "
+                f"lease_until = ? WHERE seq IN ({', '.join('?' for _ in seqs)})",
                 (token, until, *seqs),
             )
-        ]
-        # A lease need not wait for its commit: if the process dies first, the message was
-        # never leased and is simply delivered again.
-        self._db.write_soon(updates)
+        except asyncio.CancelledError:
+            # The caller is gone but the lease may still commit: hand the messages back,
+            # their attempt not counted (a no-op when the lease was never written).
+            undo = asyncio.ensure_future(
+                self._db.write(
+                    "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
+                    "attempts = MAX(attempts - 1, 0) WHERE lease_token = ?",
+                    (token,),
+                )
+            )
+            self._undoing.add(undo)
+            undo.add_done_callback(self._undone)
+            raise
         return deliveries
+
+    def _undone(self, task: asyncio.Future[int]) -> None:
+        self._undoing.discard(task)
+        if not task.cancelled():
+            task.exception()  # a failed undo leaves the lease to expire: nothing to report
 
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         now = self._clock.time()
@@ -161,14 +179,17 @@ class SqliteQueueAdapter(QueueAdapter):
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         now = self._clock.time()
         rows = [self._row(m, now) for m in emits]
-        deleted = self._db.execute_in_transaction(
-            f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token)
-        )
-        if deleted:
-            for row in rows:
-                self._db.execute_in_transaction(_INSERT, row)
-        await self._db.committed()
-        return deleted > 0
+
+        def work(execute: Execute) -> bool:
+            deleted = execute(
+                f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token)
+            )
+            if deleted:
+                for row in rows:
+                    execute(_INSERT, row)
+            return deleted > 0
+
+        return await self._db.transact(work)
 
     async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
         now = self._clock.time()
@@ -186,26 +207,29 @@ class SqliteQueueAdapter(QueueAdapter):
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
-        moved = self._db.execute_in_transaction(
-            "INSERT OR REPLACE INTO motia_dead_letters (id, event_id, subscriber, topic, data, "
-            "trace_id, flows, group_id, attempts, error, stack, reason, enqueued_at, failed_at) "
-            "SELECT id, event_id, subscriber, topic, data, trace_id, flows, group_id, attempts, "
-            "?, ?, ?, enqueued_at, ? FROM motia_queue WHERE id = ? AND lease_token = ?",
-            (
-                failure.error,
-                failure.stack,
-                failure.reason,
-                self._clock.time(),
-                delivery.id,
-                delivery.lease_token,
-            ),
-        )
-        if moved:
-            self._db.execute_in_transaction(
-                "DELETE FROM motia_queue WHERE id = ? AND lease_token = ?",
-                (delivery.id, delivery.lease_token),
+        def work(execute: Execute) -> None:
+            moved = execute(
+                "INSERT OR REPLACE INTO motia_dead_letters (id, event_id, subscriber, topic, data, "
+                "trace_id, flows, group_id, attempts, error, stack, reason, enqueued_at, "
+                "failed_at) SELECT id, event_id, subscriber, topic, data, trace_id, flows, "
+                "group_id, attempts, ?, ?, ?, enqueued_at, ? FROM motia_queue "
+                "WHERE id = ? AND lease_token = ?",
+                (
+                    failure.error,
+                    failure.stack,
+                    failure.reason,
+                    self._clock.time(),
+                    delivery.id,
+                    delivery.lease_token,
+                ),
             )
-        await self._db.committed()
+            if moved:
+                execute(
+                    "DELETE FROM motia_queue WHERE id = ? AND lease_token = ?",
+                    (delivery.id, delivery.lease_token),
+                )
+
+        await self._db.transact(work)
 
     @staticmethod
     def _where(where: DeadLetterFilter) -> tuple[str, list[Any]]:
@@ -255,18 +279,18 @@ class SqliteQueueAdapter(QueueAdapter):
     async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
         clause, params = self._where(where)
         now = self._clock.time()
-        self._db.execute_in_transaction(
-            "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, "
-            "flows, group_id, visible_at, enqueued_at) SELECT id, event_id, subscriber, topic, "
-            f"data, trace_id, flows, group_id, ?, ? FROM motia_dead_letters{clause} "
-            "ORDER BY failed_at",
-            (now, now, *params),
-        )
-        count = self._db.execute_in_transaction(
-            f"DELETE FROM motia_dead_letters{clause}", tuple(params)
-        )
-        await self._db.committed()
-        return count
+
+        def work(execute: Execute) -> int:
+            execute(
+                "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, "
+                "trace_id, flows, group_id, visible_at, enqueued_at) SELECT id, event_id, "
+                "subscriber, topic, data, trace_id, flows, group_id, ?, ? "
+                f"FROM motia_dead_letters{clause} ORDER BY failed_at",
+                (now, now, *params),
+            )
+            return execute(f"DELETE FROM motia_dead_letters{clause}", tuple(params))
+
+        return await self._db.transact(work)
 
     async def purge(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
         clause, params = self._where(where)
