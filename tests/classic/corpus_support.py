@@ -97,7 +97,7 @@ class Corpus:
         return list(self.workbench(f"/streams/{name}/{group}")["items"])
 
     def run_cron(self, name: str) -> None:
-        response = self.http.post(f"/__motia/api/cron/{name}/run", headers=AUTH)
+        response = self.http.post(f"/__motia/api/cron/{name}/run", json={}, headers=AUTH)
         assert response.status_code == 200, response.text
 
     def eventually(self, predicate: Callable[[], object], timeout: float = 15) -> Any:

@@ -80,8 +80,14 @@ def test_motia_emit_warns_the_user_too(dev: ServerProcess) -> None:
 
 
 def test_start_does_not_warn(tmp_path_factory: pytest.TempPathFactory) -> None:
-    with module_server(tmp_path_factory, "unsubscribed-start", STEPS) as server:
-        response = server.client.post("/emit", json={"topic": "ghost.topic", "data": {}})
+    token = "start-mode-emit-token"  # POST /emit needs the workbench token in motia start
+    files = {**STEPS, "config.yml": f"workbench:\n  token: {token}\n"}
+    with module_server(tmp_path_factory, "unsubscribed-start", files) as server:
+        response = server.client.post(
+            "/emit",
+            json={"topic": "ghost.topic", "data": {}},
+            headers={"authorization": f"Bearer {token}"},
+        )
         assert response.json()["subscribers"] == 0
         trace_id = server.client.post("/orders").json()["traceId"]
         wait_for(lambda: "shipping" in server.output())
