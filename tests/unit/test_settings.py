@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from motia.errors import SettingsError
-from motia.settings import load_settings, parse_size
+from motia.settings import TABLE, CorsSettings, Setting, Settings, load_settings, parse_size
+from motia.settings.kinds import (
+    Choice,
+    Flag,
+    Folder,
+    Integer,
+    Kind,
+    Names,
+    RedisUrl,
+    Seconds,
+    Size,
+    Text,
+    TimeZone,
+)
+from motia.settings.reference import main, render
 
 
 def _config(tmp_path: Path, text: str) -> Path:
@@ -187,7 +202,9 @@ def test_hostile_client_limits_from_the_file_and_environment(tmp_path: Path) -> 
 
 def test_bad_hostile_client_limits_are_named(tmp_path: Path) -> None:
     _config(tmp_path, "streams:\n  clientBuffer: lots\n")
-    with pytest.raises(SettingsError, match=r"streams\.clientBuffer: 'lots' is not a size"):
+    with pytest.raises(
+        SettingsError, match=r"config\.yml:2: 'streams\.clientBuffer': 'lots' is not a size"
+    ):
         load_settings(tmp_path, "dev", environ={})
     _config(tmp_path, "http:\n  maxHeaders: 0\n")
     with pytest.raises(SettingsError, match=r"config.yml:2: 'http.maxHeaders'"):
@@ -195,3 +212,250 @@ def test_bad_hostile_client_limits_are_named(tmp_path: Path) -> None:
     _config(tmp_path, "http:\n  headerTimeout: -1\n")
     with pytest.raises(SettingsError, match=r"'http.headerTimeout'"):
         load_settings(tmp_path, "dev", environ={})
+
+
+# One table, every source: the file, the environment and flags obey the same rows.
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def _yaml_for(key: str, raw: str) -> str:
+    """`http.cors.maxAge` and `5` as nested YAML."""
+    *sections, name = key.split(".")
+    lines = [f"{'  ' * depth}{section}:" for depth, section in enumerate(sections)]
+    lines.append(f"{'  ' * len(sections)}{name}: {raw}")
+    return "\n".join(lines) + "\n"
+
+
+def _outside(kind: Kind) -> str | None:
+    """A value the kind must refuse, read from its bounds; None when every string fits."""
+    if isinstance(kind, Integer | Seconds):
+        bounds = kind.bounds
+        if bounds.high is not None:
+            return str(int(bounds.high) + 1)
+        assert bounds.low is not None
+        return str(bounds.low if bounds.above else bounds.low - 1)
+    if isinstance(kind, Text):
+        return "x" * (kind.min_length - 1) if kind.min_length > 1 else None
+    samples: dict[type[Kind], str] = {
+        Size: "0",
+        Choice: "nonesuch",
+        Flag: "maybe",
+        TimeZone: "Mars/Base",
+        RedisUrl: "http://cache:6379",
+    }
+    return samples.get(type(kind))
+
+
+def _inside(row: Setting) -> str:
+    """A value the row accepts and is not its default, at the edge of its bounds if any."""
+    kind = row.kind
+    if isinstance(kind, Integer | Seconds):
+        bounds = kind.bounds
+        return str(bounds.high if bounds.high is not None else (bounds.low or 0) + 1)
+    if isinstance(kind, Choice):  # not redis, which would need a URL
+        return [choice for choice in kind.choices if choice != "redis"][-1].upper()
+    if isinstance(kind, Flag):
+        return "false" if row.default else "true"
+    if isinstance(kind, Text):
+        return "t" * max(kind.min_length, 1)
+    samples: dict[type[Kind], str] = {
+        Size: "2kib",
+        Names: "a.example, b.example",
+        Folder: "data",
+        TimeZone: "Europe/Berlin",
+        RedisUrl: "redis://127.0.0.1:6379/5",
+    }
+    return samples[type(kind)]
+
+
+def _value(settings: Settings, row: Setting) -> object:
+    value: object = settings
+    for attr in row.attrs:
+        value = getattr(value, attr)
+    return value
+
+
+ROWS = pytest.mark.parametrize("row", TABLE, ids=[row.key for row in TABLE])
+
+
+@ROWS
+def test_every_setting_reads_the_same_from_the_file_and_its_variable(
+    tmp_path: Path, row: Setting
+) -> None:
+    raw = _inside(row)
+    from_env = load_settings(tmp_path, "dev", environ={row.env: raw})
+    _config(tmp_path, _yaml_for(row.key, raw))
+    from_file = load_settings(tmp_path, "dev", environ={})
+    assert _value(from_env, row) == _value(from_file, row) == row.kind.parse(raw)
+    assert _value(from_env, row) != row.default_for("dev")
+
+
+BOUNDED = [row for row in TABLE if _outside(row.kind) is not None]
+
+
+def test_only_plain_strings_lists_and_paths_take_any_value() -> None:
+    unbounded = {row.key for row in TABLE} - {row.key for row in BOUNDED}
+    assert unbounded == {
+        "host",
+        "dataDir",
+        "http.cors.origins",
+        "http.cors.methods",
+        "http.cors.headers",
+        "workbench.allowedHosts",
+        "redis.prefix",  # refuses only "", which an environment variable cannot give
+    }
+
+
+@pytest.mark.parametrize("row", BOUNDED, ids=[row.key for row in BOUNDED])
+def test_every_variable_is_held_to_the_bounds_of_its_key(tmp_path: Path, row: Setting) -> None:
+    raw = _outside(row.kind)
+    assert raw is not None
+    with pytest.raises(SettingsError) as from_env:
+        load_settings(tmp_path, "dev", environ={row.env: raw})
+    _config(tmp_path, "# out of bounds\n" + _yaml_for(row.key, raw))
+    with pytest.raises(SettingsError) as from_file:
+        load_settings(tmp_path, "dev", environ={})
+    env_message, file_message = str(from_env.value), str(from_file.value)
+    assert env_message.startswith(f"environment variable {row.env}: {row.label} ")
+    line = 2 + row.key.count(".")
+    assert f"config.yml:{line}: '{row.key}': " in file_message
+    # The same words after the value, whichever the source.
+    assert env_message.rsplit(" ", 3)[1:] == file_message.rsplit(" ", 3)[1:]
+
+
+def test_a_negative_shutdown_timeout_is_refused_from_every_source(tmp_path: Path) -> None:
+    refused = "is not a number of seconds ≥ 0"
+    with pytest.raises(SettingsError) as from_env:
+        load_settings(tmp_path, "dev", environ={"MOTIA_SHUTDOWN_TIMEOUT": "-5"})
+    assert str(from_env.value) == (
+        f"environment variable MOTIA_SHUTDOWN_TIMEOUT: shutdown timeout '-5' {refused}"
+    )
+    with pytest.raises(SettingsError, match=f"^shutdown timeout -5 {refused}$"):
+        load_settings(tmp_path, "dev", environ={}, shutdown_timeout=-5)
+    _config(tmp_path, "port: 3000\nshutdownTimeout: -5\n")
+    with pytest.raises(SettingsError) as from_file:
+        load_settings(tmp_path, "dev", environ={})
+    assert str(from_file.value).endswith(f"config.yml:2: 'shutdownTimeout': -5 {refused}")
+
+
+def test_every_setting_has_its_own_motia_variable() -> None:
+    names = [row.env for row in TABLE]
+    assert len(set(names)) == len(names)
+    assert all(name.startswith("MOTIA_") for name in names)
+    assert {row.env for row in TABLE if row.env_aliases} == {"MOTIA_LOG_LEVEL", "MOTIA_REDIS_URL"}
+    keys = {row.key: row.env for row in TABLE}
+    assert keys["http.maxBodySize"] == "MOTIA_MAX_BODY_SIZE"
+    assert keys["queue.leaseSeconds"] == "MOTIA_QUEUE_LEASE_SECONDS"
+    assert keys["runners.pingTimeout"] == "MOTIA_RUNNERS_PING_TIMEOUT"
+
+
+def test_every_settings_field_has_a_row() -> None:
+    covered = {row.attrs for row in TABLE}
+    for item in fields(Settings):
+        if item.name not in ("project_dir", "mode", "cors"):
+            assert (item.name,) in covered, item.name
+    assert {("cors", item.name) for item in fields(CorsSettings)} <= covered
+
+
+def test_the_motia_variable_wins_over_the_plain_one(tmp_path: Path) -> None:
+    both = {"LOG_LEVEL": "loud", "MOTIA_LOG_LEVEL": "Warning"}
+    assert load_settings(tmp_path, "dev", environ=both).log_level == "warn"
+    assert load_settings(tmp_path, "dev", environ={"LOG_LEVEL": "error"}).log_level == "error"
+
+
+def test_variables_of_lists_and_booleans(tmp_path: Path) -> None:
+    environ = {
+        "MOTIA_CORS_ORIGINS": "https://a.example, https://b.example",
+        "MOTIA_CORS_CREDENTIALS": "YES",
+        "MOTIA_CANCEL_ON_DISCONNECT": "off",
+        "MOTIA_WORKBENCH_ENABLED": "0",
+        "MOTIA_STATE_SQLITE_SYNCHRONOUS": "FULL",
+        "MOTIA_QUEUE_LEASE_SECONDS": "2.5",
+    }
+    settings = load_settings(tmp_path, "start", environ=environ)
+    assert settings.cors.origins == ("https://a.example", "https://b.example")
+    assert settings.cors.credentials is True
+    assert settings.cors.methods == ("*",)
+    assert settings.cancel_on_disconnect is False
+    assert settings.internal_api_enabled is False
+    assert settings.sqlite_synchronous == "full"
+    assert settings.queue_lease_seconds == 2.5
+
+
+def test_every_bad_variable_is_listed_and_secrets_are_not_shown(tmp_path: Path) -> None:
+    environ = {"MOTIA_WORKBENCH_TOKEN": "short-secret", "MOTIA_EVENTS_CONCURRENCY": "many"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, "dev", environ=environ)
+    message = str(caught.value)
+    assert message.splitlines() == [
+        "environment variable MOTIA_EVENTS_CONCURRENCY: event concurrency 'many' is not an "
+        "integer from 1 to 10000",
+        "environment variable MOTIA_WORKBENCH_TOKEN: workbench token must be at least 16 "
+        "characters long",
+    ]
+    _config(tmp_path, "workbench:\n  token: short-secret\n")
+    with pytest.raises(SettingsError) as from_file:
+        load_settings(tmp_path, "dev", environ={})
+    assert "short-secret" not in str(from_file.value)
+    assert "'workbench.token': must be at least 16 characters long" in str(from_file.value)
+
+
+def test_unknown_keys_get_a_suggestion(tmp_path: Path) -> None:
+    _config(tmp_path, "port: 3000\nstate:\n  adaptor: memory\nmaxBodySize: 1mb\ncolour: red\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, "dev", environ={})
+    assert str(caught.value).splitlines() == [
+        f"{tmp_path / 'config.yml'}:3: 'state.adaptor': unknown setting "
+        "(did you mean 'state.adapter'?)",
+        f"{tmp_path / 'config.yml'}:4: 'maxBodySize': unknown setting "
+        "(did you mean 'http.maxBodySize'?)",
+        f"{tmp_path / 'config.yml'}:5: 'colour': unknown setting",
+    ]
+
+
+def test_snake_case_keys_and_sections_that_are_not_mappings(tmp_path: Path) -> None:
+    _config(tmp_path, "log_level: debug\nhttp:\n  max_body_size: 1kb\nqueue: {}\nstate:\n")
+    settings = load_settings(tmp_path, "dev", environ={})
+    assert (settings.log_level, settings.max_body_size) == ("debug", 1000)
+    _config(tmp_path, "redis:\n  prefix: ''\n")
+    with pytest.raises(
+        SettingsError, match=r"config\.yml:2: 'redis\.prefix': '' must not be empty"
+    ):
+        load_settings(tmp_path, "dev", environ={})
+    _config(tmp_path, "port: 3000\nhttp: 5\n")
+    with pytest.raises(SettingsError, match=r"config\.yml:2: 'http': is not a mapping of settings"):
+        load_settings(tmp_path, "dev", environ={})
+
+
+def test_flags_are_held_to_the_same_bounds(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^port 70000 is not an integer from 0 to 65535$"):
+        load_settings(tmp_path, "dev", environ={}, port=70000)
+    with pytest.raises(SettingsError, match=r"queue lease seconds 0\.1 is not a number of seconds"):
+        load_settings(tmp_path, "dev", environ={}, queue_lease_seconds=0.1)
+
+
+def test_the_configuration_reference_is_current() -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    assert render(page) == page, "run: python -m motia.settings.reference"
+    assert main(["--check", str(DOCS)]) == 0
+    for row in TABLE:
+        assert f"| `{row.key}` | `{row.env}`" in page
+
+
+def test_the_check_finds_a_stale_reference(tmp_path: Path) -> None:
+    stale = tmp_path / "configuration.md"
+    page = DOCS.read_text(encoding="utf-8")
+    stale.write_text(page.replace("| `port` | `MOTIA_PORT` |", "| `port` | `PORT` |"))
+    assert main(["--check", str(stale)]) == 1
+    assert main([str(stale)]) == 0
+    assert stale.read_text() == page
+
+
+def test_the_example_config_in_the_docs_loads(tmp_path: Path) -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    example = page.split("```yaml\n# config.yml\n", 1)[1].split("```", 1)[0]
+    _config(tmp_path, example)
+    settings = load_settings(tmp_path, "dev", environ={})
+    assert settings.cors.origins == ("https://app.example.com",)
+    assert settings.workbench_allowed_hosts == ("motia.internal",)
