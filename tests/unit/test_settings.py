@@ -459,3 +459,12 @@ def test_the_example_config_in_the_docs_loads(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, "dev", environ={})
     assert settings.cors.origins == ("https://app.example.com",)
     assert settings.workbench_allowed_hosts == ("motia.internal",)
+
+
+def test_a_key_in_the_wrong_section_is_pointed_to_its_own(tmp_path: Path) -> None:
+    _config(tmp_path, "leaseSeconds: 5\nadapter: memory\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, "dev", environ={})
+    first, second = str(caught.value).splitlines()
+    assert first.endswith("'leaseSeconds': unknown setting (did you mean 'queue.leaseSeconds'?)")
+    assert second.endswith("'adapter': unknown setting")  # state, queue or streams: not guessed

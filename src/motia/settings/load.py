@@ -92,8 +92,9 @@ def _check(settings: Settings) -> None:
         )
 
 
-def _problem(row_kind_secret: bool, value: object, predicate: Invalid) -> str:
-    return str(predicate) if row_kind_secret else f"{value!r} {predicate}"
+def _problem(secret: bool, value: object, predicate: Invalid) -> str:
+    """The value and what is wrong with it; a secret value is never shown."""
+    return str(predicate) if secret else f"{value!r} {predicate}"
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[Setting, Any]:
@@ -150,7 +151,18 @@ def _tree() -> _Tree:
 
 
 _TREE = _tree()
-_LEAF_NAMES = {key.rsplit(".", 1)[-1]: key for key in [row.key for row in TABLE]}
+
+
+def _unique_leaf_names() -> dict[str, str]:
+    """Last parts of keys that name one setting only (`maxBodySize`, not `adapter`), for
+    suggesting the right section to a key written in the wrong one."""
+    names: dict[str, list[str]] = {}
+    for row in TABLE:
+        names.setdefault(row.key.rsplit(".", 1)[-1], []).append(row.key)
+    return {name: keys[0] for name, keys in names.items() if len(keys) == 1}
+
+
+_LEAF_NAMES = _unique_leaf_names()
 
 
 def read_file(path: Path) -> dict[Setting, Any]:
