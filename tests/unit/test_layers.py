@@ -8,6 +8,10 @@ Imports under `TYPE_CHECKING` follow the same rule: an annotation that points up
 lower layer to the upper one just as much, even though it never runs. The only exceptions are
 listed in `ANNOTATION_ONLY`, each with its reason; the test checks that each one really is
 under `TYPE_CHECKING`, so it can never load the upper module at run time or close a cycle.
+
+The package root and `motia.types` hand out public names such as `FlowContext` through a
+module `__getattr__`: user code asking for the name loads its module then, the package's own
+code never goes through them.
 """
 
 from __future__ import annotations
