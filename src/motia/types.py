@@ -13,11 +13,15 @@ validates the same configs with the strict models of `motia.steps.config`.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Generic, Literal, Required, TypeAlias, TypedDict
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Generic, Literal, Required, TypeAlias, TypedDict
 
 from typing_extensions import TypeVar
 
-from motia.runtime.context import FlowContext
+if TYPE_CHECKING:
+    # Type checkers see the real context class, so handlers annotated with it fit the
+    # aliases below exactly; at run time this module imports nothing of the runtime.
+    from motia.runtime.context import FlowContext
 
 # `ApiRequest[Order]` with a Pydantic model: the handler receives `req["body"]` as an
 # `Order` instance (see docs/steps.md, "Typed bodies"); plain `ApiRequest` gets the JSON.
@@ -167,13 +171,21 @@ class ApiResponse(TypedDict, total=False):
     headers: Mapping[str, str | Sequence[str]]
 
 
-ApiHandler: TypeAlias = Callable[[ApiRequest, FlowContext], Awaitable[ApiResponse]]
-EventHandler: TypeAlias = Callable[[Any, FlowContext], Awaitable[None]]
-CronHandler: TypeAlias = Callable[[FlowContext], Awaitable[None]]
+ApiHandler: TypeAlias = Callable[[ApiRequest, "FlowContext"], Awaitable[ApiResponse]]
+EventHandler: TypeAlias = Callable[[Any, "FlowContext"], Awaitable[None]]
+CronHandler: TypeAlias = Callable[["FlowContext"], Awaitable[None]]
 # `async def middleware(req, ctx, next_fn)`: returns `await next_fn()` or its own response.
 ApiMiddleware: TypeAlias = Callable[
-    [ApiRequest, FlowContext, Callable[[], Awaitable[ApiResponse]]], Awaitable[ApiResponse]
+    [ApiRequest, "FlowContext", Callable[[], Awaitable[ApiResponse]]], Awaitable[ApiResponse]
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `motia.types.FlowContext` still works at run time, loaded only when asked for.
+    if name == "FlowContext":
+        return import_module("motia.runtime.context").FlowContext
+    raise AttributeError(f"module 'motia.types' has no attribute '{name}'")
+
 
 __all__ = [
     "ApiHandler",

@@ -28,6 +28,7 @@ from motia.logs import Logger
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
 from motia.steps.project_config import classic_redis_url
+from motia.typegen.project import write_types
 
 
 class _Server(uvicorn.Server):
@@ -185,7 +186,7 @@ def _all_redis(settings: Settings) -> bool:
 
 def _load_or_exit(settings: Settings) -> Runtime:
     try:
-        return Runtime.load(settings)
+        return Runtime.load(settings, write_types=write_types)
     except ProjectInvalid as exc:
         for problem in exc.problems:
             label = "error" if problem.is_error else problem.severity

@@ -3,13 +3,34 @@ context calls their code makes come back over the protocol and go to the real `c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from motia.runners.process import RunnerFailed
 
 if TYPE_CHECKING:
     from motia.runners.supervisor import RunnerPool
-    from motia.runtime.context import FlowContext
+
+
+class HandlerContext(Protocol):
+    """What a runner's context calls need of the runtime's `FlowContext`: named here so
+    this layer does not import the runtime above it."""
+
+    trace_id: str
+    flows: list[str]
+    event_id: str | None
+    attempt: int
+
+    @property
+    def logger(self) -> Any: ...
+
+    @property
+    def state(self) -> Any: ...
+
+    @property
+    def streams(self) -> Any: ...
+
+    def emit(self, event: Any) -> Any: ...
+
 
 _STATE_METHODS = {
     "state.get": "get",
@@ -39,7 +60,7 @@ class ContextTarget:
 
     __slots__ = ("ctx",)
 
-    def __init__(self, ctx: FlowContext) -> None:
+    def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
 
     async def call(self, method: str, args: list[Any]) -> Any:

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import gc
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from motia.adapters.factory import open_stores
 from motia.clock import Clock
 from motia.errors import MotiaError, ProjectInvalid, StoreUnavailable
-from motia.http.router import Router
 from motia.logs import Logger, LogSink
 from motia.runners.process import RunnerFailed
 from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
@@ -26,6 +26,11 @@ from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
+from motia.steps.routes import Router
+
+# Writes the editor types of a loaded project; returns the file written, or None when the
+# project needs none. The CLI passes the one of `motia.typegen`, which sits above the runtime.
+TypesWriter = Callable[[Path, LoadedProject], Path | None]
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
@@ -42,8 +47,10 @@ class Runtime:
         *,
         sink: LogSink | None = None,
         clock: Clock | None = None,
+        write_types: TypesWriter | None = None,
     ) -> None:
         self.settings = settings
+        self._types_writer = write_types
         self.project = project
         self.sink = sink or LogSink(settings.log_level, settings.log_format)
         self.logger = Logger(self.sink, None, None, [])
@@ -194,12 +201,10 @@ class Runtime:
 
     def _write_types(self, project: LoadedProject) -> None:
         """In dev, keep `types.d.ts` in step with the TypeScript and JavaScript steps."""
-        if self.settings.mode != "dev" or project.errors:
+        if self._types_writer is None or self.settings.mode != "dev" or project.errors:
             return
-        from motia.typegen.project import write_types
-
         try:
-            written = write_types(self.settings.project_dir, project)
+            written = self._types_writer(self.settings.project_dir, project)
         except OSError as exc:
             self.logger.warn(f"could not write types.d.ts: {exc}")
             return

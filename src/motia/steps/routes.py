@@ -1,5 +1,6 @@
 """API routes compiled once: a dict lookup for static paths, one regex per parameterised
-path (`/pets/:id`), checked in the order steps were loaded."""
+path (`/pets/:id`), checked in the order steps were loaded. Built from the steps, below the
+runtime that rebuilds it on reload and the HTTP app that matches requests with it."""
 
 from __future__ import annotations
 
