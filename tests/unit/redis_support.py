@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.client import Redis as SyncRedis
 from redis.exceptions import RedisError
 
-from motia.adapters.redis_connection import connect
+from motia.adapters.redis.connection import connect
 
 REDIS_URL = os.environ.get("MOTIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _PREFIX_FILE = ".redis-prefix"

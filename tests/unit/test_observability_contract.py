@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from motia.adapters.memory.observability import MemoryObservabilityStore
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, Span
-from motia.adapters.observability.memory import MemoryObservabilityStore
-from motia.adapters.observability.sqlite import SqliteObservabilityStore
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.observability import SqliteObservabilityStore
 from tests.unit.redis_support import REDIS_URL
 
 Factory = Callable[[Path], Coroutine[Any, Any, tuple[ObservabilityStore, Callable[[], Any]]]]
@@ -39,7 +39,7 @@ async def _redis(_: Path) -> tuple[ObservabilityStore, Callable[[], Any]]:
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    from motia.adapters.observability.redis import RedisObservabilityStore
+    from motia.adapters.redis.observability import RedisObservabilityStore
 
     prefix = f"test-{uuid.uuid4().hex}"
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from motia.adapters.memory.queue import MemoryQueueAdapter
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetterFilter,
@@ -25,9 +26,8 @@ from motia.adapters.queue.base import (
     QueueAdapter,
 )
 from motia.adapters.queue.batching import Batcher
-from motia.adapters.queue.memory import MemoryQueueAdapter
-from motia.adapters.queue.sqlite import SqliteQueueAdapter
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.queue import SqliteQueueAdapter
 from motia.clock import Clock
 from tests.unit import redis_support
 
@@ -69,7 +69,7 @@ def _sqlite(tmp: Path, clock: Clock) -> Opened:
 
 
 def _redis(tmp: Path, clock: Clock) -> Opened:
-    from motia.adapters.queue.redis import RedisQueueAdapter
+    from motia.adapters.redis.queue import RedisQueueAdapter
 
     # Each open is a new client, like a new process; `run` closes the clients in their loop.
     queue = RedisQueueAdapter(redis_support.client(), redis_support.prefix_for(tmp), clock)
@@ -1008,7 +1008,7 @@ def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
     the order they were made, and a lease that comes back short says when to look next."""
 
     async def scenario() -> None:
-        from motia.adapters.queue.redis import RedisQueueAdapter
+        from motia.adapters.redis.queue import RedisQueueAdapter
 
         queue = shared.open()
         assert isinstance(queue, RedisQueueAdapter)
@@ -1039,7 +1039,7 @@ def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
 
 def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(shared: Harness) -> None:
     async def scenario() -> None:
-        from motia.adapters.queue.redis import RedisQueueAdapter
+        from motia.adapters.redis.queue import RedisQueueAdapter
 
         queue = shared.open()
         assert isinstance(queue, RedisQueueAdapter)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.memory.state import MemoryStateAdapter
+from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.state import SqliteStateAdapter
 from motia.adapters.state.base import StateAdapter
-from motia.adapters.state.memory import MemoryStateAdapter
-from motia.adapters.state.sqlite import SqliteStateAdapter
 from tests.unit import redis_support
 
 
@@ -25,7 +25,7 @@ def _sqlite(tmp: Path) -> StateAdapter:
 
 
 def _redis(tmp: Path) -> StateAdapter:
-    from motia.adapters.state.redis import RedisStateAdapter
+    from motia.adapters.redis.state import RedisStateAdapter
 
     return RedisStateAdapter(redis_support.client(), redis_support.prefix_for(tmp))
 

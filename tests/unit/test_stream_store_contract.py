@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.memory.streams import MemoryStreamStore
+from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.streams import SqliteStreamStore
 from motia.adapters.streams.base import StreamStore
-from motia.adapters.streams.memory import MemoryStreamStore
-from motia.adapters.streams.sqlite import SqliteStreamStore
 from motia.clock import Clock
 from tests.unit import redis_support
 
@@ -43,7 +43,7 @@ def _sqlite(tmp: Path, clock: Clock) -> StreamStore:
 
 
 def _redis(tmp: Path, clock: Clock) -> StreamStore:
-    from motia.adapters.streams.redis import RedisStreamStore
+    from motia.adapters.redis.streams import RedisStreamStore
 
     return RedisStreamStore(redis_support.client(), redis_support.prefix_for(tmp), clock)
 
