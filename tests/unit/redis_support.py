@@ -60,12 +60,6 @@ def client() -> Redis:
     return opened
 
 
-def track(opened: Redis) -> Redis:
-    """Have `close_clients()` close a client that something else opened."""
-    _open.append(opened)
-    return opened
-
-
 async def close_clients() -> None:
     while _open:
         await _open.pop().aclose()
