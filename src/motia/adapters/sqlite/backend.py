@@ -14,11 +14,15 @@ from motia.adapters.sqlite.state import SqliteStateAdapter
 from motia.adapters.sqlite.streams import SqliteStreamStore
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.streams.base import StreamStore
+from motia.clock import Clock
 from motia.errors import StoreUnavailable
+from motia.settings import Settings
 
 
 class SqliteBackend(Backend):
-    _database: SqliteDatabase | None = None
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        super().__init__(settings, clock)
+        self._database: SqliteDatabase | None = None
 
     @property
     def database(self) -> SqliteDatabase:
