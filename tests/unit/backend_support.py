@@ -1,9 +1,9 @@
 """Open any backend of the table as the runtime does, for the contract suites: a new
 backend passes them all by being added to `BACKENDS`.
 
-Redis backends use the test server and the test's own key prefix; `require(name)` skips
-(fails, in CI) a backend whose server is not there. `close_backends()` closes what was
-opened, in the event loop that used it."""
+Redis backends use the test server and the test's own key prefix, and their clients are
+closed with the others by `redis_support.close_clients()`; `require(name)` skips (fails, in
+CI) a backend whose server is not there."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from motia.settings import Settings
 from tests.unit import redis_support
 
 NAMES = sorted(BACKENDS)
-_opened: list[Backend] = []
 
 
 def settings_for(tmp: Path, **changes: object) -> Settings:
@@ -33,13 +32,12 @@ def settings_for(tmp: Path, **changes: object) -> Settings:
 def open_backend(name: str, tmp: Path, clock: Clock | None = None) -> Backend:
     """A new backend object on the test's storage: a second one is another process."""
     backend = backend_class(name)(settings_for(tmp), clock or Clock())
-    _opened.append(backend)
+    if name == "redis":
+        from motia.adapters.redis.backend import RedisBackend
+
+        assert isinstance(backend, RedisBackend)
+        redis_support.track(backend.client)
     return backend
-
-
-async def close_backends() -> None:
-    while _opened:
-        await _opened.pop().close()
 
 
 def require(name: str) -> None:

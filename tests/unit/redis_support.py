@@ -55,7 +55,11 @@ def prefix_for(tmp: Path) -> str:
 
 def client() -> Redis:
     """An asyncio client; `close_clients()` closes it in the loop that used it."""
-    opened = connect(REDIS_URL)
+    return track(connect(REDIS_URL))
+
+
+def track(opened: Redis) -> Redis:
+    """Have `close_clients()` close a client opened elsewhere (by a backend, say)."""
     _open.append(opened)
     return opened
 

@@ -22,7 +22,7 @@ from motia.clock import Clock
 from motia.errors import SettingsError, StoreUnavailable
 from tests.conftest import free_port
 from tests.hostile.support import fill, small_disk
-from tests.unit import backend_support
+from tests.unit import backend_support, redis_support
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
@@ -30,7 +30,7 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         finally:
-            await backend_support.close_backends()
+            await redis_support.close_clients()
 
     asyncio.run(main())
 

@@ -22,12 +22,13 @@ def run_with_store(
     def run(scenario: Callable[[ObservabilityStore], Coroutine[Any, Any, None]]) -> None:
         async def main() -> None:
             # The store of every backend of the table, opened as the runtime opens it.
-            store = backend_support.open_backend(request.param, tmp_path).observability()
+            backend = backend_support.open_backend(request.param, tmp_path)
+            store = backend.observability()
             try:
                 await scenario(store)
             finally:
                 await store.close()
-                await backend_support.close_backends()
+                await backend.close()
 
         asyncio.run(main())
 

@@ -28,7 +28,7 @@ from motia.adapters.queue.base import (
 from motia.adapters.queue.batching import Batcher
 from motia.adapters.sqlite.backend import SqliteBackend
 from motia.clock import Clock
-from tests.unit import backend_support
+from tests.unit import backend_support, redis_support
 
 START = 1_750_000_000.0
 LEASE = 30.0
@@ -110,7 +110,7 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         finally:
-            await backend_support.close_backends()
+            await redis_support.close_clients()
 
     asyncio.run(main())
 

@@ -12,7 +12,7 @@ import pytest
 from motia.adapters.sqlite.database import SqliteDatabase
 from motia.adapters.sqlite.state import SqliteStateAdapter
 from motia.adapters.state.base import StateAdapter
-from tests.unit import backend_support
+from tests.unit import backend_support, redis_support
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
@@ -20,7 +20,7 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         finally:
-            await backend_support.close_backends()
+            await redis_support.close_clients()
 
     asyncio.run(main())
 

@@ -15,7 +15,7 @@ import pytest
 
 from motia.adapters.streams.base import StreamStore
 from motia.clock import Clock
-from tests.unit import backend_support
+from tests.unit import backend_support, redis_support
 
 START = 1_750_000_000.0
 
@@ -67,7 +67,7 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         finally:
-            await backend_support.close_backends()
+            await redis_support.close_clients()
 
     asyncio.run(main())
 
