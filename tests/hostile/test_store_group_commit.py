@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
 from motia.errors import StoreUnavailable
 from tests.hostile.support import fill, small_disk
 

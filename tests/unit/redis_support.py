@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.client import Redis as SyncRedis
 from redis.exceptions import RedisError
 
-from motia.adapters.redis_connection import connect
+from motia.adapters.redis.connection import connect
 
 REDIS_URL = os.environ.get("MOTIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _PREFIX_FILE = ".redis-prefix"
@@ -55,7 +55,11 @@ def prefix_for(tmp: Path) -> str:
 
 def client() -> Redis:
     """An asyncio client; `close_clients()` closes it in the loop that used it."""
-    opened = connect(REDIS_URL)
+    return track(connect(REDIS_URL))
+
+
+def track(opened: Redis) -> Redis:
+    """Have `close_clients()` close a client opened elsewhere (by a backend, say)."""
     _open.append(opened)
     return opened
 

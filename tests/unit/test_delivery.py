@@ -23,7 +23,7 @@ from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import Settings, load_settings
 from tests.conftest import write_project
-from tests.unit import redis_support
+from tests.unit import backend_support, redis_support
 
 LEASE_SECONDS = 0.3
 FAST = '"backoff": {"delay": 0.01, "jitter": False}'
@@ -240,7 +240,7 @@ STEPS: dict[str, str] = {
     """,
 }
 
-BACKENDS = ("memory", "sqlite", "redis")
+BACKENDS = backend_support.NAMES  # every backend of the table
 
 Scenario = Callable[[Runtime, ModuleType, io.StringIO], Awaitable[None]]
 
@@ -337,10 +337,9 @@ def log_lines(logs: io.StringIO) -> list[dict[str, Any]]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "redis":
-        redis_support.require_redis()
+    backend_support.require(request.param)
     yield str(request.param)
-    redis_support.cleanup(tmp_path)
+    backend_support.cleanup(tmp_path)
 
 
 # --- retries and dead letters ------------------------------------------------------------

@@ -3,75 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, Span
-from motia.adapters.observability.memory import MemoryObservabilityStore
-from motia.adapters.observability.sqlite import SqliteObservabilityStore
-from motia.adapters.sqlite_database import SqliteDatabase
-from tests.unit.redis_support import REDIS_URL
-
-Factory = Callable[[Path], Coroutine[Any, Any, tuple[ObservabilityStore, Callable[[], Any]]]]
+from tests.unit import backend_support
 
 
-async def _memory(_: Path) -> tuple[ObservabilityStore, Callable[[], Any]]:
-    return MemoryObservabilityStore(), lambda: None
-
-
-async def _sqlite(tmp: Path) -> tuple[ObservabilityStore, Callable[[], Any]]:
-    database = SqliteDatabase(tmp / "obs.db")
-    return SqliteObservabilityStore(database), database.close
-
-
-async def _redis(_: Path) -> tuple[ObservabilityStore, Callable[[], Any]]:
-    redis = pytest.importorskip("redis.asyncio")
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    from motia.adapters.observability.redis import RedisObservabilityStore
-
-    prefix = f"test-{uuid.uuid4().hex}"
-
-    async def cleanup() -> None:
-        keys = [k async for k in client.scan_iter(f"{prefix}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-
-    return RedisObservabilityStore(client, prefix, 3600), cleanup
-
-
-STORES: dict[str, Factory] = {"memory": _memory, "sqlite": _sqlite, "redis": _redis}
-
-
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=backend_support.NAMES)
 def run_with_store(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[[Callable[[ObservabilityStore], Coroutine[Any, Any, None]]], None]:
+) -> Iterator[Callable[[Callable[[ObservabilityStore], Coroutine[Any, Any, None]]], None]]:
+    backend_support.require(request.param)
+
     def run(scenario: Callable[[ObservabilityStore], Coroutine[Any, Any, None]]) -> None:
         async def main() -> None:
-            store, cleanup = await STORES[request.param](tmp_path)
+            # The store of every backend of the table, opened as the runtime opens it.
+            backend = backend_support.open_backend(request.param, tmp_path)
+            store = backend.observability()
             try:
                 await scenario(store)
             finally:
-                result = cleanup()
-                if asyncio.iscoroutine(result):
-                    await result
+                await store.close()
+                await backend.close()
 
         asyncio.run(main())
 
-    return run
+    yield run
+    backend_support.cleanup(tmp_path)
 
 
 def _span(trace: str, step: str, start: float, status: str = "ok", span_id: str = "") -> Span:

@@ -1,14 +1,14 @@
 """One contract for every queue adapter: each backend must pass all of it.
 
 Time is a fake clock moved by hand, so leases, delays and retries expire without sleeping.
-A new backend joins by adding one line to ADAPTERS (and to DURABLE if it survives a
-restart of the process).
+The queues are opened by the backends of the table, so a new backend runs the whole
+contract (add it to DURABLE if its messages survive a restart of the process).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from motia.adapters.backend import Backend
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetterFilter,
@@ -25,11 +26,9 @@ from motia.adapters.queue.base import (
     QueueAdapter,
 )
 from motia.adapters.queue.batching import Batcher
-from motia.adapters.queue.memory import MemoryQueueAdapter
-from motia.adapters.queue.sqlite import SqliteQueueAdapter
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.backend import SqliteBackend
 from motia.clock import Clock
-from tests.unit import redis_support
+from tests.unit import backend_support, redis_support
 
 START = 1_750_000_000.0
 LEASE = 30.0
@@ -55,38 +54,10 @@ class FakeClock(Clock):
         self.current += seconds
 
 
-# An opened adapter and how to close what it holds (files, connections).
-Opened = tuple[QueueAdapter, Callable[[], None]]
-
-
-def _memory(_: Path, clock: Clock) -> Opened:
-    return MemoryQueueAdapter(clock), lambda: None
-
-
-def _sqlite(tmp: Path, clock: Clock) -> Opened:
-    database = SqliteDatabase(tmp / "queue.db")
-    return SqliteQueueAdapter(database, clock), database.close
-
-
-def _redis(tmp: Path, clock: Clock) -> Opened:
-    from motia.adapters.queue.redis import RedisQueueAdapter
-
-    # Each open is a new client, like a new process; `run` closes the clients in their loop.
-    queue = RedisQueueAdapter(redis_support.client(), redis_support.prefix_for(tmp), clock)
-    return queue, lambda: None
-
-
-ADAPTERS: dict[str, Callable[[Path, Clock], Opened]] = {
-    "memory": _memory,
-    "sqlite": _sqlite,
-    "redis": _redis,
-}
 # Backends whose messages outlive the adapter object (reopened on the same storage).
 DURABLE = {"sqlite", "redis"}
 # Backends that many processes share at once (SQLite is one process's embedded store).
 SHARED = {"redis"}
-# Backends that need a server; their tests clean up after themselves.
-SERVERS = {"redis": (redis_support.require_redis, redis_support.cleanup)}
 
 
 @dataclass
@@ -94,32 +65,32 @@ class Harness:
     name: str
     tmp: Path
     clock: FakeClock = field(default_factory=FakeClock)
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    _opened: list[Backend] = field(default_factory=list)
 
     def open(self) -> QueueAdapter:
-        queue, closer = ADAPTERS[self.name](self.tmp, self.clock)
-        self._closers.append(closer)
-        return queue
+        # Each open is a new backend object on the same storage, like a new process.
+        backend = backend_support.open_backend(self.name, self.tmp, self.clock)
+        self._opened.append(backend)
+        return backend.queue()
 
     def close(self) -> None:
-        """Close everything opened so far (the storage stays for a reopen)."""
-        closers, self._closers = self._closers, []
-        for closer in closers:
-            closer()
+        """Close everything opened so far (the storage stays for a reopen): files at
+        once, connections to a server when `run` ends."""
+        opened, self._opened = self._opened, []
+        for backend in opened:
+            if isinstance(backend, SqliteBackend):
+                backend.database.close()
 
 
 def _harness(name: str, tmp: Path) -> Iterator[Harness]:
-    server = SERVERS.get(name)
-    if server is not None:
-        server[0]()  # skip (fail in CI) when the server is not there
+    backend_support.require(name)  # skip (fail in CI) when its server is not there
     h = Harness(name, tmp)
     yield h
     h.close()
-    if server is not None:
-        server[1](tmp)
+    backend_support.cleanup(tmp)
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+@pytest.fixture(params=backend_support.NAMES)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     yield from _harness(request.param, tmp_path)
 
@@ -1008,7 +979,7 @@ def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
     the order they were made, and a lease that comes back short says when to look next."""
 
     async def scenario() -> None:
-        from motia.adapters.queue.redis import RedisQueueAdapter
+        from motia.adapters.redis.queue import RedisQueueAdapter
 
         queue = shared.open()
         assert isinstance(queue, RedisQueueAdapter)
@@ -1039,7 +1010,7 @@ def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
 
 def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(shared: Harness) -> None:
     async def scenario() -> None:
-        from motia.adapters.queue.redis import RedisQueueAdapter
+        from motia.adapters.redis.queue import RedisQueueAdapter
 
         queue = shared.open()
         assert isinstance(queue, RedisQueueAdapter)

@@ -20,10 +20,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from motia.adapters.broadcast.base import LocalBroadcast
-from motia.adapters.broadcast.redis import RedisBroadcast
 from motia.adapters.locks.base import LocalCronLocks
-from motia.adapters.locks.redis import RedisCronLocks
-from motia.adapters.redis_connection import connect
+from motia.adapters.redis.broadcast import RedisBroadcast
+from motia.adapters.redis.connection import connect
+from motia.adapters.redis.locks import RedisCronLocks
 from tests.conftest import free_port
 from tests.unit import redis_support
 

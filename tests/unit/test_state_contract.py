@@ -9,32 +9,10 @@ from typing import Any
 
 import pytest
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.state import SqliteStateAdapter
 from motia.adapters.state.base import StateAdapter
-from motia.adapters.state.memory import MemoryStateAdapter
-from motia.adapters.state.sqlite import SqliteStateAdapter
-from tests.unit import redis_support
-
-
-def _memory(_: Path) -> StateAdapter:
-    return MemoryStateAdapter()
-
-
-def _sqlite(tmp: Path) -> StateAdapter:
-    return SqliteStateAdapter(SqliteDatabase(tmp / "state.db"))
-
-
-def _redis(tmp: Path) -> StateAdapter:
-    from motia.adapters.state.redis import RedisStateAdapter
-
-    return RedisStateAdapter(redis_support.client(), redis_support.prefix_for(tmp))
-
-
-ADAPTERS: dict[str, Callable[[Path], StateAdapter]] = {
-    "memory": _memory,
-    "sqlite": _sqlite,
-    "redis": _redis,
-}
+from tests.unit import backend_support, redis_support
 
 
 def run(coro: Coroutine[Any, Any, None]) -> None:
@@ -47,14 +25,14 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(main())
 
 
-@pytest.fixture(params=sorted(ADAPTERS))
+@pytest.fixture(params=backend_support.NAMES)
 def make_state(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[[], StateAdapter]]:
-    if request.param == "redis":
-        redis_support.require_redis()
-    yield lambda: ADAPTERS[request.param](tmp_path)
-    redis_support.cleanup(tmp_path)
+    backend_support.require(request.param)
+    # Every backend of the table, opened as the runtime opens it.
+    yield lambda: backend_support.open_backend(request.param, tmp_path).state()
+    backend_support.cleanup(tmp_path)
 
 
 def test_missing_key_is_none(make_state: Callable[[], StateAdapter]) -> None:

@@ -1,24 +1,21 @@
 """One contract for every stream store: each backend must pass all of it.
 
-Time is a fake clock moved by hand, so TTLs expire without sleeping. A new backend joins
-by adding one line to STORES."""
+Time is a fake clock moved by hand, so TTLs expire without sleeping. The stores are opened
+by the backends of the table, so a new backend runs the whole contract."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.streams.base import StreamStore
-from motia.adapters.streams.memory import MemoryStreamStore
-from motia.adapters.streams.sqlite import SqliteStreamStore
 from motia.clock import Clock
-from tests.unit import redis_support
+from tests.unit import backend_support, redis_support
 
 START = 1_750_000_000.0
 
@@ -34,25 +31,6 @@ class FakeClock(Clock):
         self.current += seconds
 
 
-def _memory(_: Path, clock: Clock) -> StreamStore:
-    return MemoryStreamStore(clock)
-
-
-def _sqlite(tmp: Path, clock: Clock) -> StreamStore:
-    return SqliteStreamStore(SqliteDatabase(tmp / "streams.db"), clock)
-
-
-def _redis(tmp: Path, clock: Clock) -> StreamStore:
-    from motia.adapters.streams.redis import RedisStreamStore
-
-    return RedisStreamStore(redis_support.client(), redis_support.prefix_for(tmp), clock)
-
-
-STORES: dict[str, Callable[[Path, Clock], StreamStore]] = {
-    "memory": _memory,
-    "sqlite": _sqlite,
-    "redis": _redis,
-}
 # Stores whose items are shared by every store opened on the same storage.
 SHARED = {"sqlite", "redis"}
 
@@ -64,17 +42,17 @@ class Harness:
     clock: FakeClock = field(default_factory=FakeClock)
 
     def open(self) -> StreamStore:
-        return STORES[self.name](self.tmp, self.clock)
+        # Each open is a new backend object on the same storage, like a new process.
+        return backend_support.open_backend(self.name, self.tmp, self.clock).streams()
 
 
 def _harness(name: str, tmp: Path) -> Iterator[Harness]:
-    if name == "redis":
-        redis_support.require_redis()
+    backend_support.require(name)
     yield Harness(name, tmp)
-    redis_support.cleanup(tmp)
+    backend_support.cleanup(tmp)
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=backend_support.NAMES)
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     yield from _harness(request.param, tmp_path)
 

@@ -1,16 +1,15 @@
-"""Build the adapters that settings name; backends are imported only when chosen."""
+"""Open the stores that settings name; a backend's code is imported only when chosen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import importlib
+from dataclasses import dataclass
 
-from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
-from motia.adapters.locks.base import CronLocks, LocalCronLocks
+from motia.adapters.backend import Backend
+from motia.adapters.broadcast.base import Broadcast
+from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
-from motia.adapters.observability.memory import MemoryObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
-from motia.adapters.sqlite_database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.streams.base import StreamStore
 from motia.clock import Clock
@@ -18,24 +17,58 @@ from motia.errors import SettingsError
 from motia.settings import Settings
 
 
+@dataclass(frozen=True)
+class BackendEntry:
+    """Where a backend's class is, and the package extra that installs its client."""
+
+    target: str  # "module:Class"
+    title: str  # the store's name in messages
+    extra: str | None = None  # the pip extra; its client package is named the same
+
+
+# Every backend, by the name that settings use for it.
+BACKENDS: dict[str, BackendEntry] = {
+    "memory": BackendEntry("motia.adapters.memory.backend:MemoryBackend", "Memory"),
+    "sqlite": BackendEntry("motia.adapters.sqlite.backend:SqliteBackend", "SQLite"),
+    "redis": BackendEntry("motia.adapters.redis.backend:RedisBackend", "Redis", extra="redis"),
+}
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The backend named `name`, imported now; SettingsError when it cannot be used."""
+    entry = BACKENDS.get(name)
+    if entry is None:
+        raise SettingsError(f"unknown store {name!r}: use one of {', '.join(sorted(BACKENDS))}")
+    module_name, class_name = entry.target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if entry.extra is None or missing != entry.extra:
+            raise  # not a missing extra: a real error
+        raise SettingsError(
+            f"{entry.title} is configured but unavailable: install the {entry.title} extra: "
+            f"pip install 'motia-python[{entry.extra}]'"
+        ) from exc
+    found: type[Backend] = getattr(module, class_name)
+    return found
+
+
 @dataclass
 class Stores:
     state: StateAdapter
     queue: QueueAdapter
     streams: StreamStore
-    database: SqliteDatabase | None
     observability: ObservabilityStore
-    broadcast: Broadcast = field(default_factory=LocalBroadcast)
-    cron_locks: CronLocks = field(default_factory=LocalCronLocks)
-    redis: Any = None  # the shared client, when any adapter uses Redis
+    broadcast: Broadcast
+    cron_locks: CronLocks
+    backends: list[Backend]  # each backend once, in the order it was opened
 
-    async def ping(self) -> None:
-        """Raise when a store the deployment needs cannot be reached or cannot write
-        (`StoreUnavailable` for the SQLite file)."""
-        if self.database is not None:
-            await self.database.probe()
-        if self.redis is not None:
-            await self.redis.ping()
+    async def ping(self, timeout: float) -> None:
+        """Raise `StoreUnavailable`, naming the store, when a backend the deployment
+        uses cannot be reached or cannot write within `timeout` seconds."""
+        for backend in self.backends:
+            await backend.ping(timeout)
 
     async def close(self) -> None:
         await self.observability.close()
@@ -44,98 +77,33 @@ class Stores:
         await self.queue.close()
         await self.streams.close()
         await self.state.close()
-        if self.database is not None:
-            self.database.close()
-        if self.redis is not None:
-            await self.redis.aclose()
-
-
-REDIS_HINT = "install the Redis extra: pip install 'motia-python[redis]'"
+        for backend in self.backends:
+            await backend.close()
 
 
 def open_stores(settings: Settings, clock: Clock) -> Stores:
-    database: SqliteDatabase | None = None
-    redis_client: Any = None
+    backends: dict[str, Backend] = {}
 
-    def redis() -> Any:
-        nonlocal redis_client
-        if redis_client is None:
-            try:
-                from motia.adapters.redis_connection import connect
-            except ImportError as exc:  # the redis package is an optional extra
-                raise SettingsError(f"Redis is configured but unavailable: {REDIS_HINT}") from exc
-            assert settings.redis_url is not None
-            redis_client = connect(settings.redis_url)
-        return redis_client
+    def backend(name: str) -> Backend:
+        if name not in backends:
+            backends[name] = backend_class(name)(settings, clock)
+        return backends[name]
 
-    def sqlite() -> SqliteDatabase:
-        nonlocal database
-        if database is None:
-            database = SqliteDatabase(
-                settings.database_path, synchronous=settings.sqlite_synchronous
-            )
-        return database
-
-    state: StateAdapter
-    if settings.state_adapter == "redis":
-        from motia.adapters.state.redis import RedisStateAdapter
-
-        state = RedisStateAdapter(redis(), settings.redis_prefix)
-    elif settings.state_adapter == "memory":
-        from motia.adapters.state.memory import MemoryStateAdapter
-
-        state = MemoryStateAdapter()
-    else:
-        from motia.adapters.state.sqlite import SqliteStateAdapter
-
-        state = SqliteStateAdapter(sqlite())
-    queue: QueueAdapter
-    if settings.queue_adapter == "redis":
-        from motia.adapters.queue.redis import RedisQueueAdapter
-
-        queue = RedisQueueAdapter(redis(), settings.redis_prefix, clock)
-    elif settings.queue_adapter == "memory":
-        from motia.adapters.queue.memory import MemoryQueueAdapter
-
-        queue = MemoryQueueAdapter(clock)
-    else:
-        from motia.adapters.queue.sqlite import SqliteQueueAdapter
-
-        queue = SqliteQueueAdapter(sqlite(), clock)
-    streams: StreamStore
-    if settings.streams_store == "redis":
-        from motia.adapters.streams.redis import RedisStreamStore
-
-        streams = RedisStreamStore(redis(), settings.redis_prefix, clock)
-    elif settings.streams_store == "memory":
-        from motia.adapters.streams.memory import MemoryStreamStore
-
-        streams = MemoryStreamStore(clock)
-    else:
-        from motia.adapters.streams.sqlite import SqliteStreamStore
-
-        streams = SqliteStreamStore(sqlite(), clock)
-    # Logs and traces for the workbench are kept where state is (bounded in memory).
-    observability: ObservabilityStore
-    if settings.state_adapter == "redis":
-        from motia.adapters.observability.redis import RedisObservabilityStore
-
-        observability = RedisObservabilityStore(
-            redis(), settings.redis_prefix, settings.retention_seconds
-        )
-    elif settings.state_adapter == "sqlite":
-        from motia.adapters.observability.sqlite import SqliteObservabilityStore
-
-        observability = SqliteObservabilityStore(sqlite())
-    else:
-        observability = MemoryObservabilityStore()
-    stores = Stores(state, queue, streams, database, observability)
-    if redis_client is not None:
-        # Many processes share this deployment: streams and cron ticks go through Redis.
-        from motia.adapters.broadcast.redis import RedisBroadcast
-        from motia.adapters.locks.redis import RedisCronLocks
-
-        stores.broadcast = RedisBroadcast(redis_client, settings.redis_prefix)
-        stores.cron_locks = RedisCronLocks(redis_client, settings.redis_prefix)
-        stores.redis = redis_client
-    return stores
+    state_backend = backend(settings.state_adapter)
+    state = state_backend.state()
+    queue = backend(settings.queue_adapter).queue()
+    streams = backend(settings.streams_store).streams()
+    # Logs and traces for the workbench are kept where state is.
+    observability = state_backend.observability()
+    # When processes share a store, stream updates and cron ticks go through it.
+    opened = list(backends.values())
+    coordinator = next((b for b in opened if b.spans_processes), state_backend)
+    return Stores(
+        state,
+        queue,
+        streams,
+        observability,
+        coordinator.broadcast(),
+        coordinator.cron_locks(),
+        opened,
+    )

@@ -23,7 +23,7 @@ from motia.runtime.executor import StepExecutor
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
-from motia.settings import CONFIG_FILE, Settings, redis_location
+from motia.settings import CONFIG_FILE, Settings
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.routes import Router
@@ -116,17 +116,9 @@ class Runtime:
     async def check_stores(self, timeout: float) -> str | None:
         """None when every store answers; otherwise what is wrong, for people to read."""
         try:
-            async with asyncio.timeout(timeout):
-                await self._stores.ping()
-        except StoreUnavailable as exc:  # the SQLite file: the message names it
+            await self._stores.ping(timeout)
+        except StoreUnavailable as exc:  # each backend's message names its store
             return str(exc)
-        except Exception as exc:
-            reason = (
-                "no answer" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
-            )
-            url = self.settings.redis_url
-            where = redis_location(url) if url else "the store"
-            return f"cannot reach Redis at {where} ({reason})"
         return None
 
     async def start(self) -> None:

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from motia.adapters.broadcast.base import Broadcast, Receiver
-from motia.adapters.redis_calls import settle
-from motia.adapters.redis_connection import key
+from motia.adapters.redis.calls import settle
+from motia.adapters.redis.connection import key
 
 FIRST_SUBSCRIBE_WAIT = 5.0  # how long `start` waits for the first subscription
 BACKOFF_START = 0.1

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from motia.adapters.redis_calls import settle
+from motia.adapters.redis.calls import settle
 from motia.adapters.streams.base import PutResult, StreamStore
 from motia.clock import Clock
 

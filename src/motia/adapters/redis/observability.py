@@ -22,7 +22,7 @@ from motia.adapters.observability.base import (
     span_from_dict,
     summarise,
 )
-from motia.adapters.redis_calls import settle
+from motia.adapters.redis.calls import settle
 
 MAX_LOGS = 100_000
 SCAN_BATCH = 1000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
 from motia.adapters.streams.base import PutResult, StreamStore
 from motia.clock import Clock
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from motia.adapters.sqlite_checkpoint import Checkpointer
-from motia.adapters.sqlite_errors import describe, is_corruption, is_store_failure
+from motia.adapters.sqlite.checkpoint import Checkpointer
+from motia.adapters.sqlite.errors import describe, is_corruption, is_store_failure
 from motia.errors import StoreUnavailable
 
 SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")

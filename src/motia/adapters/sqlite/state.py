@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
 from motia.adapters.state.base import StateAdapter
 
 SCHEMA = """

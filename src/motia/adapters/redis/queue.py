@@ -7,7 +7,7 @@ valid until somebody else leases the message, retries that hide a message for a 
 `stats` and `next_visible_at`. With Streams every one of those needs side structures
 (and the stream entry itself cannot be re-ordered or re-delayed), so the design below
 keeps the same state in plain sorted sets and hashes, and changes it only in Lua scripts
-(`redis_scripts.py`): each script call is one atomic step, so two processes can never
+(`queue_scripts.py`): each script call is one atomic step, so two processes can never
 lease the same message or let a later message of a group overtake its head.
 
 Keys, with `P` the prefix and `Q` = `P:q:{<subscriber>}` (the braces are a cluster hash
@@ -60,7 +60,6 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from motia import jsoncodec
-from motia.adapters.queue import redis_scripts as scripts
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetter,
@@ -72,8 +71,9 @@ from motia.adapters.queue.base import (
     QueueStats,
 )
 from motia.adapters.queue.batching import Batcher
-from motia.adapters.redis_calls import settle
-from motia.adapters.redis_connection import key
+from motia.adapters.redis import queue_scripts as scripts
+from motia.adapters.redis.calls import settle
+from motia.adapters.redis.connection import key
 from motia.clock import Clock
 
 _PAGE = 500  # dead letters read per round trip when a filter needs every one checked
@@ -81,7 +81,7 @@ _PAGE = 500  # dead letters read per round trip when a filter needs every one ch
 # enough that one script never blocks Redis for long (a few us of Redis time per message).
 _MAX_WRITE = 1000
 
-# One WRITE operation (see redis_scripts.WRITE) and the bodies of its messages.
+# One WRITE operation (see queue_scripts.WRITE) and the bodies of its messages.
 _Write = tuple[list[Any], list[bytes]]
 
 

@@ -1,4 +1,4 @@
-"""The Lua scripts of the Redis queue (see `redis.py` for the keys they keep).
+"""The Lua scripts of the Redis queue (see `queue.py` for the keys they keep).
 
 A round trip costs far more CPU than the work of one message: on the worker, the client
 library's command machinery and the socket calls (about 70 us on the project's 2-core

@@ -14,7 +14,7 @@ from motia.adapters.observability.base import (
     span_from_dict,
     summarise,
 )
-from motia.adapters.sqlite_database import SqliteDatabase
+from motia.adapters.sqlite.database import SqliteDatabase
 
 PRUNE_BATCH = 500
 

@@ -19,7 +19,7 @@ from motia.adapters.queue.base import (
     QueueAdapter,
     QueueStats,
 )
-from motia.adapters.sqlite_database import Execute, SqliteDatabase
+from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.clock import Clock
 
 SCHEMA = """

@@ -13,8 +13,8 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from motia.adapters.redis_calls import settle
-from motia.adapters.redis_connection import key
+from motia.adapters.redis.calls import settle
+from motia.adapters.redis.connection import key
 from motia.adapters.state.base import StateAdapter
 
 # KEYS: the group's hash, the set of groups; ARGV: the field, the group id.

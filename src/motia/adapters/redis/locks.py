@@ -9,8 +9,8 @@ import socket
 from redis.asyncio import Redis
 
 from motia.adapters.locks.base import CronLocks
-from motia.adapters.redis_calls import settle
-from motia.adapters.redis_connection import key
+from motia.adapters.redis.calls import settle
+from motia.adapters.redis.connection import key
 
 
 class RedisCronLocks(CronLocks):
