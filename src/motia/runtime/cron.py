@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from croniter import croniter
@@ -38,6 +38,8 @@ class CronScheduler:
         clock: Clock,
         timezone: str,
         locks: CronLocks | None = None,
+        *,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self._executor = executor
         self._locks = locks or LocalCronLocks()
@@ -45,6 +47,7 @@ class CronScheduler:
         self._timezone = timezone
         self._jobs: dict[str, tuple[Step, asyncio.Task[None]]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._on_settled = on_settled  # told when a tick's run ends (the runtime's join)
         self.last_run: dict[str, datetime] = {}
 
     def apply(self, steps: Sequence[Step]) -> None:
@@ -62,12 +65,6 @@ class CronScheduler:
                     self._schedule(name), name=f"motia-cron:{name}"
                 )
                 self._jobs[name] = (step, task)
-
-    def next_run(self, name: str) -> datetime | None:
-        job = self._jobs.get(name)
-        if job is None:
-            return None
-        return next_fire_time(job[0].cron.cron, self._clock.now(), self._timezone)
 
     async def _schedule(self, name: str) -> None:
         busy: asyncio.Task[None] | None = None
@@ -99,7 +96,17 @@ class CronScheduler:
             self.last_run[name] = fire_at
             busy = asyncio.get_running_loop().create_task(self._tick(step))
             self._running.add(busy)
-            busy.add_done_callback(self._running.discard)
+            busy.add_done_callback(self._tick_done)
+
+    @property
+    def running(self) -> int:
+        """Runs started by ticks that have not finished yet."""
+        return len(self._running)
+
+    def _tick_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._on_settled is not None:
+            self._on_settled()
 
     async def _tick(self, step: Step) -> None:
         await self.run_now(step)
@@ -111,21 +118,25 @@ class CronScheduler:
         executor = self._executor
         invocation = Invocation()
         ctx = executor.context(step, trace_id, step.flows, invocation)
-        span = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
+        run = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
         assert step.handler is not None
+        returned = False
         try:
             await executor.dispatcher.call(step.handler, (ctx,), step=step.name)
+            returned = True
             await executor.settle(step, trace_id, invocation)
             await executor.commit(invocation)
         except Exception as exc:
+            if not returned:
+                executor.hooks.run_failed(run, exc)
             await executor.settle(step, trace_id, invocation)
             failure = failure_of(exc)
             ctx.logger.error(
                 "cron handler failed", {"error": failure.error, "stack": failure.stack}
             )
-            executor.end_span(span, "failed", invocation, failure)
+            executor.end_span(run, "failed", invocation, failure)
             return trace_id
-        executor.end_span(span, "ok", invocation)
+        executor.end_span(run, "ok", invocation)
         return trace_id
 
     async def stop_scheduling(self) -> None:
