@@ -47,6 +47,8 @@ class CronScheduler:
         self._timezone = timezone
         self._jobs: dict[str, tuple[Step, asyncio.Task[None]]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._firing = 0  # ticks whose timer ended and whose run has not started yet
+        self._unarmed: set[str] = set()  # jobs whose first timer is not set yet
         self._on_settled = on_settled  # told when a tick's run ends (the runtime's join)
         self.last_run: dict[str, datetime] = {}
 
@@ -57,6 +59,7 @@ class CronScheduler:
             if new is None or new.cron.cron != step.cron.cron:
                 task.cancel()
                 del self._jobs[name]
+                self._unarmed.discard(name)
             else:
                 self._jobs[name] = (new, task)
         for name, step in wanted.items():
@@ -65,6 +68,7 @@ class CronScheduler:
                     self._schedule(name), name=f"motia-cron:{name}"
                 )
                 self._jobs[name] = (step, task)
+                self._unarmed.add(name)
 
     async def _schedule(self, name: str) -> None:
         busy: asyncio.Task[None] | None = None
@@ -76,32 +80,57 @@ class CronScheduler:
             # firing the same tick twice.
             after = now if last_fire is None or now > last_fire else last_fire
             fire_at = last_fire = next_fire_time(step.cron.cron, after, self._timezone)
+            if name in self._unarmed:
+                self._unarmed.discard(name)
+                if self._on_settled is not None:
+                    self._on_settled()
             await self._clock.sleep((fire_at - now).total_seconds())
-            step = self._jobs[name][0]
-            if busy is not None and not busy.done():
-                self._executor.logger.child(step.name, None, step.flows).warn(
-                    "cron tick skipped: the previous run is still going"
-                )
-                continue
-            # Every process schedules every job; the one that claims the tick runs it.
+            # From the timer's end until the run starts (or the tick is skipped), the tick
+            # counts as running: join() must not see a gap between the two.
+            self._firing += 1
             try:
-                claimed = await self._locks.claim_tick(name, fire_at.timestamp(), TICK_CLAIM_TTL)
-            except Exception as exc:
-                self._executor.logger.child(step.name, None, step.flows).error(
-                    f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
-                )
-                continue
-            if not claimed:
-                continue
-            self.last_run[name] = fire_at
-            busy = asyncio.get_running_loop().create_task(self._tick(step))
-            self._running.add(busy)
-            busy.add_done_callback(self._tick_done)
+                busy = await self._fire(name, fire_at, busy)
+            finally:
+                self._firing -= 1
+                if self._on_settled is not None:
+                    self._on_settled()
+
+    async def _fire(
+        self, name: str, fire_at: datetime, busy: asyncio.Task[None] | None
+    ) -> asyncio.Task[None] | None:
+        """Run the tick due at `fire_at` unless it is skipped; returns the job's run."""
+        step = self._jobs[name][0]
+        if busy is not None and not busy.done():
+            self._executor.logger.child(step.name, None, step.flows).warn(
+                "cron tick skipped: the previous run is still going"
+            )
+            return busy
+        # Every process schedules every job; the one that claims the tick runs it.
+        try:
+            claimed = await self._locks.claim_tick(name, fire_at.timestamp(), TICK_CLAIM_TTL)
+        except Exception as exc:
+            self._executor.logger.child(step.name, None, step.flows).error(
+                f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
+            )
+            return busy
+        if not claimed:
+            return busy
+        self.last_run[name] = fire_at
+        run = asyncio.get_running_loop().create_task(self._tick(step))
+        self._running.add(run)
+        run.add_done_callback(self._tick_done)
+        return run
 
     @property
     def running(self) -> int:
         """Runs started by ticks that have not finished yet."""
         return len(self._running)
+
+    @property
+    def pending(self) -> int:
+        """Work the scheduler has not finished: runs going, ticks due whose run has not
+        started, and jobs whose timer is not set yet (it may be due at once)."""
+        return len(self._running) + self._firing + len(self._unarmed)
 
     def _tick_done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -147,6 +176,7 @@ class CronScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._jobs.clear()
+        self._unarmed.clear()
 
     async def stop(self, timeout: float) -> None:
         await self.stop_scheduling()

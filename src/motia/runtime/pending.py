@@ -14,7 +14,7 @@ class Pending:
     leased: int = 0  # messages leased by a worker (here or elsewhere), not yet acknowledged
     ready: int = 0  # messages waiting in a queue, not leased, not delayed
     delayed: int = 0  # messages waiting for time: a retry backoff or `delaySeconds`
-    cron: int = 0  # cron runs started by a tick and not finished
+    cron: int = 0  # cron runs going, ticks due whose run has not started, timers not set
     leasing: int = 0  # workers that may still lease a message visible now
     # When the earliest delayed message becomes visible (epoch seconds, runtime clock).
     next_due_at: float | None = None

@@ -137,14 +137,14 @@ class Runtime:
             for s in stats
             if s.waiting or s.in_flight
         ]
-        if self.cron.running:
-            detail.append(f"{self.cron.running} cron run(s)")
+        if self.cron.pending:
+            detail.append(f"{self.cron.pending} cron run(s)")
         return Pending(
             handlers=self.bus.in_flight(),
             leased=sum(s.in_flight for s in stats),
             ready=sum(max(0, s.waiting - s.delayed) for s in stats),
             delayed=sum(s.delayed for s in stats),
-            cron=self.cron.running,
+            cron=self.cron.pending,
             leasing=self.bus.leasing(),
             next_due_at=min(due) if due else None,
             detail=detail,
