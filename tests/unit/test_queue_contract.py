@@ -1087,3 +1087,26 @@ def test_batcher_skips_callers_cancelled_before_their_batch_is_sent() -> None:
         await batcher.drain()
 
     asyncio.run(scenario())
+
+
+def test_next_delayed_at_sees_past_visible_and_blocked_messages(harness: Harness) -> None:
+    async def scenario() -> None:
+        queue = harness.open()
+        clock = harness.clock
+        assert await queue.next_delayed_at("Sub", clock.time()) is None
+        await queue.publish([msg(id="ready"), msg(id="later", delay=50), msg(id="soon", delay=20)])
+        # A visible message does not hide the ones waiting for time.
+        assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 20)
+        # A FIFO head waiting for its retry: the group moves again when the retry is due.
+        await queue.publish([msg("Fifo", id="head", group="g"), msg("Fifo", id="next", group="g")])
+        [head] = await queue.lease("Fifo", 1, LEASE)
+        await queue.retry(head, 30, FAIL)
+        assert await queue.next_delayed_at("Fifo", clock.time()) == pytest.approx(START + 30)
+        clock.advance(20)
+        assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 50)
+        clock.advance(40)
+        assert await queue.next_delayed_at("Sub", clock.time()) is None
+        assert await queue.next_delayed_at("Fifo", clock.time()) is None
+        assert await queue.next_delayed_at("Nobody", clock.time()) is None
+
+    run(scenario())

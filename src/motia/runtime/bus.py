@@ -27,6 +27,7 @@ class EventBus:
         lease_seconds: float,
         poll_interval: float,
         warn_unsubscribed: bool = False,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self._queue = queue
         self._run = run
@@ -35,6 +36,7 @@ class EventBus:
         self._default_concurrency = concurrency
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
+        self._on_settled = on_settled
         self._subscribers: dict[str, list[tuple[Step, QueuePolicy]]] = {}
         self._workers: dict[str, SubscriberWorker] = {}
         # Workers replaced by a reload: they lease nothing new but finish what they run,
@@ -88,6 +90,7 @@ class EventBus:
                     self._logger.child(step.name, None, step.flows),
                     lease_seconds=self._lease_seconds,
                     poll_interval=self._poll_interval,
+                    on_settled=self._on_settled,
                 )
 
     def add_listener(self, listener: Callable[[Event], None]) -> Callable[[], None]:
@@ -162,7 +165,12 @@ class EventBus:
             worker.notify()
 
     def in_flight(self) -> int:
+        """Handlers running in this process."""
         return sum(w.busy for w in [*self._workers.values(), *self._retired])
+
+    def leasing(self) -> int:
+        """Workers that may still lease a message that is visible now."""
+        return sum(not w.caught_up for w in self._workers.values())
 
     def subscriber_names(self) -> list[str]:
         return sorted(self._workers)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from croniter import croniter
@@ -38,6 +38,8 @@ class CronScheduler:
         clock: Clock,
         timezone: str,
         locks: CronLocks | None = None,
+        *,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self._executor = executor
         self._locks = locks or LocalCronLocks()
@@ -45,6 +47,9 @@ class CronScheduler:
         self._timezone = timezone
         self._jobs: dict[str, tuple[Step, asyncio.Task[None]]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._firing = 0  # ticks whose timer ended and whose run has not started yet
+        self._unarmed: set[str] = set()  # jobs whose first timer is not set yet
+        self._on_settled = on_settled  # told when a tick's run ends (the runtime's join)
         self.last_run: dict[str, datetime] = {}
 
     def apply(self, steps: Sequence[Step]) -> None:
@@ -54,6 +59,7 @@ class CronScheduler:
             if new is None or new.cron.cron != step.cron.cron:
                 task.cancel()
                 del self._jobs[name]
+                self._unarmed.discard(name)
             else:
                 self._jobs[name] = (new, task)
         for name, step in wanted.items():
@@ -62,12 +68,7 @@ class CronScheduler:
                     self._schedule(name), name=f"motia-cron:{name}"
                 )
                 self._jobs[name] = (step, task)
-
-    def next_run(self, name: str) -> datetime | None:
-        job = self._jobs.get(name)
-        if job is None:
-            return None
-        return next_fire_time(job[0].cron.cron, self._clock.now(), self._timezone)
+                self._unarmed.add(name)
 
     async def _schedule(self, name: str) -> None:
         busy: asyncio.Task[None] | None = None
@@ -79,27 +80,62 @@ class CronScheduler:
             # firing the same tick twice.
             after = now if last_fire is None or now > last_fire else last_fire
             fire_at = last_fire = next_fire_time(step.cron.cron, after, self._timezone)
+            if name in self._unarmed:
+                self._unarmed.discard(name)
+                if self._on_settled is not None:
+                    self._on_settled()
             await self._clock.sleep((fire_at - now).total_seconds())
-            step = self._jobs[name][0]
-            if busy is not None and not busy.done():
-                self._executor.logger.child(step.name, None, step.flows).warn(
-                    "cron tick skipped: the previous run is still going"
-                )
-                continue
-            # Every process schedules every job; the one that claims the tick runs it.
+            # From the timer's end until the run starts (or the tick is skipped), the tick
+            # counts as running: join() must not see a gap between the two.
+            self._firing += 1
             try:
-                claimed = await self._locks.claim_tick(name, fire_at.timestamp(), TICK_CLAIM_TTL)
-            except Exception as exc:
-                self._executor.logger.child(step.name, None, step.flows).error(
-                    f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
-                )
-                continue
-            if not claimed:
-                continue
-            self.last_run[name] = fire_at
-            busy = asyncio.get_running_loop().create_task(self._tick(step))
-            self._running.add(busy)
-            busy.add_done_callback(self._running.discard)
+                busy = await self._fire(name, fire_at, busy)
+            finally:
+                self._firing -= 1
+                if self._on_settled is not None:
+                    self._on_settled()
+
+    async def _fire(
+        self, name: str, fire_at: datetime, busy: asyncio.Task[None] | None
+    ) -> asyncio.Task[None] | None:
+        """Run the tick due at `fire_at` unless it is skipped; returns the job's run."""
+        step = self._jobs[name][0]
+        if busy is not None and not busy.done():
+            self._executor.logger.child(step.name, None, step.flows).warn(
+                "cron tick skipped: the previous run is still going"
+            )
+            return busy
+        # Every process schedules every job; the one that claims the tick runs it.
+        try:
+            claimed = await self._locks.claim_tick(name, fire_at.timestamp(), TICK_CLAIM_TTL)
+        except Exception as exc:
+            self._executor.logger.child(step.name, None, step.flows).error(
+                f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
+            )
+            return busy
+        if not claimed:
+            return busy
+        self.last_run[name] = fire_at
+        run = asyncio.get_running_loop().create_task(self._tick(step))
+        self._running.add(run)
+        run.add_done_callback(self._tick_done)
+        return run
+
+    @property
+    def running(self) -> int:
+        """Runs started by ticks that have not finished yet."""
+        return len(self._running)
+
+    @property
+    def pending(self) -> int:
+        """Work the scheduler has not finished: runs going, ticks due whose run has not
+        started, and jobs whose timer is not set yet (it may be due at once)."""
+        return len(self._running) + self._firing + len(self._unarmed)
+
+    def _tick_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._on_settled is not None:
+            self._on_settled()
 
     async def _tick(self, step: Step) -> None:
         await self.run_now(step)
@@ -111,21 +147,25 @@ class CronScheduler:
         executor = self._executor
         invocation = Invocation()
         ctx = executor.context(step, trace_id, step.flows, invocation)
-        span = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
+        run = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
         assert step.handler is not None
+        returned = False
         try:
             await executor.dispatcher.call(step.handler, (ctx,), step=step.name)
+            returned = True
             await executor.settle(step, trace_id, invocation)
             await executor.commit(invocation)
         except Exception as exc:
+            if not returned:
+                executor.hooks.run_failed(run, exc)
             await executor.settle(step, trace_id, invocation)
             failure = failure_of(exc)
             ctx.logger.error(
                 "cron handler failed", {"error": failure.error, "stack": failure.stack}
             )
-            executor.end_span(span, "failed", invocation, failure)
+            executor.end_span(run, "failed", invocation, failure)
             return trace_id
-        executor.end_span(span, "ok", invocation)
+        executor.end_span(run, "ok", invocation)
         return trace_id
 
     async def stop_scheduling(self) -> None:
@@ -136,6 +176,7 @@ class CronScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._jobs.clear()
+        self._unarmed.clear()
 
     async def stop(self, timeout: float) -> None:
         await self.stop_scheduling()

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from motia import jsoncodec
-from motia.adapters.observability.base import Span
 from motia.adapters.queue.base import Delivery, Failure, QueueAdapter
 from motia.adapters.state.base import StateAdapter
 from motia.clock import Clock
 from motia.logs import Logger
 from motia.runtime.context import FlowContext, Services
 from motia.runtime.dispatch import Dispatcher, handler_exits
+from motia.runtime.hooks import HookChain, Run, RunEnd
 from motia.runtime.invocation import Invocation
 from motia.runtime.queue_policy import QueuePolicy
 from motia.runtime.streams import StreamService
@@ -25,7 +25,6 @@ from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
     from motia.runtime.bus import EventBus
-    from motia.runtime.recorder import Recorder
 
 
 class StepExecutor:
@@ -38,6 +37,7 @@ class StepExecutor:
         clock: Clock,
         dispatcher: Dispatcher,
         streams: StreamService,
+        hooks: HookChain | None = None,
     ) -> None:
         self.state = state
         self.queue = queue
@@ -47,7 +47,7 @@ class StepExecutor:
         self.streams = streams
         self.services = Services(state, logger, clock, streams)
         self.bus: EventBus | None = None  # set by the runtime once the bus exists
-        self.recorder: Recorder | None = None  # set when logs and traces are recorded
+        self.hooks = hooks or HookChain(logger)
 
     def context(
         self,
@@ -100,13 +100,20 @@ class StepExecutor:
 
     async def run_event(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
         """Run one leased message; it ends completed, retried or dead-lettered."""
-        span = self.begin_span(
-            step, delivery.trace_id, "event", f"topic {delivery.topic}", delivery.attempt
+        run = self.begin_span(
+            step,
+            delivery.trace_id,
+            "event",
+            f"topic {delivery.topic}",
+            delivery.attempt,
+            event_id=delivery.event_id,
         )
-        outcome = await self._run_event(step, policy, delivery)
-        self.end_span(span, outcome.status, outcome.invocation, outcome.failure)
+        outcome = await self._run_event(run, step, policy, delivery)
+        self.end_span(run, outcome.status, outcome.invocation, outcome.failure)
 
-    async def _run_event(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> _Outcome:
+    async def _run_event(
+        self, run: Run, step: Step, policy: QueuePolicy, delivery: Delivery
+    ) -> _Outcome:
         assert self.bus is not None
         log = self.logger.child(step.name, delivery.trace_id, step.flows)
         where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
@@ -120,6 +127,7 @@ class StepExecutor:
             )
             log.error("event moved to the dead-letter queue: " + failure.error, where)
             await self.queue.dead_letter(delivery, failure)
+            self.hooks.run_dead_lettered(run, failure)
             return _Outcome("dead", failure=failure)
         data = delivery.data
         if step.input_schema is not None:
@@ -139,6 +147,7 @@ class StepExecutor:
                     reason="invalid input",
                 )
                 await self.queue.dead_letter(delivery, failure)
+                self.hooks.run_dead_lettered(run, failure)
                 return _Outcome("dead", failure=failure)
         invocation = Invocation()
         ctx = self.context(
@@ -153,15 +162,16 @@ class StepExecutor:
         try:
             await self.dispatcher.call(step.handler, (data, ctx), policy.handler_timeout, step.name)
         except Exception as exc:
+            self.hooks.run_failed(run, exc)
             await self.settle(step, delivery.trace_id, invocation)
-            return await self._failed(policy, delivery, exc, log, where, invocation)
+            return await self._failed(run, policy, delivery, exc, log, where, invocation)
         await self.settle(step, delivery.trace_id, invocation)
         emits = self.bus.fan_out(invocation.outbox)
         self.bus.handled(delivery)
         try:
             completed = await self.queue.complete(delivery, emits)
         except TypeError as exc:  # an emitted payload cannot be stored as JSON
-            return await self._failed(policy, delivery, exc, log, where, invocation)
+            return await self._failed(run, policy, delivery, exc, log, where, invocation)
         if not completed:
             log.warn(
                 "the handler finished after its lease was lost; its emits are dropped and "
@@ -174,6 +184,7 @@ class StepExecutor:
 
     async def _failed(
         self,
+        run: Run,
         policy: QueuePolicy,
         delivery: Delivery,
         exc: Exception,
@@ -190,51 +201,53 @@ class StepExecutor:
             delay = policy.retry_delay(delivery.attempt)
             log.error(f"handler failed; retrying in {delay:.3g} s", fields)
             await self.queue.retry(delivery, delay, failure)
+            self.hooks.run_retrying(run, delay, failure)
             return _Outcome("retrying", invocation, failure)
         log.error(
             f"handler failed after {delivery.attempt} attempt(s); moved to the dead-letter queue",
             fields,
         )
         await self.queue.dead_letter(delivery, failure)
+        self.hooks.run_dead_lettered(run, failure)
         return _Outcome("dead", invocation, failure)
 
-    # --- spans: what the workbench shows of each run ----------------------------------
+    # --- run hooks: what the recorder, the test kit and metrics hear of each run -----
 
     def begin_span(
-        self, step: Step, trace_id: str, kind: str, trigger: str, attempt: int = 1
-    ) -> Span | None:
-        if self.recorder is None:
-            return None
-        return self.recorder.begin(
-            trace_id=trace_id,
-            step=step.name,
-            kind=kind,
-            trigger=trigger,
-            flows=step.flows,
-            started_at=self.clock.time(),
-            attempt=attempt,
-        )
+        self,
+        step: Step,
+        trace_id: str,
+        kind: str,
+        trigger: str,
+        attempt: int = 1,
+        *,
+        event_id: str | None = None,
+    ) -> Run:
+        run = Run(step, kind, trace_id, trigger, self.clock.time(), attempt, event_id)
+        self.hooks.run_started(run)
+        return run
 
     def end_span(
         self,
-        span: Span | None,
+        run: Run,
         status: str,
         invocation: Invocation | None,
         failure: Failure | None = None,
         http_status: int | None = None,
+        field_errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        if span is None or self.recorder is None:
-            return
-        self.recorder.end(
-            span,
-            status,
-            self.clock.time(),
-            emits=[e.topic for e in invocation.outbox] if invocation else [],
-            error=failure.error if failure else None,
-            stack=failure.stack if failure else None,
-            state_ops=invocation.state_ops if invocation else 0,
-            stream_ops=invocation.stream_ops if invocation else 0,
-            http_status=http_status,
+        self.hooks.run_ended(
+            run,
+            RunEnd(
+                status,
+                self.clock.time(),
+                emits=[e.topic for e in invocation.outbox] if invocation else [],
+                failure=failure,
+                state_ops=invocation.state_ops if invocation else 0,
+                stream_ops=invocation.stream_ops if invocation else 0,
+                http_status=http_status,
+                field_errors=field_errors,
+            ),
         )
 
     def record_rejection(
@@ -246,19 +259,10 @@ class StepExecutor:
         error: str,
         field_errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        """A request refused before its handler ran is a short trace of its own, so the
+        """A request refused before its handler ran is a short run of its own, so the
         trace id in the 4xx answer leads to the step and the reason."""
-        span = self.begin_span(step, trace_id, "api", trigger)
-        if span is None or self.recorder is None:
-            return
-        self.recorder.end(
-            span,
-            "rejected",
-            self.clock.time(),
-            error=error,
-            http_status=http_status,
-            field_errors=field_errors,
-        )
+        run = self.begin_span(step, trace_id, "api", trigger)
+        self.end_span(run, "rejected", None, Failure(error), http_status, field_errors)
 
 
 @dataclass

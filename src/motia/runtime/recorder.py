@@ -1,4 +1,5 @@
 """Records every step run as a span, and every log line, into the observability store.
+It hears the runs through the runtime's run hooks.
 
 Writes are buffered and flushed a few times a second in one batch, so recording costs a
 handler run a few object allocations, not a database write."""
@@ -14,6 +15,7 @@ from typing import Any
 
 from motia.adapters.observability.base import LogRecord, ObservabilityStore, Span
 from motia.logs import Logger, LogSink
+from motia.runtime.hooks import Run, RunEnd, RunHooks
 
 SpanListener = Callable[[Span], None]
 FLUSH_INTERVAL = 0.25
@@ -22,7 +24,7 @@ FLUSH_INTERVAL = 0.25
 PRUNE_INTERVAL = 10.0
 
 
-class Recorder:
+class Recorder(RunHooks):
     def __init__(
         self, store: ObservabilityStore, sink: LogSink, logger: Logger, retention_seconds: float
     ) -> None:
@@ -31,6 +33,7 @@ class Recorder:
         self._retention = retention_seconds
         self._logs: list[LogRecord] = []
         self._spans: dict[str, Span] = {}
+        self._open: dict[Run, Span] = {}  # runs started and not ended yet
         self._span_listeners: set[SpanListener] = set()
         self._unsubscribe = sink.subscribe(self._logs.append)
         self._flusher: asyncio.Task[None] | None = None
@@ -44,6 +47,35 @@ class Recorder:
     def subscribe_spans(self, listener: SpanListener) -> Callable[[], None]:
         self._span_listeners.add(listener)
         return lambda: self._span_listeners.discard(listener)
+
+    def run_started(self, run: Run) -> None:
+        self._open[run] = self.begin(
+            trace_id=run.trace_id,
+            step=run.step.name,
+            kind=run.kind,
+            trigger=run.trigger,
+            flows=run.step.flows,
+            started_at=run.started_at,
+            attempt=run.attempt,
+        )
+
+    def run_ended(self, run: Run, end: RunEnd) -> None:
+        span = self._open.pop(run, None)
+        if span is None:  # started before the recorder subscribed
+            return
+        failure = end.failure
+        self.end(
+            span,
+            end.status,
+            end.ended_at,
+            emits=end.emits,
+            error=failure.error if failure else None,
+            stack=failure.stack if failure else None,
+            state_ops=end.state_ops,
+            stream_ops=end.stream_ops,
+            http_status=end.http_status,
+            field_errors=end.field_errors,
+        )
 
     def begin(
         self,

@@ -20,6 +20,8 @@ from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.hooks import HookChain, RunHooks
+from motia.runtime.pending import Pending
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
@@ -58,6 +60,10 @@ class Runtime:
         self._stores = open_stores(settings, self.clock)
         self.state = self._stores.state
         self.queue = self._stores.queue
+        # Every run is told to these: the recorder, the test kit, metrics, tracing.
+        self.hooks = HookChain(self.logger)
+        # Set whenever work may have finished: what join() waits on between counts.
+        self._settled = asyncio.Event()
         self.dispatcher = Dispatcher(
             settings.sync_handler_threads, settings.sync_handler_threads_per_step, self.logger
         )
@@ -71,6 +77,7 @@ class Runtime:
             clock=self.clock,
             dispatcher=self.dispatcher,
             streams=self.streams,
+            hooks=self.hooks,
         )
         self.bus = EventBus(
             self.queue,
@@ -81,10 +88,15 @@ class Runtime:
             lease_seconds=settings.queue_lease_seconds,
             poll_interval=settings.queue_poll_interval,
             warn_unsubscribed=settings.mode == "dev",
+            on_settled=self._settled.set,
         )
         self.executor.bus = self.bus
         self.cron = CronScheduler(
-            self.executor, self.clock, settings.cron_timezone, self._stores.cron_locks
+            self.executor,
+            self.clock,
+            settings.cron_timezone,
+            self._stores.cron_locks,
+            on_settled=self._settled.set,
         )
         self.router = Router(project.steps)
         self.runners = RunnerPool(
@@ -99,7 +111,7 @@ class Runtime:
             self.recorder = Recorder(
                 self._stores.observability, self.sink, self.logger, settings.retention_seconds
             )
-            self.executor.recorder = self.recorder
+            self.hooks.add(self.recorder)
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
@@ -112,6 +124,67 @@ class Runtime:
         if project.errors and settings.mode == "start":
             raise ProjectInvalid(project.problems)
         return cls(settings, project, **kwargs)  # type: ignore[arg-type]
+
+    def add_hooks(self, hooks: RunHooks) -> Callable[[], None]:
+        """Hear every run (see `motia.runtime.hooks`); returns the function that stops it."""
+        return self.hooks.add(hooks)
+
+    async def pending(self) -> Pending:
+        """The work not done yet, counted exactly: running handlers, queued, leased and
+        delayed messages of every subscriber, cron runs in progress."""
+        now = self.clock.time()
+        names = self.bus.subscriber_names()
+        stats = [await self.queue.stats(name) for name in names]
+        due = [
+            at for name in names if (at := await self.queue.next_delayed_at(name, now)) is not None
+        ]
+        detail = [
+            f"{s.subscriber}: {s.waiting} waiting ({s.delayed} delayed), {s.in_flight} running"
+            for s in stats
+            if s.waiting or s.in_flight
+        ]
+        if self.cron.pending:
+            detail.append(f"{self.cron.pending} cron run(s)")
+        return Pending(
+            handlers=self.bus.in_flight(),
+            leased=sum(s.in_flight for s in stats),
+            ready=sum(max(0, s.waiting - s.delayed) for s in stats),
+            delayed=sum(s.delayed for s in stats),
+            cron=self.cron.pending,
+            leasing=self.bus.leasing(),
+            next_due_at=min(due) if due else None,
+            detail=detail,
+        )
+
+    async def join(self, timeout: float | None = None, *, delayed: bool = True) -> Pending:
+        """Wait until every queue is empty, no handler runs and no cron run is going
+        (`pending().total == 0`); returns the final count. With `delayed=False`, return
+        as soon as nothing more can happen without time passing: what is left waits for a
+        retry backoff, `delaySeconds` or the FIFO head in front of it (a manual clock has
+        to move). Raises `TimeoutError` after `timeout` seconds, naming what is left.
+
+        Counts are taken again each time a handler or cron run finishes or a worker has
+        leased all it can, and at least every poll interval (another process sharing the
+        store may finish work too)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            # Cleared before counting, so a run that ends while we count is not missed.
+            self._settled.clear()
+            pending = await self.pending()
+            if (pending.total if delayed else pending.moving) == 0:
+                return pending
+            wait = self.settings.queue_poll_interval
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"the runtime did not become idle in {timeout:g} s; still pending: "
+                        + pending.describe()
+                    )
+                wait = min(wait, left)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._settled.wait()
 
     async def check_stores(self, timeout: float) -> str | None:
         """None when every store answers; otherwise what is wrong, for people to read."""

@@ -36,6 +36,7 @@ class SubscriberWorker:
         *,
         lease_seconds: float,
         poll_interval: float,
+        on_settled: Callable[[], None] | None = None,
     ) -> None:
         self.step = step
         self.policy = policy
@@ -46,6 +47,11 @@ class SubscriberWorker:
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
+        # Told when a handler finishes or the worker has leased all it can (the runtime's
+        # join() counts on both to know the moment work is done).
+        self._on_settled = on_settled
+        # True while the worker waits after a lease that found nothing more to take.
+        self._caught_up = False
         self._failures = 0  # leases that failed in a row (the store is unavailable)
         # (message id, lease token) -> (delivery, task, monotonic start); keyed by lease, not
         # message: a message redelivered while its lost first run still hangs has two entries.
@@ -66,6 +72,12 @@ class SubscriberWorker:
     @property
     def busy(self) -> int:
         return len(self._running)
+
+    @property
+    def caught_up(self) -> bool:
+        """Nothing this worker could lease right now is left in its queue: what remains
+        waits for time to pass (a retry, `delaySeconds`) or for a running FIFO head."""
+        return self._caught_up and not self._wakeup.is_set()
 
     def notify(self) -> None:
         """New messages may be visible: look now instead of at the next poll."""
@@ -101,11 +113,20 @@ class SubscriberWorker:
                     # Nothing more can be leased now: wait for a publish, a finishing handler
                     # or the next message's visibility, without asking the store again.
                     timeout = self._idle_timeout(next_at)
+                    self._caught_up = True
+                    self._settled()
             else:
                 timeout = self._poll_interval  # a finishing handler wakes us first
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wakeup.wait()
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wakeup.wait()
+            finally:
+                self._caught_up = False
+
+    def _settled(self) -> None:
+        if self._on_settled is not None:
+            self._on_settled()
 
     def _store_failed(self, exc: Exception) -> float:
         """Log a failed lease and say how long to wait: doubling from a tenth of a second
@@ -157,6 +178,7 @@ class SubscriberWorker:
             self._running.pop(lease, None)
             self._finishing.discard(lease)
             self._wakeup.set()
+            self._settled()
 
     async def _heartbeat_loop(self) -> None:
         interval = self._lease_seconds / 3

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TextIO, TypeVar
 
-from motia.adapters.queue.base import DeadLetter
 from motia.logs import LogRecord
-from motia.runtime.events import Event
+from motia.testing.captures import EventWatcher, StreamCapture, TesterState
 from motia.testing.clock import ManualClock
-from motia.testing.tester import (
-    EventWatcher,
-    HandlerFailure,
-    MotiaTester,
-    StreamCapture,
-    create_tester,
-)
+from motia.testing.failures import HandlerFailure
+from motia.testing.tester import MotiaTester, create_tester
 
 if TYPE_CHECKING:
     import httpx
@@ -31,6 +26,29 @@ if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class _Blocking(Protocol):
+    """A synchronous face of an async object: `target`'s coroutines run through `run`."""
+
+    @property
+    def target(self) -> Any: ...
+
+    def run(self, awaitable: Awaitable[T]) -> T: ...
+
+
+def blocking(
+    method: Callable[Concatenate[Any, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[_Blocking, P], T]:
+    """The async `method` as a plain one: it runs on the sync tester's loop until done.
+    Signature and docstring are the async method's."""
+
+    def call(self: _Blocking, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.run(method(self.target, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    return call
 
 
 class SyncState:
@@ -39,26 +57,20 @@ class SyncState:
     def __init__(self, tester: SyncMotiaTester) -> None:
         self._tester = tester
 
-    def get(self, group_id: str, key: str) -> Any:
-        return self._tester.run(self._tester.aio.state.get(group_id, key))
+    @property
+    def target(self) -> TesterState:
+        return self._tester.aio.state
 
-    def set(self, group_id: str, key: str, value: Any) -> Any:
-        return self._tester.run(self._tester.aio.state.set(group_id, key, value))
+    def run(self, awaitable: Awaitable[T]) -> T:
+        return self._tester.run(awaitable)
 
-    def delete(self, group_id: str, key: str) -> Any:
-        return self._tester.run(self._tester.aio.state.delete(group_id, key))
-
-    def get_group(self, group_id: str) -> list[Any]:
-        return self._tester.run(self._tester.aio.state.get_group(group_id))
-
-    def items(self, group_id: str) -> dict[str, Any]:
-        return self._tester.run(self._tester.aio.state.items(group_id))
-
-    def clear(self, group_id: str) -> None:
-        self._tester.run(self._tester.aio.state.clear(group_id))
-
-    def groups(self) -> list[str]:
-        return self._tester.run(self._tester.aio.state.groups())
+    get = blocking(TesterState.get)
+    set = blocking(TesterState.set)
+    delete = blocking(TesterState.delete)
+    get_group = blocking(TesterState.get_group)
+    items = blocking(TesterState.items)
+    clear = blocking(TesterState.clear)
+    groups = blocking(TesterState.groups)
 
 
 class SyncMotiaTester:
@@ -139,6 +151,12 @@ class SyncMotiaTester:
     def logs_for(self, trace_id: str) -> list[LogRecord]:
         return self.aio.logs_for(trace_id)
 
+    @property
+    def target(self) -> MotiaTester:
+        return self.aio
+
+    # The HTTP methods pass httpx's keyword arguments on; spelled out, so that none of
+    # them can clash with `self`.
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.run(self.aio.request(method, path, **kwargs))
 
@@ -157,32 +175,19 @@ class SyncMotiaTester:
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
 
-    def emit(self, event: Mapping[str, Any], *, trace_id: str | None = None) -> Event:
-        return self.run(self.aio.emit(event, trace_id=trace_id))
+    emit = blocking(MotiaTester.emit)
+    stream_items = blocking(MotiaTester.stream_items)
+    stream_item = blocking(MotiaTester.stream_item)
+    dead_letters = blocking(MotiaTester.dead_letters)
+    run_cron = blocking(MotiaTester.run_cron)
+    advance = blocking(MotiaTester.advance)
+    wait_until_idle = blocking(MotiaTester.wait_until_idle)
 
     def watch(self, topic: str) -> EventWatcher:
         return self.aio.watch(topic)
 
     def stream(self, name: str) -> StreamCapture:
         return self.aio.stream(name)
-
-    def stream_items(self, name: str, group_id: str) -> list[dict[str, Any]]:
-        return self.run(self.aio.stream_items(name, group_id))
-
-    def stream_item(self, name: str, group_id: str, item_id: str) -> dict[str, Any] | None:
-        return self.run(self.aio.stream_item(name, group_id, item_id))
-
-    def dead_letters(self) -> list[DeadLetter]:
-        return self.run(self.aio.dead_letters())
-
-    def run_cron(self, step_name: str) -> str:
-        return self.run(self.aio.run_cron(step_name))
-
-    def advance(self, seconds: float, *, timeout: float = 5.0) -> None:
-        self.run(self.aio.advance(seconds, timeout=timeout))
-
-    def wait_until_idle(self, timeout: float = 5.0, *, raise_errors: bool = True) -> None:
-        self.run(self.aio.wait_until_idle(timeout, raise_errors=raise_errors))
 
     def steps(self) -> list[str]:
         return self.aio.steps()

@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import itertools
 import os
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import fields
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -30,15 +29,15 @@ from motia.adapters.memory.queue import MemoryQueueAdapter
 from motia.adapters.queue.base import DeadLetter
 from motia.clock import new_trace_id
 from motia.logs import LogRecord
-from motia.runtime.context import FlowContext
-from motia.runtime.dispatch import Dispatcher
 from motia.runtime.events import Event, parse_emit
 from motia.runtime.streams import StreamEvent
 from motia.settings import Settings, load_settings
 from motia.steps.importer import activate, forget_project_modules, import_step_file
-from motia.steps.model import Step
 from motia.testing._logs import CaptureSink
+from motia.testing.captures import EventWatcher, StreamCapture, TesterState
 from motia.testing.clock import ManualClock
+from motia.testing.failures import FailureTracker, FlowFailed, HandlerFailure
+from motia.testing.idle import drain
 
 if TYPE_CHECKING:
     import httpx
@@ -64,8 +63,16 @@ TEST_SETTINGS: dict[str, Any] = {
     "shutdown_timeout": 2.0,
 }
 
-# How many consecutive loop turns must see nothing change before the runtime counts as idle.
-QUIET_TURNS = 3
+__all__ = [
+    "EventWatcher",
+    "FlowFailed",
+    "HandlerFailure",
+    "MotiaTester",
+    "StreamCapture",
+    "TesterState",
+    "create_tester",
+    "import_step",
+]
 
 
 def _import_httpx() -> Any:
@@ -74,222 +81,6 @@ def _import_httpx() -> Any:
     except ImportError as exc:  # httpx comes with the `testing` extra, not the package
         raise ImportError(HTTPX_MISSING) from exc
     return httpx
-
-
-# --- failures ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HandlerFailure:
-    """A run that failed for good: an event moved to the dead-letter queue, or a cron run
-    that raised. `exception` is the object the handler raised, when there was one."""
-
-    step: str
-    kind: str  # "event" | "cron"
-    trace_id: str
-    error: str
-    exception: BaseException | None = None
-    topic: str | None = None
-    attempts: int = 1
-    data: Any = None
-    reason: str = "handler failed"
-
-    def describe(self) -> str:
-        where = f"step '{self.step}'"
-        if self.topic is not None:
-            where += f" on topic '{self.topic}'"
-        what = (
-            f"after {self.attempts} attempt(s), moved to the dead-letter queue"
-            if self.kind == "event"
-            else "cron run failed"
-        )
-        return f"{where} ({what}; trace {self.trace_id}): {self.error}"
-
-
-class FlowFailed(AssertionError):
-    """A flow ended in the dead-letter queue without a Python exception to re-raise (its
-    input did not match the schema, or its attempts ran out)."""
-
-    def __init__(self, failure: HandlerFailure) -> None:
-        super().__init__(failure.describe())
-        self.failure = failure
-
-
-@dataclass
-class _Raised:
-    seq: int
-    step: Step
-    ctx: FlowContext | None
-    error: BaseException
-
-
-class _RecordingDispatcher(Dispatcher):
-    """The runtime's dispatcher, also counting running handlers and keeping what they raise
-    (the queue keeps only the text of an error; tests want the exception itself)."""
-
-    def __init__(
-        self, sync_threads: int, per_step: int | None, steps: Callable[[], list[Step]]
-    ) -> None:
-        super().__init__(sync_threads, per_step)
-        self._steps = steps
-        self.active = 0
-        self.started = 0
-        self.raised: list[_Raised] = []
-        self._seq = itertools.count()
-
-    def _step_of(self, handler: Callable[..., Any]) -> Step | None:
-        for step in self._steps():
-            if step.handler is handler:
-                return step
-        return None
-
-    async def call(
-        self,
-        handler: Callable[..., Any],
-        args: tuple[Any, ...],
-        timeout: float | None = None,
-        step: str = "",
-    ) -> Any:
-        self.active += 1
-        self.started += 1
-        try:
-            return await super().call(handler, args, timeout, step)
-        except Exception as exc:
-            owner = self._step_of(handler)
-            if owner is not None:
-                ctx = args[-1] if args and isinstance(args[-1], FlowContext) else None
-                self.raised.append(_Raised(next(self._seq), owner, ctx, exc))
-            raise
-        finally:
-            self.active -= 1
-
-
-# --- captures ---------------------------------------------------------------------------
-
-
-class EventWatcher:
-    """What `tester.watch(topic)` returns: every event emitted on the topic from then on."""
-
-    def __init__(self, topic: str, stop: Callable[[EventWatcher], None]) -> None:
-        self.topic = topic
-        self.records: list[Event] = []
-        self._stop = stop
-
-    def _hear(self, event: Event) -> None:
-        if event.topic == self.topic:
-            self.records.append(event)
-
-    @property
-    def events(self) -> list[Any]:
-        """The `data` of each captured event, in emission order."""
-        return [event.data for event in self.records]
-
-    @property
-    def last(self) -> Any:
-        """The `data` of the latest event; None when nothing was captured."""
-        return self.records[-1].data if self.records else None
-
-    @property
-    def count(self) -> int:
-        return len(self.records)
-
-    def get(self, index: int) -> Any:
-        return self.records[index].data
-
-    def clear(self) -> None:
-        self.records.clear()
-
-    def close(self) -> None:
-        """Stop capturing."""
-        self._stop(self)
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.events)
-
-    def __repr__(self) -> str:
-        return f"EventWatcher({self.topic!r}, count={self.count})"
-
-
-class StreamCapture:
-    """What `tester.stream(name)` returns: every change and custom event of the stream from
-    then on, as `StreamEvent`s (`type` is create, update, delete or event)."""
-
-    def __init__(self, name: str, stop: Callable[[StreamCapture], None]) -> None:
-        self.name = name
-        self.events: list[StreamEvent] = []
-        self._stop = stop
-
-    def _hear(self, event: StreamEvent) -> None:
-        if event.stream == self.name:
-            self.events.append(event)
-
-    @property
-    def last(self) -> StreamEvent | None:
-        return self.events[-1] if self.events else None
-
-    @property
-    def count(self) -> int:
-        return len(self.events)
-
-    @property
-    def types(self) -> list[str]:
-        """The type of each event, in order: `['create', 'update', ...]`."""
-        return [event.type for event in self.events]
-
-    def in_group(self, group_id: str) -> list[StreamEvent]:
-        return [event for event in self.events if event.group_id == group_id]
-
-    def clear(self) -> None:
-        self.events.clear()
-
-    def close(self) -> None:
-        self._stop(self)
-
-    def __len__(self) -> int:
-        return len(self.events)
-
-    def __repr__(self) -> str:
-        return f"StreamCapture({self.name!r}, count={self.count})"
-
-
-class TesterState:
-    """`tester.state`: read and change the project's state directly."""
-
-    def __init__(self, tester: MotiaTester) -> None:
-        self._tester = tester
-
-    async def get(self, group_id: str, key: str) -> Any:
-        return await self._tester.runtime.state.get(str(group_id), str(key))
-
-    async def set(self, group_id: str, key: str, value: Any) -> Any:
-        return await self._tester.runtime.state.set(str(group_id), str(key), value)
-
-    async def delete(self, group_id: str, key: str) -> Any:
-        return await self._tester.runtime.state.delete(str(group_id), str(key))
-
-    async def get_group(self, group_id: str) -> list[Any]:
-        return await self._tester.runtime.state.get_group(str(group_id))
-
-    async def items(self, group_id: str) -> dict[str, Any]:
-        return await self._tester.runtime.state.items(str(group_id))
-
-    async def clear(self, group_id: str) -> None:
-        await self._tester.runtime.state.clear(str(group_id))
-
-    async def groups(self) -> list[str]:
-        return await self._tester.runtime.state.groups()
-
-
-@dataclass
-class _Snapshot:
-    running: int
-    ready: int
-    delayed: int
-    signature: tuple[Any, ...]
-    detail: list[str] = field(default_factory=list)
 
 
 def _plain(item: Any) -> Any:
@@ -319,21 +110,16 @@ class MotiaTester:
         self.config = dict(config or {})
         self.clock = clock or ManualClock()
         self._sink = CaptureSink("debug", echo_logs, "json")
-        self.failures: list[HandlerFailure] = []  # every final failure seen so far
-        self._pending: list[tuple[int, HandlerFailure]] = []  # not raised yet
-        self._seen_dead: set[str] = set()
-        self._consumed_raises: set[int] = set()
+        self._failures = FailureTracker()
+        self.failures: list[HandlerFailure] = self._failures.failures  # every final one
         self._watchers: list[EventWatcher] = []
         self._captures: list[StreamCapture] = []
-        self._events_seen = 0
-        self._stream_events_seen = 0
         self._requests = 0
         self._saved_env: dict[str, str | None] = {}
         self._cleanup: list[Callable[[], None]] = []
         self._runtime: Runtime | None = None
         self._app: MotiaApp | None = None
         self._client: httpx.AsyncClient | None = None
-        self._dispatcher: _RecordingDispatcher | None = None
         self.state = TesterState(self)
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -375,19 +161,14 @@ class MotiaTester:
             # Each tester imports the project afresh: no module state leaks between tests.
             forget_project_modules(self.project_dir)
             runtime = Runtime.load(settings, sink=self._sink, clock=self.clock)
-            dispatcher = _RecordingDispatcher(
-                settings.sync_handler_threads,
-                settings.sync_handler_threads_per_step,
-                lambda: runtime.project.steps,
-            )
-            runtime.dispatcher.close()
-            runtime.dispatcher = runtime.executor.dispatcher = dispatcher
+            # Subscribed before the start, so not one run goes unheard.
+            stop_tracking = runtime.add_hooks(self._failures)
             app = MotiaApp(runtime)
             await runtime.start()
         except BaseException:
             self._restore_env()
             raise
-        self._runtime, self._app, self._dispatcher = runtime, app, dispatcher
+        self._runtime, self._app = runtime, app
         loop = asyncio.get_running_loop()
 
         def wake_workers() -> None:
@@ -395,6 +176,7 @@ class MotiaTester:
                 loop.call_soon_threadsafe(runtime.bus.notify_all)
 
         self._cleanup += [
+            stop_tracking,
             runtime.bus.add_listener(self._hear_event),
             runtime.streams.hub.subscribe_all(self._hear_stream_event),
             self.clock.on_move(wake_workers),
@@ -494,9 +276,8 @@ class MotiaTester:
         return watcher
 
     def _hear_event(self, event: Event) -> None:
-        self._events_seen += 1
         for watcher in self._watchers:
-            watcher._hear(event)
+            watcher.hear(event)
 
     # --- streams -----------------------------------------------------------------------------
 
@@ -508,9 +289,8 @@ class MotiaTester:
         return capture
 
     def _hear_stream_event(self, event: StreamEvent) -> None:
-        self._stream_events_seen += 1
         for capture in self._captures:
-            capture._hear(event)
+            capture.hear(event)
 
     async def stream_items(self, name: str, group_id: str) -> list[dict[str, Any]]:
         """The items of a stream group as stored (`{...data, "id"}`)."""
@@ -554,11 +334,8 @@ class MotiaTester:
             known = ", ".join(self.cron_steps()) or "there are none"
             raise ValueError(f"no cron step named '{step_name}' (cron steps: {known})")
         trace_id = await self.runtime.cron.run_now(step)
-        self._collect_cron_failures()
-        for index, (_, failure) in enumerate(self._pending):
-            if failure.trace_id == trace_id:
-                del self._pending[index]
-                _raise(failure, [])
+        self._failures.collect_cron()
+        self._failures.raise_for_trace(trace_id)
         return trace_id
 
     async def advance(self, seconds: float, *, timeout: float = 5.0) -> None:
@@ -593,172 +370,24 @@ class MotiaTester:
         else:
             # Recorded in `failures`, never raised.
             await self._collect_failures()
-            self._pending.clear()
+            self._failures.forget_unraised()
 
     async def _drain(self, deadline: float, *, until: float | None, wake_timers: bool) -> None:
-        runtime = self.runtime
-        quiet = 0
-        nudged = False
-        previous: tuple[Any, ...] | None = None
-        spins = 0
-        while True:
-            snapshot = await self._snapshot()
-            if snapshot.running == 0 and snapshot.signature == previous:
-                quiet += 1
-            else:
-                quiet = 0
-            previous = snapshot.signature
-            if quiet >= QUIET_TURNS:
-                if snapshot.ready and not nudged:
-                    # Ready messages nobody leases: wake the workers once, in case a
-                    # notification went missing, before deciding they are blocked.
-                    runtime.bus.notify_all()
-                    nudged, quiet = True, 0
-                    continue
-                candidates: list[float] = []
-                if snapshot.delayed:
-                    due = await self._next_delayed()
-                    if due is not None:
-                        candidates.append(due)
-                if wake_timers:
-                    timer = self.clock.next_timer()
-                    if timer is not None:
-                        candidates.append(timer)
-                target = min(candidates) if candidates else None
-                if target is not None and (until is None or target <= until):
-                    self.clock.advance_to_time(target)
-                    runtime.bus.notify_all()
-                    quiet, nudged, previous = 0, False, None
-                    continue
-                if not snapshot.ready:
-                    return  # idle (anything left waits beyond `until`)
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    "the project did not become idle in time; still pending: "
-                    + ("; ".join(snapshot.detail) or "work in progress")
-                )
-            spins += 1
-            # Zero-duration yields while things move; a short real pause while a handler
-            # does real waiting (a thread, I/O), so the loop does not spin flat out.
-            await asyncio.sleep(0 if quiet or spins < 200 or spins % 10 else 0.001)
-
-    async def _snapshot(self) -> _Snapshot:
-        runtime = self.runtime
-        dispatcher = self._dispatcher
-        assert dispatcher is not None
-        stats = [await runtime.queue.stats(name) for name in runtime.bus.subscriber_names()]
-        cron_running = len(getattr(runtime.cron, "_running", ()))
-        leased = sum(s.in_flight for s in stats)
-        running = (
-            dispatcher.active
-            + runtime.bus.in_flight()
-            + cron_running
-            + self.clock.pending_wakeups
-            + self._requests
-            + leased
+        await drain(
+            self.runtime,
+            self.clock,
+            deadline=deadline,
+            until=until,
+            wake_timers=wake_timers,
+            requests=lambda: self._requests,
         )
-        ready = sum(max(0, s.waiting - s.delayed) for s in stats)
-        delayed = sum(s.delayed for s in stats)
-        detail = [
-            f"{s.subscriber}: {s.waiting} waiting ({s.delayed} delayed), {s.in_flight} running"
-            for s in stats
-            if s.waiting or s.in_flight
-        ]
-        if cron_running:
-            detail.append(f"{cron_running} cron run(s)")
-        if dispatcher.active:
-            detail.append(f"{dispatcher.active} handler(s) running")
-        signature = (
-            tuple((s.subscriber, s.waiting, s.in_flight, s.delayed, s.dead) for s in stats),
-            dispatcher.started,
-            len(dispatcher.raised),
-            self._events_seen,
-            self._stream_events_seen,
-            len(self._sink.records),
-        )
-        return _Snapshot(running, ready, delayed, signature, detail)
-
-    async def _next_delayed(self) -> float | None:
-        """When the earliest message waiting for time to pass becomes visible."""
-        runtime = self.runtime
-        now = self.clock.time()
-        queue = runtime.queue
-        times: list[float] = []
-        if isinstance(queue, MemoryQueueAdapter):
-            # The memory queue knows each message's own visibility; a FIFO group blocked
-            # behind a retrying head shows up only here.
-            for entries in queue._queues.values():
-                times += [e.visible_at for e in entries.values() if e.visible_at > now]
-        else:
-            for name in runtime.bus.subscriber_names():
-                at = await queue.next_visible_at(name)
-                if at is not None and at > now:
-                    times.append(at)
-        return min(times) if times else None
-
-    # --- failures -----------------------------------------------------------------------------
-
-    def _collect_cron_failures(self) -> None:
-        dispatcher = self._dispatcher
-        assert dispatcher is not None
-        for raised in dispatcher.raised:
-            if raised.seq in self._consumed_raises or raised.step.type != "cron":
-                continue
-            self._consumed_raises.add(raised.seq)
-            failure = HandlerFailure(
-                step=raised.step.name,
-                kind="cron",
-                trace_id=raised.ctx.trace_id if raised.ctx is not None else "",
-                error=f"{type(raised.error).__name__}: {raised.error}",
-                exception=raised.error,
-            )
-            self.failures.append(failure)
-            self._pending.append((raised.seq, failure))
 
     async def _collect_failures(self) -> None:
-        self._collect_cron_failures()
-        dispatcher = self._dispatcher
-        assert dispatcher is not None
-        letters = sorted(await self.dead_letters(), key=lambda d: d.failed_at)
-        for letter in letters:
-            if letter.id in self._seen_dead:
-                continue
-            self._seen_dead.add(letter.id)
-            match = next(
-                (
-                    r
-                    for r in reversed(dispatcher.raised)
-                    if r.ctx is not None
-                    and r.step.name == letter.subscriber
-                    and r.ctx.trace_id == letter.trace_id
-                    and r.ctx.event_id == letter.event_id
-                    and r.ctx.attempt == letter.attempts
-                ),
-                None,
-            )
-            failure = HandlerFailure(
-                step=letter.subscriber,
-                kind="event",
-                trace_id=letter.trace_id,
-                error=letter.error,
-                exception=match.error if match is not None else None,
-                topic=letter.topic,
-                attempts=letter.attempts,
-                data=letter.data,
-                reason=letter.reason,
-            )
-            self.failures.append(failure)
-            seq = match.seq if match is not None else len(dispatcher.raised) + len(self._pending)
-            self._pending.append((seq, failure))
-        self._pending.sort(key=lambda pair: pair[0])
+        self._failures.collect(await self.dead_letters())
 
     async def _raise_failures(self) -> None:
         await self._collect_failures()
-        if not self._pending:
-            return
-        pending = [failure for _, failure in self._pending]
-        self._pending.clear()
-        _raise(pending[0], pending[1:])
+        self._failures.raise_first()
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -768,20 +397,6 @@ class MotiaTester:
     def __repr__(self) -> str:
         state = "running" if self.started else "stopped"
         return f"MotiaTester({str(self.project_dir)!r}, {state}, {self.clock!r})"
-
-
-def _raise(failure: HandlerFailure, others: list[HandlerFailure]) -> None:
-    notes = [f"motia: {failure.describe()}"]
-    if others:
-        notes.append(f"motia: and {len(others)} more failure(s):")
-        notes += [f"  - {other.describe()}" for other in others]
-    error = failure.exception
-    if error is None:
-        error = FlowFailed(failure)
-        notes = notes[1:]
-    for note in notes:
-        error.add_note(note)
-    raise error
 
 
 def create_tester(

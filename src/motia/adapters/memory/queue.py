@@ -195,6 +195,10 @@ class MemoryQueueAdapter(QueueAdapter):
         ]
         return min(times) if times else None
 
+    async def next_delayed_at(self, subscriber: str, now: float) -> float | None:
+        times = [e.visible_at for e in self._queue(subscriber).values() if e.visible_at > now]
+        return min(times) if times else None
+
 
 def _delivery(entry: _Entry) -> Delivery:
     message = entry.message

@@ -199,5 +199,13 @@ class QueueAdapter(ABC):
         """When the next message of a subscriber becomes visible (now if one is), or None
         when it has nothing waiting. Workers sleep until then."""
 
+    async def next_delayed_at(self, subscriber: str, now: float) -> float | None:
+        """When the earliest message that waits for time to pass (a retry backoff,
+        `delaySeconds`) becomes visible, if one does after `now`. Runtimes driven by a
+        manual clock (the test kit) move the clock there. Backends answer exactly; this
+        default only sees the next visibility, which a visible message hides."""
+        at = await self.next_visible_at(subscriber)
+        return at if at is not None and at > now else None
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

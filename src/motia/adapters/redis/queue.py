@@ -368,6 +368,16 @@ class RedisQueueAdapter(QueueAdapter):
         times = [float(first[0][1]) for first in firsts if first]
         return min(times) if times else None
 
+    async def next_delayed_at(self, subscriber: str, now: float) -> float | None:
+        # Delayed and parked entries are scored by the time they become visible.
+        q = self._queue_key
+        async with self._client.pipeline(transaction=True) as pipe:
+            for part in ("delayed", "parked"):
+                pipe.zrangebyscore(q(subscriber, part), f"({now!r}", "+inf", 0, 1, withscores=True)
+            firsts = await settle(pipe.execute())
+        times = [float(first[0][1]) for first in firsts if first]
+        return min(times) if times else None
+
     async def close(self) -> None:
         await self._writes.drain()
         if self._giving_back:

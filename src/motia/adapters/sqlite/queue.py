@@ -319,3 +319,10 @@ class SqliteQueueAdapter(QueueAdapter):
             (subscriber,),
         )
         return None if row is None or row[0] is None else float(row[0])
+
+    async def next_delayed_at(self, subscriber: str, now: float) -> float | None:
+        row = self._db.query_one(
+            "SELECT MIN(visible_at) FROM motia_queue WHERE subscriber = ? AND visible_at > ?",
+            (subscriber, now),
+        )
+        return None if row is None or row[0] is None else float(row[0])

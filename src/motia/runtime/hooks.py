@@ -1,0 +1,114 @@
+"""Run hooks: what happens to each step run, told to whoever subscribes.
+
+The runtime calls every registered `RunHooks` when a run starts, when a handler raises,
+when a message is retried or dead-lettered, and when the run ends. The recorder (spans for
+the workbench), the test kit (the exceptions behind failed flows) and metrics or tracing
+subscribe here instead of reaching into the executor:
+
+    class CountFailures(RunHooks):
+        def __init__(self) -> None:
+            self.failed = 0
+
+        def run_failed(self, run: Run, error: BaseException) -> None:
+            self.failed += 1
+
+    remove = runtime.add_hooks(CountFailures())
+
+Hooks run inline on the event loop, between the handler and its acknowledgement: keep
+them quick. A hook that raises is logged and never changes the run's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from motia.adapters.queue.base import Failure
+from motia.logs import Logger
+from motia.steps.model import Step
+
+
+@dataclass(eq=False)
+class Run:
+    """One run of one step: an API request, a delivery of an event, or a cron run."""
+
+    step: Step
+    kind: str  # "api" | "event" | "cron"
+    trace_id: str
+    trigger: str  # what started it, for people: "POST /orders", "topic order.created"
+    started_at: float  # on the runtime's clock
+    attempt: int = 1
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """How a run ended. `status` is ok, failed (API and cron), retrying, dead, lost (the
+    lease was taken over) or rejected (a request refused before its handler ran)."""
+
+    status: str
+    ended_at: float
+    emits: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+    state_ops: int = 0
+    stream_ops: int = 0
+    http_status: int | None = None
+    field_errors: list[dict[str, Any]] | None = None
+
+
+class RunHooks:
+    """Override what you need; every method does nothing here."""
+
+    def run_started(self, run: Run) -> None:
+        """The run begins (before its input is validated)."""
+
+    def run_failed(self, run: Run, error: BaseException) -> None:
+        """The handler of an event or cron run raised `error` (once per attempt). An API
+        handler's failure arrives in `run_ended`, with the status it was answered with."""
+
+    def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
+        """The message runs again in `delay` seconds."""
+
+    def run_dead_lettered(self, run: Run, failure: Failure) -> None:
+        """The message moved to the dead-letter queue (attempts exhausted, invalid input)."""
+
+    def run_ended(self, run: Run, end: RunEnd) -> None:
+        """The run is over; `end` says how."""
+
+
+class HookChain(RunHooks):
+    """The hooks a runtime calls, in the order they were added."""
+
+    def __init__(self, logger: Logger) -> None:
+        self._hooks: list[RunHooks] = []
+        self._logger = logger
+
+    def add(self, hooks: RunHooks) -> Callable[[], None]:
+        """Subscribe `hooks`; returns the function that unsubscribes them."""
+        self._hooks.append(hooks)
+        return lambda: self._hooks.remove(hooks)
+
+    def _each(self, name: str, *args: Any) -> None:
+        for hooks in list(self._hooks):
+            try:
+                getattr(hooks, name)(*args)
+            except Exception as exc:  # observers never change what happens to a run
+                self._logger.error(
+                    f"run hook {type(hooks).__name__}.{name} failed: {type(exc).__name__}: {exc}"
+                )
+
+    def run_started(self, run: Run) -> None:
+        self._each("run_started", run)
+
+    def run_failed(self, run: Run, error: BaseException) -> None:
+        self._each("run_failed", run, error)
+
+    def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
+        self._each("run_retrying", run, delay, failure)
+
+    def run_dead_lettered(self, run: Run, failure: Failure) -> None:
+        self._each("run_dead_lettered", run, failure)
+
+    def run_ended(self, run: Run, end: RunEnd) -> None:
+        self._each("run_ended", run, end)
