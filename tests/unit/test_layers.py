@@ -67,7 +67,6 @@ ANNOTATION_ONLY = {
 # survive a module being split. Remove an entry once its imports are gone.
 PENDING = {
     ("steps", "runners"): "the loader asks the runners to describe non-Python steps",
-    ("testing", "motia.adapters.memory.queue"): "the test kit reads the memory queue",
 }
 
 # User project files copied by `motia create`, not package code.

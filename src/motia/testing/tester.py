@@ -25,7 +25,6 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-from motia.adapters.memory.queue import MemoryQueueAdapter
 from motia.adapters.queue.base import DeadLetter
 from motia.clock import new_trace_id
 from motia.logs import LogRecord
