@@ -63,12 +63,6 @@ class CronScheduler:
                 )
                 self._jobs[name] = (step, task)
 
-    def next_run(self, name: str) -> datetime | None:
-        job = self._jobs.get(name)
-        if job is None:
-            return None
-        return next_fire_time(job[0].cron.cron, self._clock.now(), self._timezone)
-
     async def _schedule(self, name: str) -> None:
         busy: asyncio.Task[None] | None = None
         last_fire: datetime | None = None
