@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motia.cli.build import project_dir_option
-from motia.manifest import edges, flow_names, subscribes, unsubscribed_topics
+from motia.steps.graph import edges, edges_within, flow_names, subscribes, unsubscribed_topics
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.model import Step
 
@@ -80,7 +80,7 @@ def flows(project_dir: Path) -> None:
         for step in members:
             steps_table.add_row(step.name, step.type, _trigger(step), _emits(step))
         console.print(steps_table)
-        flow_edges = [e for e in all_edges if e.source in member_names and e.target in member_names]
+        flow_edges = edges_within(all_edges, member_names)
         if flow_edges:
             edge_table = Table(title=f"Flow {flow}: topic edges", title_justify="left")
             for column in ("From", "Topic", "To", "Kind"):
@@ -130,7 +130,7 @@ def _trigger(step: Step) -> str:
 
 
 def _emits(step: Step) -> str:
-    topics = [e if isinstance(e, str) else e.topic for e in step.config.emits]
-    virtual = [e if isinstance(e, str) else e.topic for e in step.config.virtual_emits]
-    shown = topics + [f"{t} (virtual)" for t in virtual]
+    shown = step.config.emit_topics() + [
+        f"{topic} (virtual)" for topic in step.config.virtual_emit_topics()
+    ]
     return ", ".join(shown) or "-"

@@ -23,6 +23,7 @@ from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteCanAccess, RemoteHandler
 from motia.steps.config import CONFIG_MODELS, StreamConfig
 from motia.steps.discovery import discover, suggested_name
+from motia.steps.graph import emitted_topics
 from motia.steps.hints import field_hint, import_failure
 from motia.steps.importer import (
     StepImportError,
@@ -539,10 +540,7 @@ def _check_across_steps(project_dir: Path, project: LoadedProject) -> None:
     report = project.problems.append
     seen_names: dict[str, Step] = {}
     seen_routes: dict[tuple[str, str], Step] = {}
-    emitted: set[str] = set()
-    for step in project.steps:
-        emitted |= step.emits
-        emitted |= {e if isinstance(e, str) else e.topic for e in step.config.virtual_emits}
+    emitted = emitted_topics(project.steps)
 
     for step in list(project.steps):
         rel = _rel(project_dir, step.file)

@@ -145,7 +145,7 @@ def _response(status: int, schema: Schema) -> TsType:
 def _emit_union(step: Step, topics: dict[str, TsType]) -> TsType:
     """What the step's `emit` accepts: one `{topic, data}` per declared topic (labelled or
     not), with the data its subscribers expect; any topic when `emits` is empty."""
-    declared = list(dict.fromkeys(e if isinstance(e, str) else e.topic for e in step.config.emits))
+    declared = list(dict.fromkeys(step.config.emit_topics()))
     if not declared:
         return TsType("EmitData")
     members = []
