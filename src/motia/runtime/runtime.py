@@ -26,6 +26,7 @@ from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
 from motia.steps.loader import LoadedProject, load_project
+from motia.system_paths import SYSTEM_PREFIX
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
 RUNNER_SUFFIXES = {
@@ -146,8 +147,8 @@ class Runtime:
             {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
         if self.settings.internal_api_enabled:
-            self.logger.info(f"workbench: {url}/__motia/")
-        self.logger.info(f"API docs: {url}/__motia/docs")
+            self.logger.info(f"workbench: {url}{SYSTEM_PREFIX}/")
+        self.logger.info(f"API docs: {url}{SYSTEM_PREFIX}/docs")
 
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())
