@@ -25,13 +25,15 @@ from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings, redis_location
 from motia.steps.importer import forget_project_modules
+from motia.steps.languages import runner_names, runner_source_suffixes
 from motia.steps.loader import LoadedProject, load_project
 from motia.system_paths import SYSTEM_PREFIX
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
+# Node also reloads the JSON files its modules import.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
-    "ruby": (".rb",),
+    runner: runner_source_suffixes(runner) + ((".json",) if runner == "node" else ())
+    for runner in runner_names()
 }
 
 
