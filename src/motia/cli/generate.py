@@ -192,7 +192,9 @@ def generate_step(
     click.echo(f"created {target}")
     if lang != "python":
         runtime = "Ruby (3.0+)" if lang == "ruby" else "Node.js (18+)"
-        note = f"note: {lang} steps run in the {runtime.split()[0]} runner, which needs {runtime}"
+        runner = runtime.split()[0]
+        note = f"note: {LANGUAGE_TABLE[lang].display} steps run in the {runner} runner, which "
+        note += f"needs {runtime}"
         if lang == "typescript":
             note += (
                 "; Node.js 22.13+ runs TypeScript as it is, an older Node needs esbuild "
