@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from motia import __version__
-from motia.steps.graph import edges, edges_within, emit_entries, flow_names, subscribes
+from motia.steps.graph import edges, edges_within, flow_names, subscribes, topics
 from motia.steps.loader import LoadedProject
 from motia.steps.model import Step
 
@@ -57,24 +57,6 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
 
 def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
     steps = project.steps
-    topics: dict[str, dict[str, list[str]]] = {}
-
-    def topic(name: str) -> dict[str, list[str]]:
-        return topics.setdefault(
-            name,
-            {"emitters": [], "subscribers": [], "virtualEmitters": [], "virtualSubscribers": []},
-        )
-
-    for step in steps:
-        for entry in emit_entries(step):
-            bucket = topic(entry.topic)["virtualEmitters" if entry.virtual else "emitters"]
-            if step.name not in bucket:
-                bucket.append(step.name)
-        for name in subscribes(step):
-            topic(name)["subscribers"].append(step.name)
-        for name in step.config.virtual_subscribes:
-            topic(name)["virtualSubscribers"].append(step.name)
-
     all_edges = edges(steps)
     flows = []
     for flow in flow_names(steps):
@@ -112,7 +94,16 @@ def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
         "motiaVersion": __version__,
         "project": project_dir.resolve().name,
         "steps": [step_entry(project_dir, step) for step in steps],
-        "topics": [{"topic": name, **topics[name]} for name in sorted(topics)],
+        "topics": [
+            {
+                "topic": name,
+                "emitters": ends.emitters,
+                "subscribers": ends.subscribers,
+                "virtualEmitters": ends.virtual_emitters,
+                "virtualSubscribers": ends.virtual_subscribers,
+            }
+            for name, ends in topics(steps).items()
+        ],
         "flows": flows,
         "streams": streams,
         "warnings": [str(p) for p in project.warnings],

@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from motia.cli.build import project_dir_option
-from motia.steps.graph import edges, edges_within, flow_names, subscribes, unsubscribed_topics
+from motia.steps.graph import (
+    edges,
+    edges_within,
+    flow_names,
+    subscribes,
+    topics,
+    unsubscribed_topics,
+)
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.model import Step
 
@@ -100,21 +107,19 @@ def flows(project_dir: Path) -> None:
 
 def _print_unsubscribed(console: Console, steps: list[Step]) -> None:
     """Emitted topics that no step subscribes to: their events go nowhere."""
-    topics = unsubscribed_topics(steps)
-    if not topics:
+    unsubscribed = unsubscribed_topics(steps)
+    if not unsubscribed:
         return
-    drawn: dict[str, list[str]] = {}
-    for step in steps:
-        for topic in step.config.virtual_subscribes:
-            drawn.setdefault(topic, []).append(step.name)
+    ends = topics(steps)
     console.print(
-        f"{len(topics)} emitted topic(s) that no step subscribes to; their events go nowhere:"
+        f"{len(unsubscribed)} emitted topic(s) that no step subscribes to; their events go nowhere:"
     )
     table = Table()
     for column in ("Topic", "Emitted by", "Drawn to (virtual only)"):
         table.add_column(column)
-    for topic, emitters in topics.items():
-        table.add_row(topic, ", ".join(emitters), ", ".join(drawn.get(topic, [])) or "-")
+    for topic, emitters in unsubscribed.items():
+        drawn = ends[topic].virtual_subscribers
+        table.add_row(topic, ", ".join(emitters), ", ".join(drawn) or "-")
     console.print(table)
 
 

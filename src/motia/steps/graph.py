@@ -6,7 +6,7 @@ read it from here, so they always draw the same edges.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from motia.steps.config import EmitSpec
 from motia.steps.model import Step
@@ -52,6 +52,32 @@ def emit_entries(step: Step) -> list[EmitEntry]:
     return entries
 
 
+@dataclass
+class TopicEnds:
+    """Who is at each end of one topic, real and drawn, in step order."""
+
+    emitters: list[str] = field(default_factory=list)
+    subscribers: list[str] = field(default_factory=list)
+    virtual_emitters: list[str] = field(default_factory=list)
+    virtual_subscribers: list[str] = field(default_factory=list)
+
+
+def topics(steps: list[Step]) -> dict[str, TopicEnds]:
+    """Every topic named anywhere, with its emitters and subscribers, sorted by topic."""
+    found: dict[str, TopicEnds] = {}
+    for step in steps:
+        for entry in emit_entries(step):
+            ends = found.setdefault(entry.topic, TopicEnds())
+            bucket = ends.virtual_emitters if entry.virtual else ends.emitters
+            if step.name not in bucket:
+                bucket.append(step.name)
+        for topic in subscribes(step):
+            found.setdefault(topic, TopicEnds()).subscribers.append(step.name)
+        for topic in step.config.virtual_subscribes:
+            found.setdefault(topic, TopicEnds()).virtual_subscribers.append(step.name)
+    return dict(sorted(found.items()))
+
+
 def emitted_topics(steps: list[Step]) -> set[str]:
     """Every topic some step emits or draws an emit to."""
     return {entry.topic for step in steps for entry in emit_entries(step)}
@@ -90,15 +116,11 @@ def edges_within(all_edges: list[Edge], members: set[str]) -> list[Edge]:
 def unsubscribed_topics(steps: list[Step]) -> dict[str, list[str]]:
     """Topics a step really emits (its `emits`) that no event step subscribes to, with
     their emitters: such events go nowhere. A noop's virtualSubscribes only draws an edge."""
-    subscribed = {topic for step in steps for topic in subscribes(step)}
-    found: dict[str, list[str]] = {}
-    for step in steps:
-        for entry in emit_entries(step):
-            if not entry.virtual and entry.topic not in subscribed:
-                emitters = found.setdefault(entry.topic, [])
-                if step.name not in emitters:
-                    emitters.append(step.name)
-    return dict(sorted(found.items()))
+    return {
+        topic: ends.emitters
+        for topic, ends in topics(steps).items()
+        if ends.emitters and not ends.subscribers
+    }
 
 
 def flow_names(steps: list[Step]) -> list[str]:
