@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from motia import __version__
-from motia.steps.graph import edges, edges_within, flow_names, subscribes, topics
+from motia.steps.graph import edges, edges_within, steps_by_flow, subscribes, topics
 from motia.steps.loader import LoadedProject
 from motia.steps.model import Step
 
@@ -59,8 +59,8 @@ def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
     steps = project.steps
     all_edges = edges(steps)
     flows = []
-    for flow in flow_names(steps):
-        members = [s.name for s in steps if flow in s.flows]
+    for flow, flow_steps in steps_by_flow(steps).items():
+        members = [s.name for s in flow_steps]
         flows.append(
             {
                 "name": flow,

@@ -35,10 +35,7 @@ def step_node(step: Step, project_dir: Path) -> dict[str, Any]:
 
 def flows(steps: list[Step], project_dir: Path) -> list[dict[str, Any]]:
     """One graph per flow name; steps without `flows` are drawn under "No flow"."""
-    by_flow: dict[str, list[Step]] = {}
-    for step in steps:
-        for flow in step.flows or [NO_FLOW]:
-            by_flow.setdefault(flow, []).append(step)
+    by_flow = graph.steps_by_flow(steps, unnamed=NO_FLOW)
     return [
         {
             "id": flow,

@@ -13,7 +13,7 @@ from motia.cli.build import project_dir_option
 from motia.steps.graph import (
     edges,
     edges_within,
-    flow_names,
+    steps_by_flow,
     subscribes,
     topics,
     unsubscribed_topics,
@@ -74,12 +74,11 @@ def flows(project_dir: Path) -> None:
     """List each flow with its steps and the topics that connect them."""
     project = _load(project_dir)
     console = _console()
-    names = flow_names(project.steps)
+    by_flow = steps_by_flow(project.steps)
     all_edges = edges(project.steps)
-    if not names:
+    if not by_flow:
         console.print("No flows: give steps a `flows` list to group them.")
-    for flow in names:
-        members = [s for s in project.steps if flow in s.flows]
+    for flow, members in by_flow.items():
         member_names = {s.name for s in members}
         steps_table = Table(title=f"Flow {flow}: {len(members)} step(s)", title_justify="left")
         for column in ("Step", "Type", "Trigger", "Emits"):

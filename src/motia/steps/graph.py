@@ -123,10 +123,12 @@ def unsubscribed_topics(steps: list[Step]) -> dict[str, list[str]]:
     }
 
 
-def flow_names(steps: list[Step]) -> list[str]:
-    """The flows the steps name, in order of first appearance."""
-    names: dict[str, None] = {}
+def steps_by_flow(steps: list[Step], unnamed: str | None = None) -> dict[str, list[Step]]:
+    """The steps of each flow, flows in order of first appearance. Steps in no flow are
+    left out, or grouped under `unnamed` when it is given."""
+    by_flow: dict[str, list[Step]] = {}
     for step in steps:
-        for flow in step.flows:
-            names.setdefault(flow)
-    return list(names)
+        names = step.flows or ([unnamed] if unnamed is not None else [])
+        for flow in dict.fromkeys(names):
+            by_flow.setdefault(flow, []).append(step)
+    return by_flow
