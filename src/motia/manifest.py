@@ -5,89 +5,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from motia import __version__
-from motia.steps.config import Emit
+from motia.steps.graph import edges, edges_within, steps_by_flow, subscribes, topics
 from motia.steps.loader import LoadedProject
 from motia.steps.model import Step
 
 MANIFEST_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Edge:
-    """`source` emits `topic` and `target` subscribes to it; `virtual` when either side is
-    only drawn (virtualEmits / virtualSubscribes)."""
-
-    source: str
-    topic: str
-    target: str
-    virtual: bool
-    label: str | None = None
-    conditional: bool = False
-
-
-def _emit_topic(emit: Emit) -> str:
-    return emit if isinstance(emit, str) else emit.topic
-
-
-def subscribes(step: Step) -> list[str]:
-    return list(step.event.subscribes) if step.type == "event" else []
-
-
-def emit_entries(step: Step) -> list[tuple[str, str | None, bool, bool]]:
-    """(topic, label, conditional, virtual) for every emit of a step, real then virtual."""
-    entries: list[tuple[str, str | None, bool, bool]] = []
-    for emits, virtual in ((step.config.emits, False), (step.config.virtual_emits, True)):
-        for emit in emits:
-            if isinstance(emit, str):
-                entries.append((emit, None, False, virtual))
-            else:
-                entries.append((emit.topic, emit.label, emit.conditional, virtual))
-    return entries
-
-
-def edges(steps: list[Step]) -> list[Edge]:
-    """Every emitter -> subscriber connection through a topic."""
-    listeners: dict[str, list[tuple[str, bool]]] = {}
-    for step in steps:
-        for topic in subscribes(step):
-            listeners.setdefault(topic, []).append((step.name, False))
-        for topic in step.config.virtual_subscribes:
-            listeners.setdefault(topic, []).append((step.name, True))
-    found: list[Edge] = []
-    for step in steps:
-        for topic, label, conditional, virtual in emit_entries(step):
-            for target, virtual_target in listeners.get(topic, []):
-                found.append(
-                    Edge(step.name, topic, target, virtual or virtual_target, label, conditional)
-                )
-    return found
-
-
-def unsubscribed_topics(steps: list[Step]) -> dict[str, list[str]]:
-    """Topics a step really emits (its `emits`) that no event step subscribes to, with
-    their emitters: such events go nowhere. A noop's virtualSubscribes only draws an edge."""
-    subscribed = {topic for step in steps for topic in subscribes(step)}
-    found: dict[str, list[str]] = {}
-    for step in steps:
-        for topic, _label, _conditional, virtual in emit_entries(step):
-            if not virtual and topic not in subscribed:
-                emitters = found.setdefault(topic, [])
-                if step.name not in emitters:
-                    emitters.append(step.name)
-    return dict(sorted(found.items()))
-
-
-def flow_names(steps: list[Step]) -> list[str]:
-    names: dict[str, None] = {}
-    for step in steps:
-        for flow in step.flows:
-            names.setdefault(flow)
-    return list(names)
 
 
 def _rel(project_dir: Path, path: Path) -> str:
@@ -106,9 +32,9 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
         "language": step.language,
         "description": config.description,
         "flows": list(step.flows),
-        "emits": [_emit_topic(e) for e in config.emits],
+        "emits": config.emit_topics(),
         "subscribes": subscribes(step),
-        "virtualEmits": [_emit_topic(e) for e in config.virtual_emits],
+        "virtualEmits": config.virtual_emit_topics(),
         "virtualSubscribes": list(config.virtual_subscribes),
     }
     if step.type == "api":
@@ -131,28 +57,10 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
 
 def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
     steps = project.steps
-    topics: dict[str, dict[str, list[str]]] = {}
-
-    def topic(name: str) -> dict[str, list[str]]:
-        return topics.setdefault(
-            name,
-            {"emitters": [], "subscribers": [], "virtualEmitters": [], "virtualSubscribers": []},
-        )
-
-    for step in steps:
-        for name, _label, _conditional, virtual in emit_entries(step):
-            bucket = topic(name)["virtualEmitters" if virtual else "emitters"]
-            if step.name not in bucket:
-                bucket.append(step.name)
-        for name in subscribes(step):
-            topic(name)["subscribers"].append(step.name)
-        for name in step.config.virtual_subscribes:
-            topic(name)["virtualSubscribers"].append(step.name)
-
     all_edges = edges(steps)
     flows = []
-    for flow in flow_names(steps):
-        members = [s.name for s in steps if flow in s.flows]
+    for flow, flow_steps in steps_by_flow(steps).items():
+        members = [s.name for s in flow_steps]
         flows.append(
             {
                 "name": flow,
@@ -165,8 +73,7 @@ def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
                         "virtual": e.virtual,
                         **({"label": e.label} if e.label else {}),
                     }
-                    for e in all_edges
-                    if e.source in members and e.target in members
+                    for e in edges_within(all_edges, set(members))
                 ],
             }
         )
@@ -187,7 +94,16 @@ def build_manifest(project_dir: Path, project: LoadedProject) -> dict[str, Any]:
         "motiaVersion": __version__,
         "project": project_dir.resolve().name,
         "steps": [step_entry(project_dir, step) for step in steps],
-        "topics": [{"topic": name, **topics[name]} for name in sorted(topics)],
+        "topics": [
+            {
+                "topic": name,
+                "emitters": ends.emitters,
+                "subscribers": ends.subscribers,
+                "virtualEmitters": ends.virtual_emitters,
+                "virtualSubscribers": ends.virtual_subscribers,
+            }
+            for name, ends in topics(steps).items()
+        ],
         "flows": flows,
         "streams": streams,
         "warnings": [str(p) for p in project.warnings],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from motia.steps.config import EmitSpec
+from motia.steps import graph
 from motia.steps.model import Step
 
 NO_FLOW = "No flow"
@@ -21,10 +21,10 @@ def step_node(step: Step, project_dir: Path) -> dict[str, Any]:
         "description": config.description,
         "file": str(_relative(step.file, project_dir)),
         "flows": step.flows or [NO_FLOW],
-        "emits": [_emit(e) for e in config.emits],
-        "virtualEmits": [_emit(e) for e in config.virtual_emits],
+        "emits": [_emit(e) for e in graph.emit_entries(step) if not e.virtual],
+        "virtualEmits": [_emit(e) for e in graph.emit_entries(step) if e.virtual],
         "virtualSubscribes": list(config.virtual_subscribes),
-        "subscribes": list(step.event.subscribes) if step.type == "event" else [],
+        "subscribes": graph.subscribes(step),
     }
     if step.type == "api":
         node.update({"method": step.api.method, "path": step.api.path})
@@ -35,10 +35,7 @@ def step_node(step: Step, project_dir: Path) -> dict[str, Any]:
 
 def flows(steps: list[Step], project_dir: Path) -> list[dict[str, Any]]:
     """One graph per flow name; steps without `flows` are drawn under "No flow"."""
-    by_flow: dict[str, list[Step]] = {}
-    for step in steps:
-        for flow in step.flows or [NO_FLOW]:
-            by_flow.setdefault(flow, []).append(step)
+    by_flow = graph.steps_by_flow(steps, unnamed=NO_FLOW)
     return [
         {
             "id": flow,
@@ -51,38 +48,22 @@ def flows(steps: list[Step], project_dir: Path) -> list[dict[str, Any]]:
 
 def edges(steps: list[Step]) -> list[dict[str, Any]]:
     """emits → subscribes, real and virtual, with labels and conditional styling."""
-    listeners: dict[str, list[tuple[str, bool]]] = {}
-    for step in steps:
-        if step.type == "event":
-            for topic in step.event.subscribes:
-                listeners.setdefault(topic, []).append((step.name, False))
-        for topic in step.config.virtual_subscribes:
-            listeners.setdefault(topic, []).append((step.name, True))
-    found: list[dict[str, Any]] = []
-    for step in steps:
-        for emit, virtual in [(e, False) for e in step.config.emits] + [
-            (e, True) for e in step.config.virtual_emits
-        ]:
-            spec = _emit(emit)
-            for target, virtual_target in listeners.get(spec["topic"], []):
-                found.append(
-                    {
-                        "id": f"{step.name}->{target}:{spec['topic']}",
-                        "source": step.name,
-                        "target": target,
-                        "topic": spec["topic"],
-                        "label": spec["label"] or spec["topic"],
-                        "conditional": spec["conditional"],
-                        "virtual": virtual or virtual_target,
-                    }
-                )
-    return found
+    return [
+        {
+            "id": f"{edge.source}->{edge.target}:{edge.topic}",
+            "source": edge.source,
+            "target": edge.target,
+            "topic": edge.topic,
+            "label": edge.label or edge.topic,
+            "conditional": edge.conditional,
+            "virtual": edge.virtual,
+        }
+        for edge in graph.edges(steps)
+    ]
 
 
-def _emit(emit: str | EmitSpec) -> dict[str, Any]:
-    if isinstance(emit, str):
-        return {"topic": emit, "label": None, "conditional": False}
-    return {"topic": emit.topic, "label": emit.label, "conditional": emit.conditional}
+def _emit(entry: graph.EmitEntry) -> dict[str, Any]:
+    return {"topic": entry.topic, "label": entry.label, "conditional": entry.conditional}
 
 
 def _relative(path: Path, root: Path) -> Path:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from motia.system_paths import SYSTEM_PREFIX
+
 TEMPLATES = ("python", "minimal", "multi-language")
 TEMPLATE_SUFFIX = ".tmpl"
 # Names a wheel or tool would mishandle are stored without their leading dot.
@@ -103,7 +105,7 @@ def create(name: str, template: str, parent: Path) -> None:
     click.echo("  pip install -r requirements.txt   # motia-python with its test kit, and mypy")
     if template == "multi-language":
         click.echo("  npm install      # zod, esbuild, typescript; needs Node.js 18+ (and Ruby 3+)")
-    click.echo("  motia dev        # http://localhost:3000, API docs at /__motia/docs")
+    click.echo(f"  motia dev        # http://localhost:3000, API docs at {SYSTEM_PREFIX}/docs")
     click.echo("  pytest           # the project's tests")
     if template == "multi-language":
         click.echo("  motia generate types && npx tsc --noEmit   # type-check the TypeScript steps")

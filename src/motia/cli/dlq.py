@@ -21,6 +21,7 @@ from motia.adapters.queue.base import DeadLetter, DeadLetterFilter
 from motia.clock import Clock
 from motia.errors import MotiaError
 from motia.settings import load_settings
+from motia.system_paths import SYSTEM_PREFIX
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ def _run(project_dir: Path, action: Callable[[Stores], Awaitable[T]]) -> T:
     if settings.queue_adapter == "memory":
         raise MotiaError(
             "the project's queue is in memory: its dead letters live inside the running "
-            "server; use its HTTP API under /__motia/api/dlq"
+            f"server; use its HTTP API under {SYSTEM_PREFIX}/api/dlq"
         )
     if not settings.database_path.exists():
         raise MotiaError(f"no Motia data at {settings.database_path}: the project never ran")

@@ -13,9 +13,10 @@ import click
 
 from motia.cli.build import generate_openapi, load_checked, project_dir_option
 from motia.steps.discovery import STEP_ROOTS, is_discoverable
+from motia.steps.languages import LANGUAGES as LANGUAGE_TABLE
 
 STEP_TYPES = ("api", "event", "cron", "noop")
-LANGUAGES = ("python", "typescript", "javascript", "ruby")
+LANGUAGES = tuple(LANGUAGE_TABLE)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_DIRS = {"api": "steps/api", "event": "steps/events", "cron": "steps/cron", "noop": "steps"}
 # Files that mark a project folder (the templates create them all).
@@ -86,11 +87,12 @@ def words(name: str) -> list[str]:
 
 def file_name(name: str, lang: str) -> str:
     parts = words(name)
-    if lang == "python":
-        return "_".join(parts) + "_step.py"
-    if lang == "ruby":
-        return "_".join(parts) + "_step.rb"
-    return "-".join(parts) + (".step.ts" if lang == "typescript" else ".step.js")
+    suffix = LANGUAGE_TABLE[lang].main_suffix
+    # Node files are named as in classic Motia (`create-order.step.ts`), the others in
+    # their language's style (`create_order_step.py`).
+    if LANGUAGE_TABLE[lang].runner == "node":
+        return "-".join(parts) + ".step" + suffix
+    return "_".join(parts) + "_step" + suffix
 
 
 @click.command("step")
@@ -190,7 +192,9 @@ def generate_step(
     click.echo(f"created {target}")
     if lang != "python":
         runtime = "Ruby (3.0+)" if lang == "ruby" else "Node.js (18+)"
-        note = f"note: {lang} steps run in the {runtime.split()[0]} runner, which needs {runtime}"
+        runner = runtime.split()[0]
+        note = f"note: {LANGUAGE_TABLE[lang].display} steps run in the {runner} runner, which "
+        note += f"needs {runtime}"
         if lang == "typescript":
             note += (
                 "; Node.js 22.13+ runs TypeScript as it is, an older Node needs esbuild "

@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from motia.cli.build import project_dir_option
-from motia.manifest import edges, flow_names, subscribes, unsubscribed_topics
+from motia.steps.graph import (
+    edges,
+    edges_within,
+    steps_by_flow,
+    subscribes,
+    topics,
+    unsubscribed_topics,
+)
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.model import Step
 
@@ -67,12 +74,11 @@ def flows(project_dir: Path) -> None:
     """List each flow with its steps and the topics that connect them."""
     project = _load(project_dir)
     console = _console()
-    names = flow_names(project.steps)
+    by_flow = steps_by_flow(project.steps)
     all_edges = edges(project.steps)
-    if not names:
+    if not by_flow:
         console.print("No flows: give steps a `flows` list to group them.")
-    for flow in names:
-        members = [s for s in project.steps if flow in s.flows]
+    for flow, members in by_flow.items():
         member_names = {s.name for s in members}
         steps_table = Table(title=f"Flow {flow}: {len(members)} step(s)", title_justify="left")
         for column in ("Step", "Type", "Trigger", "Emits"):
@@ -80,7 +86,7 @@ def flows(project_dir: Path) -> None:
         for step in members:
             steps_table.add_row(step.name, step.type, _trigger(step), _emits(step))
         console.print(steps_table)
-        flow_edges = [e for e in all_edges if e.source in member_names and e.target in member_names]
+        flow_edges = edges_within(all_edges, member_names)
         if flow_edges:
             edge_table = Table(title=f"Flow {flow}: topic edges", title_justify="left")
             for column in ("From", "Topic", "To", "Kind"):
@@ -100,21 +106,19 @@ def flows(project_dir: Path) -> None:
 
 def _print_unsubscribed(console: Console, steps: list[Step]) -> None:
     """Emitted topics that no step subscribes to: their events go nowhere."""
-    topics = unsubscribed_topics(steps)
-    if not topics:
+    unsubscribed = unsubscribed_topics(steps)
+    if not unsubscribed:
         return
-    drawn: dict[str, list[str]] = {}
-    for step in steps:
-        for topic in step.config.virtual_subscribes:
-            drawn.setdefault(topic, []).append(step.name)
+    ends = topics(steps)
     console.print(
-        f"{len(topics)} emitted topic(s) that no step subscribes to; their events go nowhere:"
+        f"{len(unsubscribed)} emitted topic(s) that no step subscribes to; their events go nowhere:"
     )
     table = Table()
     for column in ("Topic", "Emitted by", "Drawn to (virtual only)"):
         table.add_column(column)
-    for topic, emitters in topics.items():
-        table.add_row(topic, ", ".join(emitters), ", ".join(drawn.get(topic, [])) or "-")
+    for topic, emitters in unsubscribed.items():
+        drawn = ends[topic].virtual_subscribers
+        table.add_row(topic, ", ".join(emitters), ", ".join(drawn) or "-")
     console.print(table)
 
 
@@ -130,7 +134,7 @@ def _trigger(step: Step) -> str:
 
 
 def _emits(step: Step) -> str:
-    topics = [e if isinstance(e, str) else e.topic for e in step.config.emits]
-    virtual = [e if isinstance(e, str) else e.topic for e in step.config.virtual_emits]
-    shown = topics + [f"{t} (virtual)" for t in virtual]
+    shown = step.config.emit_topics() + [
+        f"{topic} (virtual)" for topic in step.config.virtual_emit_topics()
+    ]
     return ", ".join(shown) or "-"

@@ -11,11 +11,10 @@ from starlette.routing import BaseRoute, Route
 
 from motia import jsoncodec
 from motia.openapi import DEFAULT_VERSION, build_openapi
+from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
-
-PREFIX = "/__motia"
 
 
 class ApiDocs:
@@ -24,8 +23,8 @@ class ApiDocs:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route(f"{PREFIX}/openapi.json", self.openapi),
-            Route(f"{PREFIX}/docs", self.docs),
+            Route(f"{SYSTEM_PREFIX}/openapi.json", self.openapi),
+            Route(f"{SYSTEM_PREFIX}/docs", self.docs),
         ]
 
     async def openapi(self, request: Request) -> Response:

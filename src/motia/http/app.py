@@ -32,6 +32,7 @@ from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
 from motia.runtime.stream_connection import BufferBudget
 from motia.steps.typed_bodies import parse as parse_model
+from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -43,7 +44,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 TRACE_HEADER = b"x-trace-id"
-SYSTEM_PREFIX = "/__motia"
 ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 
 

@@ -17,11 +17,12 @@ from motia.adapters.observability.base import LogQuery, ObservabilityStore, summ
 from motia.adapters.queue.base import DeadLetterFilter
 from motia.http.internal_guard import SAFE_METHODS, InternalGuard
 from motia.http.workbench_api import WorkbenchApi
+from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
-API_PREFIX = "/__motia/api"
+API_PREFIX = f"{SYSTEM_PREFIX}/api"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-CLIENT_PATH = "/__motia/stream-client.js"
+from motia.system_paths import SYSTEM_PREFIX
+
+CLIENT_PATH = f"{SYSTEM_PREFIX}/stream-client.js"
 CLIENT_FILE = Path(__file__).resolve().parent / "stream_client.js"
 HEADERS = {
     # Revalidated on each load, so a page never runs a client older than its server.

@@ -22,12 +22,13 @@ from motia.runtime.stream_connection import (
     SlowConsumer,
     StreamConnection,
 )
+from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
 KEEPALIVE_SECONDS = 15.0
-SSE_PREFIX = "/__motia/streams"
+SSE_PREFIX = f"{SYSTEM_PREFIX}/streams"
 
 
 class StreamEventSource:

@@ -13,13 +13,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from motia.http.internal_guard import InternalGuard
+from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "workbench" / "static"
 FAVICON = STATIC_DIR / "favicon.svg"
-PREFIX = "/__motia"
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -53,11 +53,11 @@ class WorkbenchUi:
 
     def routes(self) -> list[BaseRoute]:
         return [
-            Route(PREFIX, self.redirect),
-            Route(f"{PREFIX}/", self.index),
-            Route(f"{PREFIX}/index.html", self.index),
-            Route(f"{PREFIX}/static/{{name:path}}", self.static),
-            Route(f"{PREFIX}/favicon.svg", self.favicon),
+            Route(SYSTEM_PREFIX, self.redirect),
+            Route(f"{SYSTEM_PREFIX}/", self.index),
+            Route(f"{SYSTEM_PREFIX}/index.html", self.index),
+            Route(f"{SYSTEM_PREFIX}/static/{{name:path}}", self.static),
+            Route(f"{SYSTEM_PREFIX}/favicon.svg", self.favicon),
         ]
 
     async def redirect(self, request: Request) -> Response:
@@ -67,7 +67,9 @@ class WorkbenchUi:
         if refused is not None:
             return JSONResponse({"error": refused[1]}, status_code=refused[0])
         query = request.url.query
-        return RedirectResponse(f"{PREFIX}/" + (f"?{query}" if query else ""), status_code=307)
+        return RedirectResponse(
+            f"{SYSTEM_PREFIX}/" + (f"?{query}" if query else ""), status_code=307
+        )
 
     async def index(self, request: Request) -> Response:
         return self._file(request, "index.html")

@@ -27,17 +27,20 @@ from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings
 from motia.steps.importer import forget_project_modules
+from motia.steps.languages import runner_names, runner_source_suffixes
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.routes import Router
+from motia.system_paths import SYSTEM_PREFIX
 
 # Writes the editor types of a loaded project; returns the file written, or None when the
 # project needs none. The CLI passes the one of `motia.typegen`, which sits above the runtime.
 TypesWriter = Callable[[Path, LoadedProject], Path | None]
 
 # A change to one of these files restarts that runner: it cannot unload what it imported.
+# Node also reloads the JSON files its modules import.
 RUNNER_SUFFIXES = {
-    "node": (".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"),
-    "ruby": (".rb",),
+    runner: runner_source_suffixes(runner) + ((".json",) if runner == "node" else ())
+    for runner in runner_names()
 }
 
 
@@ -218,8 +221,8 @@ class Runtime:
             {"state": self.settings.state_adapter, "queue": self.settings.queue_adapter},
         )
         if self.settings.internal_api_enabled:
-            self.logger.info(f"workbench: {url}/__motia/")
-        self.logger.info(f"API docs: {url}/__motia/docs")
+            self.logger.info(f"workbench: {url}{SYSTEM_PREFIX}/")
+        self.logger.info(f"API docs: {url}{SYSTEM_PREFIX}/docs")
 
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())

@@ -103,9 +103,6 @@ class StreamHub:
         self._all.add(listener)
         return lambda: self._all.discard(listener)
 
-    def subscriber_count(self, stream: str, group_id: str) -> int:
-        return len(self._listeners.get((stream, group_id), ()))
-
     async def start(self) -> None:
         await self._broadcast.start(self._receive)
 

@@ -22,23 +22,21 @@ from pathlib import Path
 from motia.settings import CONFIG_FILE
 from motia.steps.discovery import SKIPPED_DIRS, is_step_file
 from motia.steps.importer import ProjectSourceTest
+from motia.steps.languages import runner_source_suffixes
 from motia.steps.loader import LoadedProject
+from motia.steps.project_config import CONFIG_NAMES
+from motia.steps.project_hooks import PROJECT_HOOKS_FILE
 
 PROJECT_FILES = frozenset(
     {
         CONFIG_FILE,
-        "motia.config.ts",
-        "motia.config.js",
-        "motia.config.mjs",
-        "motia.config.cjs",
-        "motia.config.mts",
-        "motia.config.cts",
-        "motia_config.py",
+        *CONFIG_NAMES,
+        PROJECT_HOOKS_FILE,
         "package.json",
         "tsconfig.json",
     }
 )
-RUNNER_SOURCE_SUFFIXES = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts", ".rb")
+RUNNER_SOURCE_SUFFIXES = runner_source_suffixes()
 # Written by `motia dev` itself.
 GENERATED_SUFFIXES = (".d.ts",)
 

@@ -87,7 +87,10 @@ class _StepBase(_Strict):
     include_files: list[str] = Field(default_factory=list)
 
     def emit_topics(self) -> list[str]:
-        return [_topic(e) for e in self.emits]
+        return [emit_topic(e) for e in self.emits]
+
+    def virtual_emit_topics(self) -> list[str]:
+        return [emit_topic(e) for e in self.virtual_emits]
 
 
 class ApiStepConfig(_StepBase):
@@ -180,5 +183,6 @@ class StreamConfig(_Strict):
     can_access: Callable[..., Any] | None = None
 
 
-def _topic(emit: Emit) -> str:
+def emit_topic(emit: Emit) -> str:
+    """The topic of an `emits` / `virtualEmits` entry, whichever form it is written in."""
     return emit if isinstance(emit, str) else emit.topic

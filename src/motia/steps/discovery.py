@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from motia.steps.languages import RUNNER_LANGUAGES
+
 STEP_ROOTS = ("steps", "src")
 # Folders that never hold step files; skipping them keeps discovery fast on big projects.
 SKIPPED_DIRS = frozenset(
@@ -16,32 +18,16 @@ PYTHON_STEP_SUFFIX = "_step.py"
 PYTHON_STREAM_SUFFIX = "_stream.py"
 DEPRECATED_PYTHON_STEP_SUFFIX = ".step.py"
 DEPRECATED_PYTHON_STREAM_SUFFIX = ".stream.py"
-# Files of other languages: (suffix, the runner that runs them).
-FOREIGN_SUFFIXES: tuple[tuple[str, str], ...] = (
-    (".step.ts", "node"),
-    (".step.js", "node"),
-    (".step.mjs", "node"),
-    (".step.cjs", "node"),
-    (".step.mts", "node"),
-    (".step.cts", "node"),
-    ("_step.ts", "node"),
-    ("_step.js", "node"),
-    ("_step.mjs", "node"),
-    ("_step.cjs", "node"),
-    ("_step.mts", "node"),
-    ("_step.cts", "node"),
-    (".stream.ts", "node"),
-    (".stream.js", "node"),
-    (".stream.mjs", "node"),
-    (".stream.cjs", "node"),
-    ("_stream.ts", "node"),
-    ("_stream.js", "node"),
-    (".stream.mts", "node"),
-    (".stream.cts", "node"),
-    ("_step.rb", "ruby"),
-    (".step.rb", "ruby"),
-    ("_stream.rb", "ruby"),
-    (".stream.rb", "ruby"),
+# Files of other languages: (suffix, the runner that runs them). Steps are `x.step.ts` or
+# `x_step.ts` with any of the language's suffixes, streams `x.stream.mts` likewise, but
+# `x_stream.*` only with the language's main suffix.
+FOREIGN_SUFFIXES: tuple[tuple[str, str], ...] = tuple(
+    (marker + suffix, language.runner)
+    for language in RUNNER_LANGUAGES
+    if language.runner is not None
+    for suffix in language.step_suffixes
+    for marker in (".step", "_step", ".stream", "_stream")
+    if marker != "_stream" or suffix == language.main_suffix
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from motia.errors import Problem
 from motia.steps.config import (
     ApiStepConfig,
     CronStepConfig,
@@ -73,3 +74,27 @@ class StreamDefinition:
     @property
     def name(self) -> str:
         return self.config.name
+
+
+@dataclass
+class LoadedProject:
+    """Everything a load found: the steps and streams that passed every check, and every
+    problem, errors and warnings, each with its file."""
+
+    steps: list[Step] = field(default_factory=list)
+    streams: list[StreamDefinition] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # `authenticate(request)` for stream clients: from motia_config.py, or the
+    # `streamAuth` of motia.config.ts.
+    authenticate: Callable[..., Any] | None = None
+    # Files that run in runners, by runner name, and the binary that runs each.
+    runner_files: dict[str, list[str]] = field(default_factory=dict)
+    runner_binaries: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]

@@ -16,9 +16,14 @@ from motia.runners.languages import NODE
 from motia.runners.process import RunnerFailed
 from motia.runners.protocol import FileReport
 from motia.runners.remote import RemoteStreamAuth
+from motia.steps.languages import RUNNER_LANGUAGES
 
+# The file names it may have, TypeScript first, as the Node runner's languages allow.
 CONFIG_NAMES = tuple(
-    f"motia.config.{extension}" for extension in ("ts", "mts", "cts", "js", "mjs", "cjs")
+    f"motia.config{suffix}"
+    for language in RUNNER_LANGUAGES
+    if language.runner == NODE.name
+    for suffix in language.step_suffixes
 )
 # Keys of the classic project config and why they have no effect here.
 UNSUPPORTED = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from motia.steps.languages import runner_source_suffixes
 from motia.typegen.prelude import PRELUDE
 from motia.typegen.schema import (
     NEVER,
@@ -38,7 +39,7 @@ HEADER = f"""\
  */
 """
 # Files whose steps are written against these types.
-_NODE_SUFFIXES = (".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs")
+_NODE_SUFFIXES = runner_source_suffixes("node")
 # A stream item's data when the stream has no schema: any object (items are objects).
 _ANY_OBJECT = TsType("Record<string, unknown>")
 
@@ -145,7 +146,7 @@ def _response(status: int, schema: Schema) -> TsType:
 def _emit_union(step: Step, topics: dict[str, TsType]) -> TsType:
     """What the step's `emit` accepts: one `{topic, data}` per declared topic (labelled or
     not), with the data its subscribers expect; any topic when `emits` is empty."""
-    declared = list(dict.fromkeys(e if isinstance(e, str) else e.topic for e in step.config.emits))
+    declared = list(dict.fromkeys(step.config.emit_topics()))
     if not declared:
         return TsType("EmitData")
     members = []

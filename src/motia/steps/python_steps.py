@@ -1,0 +1,40 @@
+"""Python step files: each imported for its module-level `config` and `handler`, and
+files named in the old `x.step.py` form pointed at their new name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motia.errors import Problem
+from motia.steps.discovery import suggested_name
+from motia.steps.load_support import Report, import_file, relative
+from motia.steps.model import Step
+from motia.steps.step_checks import build_step
+
+
+def load_python_steps(project_dir: Path, paths: list[Path], report: Report) -> list[Step]:
+    steps = []
+    for path in paths:
+        rel = relative(project_dir, path)
+        module = import_file(project_dir, path, rel, report)
+        if module is None:
+            continue
+        step = build_step(
+            path, rel, getattr(module, "config", None), getattr(module, "handler", None), report
+        )
+        if step is not None:
+            steps.append(step)
+    return steps
+
+
+def report_deprecated_names(project_dir: Path, paths: list[Path], report: Report) -> None:
+    """`x.step.py` / `x.stream.py` are not loaded: say which name to give each."""
+    for path in paths:
+        report(
+            Problem(
+                "files named '*.step.py' / '*.stream.py' are no longer loaded",
+                file=relative(project_dir, path),
+                hint=f"rename it to '{suggested_name(path)}'",
+                severity="warning",
+            )
+        )
