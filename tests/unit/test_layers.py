@@ -44,8 +44,9 @@ TIERS: list[tuple[str, ...]] = [
     ("adapters",),
     ("settings",),
     # Leaves. `types` holds the TypedDicts users annotate with and imports nothing at run
-    # time; logs write JSON with `jsoncodec`, the one leaf below them.
-    ("errors", "logs", "clock", "types"),
+    # time; logs write JSON with `jsoncodec`, the one leaf below them. `system_paths` is the
+    # one spelling of the `/__motia` URL prefix.
+    ("errors", "logs", "clock", "types", "system_paths"),
     ("jsoncodec",),
 ]
 TIER_OF = {name: len(TIERS) - index for index, names in enumerate(TIERS) for name in names}
