@@ -262,7 +262,7 @@ def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
     _run(tmp_path, scenario)
 
 
-def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
+async def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
     """With concurrency 1, a run past visibilityTimeout must not keep the message from
     being delivered again."""
     write_project(
@@ -282,30 +282,27 @@ def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(
-            tmp_path,
-            "start",
-            environ={},
-            state_adapter="memory",
-            queue_adapter="memory",
-            queue_lease_seconds=0.3,
-            queue_poll_interval=0.05,
-        )
-        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
-        await runtime.start()
-        try:
-            await runtime.bus.publish([_event("hang", {})])
-            starts = sys.modules["steps.hang_step"].STARTS
-            await _until(lambda: starts == [1, 2], timeout=2.5)
-        finally:
-            runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(
+        tmp_path,
+        "start",
+        environ={},
+        state_adapter="memory",
+        queue_adapter="memory",
+        queue_lease_seconds=0.3,
+        queue_poll_interval=0.05,
+    )
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    await runtime.start()
+    try:
+        await runtime.bus.publish([_event("hang", {})])
+        starts = sys.modules["steps.hang_step"].STARTS
+        await _until(lambda: starts == [1, 2], timeout=2.5)
+    finally:
+        runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
+        await runtime.stop()
 
 
-def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
+async def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
     write_project(
         tmp_path,
         {
@@ -317,17 +314,14 @@ def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
-        logs = io.StringIO()
-        runtime = Runtime.load(settings, sink=LogSink("info", "json", stream=logs))
-        await runtime.start()
-        try:
-            assert "Nightly" not in runtime.cron.last_run
-            trace_id = await runtime.cron.run_now(runtime.project.steps[0])
-            assert runtime.cron.last_run["Nightly"] <= datetime.now(UTC)
-            assert trace_id in logs.getvalue()
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+    logs = io.StringIO()
+    runtime = Runtime.load(settings, sink=LogSink("info", "json", stream=logs))
+    await runtime.start()
+    try:
+        assert "Nightly" not in runtime.cron.last_run
+        trace_id = await runtime.cron.run_now(runtime.project.steps[0])
+        assert runtime.cron.last_run["Nightly"] <= datetime.now(UTC)
+        assert trace_id in logs.getvalue()
+    finally:
+        await runtime.stop()
