@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -122,9 +123,10 @@ def wait_until_ready(server: ServerProcess, timeout: float = 20) -> None:
 
 
 def wait_for(
-    predicate: Callable[[], object], timeout: float = 10, interval: float = 0.05
-) -> object:
-    """Poll until `predicate()` is truthy; fails the test with the last value otherwise."""
+    predicate: Callable[[], object], timeout: float = 10, interval: float = 0.05, what: str = ""
+) -> Any:
+    """Poll until `predicate()` is truthy and return it; fails the test with `what` and the
+    last value otherwise."""
     deadline = time.monotonic() + timeout
     value: object = None
     while time.monotonic() < deadline:
@@ -132,14 +134,18 @@ def wait_for(
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
+    detail = f" {what}" if what else ""
+    raise AssertionError(f"condition not met within {timeout} s:{detail} (last value: {value!r})")
 
 
 async def until(
-    predicate: Callable[[], object], timeout: float = 5, interval: float = 0.01, what: str = ""
-) -> object:
+    predicate: Callable[[], object],
+    timeout: float = 5,
+    interval: float = 0.01,
+    what: str | Callable[[], str] = "",
+) -> Any:
     """`wait_for` inside a running event loop: polls (bounded) without blocking the loop;
-    `predicate` may be a coroutine function."""
+    `predicate` may be a coroutine function; `what` (or what it returns) names the wait."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     value: object = None
@@ -150,7 +156,8 @@ async def until(
         if value:
             return value
         await asyncio.sleep(interval)
-    detail = f" {what}" if what else ""
+    described = what() if callable(what) else what
+    detail = f" {described}" if described else ""
     raise AssertionError(f"condition not met within {timeout} s:{detail} (last value: {value!r})")
 
 

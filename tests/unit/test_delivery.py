@@ -22,7 +22,7 @@ from motia.logs import LogSink
 from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import Settings, load_settings
-from tests.conftest import write_project
+from tests.conftest import until, write_project
 from tests.unit import redis_support
 
 LEASE_SECONDS = 0.3
@@ -280,45 +280,26 @@ def _run(project: Path, backend: str, scenario: Scenario) -> None:
     asyncio.run(main())
 
 
-async def until(
-    predicate: Callable[[], object], timeout: float = 5, what: str | Callable[[], str] = ""
-) -> None:
-    """Poll (bounded) until `predicate()` is truthy; `what` describes the failure."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            detail = what() if callable(what) else what
-            raise AssertionError(f"condition not met within {timeout} s: {detail}")
-        await asyncio.sleep(0.01)
-
-
 async def dead_letters_of(runtime: Runtime, step: str) -> list[DeadLetter]:
     return await runtime.queue.dead_letters(DeadLetterFilter(subscriber=step))
 
 
 async def until_dead(runtime: Runtime, step: str, timeout: float = 5) -> DeadLetter:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        letters = await dead_letters_of(runtime, step)
-        if letters:
-            assert len(letters) == 1, letters
-            return letters[0]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no dead letter for {step} within {timeout} s")
-        await asyncio.sleep(0.01)
+    letters = await until(
+        lambda: dead_letters_of(runtime, step), timeout, what=f"a dead letter for {step}"
+    )
+    assert len(letters) == 1, letters
+    return letters[0]
 
 
 async def until_idle(runtime: Runtime, step: str, timeout: float = 5) -> None:
     """Until the step has nothing waiting or running."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+
+    async def idle() -> bool:
         stats = await runtime.queue.stats(step)
-        if stats.waiting == 0 and stats.in_flight == 0:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{step} still busy after {timeout} s: {stats}")
-        await asyncio.sleep(0.01)
+        return stats.waiting == 0 and stats.in_flight == 0
+
+    await until(idle, timeout, what=f"{step} idle")
 
 
 def event(topic: str, data: Any, trace: str = "t-1", group: str | None = None) -> Event:

@@ -23,7 +23,7 @@ from motia.adapters.broadcast.redis import RedisBroadcast
 from motia.adapters.locks.base import LocalCronLocks
 from motia.adapters.locks.redis import RedisCronLocks
 from motia.adapters.redis_connection import connect
-from tests.conftest import free_port
+from tests.conftest import free_port, until
 from tests.unit import redis_support
 
 TICK = 1_750_000_000.0
@@ -35,14 +35,6 @@ def prefix() -> Iterator[str]:
     chosen = redis_support.new_prefix()
     yield chosen
     redis_support.delete_prefix(chosen)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
 
 
 # --- broadcast -------------------------------------------------------------------------------

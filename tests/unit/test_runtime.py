@@ -17,7 +17,7 @@ from motia.runtime.cron import next_fire_time
 from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import load_settings
-from tests.conftest import write_project
+from tests.conftest import until, write_project
 
 STEPS: dict[str, str] = {
     "steps/lib/record.py": "SEEN = []\n",
@@ -100,14 +100,6 @@ def _run(
     asyncio.run(main())
 
 
-async def _until(predicate: Callable[[], object], timeout: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
-
-
 def _event(topic: str, data: Any, trace: str = "t-1") -> Event:
     return Event(topic=topic, data=data, trace_id=trace)
 
@@ -115,7 +107,7 @@ def _event(topic: str, data: Any, trace: str = "t-1") -> Event:
 def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("forget", {"n": 1}, "trace-9")])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         assert seen == [("done", {"n": 1}, "trace-9")]
         assert await runtime.state.get("forgotten", "key") == {"n": 1}
 
@@ -125,7 +117,7 @@ def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
 def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("flaky", {})])
-        await _until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
+        await until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
         assert ("flaky", 1) in seen and ("flaky", 2) in seen
         # the emit of the failed first attempt never reached the subscriber
         assert [s for s in seen if s[0] == "done"] == [("done", {"attempt": 2}, "t-1")]
@@ -137,7 +129,7 @@ def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None
 def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("undeclared", {})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         kind, name, message = seen[0]
         assert (kind, name) == ("undeclared", "EmitNotDeclared")
         assert "'Undeclared'" in message and "'elsewhere'" in message
@@ -148,7 +140,7 @@ def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
 def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("slow", {})])
-        await _until(lambda: "timeout of 0.1 s" in logs.getvalue())
+        await until(lambda: "timeout of 0.1 s" in logs.getvalue())
         assert ("slow finished",) not in seen
 
     _run(tmp_path, scenario)
@@ -157,7 +149,7 @@ def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
 def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("sync", {})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         kind, stored, read_back = seen[0]
         assert kind == "sync"
         assert stored["thread"].startswith("motia-step")
@@ -169,7 +161,7 @@ def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Pa
 def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("typed", {"no": "id"}), _event("typed", {"id": "ok"})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         await asyncio.sleep(0.05)
         assert seen == [("typed", {"id": "ok"})]
         lines = [jsoncodec.loads(line) for line in logs.getvalue().splitlines()]
@@ -254,10 +246,10 @@ def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
         assert await runtime.reload()
         seen = sys.modules["steps.lib.record"].SEEN
         await runtime.bus.publish([_event("slow", {})])
-        await _until(lambda: runtime.bus.in_flight() == 1)
+        await until(lambda: runtime.bus.in_flight() == 1)
         (tmp_path / "steps" / "slow_step.py").unlink()  # the step goes away mid-run
         assert await runtime.reload()
-        await _until(lambda: ("slow finished",) in seen, timeout=3)
+        await until(lambda: ("slow finished",) in seen, timeout=3)
 
     _run(tmp_path, scenario)
 
@@ -296,7 +288,7 @@ async def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) ->
     try:
         await runtime.bus.publish([_event("hang", {})])
         starts = sys.modules["steps.hang_step"].STARTS
-        await _until(lambda: starts == [1, 2], timeout=2.5)
+        await until(lambda: starts == [1, 2], timeout=2.5)
     finally:
         runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
         await runtime.stop()
