@@ -29,30 +29,16 @@ from motia.adapters.queue.memory import MemoryQueueAdapter
 from motia.adapters.queue.sqlite import SqliteQueueAdapter
 from motia.adapters.sqlite_database import SqliteDatabase
 from motia.clock import Clock
+from motia.testing.clock import ManualClock
 from tests.unit import redis_support
 
 START = 1_750_000_000.0
 LEASE = 30.0
 
 
-class FakeClock(Clock):
-    """A clock that only moves when the test says so."""
-
-    def __init__(self, start: float = START) -> None:
-        self.current = start
-
-    def time(self) -> float:
-        return self.current
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.current, UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        self.current += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-    def advance(self, seconds: float) -> None:
-        self.current += seconds
+def start_clock() -> ManualClock:
+    """The test clock, at START: it only moves when a test advances it."""
+    return ManualClock(datetime.fromtimestamp(START, UTC))
 
 
 # An opened adapter and how to close what it holds (files, connections).
@@ -93,7 +79,7 @@ SERVERS = {"redis": (redis_support.require_redis, redis_support.cleanup)}
 class Harness:
     name: str
     tmp: Path
-    clock: FakeClock = field(default_factory=FakeClock)
+    clock: ManualClock = field(default_factory=start_clock)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def open(self) -> QueueAdapter:
@@ -516,7 +502,7 @@ async def test_dead_letter_keeps_error_stack_reason_attempts_and_times(harness: 
     assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (0, 0, 0, 1)
 
 
-async def _dead(queue: QueueAdapter, clock: FakeClock, messages: list[OutgoingMessage]) -> None:
+async def _dead(queue: QueueAdapter, clock: ManualClock, messages: list[OutgoingMessage]) -> None:
     """Publish and dead-letter each message, one clock tick apart."""
     await queue.publish(messages)
     for m in messages:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +19,15 @@ from motia.adapters.streams.base import StreamStore
 from motia.adapters.streams.memory import MemoryStreamStore
 from motia.adapters.streams.sqlite import SqliteStreamStore
 from motia.clock import Clock
+from motia.testing.clock import ManualClock
 from tests.unit import redis_support
 
 START = 1_750_000_000.0
 
 
-class FakeClock(Clock):
-    def __init__(self, start: float = START) -> None:
-        self.current = start
-
-    def time(self) -> float:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += seconds
+def start_clock() -> ManualClock:
+    """The test clock, at START: it only moves when a test advances it."""
+    return ManualClock(datetime.fromtimestamp(START, UTC))
 
 
 def _memory(_: Path, clock: Clock) -> StreamStore:
@@ -61,7 +57,7 @@ SHARED = {"sqlite", "redis"}
 class Harness:
     name: str
     tmp: Path
-    clock: FakeClock = field(default_factory=FakeClock)
+    clock: ManualClock = field(default_factory=start_clock)
 
     def open(self) -> StreamStore:
         return STORES[self.name](self.tmp, self.clock)
