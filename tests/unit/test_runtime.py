@@ -81,40 +81,36 @@ STEPS: dict[str, str] = {
 }
 
 
-def _run(
+async def _run(
     tmp_path: Path, scenario: Callable[[Runtime, list[Any], io.StringIO], Awaitable[None]]
 ) -> None:
     write_project(tmp_path, STEPS)
-
-    async def main() -> None:
-        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
-        logs = io.StringIO()
-        runtime = Runtime.load(settings, sink=LogSink("debug", "json", stream=logs))
-        await runtime.start()
-        seen = sys.modules["steps.lib.record"].SEEN
-        try:
-            await scenario(runtime, seen, logs)
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+    logs = io.StringIO()
+    runtime = Runtime.load(settings, sink=LogSink("debug", "json", stream=logs))
+    await runtime.start()
+    seen = sys.modules["steps.lib.record"].SEEN
+    try:
+        await scenario(runtime, seen, logs)
+    finally:
+        await runtime.stop()
 
 
 def _event(topic: str, data: Any, trace: str = "t-1") -> Event:
     return Event(topic=topic, data=data, trace_id=trace)
 
 
-def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
+async def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("forget", {"n": 1}, "trace-9")])
         await until(lambda: seen)
         assert seen == [("done", {"n": 1}, "trace-9")]
         assert await runtime.state.get("forgotten", "key") == {"n": 1}
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
+async def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("flaky", {})])
         await until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
@@ -123,10 +119,10 @@ def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None
         assert [s for s in seen if s[0] == "done"] == [("done", {"attempt": 2}, "t-1")]
         assert "first attempt fails" in logs.getvalue()
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
+async def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("undeclared", {})])
         await until(lambda: seen)
@@ -134,19 +130,19 @@ def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
         assert (kind, name) == ("undeclared", "EmitNotDeclared")
         assert "'Undeclared'" in message and "'elsewhere'" in message
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
+async def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("slow", {})])
         await until(lambda: "timeout of 0.1 s" in logs.getvalue())
         assert ("slow finished",) not in seen
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
+async def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("sync", {})])
         await until(lambda: seen)
@@ -155,10 +151,10 @@ def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Pa
         assert stored["thread"].startswith("motia-step")
         assert read_back == stored
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
+async def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("typed", {"no": "id"}), _event("typed", {"id": "ok"})])
         await until(lambda: seen)
@@ -169,7 +165,7 @@ def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
         assert rejected[0]["step"] == "BadInput"
         assert rejected[0]["errors"][0]["message"] == "'id' is a required property"
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
 def test_cron_fire_times_with_and_without_seconds() -> None:
@@ -234,7 +230,7 @@ def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) ->
     asyncio.run(main())
 
 
-def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
+async def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         (tmp_path / "steps" / "slow_step.py").write_text(
             "import asyncio\nfrom steps.lib.record import SEEN\n"
@@ -251,7 +247,7 @@ def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
         assert await runtime.reload()
         await until(lambda: ("slow finished",) in seen, timeout=3)
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
 async def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
