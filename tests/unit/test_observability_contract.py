@@ -55,21 +55,23 @@ async def _redis(_: Path) -> tuple[ObservabilityStore, Callable[[], Any]]:
 STORES: dict[str, Factory] = {"memory": _memory, "sqlite": _sqlite, "redis": _redis}
 
 
+Scenario = Callable[[ObservabilityStore], Coroutine[Any, Any, None]]
+
+
 @pytest.fixture(params=sorted(STORES))
 def run_with_store(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[[Callable[[ObservabilityStore], Coroutine[Any, Any, None]]], None]:
-    def run(scenario: Callable[[ObservabilityStore], Coroutine[Any, Any, None]]) -> None:
-        async def main() -> None:
-            store, cleanup = await STORES[request.param](tmp_path)
-            try:
-                await scenario(store)
-            finally:
-                result = cleanup()
-                if asyncio.iscoroutine(result):
-                    await result
+) -> Callable[[Scenario], Coroutine[Any, Any, None]]:
+    """Runs a scenario against a store of each kind, opened and closed on the test's loop."""
 
-        asyncio.run(main())
+    async def run(scenario: Scenario) -> None:
+        store, cleanup = await STORES[request.param](tmp_path)
+        try:
+            await scenario(store)
+        finally:
+            result = cleanup()
+            if asyncio.iscoroutine(result):
+                await result
 
     return run
 
@@ -99,7 +101,7 @@ def _log(time_ms: int, msg: str, trace: str, step: str, level: str = "info") -> 
     }
 
 
-def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None:
+async def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         await store.write(
             [
@@ -120,10 +122,10 @@ def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None
         assert len(await store.logs(LogQuery(limit=1))) == 1
         assert await store.logs(LogQuery(flow="other")) == []
 
-    run_with_store(scenario)
+    await run_with_store(scenario)
 
 
-def test_traces_summarise_their_spans(run_with_store: Any) -> None:
+async def test_traces_summarise_their_spans(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         running = _span("t1", "Api", 10.0)
         running.status, running.ended_at = "running", None
@@ -144,10 +146,10 @@ def test_traces_summarise_their_spans(run_with_store: Any) -> None:
         assert spans[0].status == "ok"
         assert await store.spans("missing") == []
 
-    run_with_store(scenario)
+    await run_with_store(scenario)
 
 
-def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
+async def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         await store.write([_log(1_000, "old", "t1", "A"), _log(90_000, "new", "t2", "A")], [])
         await store.write([], [_span("t1", "A", 1.0), _span("t2", "A", 90.0)])
@@ -155,4 +157,4 @@ def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
         assert [t.trace_id for t in await store.traces()] == ["t2"]
         assert [r["msg"] for r in await store.logs(LogQuery())] == ["new"]
 
-    run_with_store(scenario)
+    await run_with_store(scenario)
