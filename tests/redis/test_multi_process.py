@@ -124,7 +124,8 @@ def test_one_second_cron_fires_once_per_tick_across_three_processes(
     assert set(pids) <= {p.process.pid for p in processes}
 
 
-def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
+@pytest.mark.async_timeout(30)
+async def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
     project = write_project(tmp_path / "todos", {**PROJECT, **STREAM_FILES})
@@ -132,40 +133,37 @@ def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
     b = servers(project, env=redis_env)
     group = f"g-{uuid.uuid4().hex[:8]}"
 
-    async def scenario() -> None:
-        async with connect(f"ws://127.0.0.1:{b.port}/", open_timeout=5, close_timeout=1) as ws:
+    async with connect(f"ws://127.0.0.1:{b.port}/", open_timeout=5, close_timeout=1) as ws:
 
-            async def frame() -> dict[str, Any]:
-                async with asyncio.timeout(5):
-                    result: dict[str, Any] = json.loads(await ws.recv())
-                    return result
+        async def frame() -> dict[str, Any]:
+            async with asyncio.timeout(5):
+                result: dict[str, Any] = json.loads(await ws.recv())
+                return result
 
-            join = {"streamName": "todo", "groupId": group, "subscriptionId": str(uuid.uuid4())}
-            await ws.send(json.dumps({"type": "join", "data": join}))
-            sync = await frame()
-            assert sync["event"]["type"] == "sync", sync
-            assert sync["event"]["data"] == []
+        join = {"streamName": "todo", "groupId": group, "subscriptionId": str(uuid.uuid4())}
+        await ws.send(json.dumps({"type": "join", "data": join}))
+        sync = await frame()
+        assert sync["event"]["type"] == "sync", sync
+        assert sync["event"]["data"] == []
 
-            async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
-                created = await http.post(f"/todo/{group}/t1", json={"title": "write tests"})
-                assert created.status_code == 200, created.text
-                assert created.json()["pid"] == a.process.pid
-                create = await frame()
-                assert create["streamName"] == "todo" and create["groupId"] == group, create
-                assert create["id"] == "t1"
-                assert create["event"] == {
-                    "type": "create",
-                    "data": {"title": "write tests", "id": "t1"},
-                }
-                updated = await http.post(f"/todo/{group}/t1", json={"title": "ship them"})
-                assert updated.status_code == 200, updated.text
-                update = await frame()
-                assert update["event"] == {
-                    "type": "update",
-                    "data": {"title": "ship them", "id": "t1"},
-                }
-
-    asyncio.run(asyncio.wait_for(scenario(), 30))
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+            created = await http.post(f"/todo/{group}/t1", json={"title": "write tests"})
+            assert created.status_code == 200, created.text
+            assert created.json()["pid"] == a.process.pid
+            create = await frame()
+            assert create["streamName"] == "todo" and create["groupId"] == group, create
+            assert create["id"] == "t1"
+            assert create["event"] == {
+                "type": "create",
+                "data": {"title": "write tests", "id": "t1"},
+            }
+            updated = await http.post(f"/todo/{group}/t1", json={"title": "ship them"})
+            assert updated.status_code == 200, updated.text
+            update = await frame()
+            assert update["event"] == {
+                "type": "update",
+                "data": {"title": "ship them", "id": "t1"},
+            }
 
 
 def test_start_with_two_workers_serves_and_handles_events_in_both(
