@@ -39,17 +39,12 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-import run as harness  # noqa: E402 - the harness of figures 1-7: children, pinning, percentiles
-
-_CHILDREN = harness._CHILDREN
-_kill = harness._kill
-_percentile = harness._percentile
-can_pin = harness.can_pin
-cpu_busy = harness.cpu_busy
+import procs  # noqa: E402 - the children, pinning and percentiles of bench/run.py too
+from procs import can_pin, cpu_busy, percentile, run_in_loop, run_json_child  # noqa: E402
 
 
 def pinned(argv: Sequence[str], cpu: int) -> list[str]:
-    return harness.pinned(argv, str(cpu))
+    return procs.pinned(argv, str(cpu))
 
 REPO = BENCH.parent
 PROJECT = BENCH / "projects" / "runners"
@@ -96,7 +91,7 @@ def _kill_runners() -> None:
 
 
 def _kill_all() -> None:
-    harness._kill_all()
+    procs.kill_all()
     _kill_runners()
 
 
@@ -108,9 +103,9 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 def _summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
-        "p50_ms": _percentile(ordered, 50),
-        "p90_ms": _percentile(ordered, 90),
-        "p99_ms": _percentile(ordered, 99),
+        "p50_ms": percentile(ordered, 50),
+        "p90_ms": percentile(ordered, 90),
+        "p99_ms": percentile(ordered, 99),
         "max_ms": ordered[-1],
         "mean_ms": statistics.fmean(ordered),
     }
@@ -372,24 +367,8 @@ class Measure:
         return {"placements": out}
 
 
-def _run_in_loop(coro: Any) -> dict[str, Any]:
-    """On uvloop, as `motia start` runs, when it is installed."""
-    try:
-        import uvloop
-
-        loop_name = "uvloop"
-        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-    except ImportError:
-        loop_name = "asyncio"
-        runner = asyncio.Runner()
-    with runner:
-        result: dict[str, Any] = runner.run(coro)
-    result["loop"] = loop_name
-    return result
-
-
 def worker(opts: dict[str, Any]) -> None:
-    print(json.dumps(_run_in_loop(_measure(opts))), flush=True)
+    print(json.dumps(run_in_loop(_measure(opts))), flush=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -441,23 +420,13 @@ def run_worker(opts: dict[str, Any], timeout: float) -> dict[str, Any]:
     opts = {**opts, "pid_file": str(pid_file)}
     argv = pinned([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(opts)],
                   SERVER_CPU)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
-    _CHILDREN[proc.pid] = proc
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"the measuring child did not finish within {timeout:g} s") from exc
-    finally:
-        _kill(proc)
+
+    def clean_up() -> None:
         _kill_runners()
         pid_file.unlink(missing_ok=True)
         _PID_FILES.remove(pid_file)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the measuring child failed ({proc.returncode}):\n"
-                           f"{err.decode()[-3000:]}")
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+
+    return run_json_child(argv, "the measuring child", timeout, REPO, after=clean_up)
 
 
 def _ms(value: float) -> str:

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import websockets
+from procs import free_port, pinned, rss_mb
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH / "projects" / "soak"
@@ -64,27 +65,6 @@ class Load:
     gets: int = 0
     stream_messages: int = 0
     created: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def pinned(argv: list[str], cpu: str) -> list[str]:
-    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
-        return ["taskset", "-c", cpu, *argv]
-    return argv
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    """A memory figure of /proc/PID/status: VmRSS (all resident memory), RssAnon (heap and
-    other private memory) or RssFile (mapped files: the database's memory map)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def size_mb(path: Path) -> float:

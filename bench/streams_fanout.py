@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import httpx
 import websockets
+from procs import free_port
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
@@ -35,12 +35,6 @@ PYTHON = sys.executable
 # Seconds between updates in the latency run: 50 updates/s to 100 clients is 5,000
 # deliveries/s, about half of what either server sustains on this machine.
 PACE = 0.02
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(kind: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:

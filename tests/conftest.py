@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
 import signal
@@ -10,9 +12,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,9 +123,10 @@ def wait_until_ready(server: ServerProcess, timeout: float = 20) -> None:
 
 
 def wait_for(
-    predicate: Callable[[], object], timeout: float = 10, interval: float = 0.05
-) -> object:
-    """Poll until `predicate()` is truthy; fails the test with the last value otherwise."""
+    predicate: Callable[[], object], timeout: float = 10, interval: float = 0.05, what: str = ""
+) -> Any:
+    """Poll until `predicate()` is truthy and return it; fails the test with `what` and the
+    last value otherwise."""
     deadline = time.monotonic() + timeout
     value: object = None
     while time.monotonic() < deadline:
@@ -130,7 +134,70 @@ def wait_for(
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value: {value!r})")
+    detail = f" {what}" if what else ""
+    raise AssertionError(f"condition not met within {timeout} s:{detail} (last value: {value!r})")
+
+
+async def until(
+    predicate: Callable[[], object],
+    timeout: float = 5,
+    interval: float = 0.01,
+    what: str | Callable[[], str] = "",
+) -> Any:
+    """`wait_for` inside a running event loop: polls (bounded) without blocking the loop;
+    `predicate` may be a coroutine function; `what` (or what it returns) names the wait."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    value: object = None
+    while loop.time() < deadline:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    described = what() if callable(what) else what
+    detail = f" {described}" if described else ""
+    raise AssertionError(f"condition not met within {timeout} s:{detail} (last value: {value!r})")
+
+
+# Every `async def` test is bounded: this many seconds unless marked
+# `@pytest.mark.async_timeout(seconds)` (a module can set `pytestmark` to it).
+ASYNC_TEST_TIMEOUT = 60.0
+
+# Coroutines awaited after every `async def` test, on its loop (e.g. closing Redis clients
+# that belong to that loop).
+LOOP_CLEANUPS: list[Callable[[], Awaitable[None]]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "async_timeout(seconds): the bound of an `async def` test (default 60 s)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Runs `async def` tests, each on a fresh event loop (no plugin needed)."""
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test):
+        return None
+    wanted = inspect.signature(test).parameters
+    arguments = {name: value for name, value in pyfuncitem.funcargs.items() if name in wanted}
+
+    marker = pyfuncitem.get_closest_marker("async_timeout")
+    timeout = float(marker.args[0]) if marker is not None else ASYNC_TEST_TIMEOUT
+
+    async def run_test() -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                await test(**arguments)
+        finally:
+            for cleanup in LOOP_CLEANUPS:
+                await cleanup()
+
+    asyncio.run(run_test())
+    return True
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from motia.steps.loader import load_project
@@ -53,28 +52,25 @@ CLASSIC_ANNOTATED = {
 }
 
 
-def test_a_dict_schema_keeps_plain_dicts_whatever_the_annotation(tmp_path: Path) -> None:
+async def test_a_dict_schema_keeps_plain_dicts_whatever_the_annotation(tmp_path: Path) -> None:
     project = write_project(tmp_path, CLASSIC_ANNOTATED)
     loaded = load_project(project)
     assert loaded.problems == []
     assert all(s.body_model is None and s.input_model is None for s in loaded.steps)
 
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            made = await tester.post("/bookings", json={"guest": "ada", "nights": 2})
-            assert made.status_code == 201, made.text
-            assert made.json() == {"kind": "dict", "guest": "ada"}
-            await tester.wait_until_idle()
-            assert await tester.state.get("confirmed", "ada") == {"kind": "dict", "nights": 2}
-            # The dict schema is still enforced.
-            bad = await tester.post("/bookings", json={"guest": "bo"})
-            assert bad.status_code == 400
-            assert [e["field"] for e in bad.json()["errors"]] == ["nights"]
-
-    asyncio.run(main())
+    async with create_tester(project) as tester:
+        made = await tester.post("/bookings", json={"guest": "ada", "nights": 2})
+        assert made.status_code == 201, made.text
+        assert made.json() == {"kind": "dict", "guest": "ada"}
+        await tester.wait_until_idle()
+        assert await tester.state.get("confirmed", "ada") == {"kind": "dict", "nights": 2}
+        # The dict schema is still enforced.
+        bad = await tester.post("/bookings", json={"guest": "bo"})
+        assert bad.status_code == 400
+        assert [e["field"] for e in bad.json()["errors"]] == ["nights"]
 
 
-def test_the_model_in_the_config_or_no_schema_opts_in(tmp_path: Path) -> None:
+async def test_the_model_in_the_config_or_no_schema_opts_in(tmp_path: Path) -> None:
     files = dict(CLASSIC_ANNOTATED)
     files["steps/book_step.py"] = files["steps/book_step.py"].replace(
         '"bodySchema": Booking.model_json_schema(), ', '"bodySchema": Booking, '
@@ -89,13 +85,10 @@ def test_the_model_in_the_config_or_no_schema_opts_in(tmp_path: Path) -> None:
     loaded = load_project(project)
     assert loaded.problems == []
 
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            made = await tester.post("/bookings", json={"guest": "ada", "nights": 2})
-            # A Booking instance has no `.get`: the handler fails, proving it got the model.
-            assert made.status_code == 500
-            await tester.emit({"topic": "booking.made", "data": {"guest": "cy", "nights": 1}})
-            await tester.wait_until_idle()
-            assert await tester.state.get("confirmed", "cy") == {"kind": "Booking", "nights": 1}
-
-    asyncio.run(main())
+    async with create_tester(project) as tester:
+        made = await tester.post("/bookings", json={"guest": "ada", "nights": 2})
+        # A Booking instance has no `.get`: the handler fails, proving it got the model.
+        assert made.status_code == 500
+        await tester.emit({"topic": "booking.made", "data": {"guest": "cy", "nights": 1}})
+        await tester.wait_until_idle()
+        assert await tester.state.get("confirmed", "cy") == {"kind": "Booking", "nights": 1}

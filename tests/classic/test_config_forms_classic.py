@@ -3,7 +3,6 @@ and labelled emits, `input: None`, and two stream files with one name (the later
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,23 +61,20 @@ FORMS = {
 }
 
 
-def test_classic_forms_load_and_run(tmp_path: Path) -> None:
+async def test_classic_forms_load_and_run(tmp_path: Path) -> None:
     project = write_project(tmp_path, FORMS)
     loaded = load_project(project)
     assert loaded.errors == []
     assert sorted(s.name for s in loaded.steps) == ["File", "Intake", "Later", "Review", "Sort"]
 
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            for item in ({"id": "a", "urgent": True}, {"id": "b"}):
-                answer = await tester.post("/intake", json=item)
-                assert answer.status_code == 202
-            await tester.wait_until_idle()
-            assert await tester.state.get("filed", "a") == {"id": "a", "urgent": True}
-            assert await tester.state.get("filed", "b") == {"id": "b"}
-            assert tester.failures == []
-
-    asyncio.run(main())
+    async with create_tester(project) as tester:
+        for item in ({"id": "a", "urgent": True}, {"id": "b"}):
+            answer = await tester.post("/intake", json=item)
+            assert answer.status_code == 202
+        await tester.wait_until_idle()
+        assert await tester.state.get("filed", "a") == {"id": "a", "urgent": True}
+        assert await tester.state.get("filed", "b") == {"id": "b"}
+        assert tester.failures == []
 
 
 def stream_file(required: str, kind: str) -> str:

@@ -3,8 +3,6 @@ process (PID) that ran it to `runs.log` in the project folder, which all process
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,17 +156,3 @@ def post_fresh(url: str, path: str, body: Any, timeout: float = 10) -> httpx.Res
 def get_fresh(url: str, path: str, timeout: float = 10) -> httpx.Response:
     with httpx.Client(base_url=url, timeout=timeout, headers={"Connection": "close"}) as client:
         return client.get(path)
-
-
-def wait_until(
-    predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
-) -> Any:
-    """Poll `predicate()` until truthy; fails with `what` and the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    value: Any = None
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout} s (last value: {value!r})")

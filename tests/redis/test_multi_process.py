@@ -19,7 +19,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.conftest import ServerProcess, write_project
+from tests.conftest import ServerProcess, wait_for, write_project
 from tests.redis.conftest import alive, worker_pids
 from tests.redis.support import (
     CREATE_JOB_STEP,
@@ -31,7 +31,6 @@ from tests.redis.support import (
     handled_ids,
     post_fresh,
     read_runs,
-    wait_until,
 )
 
 pytestmark = pytest.mark.slow
@@ -52,7 +51,7 @@ def test_event_accepted_on_one_process_is_handled_on_another(
         response = a.client.post("/orders", json={"id": order, "sleep": 0.05})
         assert response.status_code == 201, response.text
         assert response.json()["pid"] == a.process.pid  # accepted on A
-    wait_until(lambda: handled_ids(project) >= set(sent), 20, "every order handled")
+    wait_for(lambda: handled_ids(project) >= set(sent), 20, what="every order handled")
 
     runs = read_runs(project, "handled")
     by_pid = Counter(run.pid for run in runs)
@@ -80,7 +79,7 @@ def test_kill_9_mid_handler_the_other_process_completes_after_the_lease(
 
     response = a.client.post("/jobs", json={"id": "job-1"})
     assert response.status_code == 202, response.text
-    [started] = wait_until(lambda: read_runs(project, "started"), 10, "the handler started")
+    [started] = wait_for(lambda: read_runs(project, "started"), 10, what="the handler started")
     victim = by_pid[started.pid]
     survivor = b if victim is a else a
     victim.process.send_signal(signal.SIGKILL)
@@ -90,7 +89,7 @@ def test_kill_9_mid_handler_the_other_process_completes_after_the_lease(
 
     # leaseSeconds is 1: the message becomes visible again within about a second of the
     # kill, and the survivor (polling every 0.1 s) takes it.
-    [done] = wait_until(lambda: read_runs(project, "done"), 10, "the job completed")
+    [done] = wait_for(lambda: read_runs(project, "done"), 10, what="the job completed")
     print(
         f"started on {started.pid}, killed; done on {done.pid} "
         f"{done.at - killed_at:.2f} s after the kill, attempt {done.attempt}"
@@ -125,7 +124,8 @@ def test_one_second_cron_fires_once_per_tick_across_three_processes(
     assert set(pids) <= {p.process.pid for p in processes}
 
 
-def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
+@pytest.mark.async_timeout(30)
+async def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
     project = write_project(tmp_path / "todos", {**PROJECT, **STREAM_FILES})
@@ -133,40 +133,37 @@ def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
     b = servers(project, env=redis_env)
     group = f"g-{uuid.uuid4().hex[:8]}"
 
-    async def scenario() -> None:
-        async with connect(f"ws://127.0.0.1:{b.port}/", open_timeout=5, close_timeout=1) as ws:
+    async with connect(f"ws://127.0.0.1:{b.port}/", open_timeout=5, close_timeout=1) as ws:
 
-            async def frame() -> dict[str, Any]:
-                async with asyncio.timeout(5):
-                    result: dict[str, Any] = json.loads(await ws.recv())
-                    return result
+        async def frame() -> dict[str, Any]:
+            async with asyncio.timeout(5):
+                result: dict[str, Any] = json.loads(await ws.recv())
+                return result
 
-            join = {"streamName": "todo", "groupId": group, "subscriptionId": str(uuid.uuid4())}
-            await ws.send(json.dumps({"type": "join", "data": join}))
-            sync = await frame()
-            assert sync["event"]["type"] == "sync", sync
-            assert sync["event"]["data"] == []
+        join = {"streamName": "todo", "groupId": group, "subscriptionId": str(uuid.uuid4())}
+        await ws.send(json.dumps({"type": "join", "data": join}))
+        sync = await frame()
+        assert sync["event"]["type"] == "sync", sync
+        assert sync["event"]["data"] == []
 
-            async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
-                created = await http.post(f"/todo/{group}/t1", json={"title": "write tests"})
-                assert created.status_code == 200, created.text
-                assert created.json()["pid"] == a.process.pid
-                create = await frame()
-                assert create["streamName"] == "todo" and create["groupId"] == group, create
-                assert create["id"] == "t1"
-                assert create["event"] == {
-                    "type": "create",
-                    "data": {"title": "write tests", "id": "t1"},
-                }
-                updated = await http.post(f"/todo/{group}/t1", json={"title": "ship them"})
-                assert updated.status_code == 200, updated.text
-                update = await frame()
-                assert update["event"] == {
-                    "type": "update",
-                    "data": {"title": "ship them", "id": "t1"},
-                }
-
-    asyncio.run(asyncio.wait_for(scenario(), 30))
+        async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
+            created = await http.post(f"/todo/{group}/t1", json={"title": "write tests"})
+            assert created.status_code == 200, created.text
+            assert created.json()["pid"] == a.process.pid
+            create = await frame()
+            assert create["streamName"] == "todo" and create["groupId"] == group, create
+            assert create["id"] == "t1"
+            assert create["event"] == {
+                "type": "create",
+                "data": {"title": "write tests", "id": "t1"},
+            }
+            updated = await http.post(f"/todo/{group}/t1", json={"title": "ship them"})
+            assert updated.status_code == 200, updated.text
+            update = await frame()
+            assert update["event"] == {
+                "type": "update",
+                "data": {"title": "ship them", "id": "t1"},
+            }
 
 
 def test_start_with_two_workers_serves_and_handles_events_in_both(
@@ -189,7 +186,7 @@ def test_start_with_two_workers_serves_and_handles_events_in_both(
         response = get_fresh(supervisor.url, "/pid")
         assert response.status_code == 200, response.text
         api_pids[response.json()["pid"]] += 1
-    wait_until(lambda: handled_ids(project) >= set(sent), 20, "every order handled")
+    wait_for(lambda: handled_ids(project) >= set(sent), 20, what="every order handled")
 
     handled_pids = Counter(run.pid for run in read_runs(project, "handled"))
     print(
@@ -202,4 +199,4 @@ def test_start_with_two_workers_serves_and_handles_events_in_both(
 
     # A clean stop of the supervisor stops its workers too.
     assert supervisor.stop(signal.SIGTERM, timeout=20) == 0, supervisor.output()[-3000:]
-    wait_until(lambda: not any(alive(pid) for pid in workers), 10, "the workers exited")
+    wait_for(lambda: not any(alive(pid) for pid in workers), 10, what="the workers exited")

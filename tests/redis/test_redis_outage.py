@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, free_port, write_project
+from tests.conftest import ServerProcess, free_port, wait_for, write_project
 from tests.redis.conftest import OwnRedis
-from tests.redis.support import PROJECT, handled_ids, wait_until
+from tests.redis.support import PROJECT, handled_ids
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +88,9 @@ def test_redis_restart_while_traffic_flows_loses_no_accepted_event(
     traffic = Traffic(server.url)
     traffic.start()
     try:
-        wait_until(lambda: len(traffic.accepted()) >= 50, 10, "traffic flowing before the restart")
+        wait_for(
+            lambda: len(traffic.accepted()) >= 50, 10, what="traffic flowing before the restart"
+        )
         before = traffic.count()
         own_redis.stop()
         down_at = time.monotonic()
@@ -97,10 +99,10 @@ def test_redis_restart_while_traffic_flows_loses_no_accepted_event(
         up_after = time.monotonic() - down_at
         accepted_at_restart = len(traffic.accepted())
         # keep sending until requests are accepted again, and a little longer
-        wait_until(
+        wait_for(
             lambda: len(traffic.accepted()) >= accepted_at_restart + 50,
             30,
-            "requests accepted again after the restart",
+            what="requests accepted again after the restart",
         )
         time.sleep(1.0)
     finally:
@@ -119,13 +121,13 @@ def test_redis_restart_while_traffic_flows_loses_no_accepted_event(
         assert not isinstance(outcome, int) or outcome >= 500, failed
 
     # Nothing accepted was lost: every order that got a 2xx has its event handled.
-    wait_until(
+    wait_for(
         lambda: not (accepted - handled_ids(project)),
         30,
-        "every accepted order handled",
+        what="every accepted order handled",
         interval=0.2,
     )
-    assert wait_until(lambda: health(server).status_code == 200, 15, "healthy after the restart")
+    assert wait_for(lambda: health(server).status_code == 200, 15, what="healthy after the restart")
     assert server.process.poll() is None
 
 
@@ -159,8 +161,10 @@ def test_health_is_503_while_redis_is_down_and_200_again_after(
     assert health(server).status_code == 200
 
     own_redis.stop()
-    response = wait_until(
-        lambda: (r := health(server)).status_code == 503 and r, 10, "health 503 with Redis down"
+    response = wait_for(
+        lambda: (r := health(server)).status_code == 503 and r,
+        10,
+        what="health 503 with Redis down",
     )
     body = response.json()
     print(body)
@@ -168,8 +172,8 @@ def test_health_is_503_while_redis_is_down_and_200_again_after(
     assert f"127.0.0.1:{own_redis.port}" in body["problem"], body
 
     own_redis.start()
-    wait_until(lambda: health(server).status_code == 200, 20, "health 200 with Redis back")
+    wait_for(lambda: health(server).status_code == 200, 20, what="health 200 with Redis back")
     response = server.client.post("/orders", json={"id": "after-outage"})
     assert response.status_code == 201, response.text
-    wait_until(lambda: "after-outage" in handled_ids(project), 10, "the event handled")
+    wait_for(lambda: "after-outage" in handled_ids(project), 10, what="the event handled")
     assert server.process.poll() is None

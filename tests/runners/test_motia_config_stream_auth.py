@@ -64,22 +64,20 @@ def event_type(frame: dict[str, Any]) -> str:
     return str(event["event"]["data"]["code"] if event["type"] == "event" else event["type"])
 
 
-def test_stream_auth_decides_who_joins_over_websocket(server: ServerProcess) -> None:
+async def test_stream_auth_decides_who_joins_over_websocket(server: ServerProcess) -> None:
     posted = server.client.post("/rooms/ann/messages", json={"text": "hi ann"})
     assert posted.status_code == 201, posted.text
 
-    own = asyncio.run(join(server, "?authToken=user-ann", "ann"))
+    own = await join(server, "?authToken=user-ann", "ann")
     assert event_type(own) == "sync" and own["event"]["data"][0]["text"] == "hi ann"
-    assert event_type(asyncio.run(join(server, "?authToken=user-ann", "bob"))) == (
-        "STREAM_ACCESS_DENIED"
-    )
-    assert event_type(asyncio.run(join(server, "?authToken=admin-root", "bob"))) == "sync"
+    assert event_type(await join(server, "?authToken=user-ann", "bob")) == "STREAM_ACCESS_DENIED"
+    assert event_type(await join(server, "?authToken=admin-root", "bob")) == "sync"
     # No token: authenticate returns null, and canAccess refuses an anonymous client.
-    assert event_type(asyncio.run(join(server, "", "ann"))) == "STREAM_ACCESS_DENIED"
+    assert event_type(await join(server, "", "ann")) == "STREAM_ACCESS_DENIED"
 
     # authenticate throws: the connection closes with 4401.
     with pytest.raises(ConnectionClosed) as closed:
-        asyncio.run(join(server, "?authToken=forged", "ann"))
+        await join(server, "?authToken=forged", "ann")
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     assert "authentication failed" in server.output()
 

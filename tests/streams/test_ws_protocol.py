@@ -30,6 +30,9 @@ from motia.settings import load_settings
 from tests.conftest import ServerProcess, free_port, write_project
 from tests.streams.conftest import STREAM_PROJECT, set_call, stream_ops, ws_url
 
+# Each test is bounded: the default bound of async tests is longer.
+pytestmark = pytest.mark.async_timeout(20)
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -340,20 +343,18 @@ def test_motia_serves_websockets_with_this_protocol_in_every_mode(
 
 
 @pytest.mark.slow
-def test_motia_dev_fans_out_through_the_socket(
+async def test_motia_dev_fans_out_through_the_socket(
     server_factory: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:
+
     server = server_factory(write_project(tmp_path / "project", STREAM_PROJECT), "dev")
 
-    async def scenario() -> None:
-        async with connect(ws_url(server), open_timeout=5) as ws:
-            assert ws.response is not None
-            assert "Sec-WebSocket-Extensions" not in ws.response.headers
-            join = {"streamName": "scores", "groupId": "dev", "subscriptionId": "s"}
-            await ws.send(json.dumps({"type": "join", "data": join}))
-            assert json.loads(await ws.recv())["event"]["type"] == "sync"
-            await asyncio.to_thread(stream_ops, server, set_call("scores", "dev", "a", {"n": 1}))
-            frame = json.loads(await ws.recv())
-            assert frame["event"] == {"type": "create", "data": {"n": 1, "id": "a"}}
-
-    run(scenario())
+    async with connect(ws_url(server), open_timeout=5) as ws:
+        assert ws.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers
+        join = {"streamName": "scores", "groupId": "dev", "subscriptionId": "s"}
+        await ws.send(json.dumps({"type": "join", "data": join}))
+        assert json.loads(await ws.recv())["event"]["type"] == "sync"
+        await asyncio.to_thread(stream_ops, server, set_call("scores", "dev", "a", {"n": 1}))
+        frame = json.loads(await ws.recv())
+        assert frame["event"] == {"type": "create", "data": {"n": 1, "id": "a"}}

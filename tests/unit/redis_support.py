@@ -16,6 +16,7 @@ from redis.client import Redis as SyncRedis
 from redis.exceptions import RedisError
 
 from motia.adapters.redis.connection import connect
+from tests.conftest import LOOP_CLEANUPS
 
 REDIS_URL = os.environ.get("MOTIA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _PREFIX_FILE = ".redis-prefix"
@@ -67,6 +68,10 @@ def track(opened: Redis) -> Redis:
 async def close_clients() -> None:
     while _open:
         await _open.pop().aclose()
+
+
+# Clients belong to the loop of the test that opened them: closed before that loop ends.
+LOOP_CLEANUPS.append(close_clients)
 
 
 def delete_prefix(prefix: str) -> int:

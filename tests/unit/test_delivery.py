@@ -22,7 +22,7 @@ from motia.logs import LogSink
 from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import Settings, load_settings
-from tests.conftest import write_project
+from tests.conftest import until, write_project
 from tests.unit import backend_support, redis_support
 
 LEASE_SECONDS = 0.3
@@ -262,35 +262,16 @@ def _settings(project: Path, backend: str, **overrides: Any) -> Settings:
     )
 
 
-def _run(project: Path, backend: str, scenario: Scenario) -> None:
+async def _run(project: Path, backend: str, scenario: Scenario) -> None:
     write_project(project, STEPS)
-
-    async def main() -> None:
-        logs = io.StringIO()
-        runtime = Runtime.load(
-            _settings(project, backend), sink=LogSink("debug", "json", stream=logs)
-        )
-        await runtime.start()
-        record = sys.modules["steps.lib.record"]
-        try:
-            await scenario(runtime, record, logs)
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
-
-
-async def until(
-    predicate: Callable[[], object], timeout: float = 5, what: str | Callable[[], str] = ""
-) -> None:
-    """Poll (bounded) until `predicate()` is truthy; `what` describes the failure."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            detail = what() if callable(what) else what
-            raise AssertionError(f"condition not met within {timeout} s: {detail}")
-        await asyncio.sleep(0.01)
+    logs = io.StringIO()
+    runtime = Runtime.load(_settings(project, backend), sink=LogSink("debug", "json", stream=logs))
+    await runtime.start()
+    record = sys.modules["steps.lib.record"]
+    try:
+        await scenario(runtime, record, logs)
+    finally:
+        await runtime.stop()
 
 
 async def dead_letters_of(runtime: Runtime, step: str) -> list[DeadLetter]:
@@ -298,27 +279,21 @@ async def dead_letters_of(runtime: Runtime, step: str) -> list[DeadLetter]:
 
 
 async def until_dead(runtime: Runtime, step: str, timeout: float = 5) -> DeadLetter:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        letters = await dead_letters_of(runtime, step)
-        if letters:
-            assert len(letters) == 1, letters
-            return letters[0]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no dead letter for {step} within {timeout} s")
-        await asyncio.sleep(0.01)
+    letters = await until(
+        lambda: dead_letters_of(runtime, step), timeout, what=f"a dead letter for {step}"
+    )
+    assert len(letters) == 1, letters
+    return letters[0]
 
 
 async def until_idle(runtime: Runtime, step: str, timeout: float = 5) -> None:
     """Until the step has nothing waiting or running."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+
+    async def idle() -> bool:
         stats = await runtime.queue.stats(step)
-        if stats.waiting == 0 and stats.in_flight == 0:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{step} still busy after {timeout} s: {stats}")
-        await asyncio.sleep(0.01)
+        return stats.waiting == 0 and stats.in_flight == 0
+
+    await until(idle, timeout, what=f"{step} idle")
 
 
 def event(topic: str, data: Any, trace: str = "t-1", group: str | None = None) -> Event:
@@ -345,7 +320,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 # --- retries and dead letters ------------------------------------------------------------
 
 
-def test_retry_then_success_with_stable_event_id(tmp_path: Path, backend: str) -> None:
+async def test_retry_then_success_with_stable_event_id(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, logs: io.StringIO) -> None:
         published = event("flaky", {"x": 1}, trace="trace-flaky")
         await runtime.bus.publish([published])
@@ -356,10 +331,10 @@ def test_retry_then_success_with_stable_event_id(tmp_path: Path, backend: str) -
         assert "attempt 1 fails" in logs.getvalue()
         assert await dead_letters_of(runtime, "Flaky") == []
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_failed_attempts_publish_none_of_their_emits(tmp_path: Path, backend: str) -> None:
+async def test_failed_attempts_publish_none_of_their_emits(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         await runtime.bus.publish([event("flaky", {}, trace="t-out")])
         await until(lambda: of(record.SEEN, "flaky.done"), what="downstream runs")
@@ -368,10 +343,12 @@ def test_failed_attempts_publish_none_of_their_emits(tmp_path: Path, backend: st
         # attempts 1 and 2 emitted before failing; only attempt 3's emit was published
         assert of(record.SEEN, "flaky.done") == [("flaky.done", {"attempt": 3}, "t-out")]
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_exhausted_retries_dead_letter_then_redrive_succeeds(tmp_path: Path, backend: str) -> None:
+async def test_exhausted_retries_dead_letter_then_redrive_succeeds(
+    tmp_path: Path, backend: str
+) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         published = event("doomed", {"order": 7}, trace="t-doomed")
         await runtime.bus.publish([published])
@@ -398,10 +375,10 @@ def test_exhausted_retries_dead_letter_then_redrive_succeeds(tmp_path: Path, bac
         assert await dead_letters_of(runtime, "Doomed") == []
         assert len(of(record.SEEN, "doomed")) == 3
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_max_retries_counts_retries_not_runs(tmp_path: Path, backend: str) -> None:
+async def test_max_retries_counts_retries_not_runs(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         await runtime.bus.publish([event("thrice", {})])
         dead = await until_dead(runtime, "Thrice")
@@ -409,10 +386,10 @@ def test_max_retries_counts_retries_not_runs(tmp_path: Path, backend: str) -> No
         assert of(record.SEEN, "thrice") == [("thrice", 1), ("thrice", 2), ("thrice", 3)]
         assert dead.attempts == 3
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_handler_timeout_fails_the_attempt(tmp_path: Path, backend: str) -> None:
+async def test_handler_timeout_fails_the_attempt(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         started = time.monotonic()
         await runtime.bus.publish([event("sleepy", {})])
@@ -423,10 +400,12 @@ def test_handler_timeout_fails_the_attempt(tmp_path: Path, backend: str) -> None
         assert dead.attempts == 1
         assert of(record.SEEN, "sleepy") == [("sleepy", "start", 1)]  # never finished
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_input_schema_violation_goes_straight_to_dead_letters(tmp_path: Path, backend: str) -> None:
+async def test_input_schema_violation_goes_straight_to_dead_letters(
+    tmp_path: Path, backend: str
+) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         await runtime.bus.publish([event("typed", {"no": "id"}), event("typed", {"id": "ok"})])
         dead = await until_dead(runtime, "Typed")
@@ -438,10 +417,10 @@ def test_input_schema_violation_goes_straight_to_dead_letters(tmp_path: Path, ba
         assert "'id' is a required property" in dead.error
         assert of(record.SEEN, "typed") == [("typed", {"id": "ok"}, 1)]
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_unserialisable_emit_fails_the_attempt_and_is_not_lost(
+async def test_unserialisable_emit_fails_the_attempt_and_is_not_lost(
     tmp_path: Path, backend: str
 ) -> None:
     """A handler that emits data that cannot be stored has failed: the message must end
@@ -455,13 +434,13 @@ def test_unserialisable_emit_fails_the_attempt_and_is_not_lost(
         assert dead.attempts == 1
         assert of(record.SEEN, "weird.out") == []
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
 # --- leases ------------------------------------------------------------------------------
 
 
-def test_expired_lease_redelivers_and_drops_late_emits(tmp_path: Path, backend: str) -> None:
+async def test_expired_lease_redelivers_and_drops_late_emits(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, logs: io.StringIO) -> None:
         await runtime.bus.publish([event("hanger", {})])
         await until(lambda: ("hanger", "end", 1) in record.SEEN, timeout=8, what="attempt 1")
@@ -478,10 +457,10 @@ def test_expired_lease_redelivers_and_drops_late_emits(tmp_path: Path, backend: 
         assert of(record.SEEN, "hanger.done") == [("hanger.done", {"attempt": 2})]
         assert ("hanger", "start", 3) not in record.SEEN
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_redelivered_attempt_keeps_its_lease_after_the_lost_one_returns(
+async def test_redelivered_attempt_keeps_its_lease_after_the_lost_one_returns(
     tmp_path: Path, backend: str
 ) -> None:
     """Attempt 1 is lost (past visibilityTimeout) and returns while attempt 2, which is
@@ -501,7 +480,7 @@ def test_redelivered_attempt_keeps_its_lease_after_the_lost_one_returns(
         assert ("overlap", "start", 3) not in runs, runs
         assert of(record.SEEN, "overlap.done") == [("overlap.done", {"attempt": 2})]
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
 # --- FIFO --------------------------------------------------------------------------------
@@ -513,7 +492,9 @@ def _intervals(seen: list[Any], group: str) -> list[tuple[int, float, float]]:
     return sorted(((n, starts[n], ends[n]) for n in starts), key=lambda item: item[1])
 
 
-def test_fifo_groups_in_order_one_at_a_time_and_in_parallel(tmp_path: Path, backend: str) -> None:
+async def test_fifo_groups_in_order_one_at_a_time_and_in_parallel(
+    tmp_path: Path, backend: str
+) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         events = [
             event("ordered", {"group": group, "n": n}, group=group)
@@ -535,10 +516,10 @@ def test_fifo_groups_in_order_one_at_a_time_and_in_parallel(tmp_path: Path, back
         ]
         assert overlapping, f"groups A and B never ran at the same time: {by_group}"
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_fifo_failing_head_blocks_only_its_group(tmp_path: Path, backend: str) -> None:
+async def test_fifo_failing_head_blocks_only_its_group(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         await runtime.bus.publish(
             [
@@ -564,13 +545,13 @@ def test_fifo_failing_head_blocks_only_its_group(tmp_path: Path, backend: str) -
         assert times[("T1", 1)] < times[("S1", 3)]
         assert ("T1", 1, "ok") in runs
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
 # --- delays and concurrency --------------------------------------------------------------
 
 
-def test_delay_seconds_delays_delivery(tmp_path: Path, backend: str) -> None:
+async def test_delay_seconds_delays_delivery(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         published_at = time.time()
         await runtime.bus.publish([event("later", {})])
@@ -580,20 +561,20 @@ def test_delay_seconds_delays_delivery(tmp_path: Path, backend: str) -> None:
         [(_, ran_at)] = of(record.SEEN, "later")
         assert ran_at - published_at >= 0.3 - 1e-3
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_concurrency_cap_is_held(tmp_path: Path, backend: str) -> None:
+async def test_concurrency_cap_is_held(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         await runtime.bus.publish([event("capped", {"n": n}) for n in range(6)])
         await until(lambda: len(of(record.SEEN, "capped")) == 6, what="all six run")
         assert record.RUNNING["max"] == 2
         assert sorted(s[1] for s in of(record.SEEN, "capped")) == list(range(6))
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
-def test_a_burst_is_leased_in_batches_without_polling_per_event(
+async def test_a_burst_is_leased_in_batches_without_polling_per_event(
     tmp_path: Path, backend: str
 ) -> None:
     """The worker leases up to its free slots per call, and a short lease tells it when to
@@ -619,13 +600,13 @@ def test_a_burst_is_leased_in_batches_without_polling_per_event(
         if backend == "redis":  # its lease answers when to look next in the same call
             assert calls["next_visible_at"] == 0, calls
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
 # --- fan-out -----------------------------------------------------------------------------
 
 
-def test_fan_out_each_subscriber_gets_its_own_copy(tmp_path: Path, backend: str) -> None:
+async def test_fan_out_each_subscriber_gets_its_own_copy(tmp_path: Path, backend: str) -> None:
     async def scenario(runtime: Runtime, record: ModuleType, _: io.StringIO) -> None:
         published = event("fan", {"v": 1})
         assert await runtime.bus.publish([published]) == 2
@@ -639,7 +620,7 @@ def test_fan_out_each_subscriber_gets_its_own_copy(tmp_path: Path, backend: str)
         assert (dead.event_id, dead.subscriber, dead.data) == (published.id, "FanBad", {"v": 1})
         assert await dead_letters_of(runtime, "FanGood") == []
 
-    _run(tmp_path, backend, scenario)
+    await _run(tmp_path, backend, scenario)
 
 
 # --- shutdown ----------------------------------------------------------------------------

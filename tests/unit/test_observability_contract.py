@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,25 +11,25 @@ import pytest
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, Span
 from tests.unit import backend_support
 
+Scenario = Callable[[ObservabilityStore], Coroutine[Any, Any, None]]
+
 
 @pytest.fixture(params=backend_support.NAMES)
 def run_with_store(
     request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[Callable[[ObservabilityStore], Coroutine[Any, Any, None]]], None]]:
+) -> Iterator[Callable[[Scenario], Coroutine[Any, Any, None]]]:
+    """Runs a scenario against the store of every backend of the table, opened as the
+    runtime opens it, on the test's loop."""
     backend_support.require(request.param)
 
-    def run(scenario: Callable[[ObservabilityStore], Coroutine[Any, Any, None]]) -> None:
-        async def main() -> None:
-            # The store of every backend of the table, opened as the runtime opens it.
-            backend = backend_support.open_backend(request.param, tmp_path)
-            store = backend.observability()
-            try:
-                await scenario(store)
-            finally:
-                await store.close()
-                await backend.close()
-
-        asyncio.run(main())
+    async def run(scenario: Scenario) -> None:
+        backend = backend_support.open_backend(request.param, tmp_path)
+        store = backend.observability()
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+            await backend.close()
 
     yield run
     backend_support.cleanup(tmp_path)
@@ -61,7 +60,7 @@ def _log(time_ms: int, msg: str, trace: str, step: str, level: str = "info") -> 
     }
 
 
-def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None:
+async def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         await store.write(
             [
@@ -82,10 +81,10 @@ def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None
         assert len(await store.logs(LogQuery(limit=1))) == 1
         assert await store.logs(LogQuery(flow="other")) == []
 
-    run_with_store(scenario)
+    await run_with_store(scenario)
 
 
-def test_traces_summarise_their_spans(run_with_store: Any) -> None:
+async def test_traces_summarise_their_spans(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         running = _span("t1", "Api", 10.0)
         running.status, running.ended_at = "running", None
@@ -106,10 +105,10 @@ def test_traces_summarise_their_spans(run_with_store: Any) -> None:
         assert spans[0].status == "ok"
         assert await store.spans("missing") == []
 
-    run_with_store(scenario)
+    await run_with_store(scenario)
 
 
-def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
+async def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
     async def scenario(store: ObservabilityStore) -> None:
         await store.write([_log(1_000, "old", "t1", "A"), _log(90_000, "new", "t2", "A")], [])
         await store.write([], [_span("t1", "A", 1.0), _span("t2", "A", 90.0)])
@@ -117,4 +116,4 @@ def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
         assert [t.trace_id for t in await store.traces()] == ["t2"]
         assert [r["msg"] for r in await store.logs(LogQuery())] == ["new"]
 
-    run_with_store(scenario)
+    await run_with_store(scenario)

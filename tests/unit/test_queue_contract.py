@@ -8,7 +8,7 @@ contract (add it to DURABLE if its messages survive a restart of the process).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,31 +27,16 @@ from motia.adapters.queue.base import (
 )
 from motia.adapters.queue.batching import Batcher
 from motia.adapters.sqlite.backend import SqliteBackend
-from motia.clock import Clock
-from tests.unit import backend_support, redis_support
+from motia.testing.clock import ManualClock
+from tests.unit import backend_support
 
 START = 1_750_000_000.0
 LEASE = 30.0
 
 
-class FakeClock(Clock):
-    """A clock that only moves when the test says so."""
-
-    def __init__(self, start: float = START) -> None:
-        self.current = start
-
-    def time(self) -> float:
-        return self.current
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.current, UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        self.current += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-    def advance(self, seconds: float) -> None:
-        self.current += seconds
+def start_clock() -> ManualClock:
+    """The test clock, at START: it only moves when a test advances it."""
+    return ManualClock(datetime.fromtimestamp(START, UTC))
 
 
 # Backends whose messages outlive the adapter object (reopened on the same storage).
@@ -64,7 +49,7 @@ SHARED = {"redis"}
 class Harness:
     name: str
     tmp: Path
-    clock: FakeClock = field(default_factory=FakeClock)
+    clock: ManualClock = field(default_factory=start_clock)
     _opened: list[Backend] = field(default_factory=list)
 
     def open(self) -> QueueAdapter:
@@ -103,16 +88,6 @@ def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
 @pytest.fixture(params=sorted(SHARED))
 def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     yield from _harness(request.param, tmp_path)
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    async def main() -> None:
-        try:
-            await coro
-        finally:
-            await redis_support.close_clients()
-
-    asyncio.run(main())
 
 
 _ids = iter(range(1, 1_000_000))
@@ -162,410 +137,342 @@ FAIL = Failure(error="RuntimeError: boom", stack="Traceback ...\nRuntimeError: b
 # --- publish and lease -----------------------------------------------------------------
 
 
-def test_publish_then_lease_returns_message_with_all_fields(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        data = {"s": "text", "n": 1.5, "list": [1, None, True, {"deep": "x"}], "u": "äø"}
-        sent = msg(data=data, trace="trace-42", flows=["f1", "f2"], group="g-1")
-        await queue.publish([sent])
-        [got] = await queue.lease("Sub", 10, LEASE)
-        assert got.id == sent.id
-        assert got.event_id == sent.event_id
-        assert got.subscriber == "Sub"
-        assert got.topic == "topic.a"
-        assert got.data == data
-        assert got.trace_id == "trace-42"
-        assert got.flows == ["f1", "f2"]
-        assert got.group_id == "g-1"
-        assert got.attempt == 1
-        assert got.lease_token
-        assert got.enqueued_at == pytest.approx(START)
-
-    run(scenario())
+async def test_publish_then_lease_returns_message_with_all_fields(harness: Harness) -> None:
+    queue = harness.open()
+    data = {"s": "text", "n": 1.5, "list": [1, None, True, {"deep": "x"}], "u": "äø"}
+    sent = msg(data=data, trace="trace-42", flows=["f1", "f2"], group="g-1")
+    await queue.publish([sent])
+    [got] = await queue.lease("Sub", 10, LEASE)
+    assert got.id == sent.id
+    assert got.event_id == sent.event_id
+    assert got.subscriber == "Sub"
+    assert got.topic == "topic.a"
+    assert got.data == data
+    assert got.trace_id == "trace-42"
+    assert got.flows == ["f1", "f2"]
+    assert got.group_id == "g-1"
+    assert got.attempt == 1
+    assert got.lease_token
+    assert got.enqueued_at == pytest.approx(START)
 
 
-def test_data_round_trips_as_json_and_is_a_copy(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        data: dict[str, Any] = {"items": [1, 2], "tuple": (1, 2)}
-        await queue.publish([msg(data=data)])
-        data["items"].append(3)  # changing the object after publish does not leak in
-        got = await lease_one(queue)
-        assert got.data == {"items": [1, 2], "tuple": [1, 2]}  # JSON: a tuple is a list
-        for scalar in (0, "", None, False, "plain"):
-            await queue.publish([msg("Scalars", data=scalar)])
-            assert (await lease_one(queue, "Scalars")).data == scalar
-
-    run(scenario())
+async def test_data_round_trips_as_json_and_is_a_copy(harness: Harness) -> None:
+    queue = harness.open()
+    data: dict[str, Any] = {"items": [1, 2], "tuple": (1, 2)}
+    await queue.publish([msg(data=data)])
+    data["items"].append(3)  # changing the object after publish does not leak in
+    got = await lease_one(queue)
+    assert got.data == {"items": [1, 2], "tuple": [1, 2]}  # JSON: a tuple is a list
+    for scalar in (0, "", None, False, "plain"):
+        await queue.publish([msg("Scalars", data=scalar)])
+        assert (await lease_one(queue, "Scalars")).data == scalar
 
 
-def test_subscribers_have_separate_queues(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg("A", id="a1"), msg("B", id="b1")])
-        assert await lease_ids(queue, "A") == ["a1"]
-        assert await lease_ids(queue, "B") == ["b1"]
-        assert await lease_ids(queue, "Nobody") == []
-
-    run(scenario())
+async def test_subscribers_have_separate_queues(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg("A", id="a1"), msg("B", id="b1")])
+    assert await lease_ids(queue, "A") == ["a1"]
+    assert await lease_ids(queue, "B") == ["b1"]
+    assert await lease_ids(queue, "Nobody") == []
 
 
-def test_lease_honours_limit_oldest_first(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id=f"x{i}") for i in range(5)])
-        assert await lease_ids(queue, limit=2) == ["x0", "x1"]
-        assert await lease_ids(queue, limit=1) == ["x2"]
-        assert await lease_ids(queue, limit=10) == ["x3", "x4"]
-        assert await lease_ids(queue, limit=10) == []
-
-    run(scenario())
+async def test_lease_honours_limit_oldest_first(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id=f"x{i}") for i in range(5)])
+    assert await lease_ids(queue, limit=2) == ["x0", "x1"]
+    assert await lease_ids(queue, limit=1) == ["x2"]
+    assert await lease_ids(queue, limit=10) == ["x3", "x4"]
+    assert await lease_ids(queue, limit=10) == []
 
 
-def test_leased_message_is_not_leased_again_while_lease_holds(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="only")])
-        assert await lease_ids(queue) == ["only"]
-        harness.clock.advance(LEASE - 1)
-        assert await lease_ids(queue) == []
-
-    run(scenario())
+async def test_leased_message_is_not_leased_again_while_lease_holds(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="only")])
+    assert await lease_ids(queue) == ["only"]
+    harness.clock.advance(LEASE - 1)
+    assert await lease_ids(queue) == []
 
 
-def test_expired_lease_is_leased_again_and_old_token_is_void(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        first = await lease_one(queue)
-        assert first.attempt == 1
-        harness.clock.advance(LEASE + 1)
-        second = await lease_one(queue)
-        assert (second.id, second.attempt) == ("m", 2)
-        assert second.lease_token != first.lease_token
+async def test_expired_lease_is_leased_again_and_old_token_is_void(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    first = await lease_one(queue)
+    assert first.attempt == 1
+    harness.clock.advance(LEASE + 1)
+    second = await lease_one(queue)
+    assert (second.id, second.attempt) == ("m", 2)
+    assert second.lease_token != first.lease_token
 
-        # The first holder lost its lease: nothing it does has an effect.
-        await queue.extend([first], 1000)
-        assert await queue.complete(first, [msg("Downstream")]) is False
-        await queue.retry(first, 0, FAIL)
-        await queue.release(first)
-        await queue.dead_letter(first, FAIL)
-        assert await lease_ids(queue, "Downstream") == []
-        assert await queue.dead_letters() == []
-        assert await lease_ids(queue) == []  # still leased by the second holder
-        stats = await queue.stats("Sub")
-        assert (stats.in_flight, stats.dead) == (1, 0)
-        # ... while the second holder's lease works normally.
-        assert await queue.complete(second, []) is True
-        assert (await queue.stats("Sub")).waiting == 0
-
-    run(scenario())
+    # The first holder lost its lease: nothing it does has an effect.
+    await queue.extend([first], 1000)
+    assert await queue.complete(first, [msg("Downstream")]) is False
+    await queue.retry(first, 0, FAIL)
+    await queue.release(first)
+    await queue.dead_letter(first, FAIL)
+    assert await lease_ids(queue, "Downstream") == []
+    assert await queue.dead_letters() == []
+    assert await lease_ids(queue) == []  # still leased by the second holder
+    stats = await queue.stats("Sub")
+    assert (stats.in_flight, stats.dead) == (1, 0)
+    # ... while the second holder's lease works normally.
+    assert await queue.complete(second, []) is True
+    assert (await queue.stats("Sub")).waiting == 0
 
 
-def test_expired_lease_nobody_took_over_is_still_held(harness: Harness) -> None:
+async def test_expired_lease_nobody_took_over_is_still_held(harness: Harness) -> None:
     """A lease that ran out but was not taken over still counts: its holder (on a busy
     loop, say) can still complete, retry or release the message."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m"), msg(id="r"), msg(id="x")])
-        held = {d.id: d for d in await queue.lease("Sub", 3, LEASE)}
-        harness.clock.advance(LEASE + 0.5)
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight) == (3, 0)  # visible again, not yet taken
-        assert await queue.complete(held["m"], [msg("Downstream", id="d1")]) is True
-        assert await lease_ids(queue, "Downstream") == ["d1"]
-        await queue.retry(held["r"], 10, FAIL)
-        await queue.release(held["x"])
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("x", 1)  # released: the attempt did not count
-        assert await lease_ids(queue) == []  # "r" waits for its retry delay
-        harness.clock.advance(10)
-        retried = await lease_one(queue)
-        assert (retried.id, retried.attempt) == ("r", 2)
-
-    run(scenario())
+    queue = harness.open()
+    await queue.publish([msg(id="m"), msg(id="r"), msg(id="x")])
+    held = {d.id: d for d in await queue.lease("Sub", 3, LEASE)}
+    harness.clock.advance(LEASE + 0.5)
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight) == (3, 0)  # visible again, not yet taken
+    assert await queue.complete(held["m"], [msg("Downstream", id="d1")]) is True
+    assert await lease_ids(queue, "Downstream") == ["d1"]
+    await queue.retry(held["r"], 10, FAIL)
+    await queue.release(held["x"])
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("x", 1)  # released: the attempt did not count
+    assert await lease_ids(queue) == []  # "r" waits for its retry delay
+    harness.clock.advance(10)
+    retried = await lease_one(queue)
+    assert (retried.id, retried.attempt) == ("r", 2)
 
 
-def test_extend_keeps_message_leased_past_original_expiry(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        harness.clock.advance(LEASE - 5)
-        await queue.extend([held], LEASE)  # now leased until START + 2 * LEASE - 5
-        harness.clock.advance(10)  # past the original expiry
-        assert await lease_ids(queue) == []
-        assert (await queue.stats("Sub")).in_flight == 1
-        assert await queue.complete(held, []) is True
+async def test_extend_keeps_message_leased_past_original_expiry(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    harness.clock.advance(LEASE - 5)
+    await queue.extend([held], LEASE)  # now leased until START + 2 * LEASE - 5
+    harness.clock.advance(10)  # past the original expiry
+    assert await lease_ids(queue) == []
+    assert (await queue.stats("Sub")).in_flight == 1
+    assert await queue.complete(held, []) is True
 
-        await queue.publish([msg(id="n")])
-        held = await lease_one(queue)
-        await queue.extend([held], LEASE)
-        harness.clock.advance(LEASE + 1)  # the extended lease ran out as well
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("n", 2)
-
-    run(scenario())
+    await queue.publish([msg(id="n")])
+    held = await lease_one(queue)
+    await queue.extend([held], LEASE)
+    harness.clock.advance(LEASE + 1)  # the extended lease ran out as well
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("n", 2)
 
 
 # --- complete --------------------------------------------------------------------------
 
 
-def test_complete_removes_message_and_publishes_emits(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        emits = [msg("Next", id="e1", data={"k": 1}), msg("Other", id="e2", group="g")]
-        assert await queue.complete(held, emits) is True
-        assert await lease_ids(queue) == []
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (0, 0, 0, 0)
-        nxt = await lease_one(queue, "Next")
-        assert (nxt.id, nxt.data, nxt.attempt) == ("e1", {"k": 1}, 1)
-        other = await lease_one(queue, "Other")
-        assert (other.id, other.group_id) == ("e2", "g")
-        # completing twice is not possible
-        assert await queue.complete(held, [msg("Next", id="e3")]) is False
-        assert await lease_ids(queue, "Next") == []
-
-    run(scenario())
+async def test_complete_removes_message_and_publishes_emits(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    emits = [msg("Next", id="e1", data={"k": 1}), msg("Other", id="e2", group="g")]
+    assert await queue.complete(held, emits) is True
+    assert await lease_ids(queue) == []
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (0, 0, 0, 0)
+    nxt = await lease_one(queue, "Next")
+    assert (nxt.id, nxt.data, nxt.attempt) == ("e1", {"k": 1}, 1)
+    other = await lease_one(queue, "Other")
+    assert (other.id, other.group_id) == ("e2", "g")
+    # completing twice is not possible
+    assert await queue.complete(held, [msg("Next", id="e3")]) is False
+    assert await lease_ids(queue, "Next") == []
 
 
-def test_complete_honours_delay_of_emits(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        assert await queue.complete(held, [msg("Next", id="late", delay=5)])
-        assert await lease_ids(queue, "Next") == []
-        harness.clock.advance(5)
-        assert await lease_ids(queue, "Next") == ["late"]
-
-    run(scenario())
+async def test_complete_honours_delay_of_emits(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    assert await queue.complete(held, [msg("Next", id="late", delay=5)])
+    assert await lease_ids(queue, "Next") == []
+    harness.clock.advance(5)
+    assert await lease_ids(queue, "Next") == ["late"]
 
 
-def test_complete_with_unserialisable_emit_keeps_message(harness: Harness) -> None:
+async def test_complete_with_unserialisable_emit_keeps_message(harness: Harness) -> None:
     """All or nothing: if the emits cannot be stored, the message is not acknowledged."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        bad = [msg("Next", id="ok"), msg("Next", id="bad", data={"x": object()})]
-        with pytest.raises(TypeError):
-            await queue.complete(held, bad)
-        assert await lease_ids(queue, "Next") == []
-        assert (await queue.stats("Sub")).in_flight == 1  # still held, not acknowledged
-        assert await queue.complete(held, []) is True
-
-    run(scenario())
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    bad = [msg("Next", id="ok"), msg("Next", id="bad", data={"x": object()})]
+    with pytest.raises(TypeError):
+        await queue.complete(held, bad)
+    assert await lease_ids(queue, "Next") == []
+    assert (await queue.stats("Sub")).in_flight == 1  # still held, not acknowledged
+    assert await queue.complete(held, []) is True
 
 
 # --- retry and release -----------------------------------------------------------------
 
 
-def test_retry_hides_message_for_delay_and_counts_the_attempt(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        await queue.retry(held, 10, FAIL)
-        assert await lease_ids(queue) == []
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed) == (1, 0, 1)
-        harness.clock.advance(9.5)
-        assert await lease_ids(queue) == []
-        harness.clock.advance(0.5)
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("m", 2)
-        await queue.retry(again, 0, FAIL)
-        third = await lease_one(queue)
-        assert third.attempt == 3
-        # the retried holder's old token is void
-        assert await queue.complete(held, []) is False
-
-    run(scenario())
+async def test_retry_hides_message_for_delay_and_counts_the_attempt(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    await queue.retry(held, 10, FAIL)
+    assert await lease_ids(queue) == []
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed) == (1, 0, 1)
+    harness.clock.advance(9.5)
+    assert await lease_ids(queue) == []
+    harness.clock.advance(0.5)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("m", 2)
+    await queue.retry(again, 0, FAIL)
+    third = await lease_one(queue)
+    assert third.attempt == 3
+    # the retried holder's old token is void
+    assert await queue.complete(held, []) is False
 
 
-def test_release_gives_message_back_without_counting_the_attempt(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        await queue.release(held)
-        again = await lease_one(queue)  # at once, no waiting for the lease to run out
-        assert (again.id, again.attempt) == ("m", 1)
-        await queue.retry(again, 0, FAIL)
-        second = await lease_one(queue)
-        assert second.attempt == 2
-        await queue.release(second)
-        assert (await lease_one(queue)).attempt == 2
-        assert await queue.complete(held, []) is False
-
-    run(scenario())
+async def test_release_gives_message_back_without_counting_the_attempt(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    await queue.release(held)
+    again = await lease_one(queue)  # at once, no waiting for the lease to run out
+    assert (again.id, again.attempt) == ("m", 1)
+    await queue.retry(again, 0, FAIL)
+    second = await lease_one(queue)
+    assert second.attempt == 2
+    await queue.release(second)
+    assert (await lease_one(queue)).attempt == 2
+    assert await queue.complete(held, []) is False
 
 
-def test_delay_on_publish(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="late", delay=10), msg(id="now")])
-        assert await lease_ids(queue) == ["now"]
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed) == (1, 1, 1)
-        harness.clock.advance(9.9)
-        assert await lease_ids(queue) == []
-        harness.clock.advance(0.1)
-        late = await lease_one(queue)
-        assert (late.id, late.attempt) == ("late", 1)
-
-    run(scenario())
+async def test_delay_on_publish(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="late", delay=10), msg(id="now")])
+    assert await lease_ids(queue) == ["now"]
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed) == (1, 1, 1)
+    harness.clock.advance(9.9)
+    assert await lease_ids(queue) == []
+    harness.clock.advance(0.1)
+    late = await lease_one(queue)
+    assert (late.id, late.attempt) == ("late", 1)
 
 
 # --- FIFO --------------------------------------------------------------------------------
 
 
-def test_fifo_only_the_head_of_a_group_is_leasable(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id=f"g{i}", group="G") for i in range(3)])
-        head = await lease_one(queue)
-        assert head.id == "g0"
-        assert await lease_ids(queue) == []  # the rest waits for the head
-        assert await queue.complete(head, [])
-        nxt = await lease_one(queue)
-        assert nxt.id == "g1"
-        await queue.dead_letter(nxt, FAIL)  # dead-lettering the head unblocks the group
-        last = await lease_one(queue)
-        assert last.id == "g2"
-        assert await queue.complete(last, [])
-        assert await lease_ids(queue) == []
-
-    run(scenario())
+async def test_fifo_only_the_head_of_a_group_is_leasable(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id=f"g{i}", group="G") for i in range(3)])
+    head = await lease_one(queue)
+    assert head.id == "g0"
+    assert await lease_ids(queue) == []  # the rest waits for the head
+    assert await queue.complete(head, [])
+    nxt = await lease_one(queue)
+    assert nxt.id == "g1"
+    await queue.dead_letter(nxt, FAIL)  # dead-lettering the head unblocks the group
+    last = await lease_one(queue)
+    assert last.id == "g2"
+    assert await queue.complete(last, [])
+    assert await lease_ids(queue) == []
 
 
-def test_fifo_lease_with_large_limit_takes_one_per_group(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish(
-            [
-                msg(id="a1", group="A"),
-                msg(id="b1", group="B"),
-                msg(id="a2", group="A"),
-                msg(id="free1"),
-                msg(id="b2", group="B"),
-                msg(id="free2"),
-                msg(id="d1", group=""),  # the default group is a group like any other
-                msg(id="d2", group=""),
-            ]
-        )
-        assert await lease_ids(queue, limit=100) == ["a1", "b1", "free1", "free2", "d1"]
-
-    run(scenario())
+async def test_fifo_lease_with_large_limit_takes_one_per_group(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish(
+        [
+            msg(id="a1", group="A"),
+            msg(id="b1", group="B"),
+            msg(id="a2", group="A"),
+            msg(id="free1"),
+            msg(id="b2", group="B"),
+            msg(id="free2"),
+            msg(id="d1", group=""),  # the default group is a group like any other
+            msg(id="d2", group=""),
+        ]
+    )
+    assert await lease_ids(queue, limit=100) == ["a1", "b1", "free1", "free2", "d1"]
 
 
-def test_fifo_retrying_head_blocks_its_group_only(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish(
-            [msg(id="a1", group="A"), msg(id="a2", group="A"), msg(id="b1", group="B")]
-        )
-        leased = await queue.lease("Sub", 10, LEASE)
-        assert [d.id for d in leased] == ["a1", "b1"]  # different groups run in parallel
-        a1 = leased[0]
-        await queue.retry(a1, 10, FAIL)
-        assert await lease_ids(queue) == []  # a2 must not overtake the retrying a1
-        harness.clock.advance(10)
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("a1", 2)
-        assert await queue.complete(again, [])
-        assert await lease_ids(queue) == ["a2"]
-
-    run(scenario())
+async def test_fifo_retrying_head_blocks_its_group_only(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="a1", group="A"), msg(id="a2", group="A"), msg(id="b1", group="B")])
+    leased = await queue.lease("Sub", 10, LEASE)
+    assert [d.id for d in leased] == ["a1", "b1"]  # different groups run in parallel
+    a1 = leased[0]
+    await queue.retry(a1, 10, FAIL)
+    assert await lease_ids(queue) == []  # a2 must not overtake the retrying a1
+    harness.clock.advance(10)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("a1", 2)
+    assert await queue.complete(again, [])
+    assert await lease_ids(queue) == ["a2"]
 
 
-def test_fifo_expired_head_is_leased_before_the_rest(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="a1", group="A"), msg(id="a2", group="A")])
-        assert await lease_ids(queue) == ["a1"]
-        harness.clock.advance(LEASE + 1)
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("a1", 2)
-        assert await lease_ids(queue) == []
-
-    run(scenario())
+async def test_fifo_expired_head_is_leased_before_the_rest(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="a1", group="A"), msg(id="a2", group="A")])
+    assert await lease_ids(queue) == ["a1"]
+    harness.clock.advance(LEASE + 1)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("a1", 2)
+    assert await lease_ids(queue) == []
 
 
-def test_fifo_delayed_head_blocks_its_group(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="a1", group="A", delay=5), msg(id="a2", group="A")])
-        assert await lease_ids(queue) == []
-        harness.clock.advance(5)
-        assert await lease_ids(queue) == ["a1"]
-
-    run(scenario())
+async def test_fifo_delayed_head_blocks_its_group(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="a1", group="A", delay=5), msg(id="a2", group="A")])
+    assert await lease_ids(queue) == []
+    harness.clock.advance(5)
+    assert await lease_ids(queue) == ["a1"]
 
 
-def test_unordered_messages_lease_in_parallel(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id=f"u{i}") for i in range(3)])
-        first = await lease_one(queue)
-        await queue.retry(first, 100, FAIL)  # a retrying message blocks nothing
-        assert await lease_ids(queue) == ["u1", "u2"]
-
-    run(scenario())
+async def test_unordered_messages_lease_in_parallel(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id=f"u{i}") for i in range(3)])
+    first = await lease_one(queue)
+    await queue.retry(first, 100, FAIL)  # a retrying message blocks nothing
+    assert await lease_ids(queue) == ["u1", "u2"]
 
 
-def test_fifo_groups_are_per_subscriber(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg("A", id="x1", group="G"), msg("B", id="y1", group="G")])
-        assert await lease_ids(queue, "A") == ["x1"]
-        assert await lease_ids(queue, "B") == ["y1"]
-
-    run(scenario())
+async def test_fifo_groups_are_per_subscriber(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg("A", id="x1", group="G"), msg("B", id="y1", group="G")])
+    assert await lease_ids(queue, "A") == ["x1"]
+    assert await lease_ids(queue, "B") == ["y1"]
 
 
 # --- dead letters ------------------------------------------------------------------------
 
 
-def test_dead_letter_keeps_error_stack_reason_attempts_and_times(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        sent = msg(data={"v": 1}, trace="t-dl", flows=["f"], group="G", topic="t.x")
-        await queue.publish([sent])
-        held = await lease_one(queue)
-        await queue.retry(held, 0, FAIL)
-        harness.clock.advance(7)
-        held = await lease_one(queue)
-        assert held.attempt == 2
-        await queue.dead_letter(held, Failure(error="E: x", stack="STACK", reason="why"))
-        assert await lease_ids(queue) == []
-        [dead] = await queue.dead_letters()
-        assert dead.id == sent.id
-        assert dead.event_id == sent.event_id
-        assert dead.subscriber == "Sub"
-        assert dead.topic == "t.x"
-        assert dead.data == {"v": 1}
-        assert dead.trace_id == "t-dl"
-        assert dead.flows == ["f"]
-        assert dead.group_id == "G"
-        assert dead.attempts == 2
-        assert (dead.error, dead.stack, dead.reason) == ("E: x", "STACK", "why")
-        assert dead.enqueued_at == pytest.approx(START)
-        assert dead.failed_at == pytest.approx(START + 7)
-        assert dead.as_dict()["step"] == "Sub"
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (0, 0, 0, 1)
-
-    run(scenario())
+async def test_dead_letter_keeps_error_stack_reason_attempts_and_times(harness: Harness) -> None:
+    queue = harness.open()
+    sent = msg(data={"v": 1}, trace="t-dl", flows=["f"], group="G", topic="t.x")
+    await queue.publish([sent])
+    held = await lease_one(queue)
+    await queue.retry(held, 0, FAIL)
+    harness.clock.advance(7)
+    held = await lease_one(queue)
+    assert held.attempt == 2
+    await queue.dead_letter(held, Failure(error="E: x", stack="STACK", reason="why"))
+    assert await lease_ids(queue) == []
+    [dead] = await queue.dead_letters()
+    assert dead.id == sent.id
+    assert dead.event_id == sent.event_id
+    assert dead.subscriber == "Sub"
+    assert dead.topic == "t.x"
+    assert dead.data == {"v": 1}
+    assert dead.trace_id == "t-dl"
+    assert dead.flows == ["f"]
+    assert dead.group_id == "G"
+    assert dead.attempts == 2
+    assert (dead.error, dead.stack, dead.reason) == ("E: x", "STACK", "why")
+    assert dead.enqueued_at == pytest.approx(START)
+    assert dead.failed_at == pytest.approx(START + 7)
+    assert dead.as_dict()["step"] == "Sub"
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (0, 0, 0, 1)
 
 
-async def _dead(queue: QueueAdapter, clock: FakeClock, messages: list[OutgoingMessage]) -> None:
+async def _dead(queue: QueueAdapter, clock: ManualClock, messages: list[OutgoingMessage]) -> None:
     """Publish and dead-letter each message, one clock tick apart."""
     await queue.publish(messages)
     for m in messages:
@@ -575,538 +482,483 @@ async def _dead(queue: QueueAdapter, clock: FakeClock, messages: list[OutgoingMe
         await queue.dead_letter(held, FAIL)
 
 
-def test_dead_letters_filter_and_page(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await _dead(
-            queue,
-            harness.clock,
-            [
-                msg("A", id="d1", topic="t1"),
-                msg("A", id="d2", topic="t2"),
-                msg("B", id="d3", topic="t1"),
-                msg("A", id="d4", topic="t1"),
-                msg("B", id="d5", topic="t2"),
-            ],
-        )
+async def test_dead_letters_filter_and_page(harness: Harness) -> None:
+    queue = harness.open()
+    await _dead(
+        queue,
+        harness.clock,
+        [
+            msg("A", id="d1", topic="t1"),
+            msg("A", id="d2", topic="t2"),
+            msg("B", id="d3", topic="t1"),
+            msg("A", id="d4", topic="t1"),
+            msg("B", id="d5", topic="t2"),
+        ],
+    )
 
-        async def ids(where: DeadLetterFilter = ALL_DEAD_LETTERS, **kw: int) -> list[str]:
-            return [d.id for d in await queue.dead_letters(where, **kw)]
+    async def ids(where: DeadLetterFilter = ALL_DEAD_LETTERS, **kw: int) -> list[str]:
+        return [d.id for d in await queue.dead_letters(where, **kw)]
 
-        assert await ids() == ["d5", "d4", "d3", "d2", "d1"]  # newest first
-        assert await ids(DeadLetterFilter(subscriber="A")) == ["d4", "d2", "d1"]
-        assert await ids(DeadLetterFilter(topic="t1")) == ["d4", "d3", "d1"]
-        assert await ids(DeadLetterFilter(subscriber="B", topic="t1")) == ["d3"]
-        assert await ids(DeadLetterFilter(ids=("d1", "d5", "nope"))) == ["d5", "d1"]
-        assert await ids(DeadLetterFilter(ids=("d1", "d5"), subscriber="A")) == ["d1"]
-        assert await ids(DeadLetterFilter(subscriber="Nobody")) == []
-        assert await ids(limit=2) == ["d5", "d4"]
-        assert await ids(limit=2, offset=2) == ["d3", "d2"]
-        assert await ids(limit=2, offset=4) == ["d1"]
-        assert await ids(offset=5) == []
-        assert await ids(DeadLetterFilter(subscriber="A"), limit=1, offset=1) == ["d2"]
-
-    run(scenario())
+    assert await ids() == ["d5", "d4", "d3", "d2", "d1"]  # newest first
+    assert await ids(DeadLetterFilter(subscriber="A")) == ["d4", "d2", "d1"]
+    assert await ids(DeadLetterFilter(topic="t1")) == ["d4", "d3", "d1"]
+    assert await ids(DeadLetterFilter(subscriber="B", topic="t1")) == ["d3"]
+    assert await ids(DeadLetterFilter(ids=("d1", "d5", "nope"))) == ["d5", "d1"]
+    assert await ids(DeadLetterFilter(ids=("d1", "d5"), subscriber="A")) == ["d1"]
+    assert await ids(DeadLetterFilter(subscriber="Nobody")) == []
+    assert await ids(limit=2) == ["d5", "d4"]
+    assert await ids(limit=2, offset=2) == ["d3", "d2"]
+    assert await ids(limit=2, offset=4) == ["d1"]
+    assert await ids(offset=5) == []
+    assert await ids(DeadLetterFilter(subscriber="A"), limit=1, offset=1) == ["d2"]
 
 
-def test_redrive_resets_attempts_and_returns_count(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg("A", id="r1"), msg("A", id="r2"), msg("B", id="r3")])
-        for _ in range(3):  # three failed attempts of r1
-            held = await lease_one(queue, "A")
-            assert held.id == "r1"
-            await queue.retry(held, 0, FAIL)
+async def test_redrive_resets_attempts_and_returns_count(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg("A", id="r1"), msg("A", id="r2"), msg("B", id="r3")])
+    for _ in range(3):  # three failed attempts of r1
         held = await lease_one(queue, "A")
-        assert held.attempt == 4
+        assert held.id == "r1"
+        await queue.retry(held, 0, FAIL)
+    held = await lease_one(queue, "A")
+    assert held.attempt == 4
+    await queue.dead_letter(held, FAIL)
+    for m in ("A", "B"):
+        held = await lease_one(queue, m)
         await queue.dead_letter(held, FAIL)
-        for m in ("A", "B"):
-            held = await lease_one(queue, m)
-            await queue.dead_letter(held, FAIL)
-        assert [d.attempts for d in await queue.dead_letters(DeadLetterFilter(ids=("r1",)))] == [4]
+    assert [d.attempts for d in await queue.dead_letters(DeadLetterFilter(ids=("r1",)))] == [4]
 
-        assert await queue.redrive(DeadLetterFilter(ids=("r1",))) == 1
-        assert {d.id for d in await queue.dead_letters()} == {"r2", "r3"}
-        back = await lease_one(queue, "A")
-        assert (back.id, back.attempt) == ("r1", 1)
-        assert back.data == {"n": int(back.event_id[1:])}
-        assert (await queue.stats("A")).dead == 1
+    assert await queue.redrive(DeadLetterFilter(ids=("r1",))) == 1
+    assert {d.id for d in await queue.dead_letters()} == {"r2", "r3"}
+    back = await lease_one(queue, "A")
+    assert (back.id, back.attempt) == ("r1", 1)
+    assert back.data == {"n": int(back.event_id[1:])}
+    assert (await queue.stats("A")).dead == 1
 
-        assert await queue.redrive(DeadLetterFilter(subscriber="Nobody")) == 0
-        assert await queue.redrive() == 2
-        assert await queue.dead_letters() == []
-        assert await lease_ids(queue, "A") == ["r2"]
-        assert (await lease_one(queue, "B")).attempt == 1
-
-    run(scenario())
+    assert await queue.redrive(DeadLetterFilter(subscriber="Nobody")) == 0
+    assert await queue.redrive() == 2
+    assert await queue.dead_letters() == []
+    assert await lease_ids(queue, "A") == ["r2"]
+    assert (await lease_one(queue, "B")).attempt == 1
 
 
-def test_redrive_of_fifo_message_rejoins_its_group(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="a1", group="A")])
-        await queue.dead_letter(await lease_one(queue), FAIL)
-        assert await queue.redrive() == 1
-        back = await lease_one(queue)
-        assert (back.id, back.group_id, back.attempt) == ("a1", "A", 1)
-
-    run(scenario())
+async def test_redrive_of_fifo_message_rejoins_its_group(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="a1", group="A")])
+    await queue.dead_letter(await lease_one(queue), FAIL)
+    assert await queue.redrive() == 1
+    back = await lease_one(queue)
+    assert (back.id, back.group_id, back.attempt) == ("a1", "A", 1)
 
 
-def test_purge_deletes_dead_letters(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await _dead(queue, harness.clock, [msg("A", id="p1"), msg("A", id="p2"), msg("B", id="p3")])
-        assert await queue.purge(DeadLetterFilter(ids=("p2",))) == 1
-        assert {d.id for d in await queue.dead_letters()} == {"p1", "p3"}
-        assert await queue.purge(DeadLetterFilter(subscriber="A")) == 1
-        assert await queue.purge(DeadLetterFilter(subscriber="A")) == 0
-        assert await queue.purge() == 1
-        assert await queue.dead_letters() == []
-        assert await queue.redrive() == 0
-        assert await lease_ids(queue, "A") == [] and await lease_ids(queue, "B") == []
-
-    run(scenario())
+async def test_purge_deletes_dead_letters(harness: Harness) -> None:
+    queue = harness.open()
+    await _dead(queue, harness.clock, [msg("A", id="p1"), msg("A", id="p2"), msg("B", id="p3")])
+    assert await queue.purge(DeadLetterFilter(ids=("p2",))) == 1
+    assert {d.id for d in await queue.dead_letters()} == {"p1", "p3"}
+    assert await queue.purge(DeadLetterFilter(subscriber="A")) == 1
+    assert await queue.purge(DeadLetterFilter(subscriber="A")) == 0
+    assert await queue.purge() == 1
+    assert await queue.dead_letters() == []
+    assert await queue.redrive() == 0
+    assert await lease_ids(queue, "A") == [] and await lease_ids(queue, "B") == []
 
 
 # --- stats and next_visible_at -----------------------------------------------------------
 
 
-def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        empty = await queue.stats("Sub")
-        assert (empty.subscriber, empty.waiting, empty.in_flight, empty.delayed, empty.dead) == (
-            "Sub",
-            0,
-            0,
-            0,
-            0,
-        )
-        await queue.publish([msg(id=f"s{i}") for i in range(4)] + [msg(id="late", delay=60)])
-        await queue.publish([msg("Other", id="o1")])
-        leased = await queue.lease("Sub", 3, LEASE)
-        assert [d.id for d in leased] == ["s0", "s1", "s2"]
-        await queue.retry(leased[0], 10, FAIL)  # waiting, delayed
-        await queue.dead_letter(leased[1], FAIL)  # dead
-        stats = await queue.stats("Sub")  # s2 in flight; s0, s3, late waiting; s0, late delayed
-        assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (3, 1, 2, 1)
-        assert stats.as_dict() == {
-            "step": "Sub",
-            "waiting": 3,
-            "inFlight": 1,
-            "delayed": 2,
-            "dead": 1,
-        }
-        harness.clock.advance(LEASE + 1)  # s2's lease ran out; s0 is visible again
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 1, 1)
-        harness.clock.advance(60)
-        stats = await queue.stats("Sub")
-        assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 0, 1)
-        other = await queue.stats("Other")
-        assert (other.waiting, other.in_flight, other.delayed, other.dead) == (1, 0, 0, 0)
-
-    run(scenario())
+async def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness) -> None:
+    queue = harness.open()
+    empty = await queue.stats("Sub")
+    assert (empty.subscriber, empty.waiting, empty.in_flight, empty.delayed, empty.dead) == (
+        "Sub",
+        0,
+        0,
+        0,
+        0,
+    )
+    await queue.publish([msg(id=f"s{i}") for i in range(4)] + [msg(id="late", delay=60)])
+    await queue.publish([msg("Other", id="o1")])
+    leased = await queue.lease("Sub", 3, LEASE)
+    assert [d.id for d in leased] == ["s0", "s1", "s2"]
+    await queue.retry(leased[0], 10, FAIL)  # waiting, delayed
+    await queue.dead_letter(leased[1], FAIL)  # dead
+    stats = await queue.stats("Sub")  # s2 in flight; s0, s3, late waiting; s0, late delayed
+    assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (3, 1, 2, 1)
+    assert stats.as_dict() == {
+        "step": "Sub",
+        "waiting": 3,
+        "inFlight": 1,
+        "delayed": 2,
+        "dead": 1,
+    }
+    harness.clock.advance(LEASE + 1)  # s2's lease ran out; s0 is visible again
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 1, 1)
+    harness.clock.advance(60)
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 0, 1)
+    other = await queue.stats("Other")
+    assert (other.waiting, other.in_flight, other.delayed, other.dead) == (1, 0, 0, 0)
 
 
-def test_next_visible_at(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        assert await queue.next_visible_at("Sub") is None
-        await queue.publish([msg(id="late", delay=20)])
-        assert await queue.next_visible_at("Sub") == pytest.approx(START + 20)
-        await queue.publish([msg(id="now")])
-        next_at = await queue.next_visible_at("Sub")
-        assert next_at is not None and next_at <= START
-        held = await lease_one(queue)
-        assert held.id == "now"
-        assert await queue.next_visible_at("Sub") == pytest.approx(START + 20)
-        harness.clock.advance(20)
-        late = await lease_one(queue)
-        # both leased: the next one becomes visible when the first lease runs out
-        assert await queue.next_visible_at("Sub") == pytest.approx(START + LEASE)
-        await queue.retry(held, 100, FAIL)
-        assert await queue.next_visible_at("Sub") == pytest.approx(START + 20 + LEASE)
-        assert await queue.complete(late, [])
-        assert await queue.next_visible_at("Sub") == pytest.approx(START + 120)
-        harness.clock.advance(100)
-        assert await queue.complete(await lease_one(queue), [])
-        assert await queue.next_visible_at("Sub") is None
-        assert await queue.next_visible_at("Nobody") is None
-
-    run(scenario())
+async def test_next_visible_at(harness: Harness) -> None:
+    queue = harness.open()
+    assert await queue.next_visible_at("Sub") is None
+    await queue.publish([msg(id="late", delay=20)])
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + 20)
+    await queue.publish([msg(id="now")])
+    next_at = await queue.next_visible_at("Sub")
+    assert next_at is not None and next_at <= START
+    held = await lease_one(queue)
+    assert held.id == "now"
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + 20)
+    harness.clock.advance(20)
+    late = await lease_one(queue)
+    # both leased: the next one becomes visible when the first lease runs out
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + LEASE)
+    await queue.retry(held, 100, FAIL)
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + 20 + LEASE)
+    assert await queue.complete(late, [])
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + 120)
+    harness.clock.advance(100)
+    assert await queue.complete(await lease_one(queue), [])
+    assert await queue.next_visible_at("Sub") is None
+    assert await queue.next_visible_at("Nobody") is None
 
 
-def test_lease_and_peek_leases_and_says_when_to_look_next(harness: Harness) -> None:
+async def test_lease_and_peek_leases_and_says_when_to_look_next(harness: Harness) -> None:
     """Fewer than `limit` leased: the second value is what next_visible_at answers after
     the lease, so a worker needs no second query; `limit` leased: 0.0, look again."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
-        await queue.publish([msg(id="late", delay=20), msg(id="a"), msg(id="b"), msg(id="c")])
-        full, next_at = await queue.lease_and_peek("Sub", 2, LEASE)
-        assert ([d.id for d in full], next_at) == (["a", "b"], 0.0)
-        assert [d.attempt for d in full] == [1, 1]
-        rest, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
-        assert [d.id for d in rest] == ["c"]
-        assert next_at == pytest.approx(START + 20)
-        assert next_at == await queue.next_visible_at("Sub")
-        harness.clock.advance(20)
-        late, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
-        assert [(d.id, d.attempt) for d in late] == [("late", 1)]
-        assert next_at == pytest.approx(START + LEASE)  # the first leases run out then
-        assert all([await queue.complete(d, []) for d in [*full, *rest, *late]])
-        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
-        # a group blocked behind its running head: visible, but nothing can be leased
-        await queue.publish([msg(id="g1", group="G"), msg(id="g2", group="G")])
-        head, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
-        assert [d.id for d in head] == ["g1"]
-        assert next_at is not None and next_at <= harness.clock.time()
-        assert next_at == await queue.next_visible_at("Sub")
-        assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], next_at)
-
-    run(scenario())
+    queue = harness.open()
+    assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
+    await queue.publish([msg(id="late", delay=20), msg(id="a"), msg(id="b"), msg(id="c")])
+    full, next_at = await queue.lease_and_peek("Sub", 2, LEASE)
+    assert ([d.id for d in full], next_at) == (["a", "b"], 0.0)
+    assert [d.attempt for d in full] == [1, 1]
+    rest, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+    assert [d.id for d in rest] == ["c"]
+    assert next_at == pytest.approx(START + 20)
+    assert next_at == await queue.next_visible_at("Sub")
+    harness.clock.advance(20)
+    late, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+    assert [(d.id, d.attempt) for d in late] == [("late", 1)]
+    assert next_at == pytest.approx(START + LEASE)  # the first leases run out then
+    assert all([await queue.complete(d, []) for d in [*full, *rest, *late]])
+    assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], None)
+    # a group blocked behind its running head: visible, but nothing can be leased
+    await queue.publish([msg(id="g1", group="G"), msg(id="g2", group="G")])
+    head, next_at = await queue.lease_and_peek("Sub", 5, LEASE)
+    assert [d.id for d in head] == ["g1"]
+    assert next_at is not None and next_at <= harness.clock.time()
+    assert next_at == await queue.next_visible_at("Sub")
+    assert await queue.lease_and_peek("Sub", 5, LEASE) == ([], next_at)
 
 
-def test_concurrent_completes_and_publishes_each_get_their_own_answer(harness: Harness) -> None:
+async def test_concurrent_completes_and_publishes_each_get_their_own_answer(
+    harness: Harness,
+) -> None:
     """Writes made at once (handlers finishing in one loop turn) may share a round trip;
     each still succeeds or fails on its own."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id=f"m{i}") for i in range(6)])
-        held = await queue.lease("Sub", 6, LEASE)
-        lost = held[0]
-        harness.clock.advance(LEASE + 1)
-        retaken = await queue.lease("Sub", 1, LEASE)  # m0's lease ran out and was taken
-        assert [d.id for d in retaken] == ["m0"]
-        bad = [msg("Next", id="bad", data={"x": object()})]
-        results = await asyncio.gather(
-            queue.complete(lost, [msg("Next", id="from-lost")]),
-            *(queue.complete(d, [msg("Next", id=f"from-{d.id}")]) for d in held[1:5]),
-            queue.complete(held[5], bad),
-            queue.publish([msg("Next", id="published")]),
-            queue.complete(retaken[0], []),
-            return_exceptions=True,
-        )
-        assert results[:5] == [False, True, True, True, True]
-        assert isinstance(results[5], TypeError)  # only the caller with the bad emit fails
-        assert results[6:] == [None, True]
-        nxt = sorted(await lease_ids(queue, "Next"))
-        assert nxt == sorted(["from-m1", "from-m2", "from-m3", "from-m4", "published"])
-        # m5 was not acknowledged: its lease (run out, but not taken over) is still held
-        assert (await queue.stats("Sub")).waiting == 1
-        assert await queue.complete(held[5], []) is True
-        assert (await queue.stats("Sub")).waiting == 0
-
-    run(scenario())
+    queue = harness.open()
+    await queue.publish([msg(id=f"m{i}") for i in range(6)])
+    held = await queue.lease("Sub", 6, LEASE)
+    lost = held[0]
+    harness.clock.advance(LEASE + 1)
+    retaken = await queue.lease("Sub", 1, LEASE)  # m0's lease ran out and was taken
+    assert [d.id for d in retaken] == ["m0"]
+    bad = [msg("Next", id="bad", data={"x": object()})]
+    results = await asyncio.gather(
+        queue.complete(lost, [msg("Next", id="from-lost")]),
+        *(queue.complete(d, [msg("Next", id=f"from-{d.id}")]) for d in held[1:5]),
+        queue.complete(held[5], bad),
+        queue.publish([msg("Next", id="published")]),
+        queue.complete(retaken[0], []),
+        return_exceptions=True,
+    )
+    assert results[:5] == [False, True, True, True, True]
+    assert isinstance(results[5], TypeError)  # only the caller with the bad emit fails
+    assert results[6:] == [None, True]
+    nxt = sorted(await lease_ids(queue, "Next"))
+    assert nxt == sorted(["from-m1", "from-m2", "from-m3", "from-m4", "published"])
+    # m5 was not acknowledged: its lease (run out, but not taken over) is still held
+    assert (await queue.stats("Sub")).waiting == 1
+    assert await queue.complete(held[5], []) is True
+    assert (await queue.stats("Sub")).waiting == 0
 
 
-def test_cancelled_complete_is_all_or_nothing(harness: Harness) -> None:
+async def test_cancelled_complete_is_all_or_nothing(harness: Harness) -> None:
     """A worker stopping cancels a handler that may be acknowledging its message: the
     acknowledgement then happened with its emits, or not at all and the lease is held."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="m")])
-        held = await lease_one(queue)
-        task = asyncio.create_task(queue.complete(held, [msg("Next", id="e")]))
-        await asyncio.sleep(0)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await asyncio.sleep(0.01)  # let anything already sent finish
-        emitted = await lease_ids(queue, "Next")
-        if emitted:
-            assert emitted == ["e"]
-            stats = await queue.stats("Sub")
-            assert (stats.waiting, stats.in_flight) == (0, 0)
-        else:
-            await queue.release(held)  # what the worker does next: the message comes back
-            again = await lease_one(queue)
-            assert (again.id, again.attempt) == ("m", 1)
-
-    run(scenario())
+    queue = harness.open()
+    await queue.publish([msg(id="m")])
+    held = await lease_one(queue)
+    task = asyncio.create_task(queue.complete(held, [msg("Next", id="e")]))
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.01)  # let anything already sent finish
+    emitted = await lease_ids(queue, "Next")
+    if emitted:
+        assert emitted == ["e"]
+        stats = await queue.stats("Sub")
+        assert (stats.waiting, stats.in_flight) == (0, 0)
+    else:
+        await queue.release(held)  # what the worker does next: the message comes back
+        again = await lease_one(queue)
+        assert (again.id, again.attempt) == ("m", 1)
 
 
-def test_cancelled_lease_leaves_nothing_leased_for_nobody(harness: Harness) -> None:
+async def test_cancelled_lease_leaves_nothing_leased_for_nobody(harness: Harness) -> None:
     """A worker stopping cancels its lease call: the caller got the messages, or they are
     leasable again at once, their attempt not counted."""
 
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([msg(id="a"), msg(id="b")])
-        task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
-        await asyncio.sleep(0)
-        task.cancel()
-        [outcome] = await asyncio.gather(task, return_exceptions=True)
-        await asyncio.sleep(0.05)  # a lease already on its way arrives and is given back
-        if isinstance(outcome, asyncio.CancelledError):
-            again = await queue.lease("Sub", 10, LEASE)
-            assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
-        else:
-            assert isinstance(outcome, list)
-            assert [d.id for d in outcome] == ["a", "b"]
-
-    run(scenario())
+    queue = harness.open()
+    await queue.publish([msg(id="a"), msg(id="b")])
+    task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
+    await asyncio.sleep(0)
+    task.cancel()
+    [outcome] = await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.05)  # a lease already on its way arrives and is given back
+    if isinstance(outcome, asyncio.CancelledError):
+        again = await queue.lease("Sub", 10, LEASE)
+        assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
+    else:
+        assert isinstance(outcome, list)
+        assert [d.id for d in outcome] == ["a", "b"]
 
 
 # --- bad input ---------------------------------------------------------------------------
 
 
-def test_unserialisable_data_is_rejected_and_nothing_is_stored(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        with pytest.raises(TypeError):
-            await queue.publish([msg(id="ok"), msg(id="bad", data={"x": object()})])
-        assert await lease_ids(queue) == []
-        assert (await queue.stats("Sub")).waiting == 0
-        assert await queue.next_visible_at("Sub") is None
-        await queue.publish([msg(id="fine")])  # the adapter is still usable
-        assert await lease_ids(queue) == ["fine"]
-
-    run(scenario())
+async def test_unserialisable_data_is_rejected_and_nothing_is_stored(harness: Harness) -> None:
+    queue = harness.open()
+    with pytest.raises(TypeError):
+        await queue.publish([msg(id="ok"), msg(id="bad", data={"x": object()})])
+    assert await lease_ids(queue) == []
+    assert (await queue.stats("Sub")).waiting == 0
+    assert await queue.next_visible_at("Sub") is None
+    await queue.publish([msg(id="fine")])  # the adapter is still usable
+    assert await lease_ids(queue) == ["fine"]
 
 
-def test_publishing_nothing_is_fine(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        await queue.publish([])
-        assert await queue.lease("Sub", 10, LEASE) == []
-        await queue.extend([], LEASE)
-
-    run(scenario())
+async def test_publishing_nothing_is_fine(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([])
+    assert await queue.lease("Sub", 10, LEASE) == []
+    await queue.extend([], LEASE)
 
 
 # --- durability --------------------------------------------------------------------------
 
 
-def test_reopened_store_keeps_messages_leases_and_dead_letters(durable: Harness) -> None:
-    async def scenario() -> None:
-        queue = durable.open()
-        await queue.publish(
-            [
-                msg(id="waiting", data={"w": 1}, group="G"),
-                msg(id="leased"),
-                msg(id="doomed"),
-                msg(id="delayed", delay=100),
-                msg(id="acked"),
-            ]
-        )
-        leased = await queue.lease("Sub", 4, LEASE)
-        assert [d.id for d in leased] == ["waiting", "leased", "doomed", "acked"]
-        await queue.release(leased[0])
-        await queue.dead_letter(leased[2], Failure("E: dead", "STACK", "gave up"))
-        assert await queue.complete(leased[3], [msg("Next", id="emitted")])
-        durable.close()  # the process goes away with "leased" still leased
+async def test_reopened_store_keeps_messages_leases_and_dead_letters(durable: Harness) -> None:
+    queue = durable.open()
+    await queue.publish(
+        [
+            msg(id="waiting", data={"w": 1}, group="G"),
+            msg(id="leased"),
+            msg(id="doomed"),
+            msg(id="delayed", delay=100),
+            msg(id="acked"),
+        ]
+    )
+    leased = await queue.lease("Sub", 4, LEASE)
+    assert [d.id for d in leased] == ["waiting", "leased", "doomed", "acked"]
+    await queue.release(leased[0])
+    await queue.dead_letter(leased[2], Failure("E: dead", "STACK", "gave up"))
+    assert await queue.complete(leased[3], [msg("Next", id="emitted")])
+    durable.close()  # the process goes away with "leased" still leased
 
-        queue = durable.open()
-        assert [d.id for d in await queue.dead_letters()] == ["doomed"]
-        [dead] = await queue.dead_letters()
-        assert (dead.error, dead.stack, dead.reason, dead.attempts) == (
-            "E: dead",
-            "STACK",
-            "gave up",
-            1,
-        )
-        assert await lease_ids(queue, "Next") == ["emitted"]
-        waiting = await lease_one(queue)
-        assert (waiting.id, waiting.data, waiting.group_id, waiting.attempt) == (
-            "waiting",
-            {"w": 1},
-            "G",
-            1,
-        )
-        assert await queue.complete(waiting, [])
-        assert await lease_ids(queue) == []  # "leased" is still under its lease
-        durable.clock.advance(LEASE + 1)
-        again = await lease_one(queue)
-        assert (again.id, again.attempt) == ("leased", 2)
-        assert await queue.complete(again, [])
-        durable.clock.advance(100)
-        assert await lease_ids(queue) == ["delayed"]
-        assert await queue.redrive() == 1
-        durable.close()
+    queue = durable.open()
+    assert [d.id for d in await queue.dead_letters()] == ["doomed"]
+    [dead] = await queue.dead_letters()
+    assert (dead.error, dead.stack, dead.reason, dead.attempts) == (
+        "E: dead",
+        "STACK",
+        "gave up",
+        1,
+    )
+    assert await lease_ids(queue, "Next") == ["emitted"]
+    waiting = await lease_one(queue)
+    assert (waiting.id, waiting.data, waiting.group_id, waiting.attempt) == (
+        "waiting",
+        {"w": 1},
+        "G",
+        1,
+    )
+    assert await queue.complete(waiting, [])
+    assert await lease_ids(queue) == []  # "leased" is still under its lease
+    durable.clock.advance(LEASE + 1)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("leased", 2)
+    assert await queue.complete(again, [])
+    durable.clock.advance(100)
+    assert await lease_ids(queue) == ["delayed"]
+    assert await queue.redrive() == 1
+    durable.close()
 
-        queue = durable.open()
-        back = await lease_one(queue)
-        assert (back.id, back.attempt) == ("doomed", 1)
-        assert await queue.dead_letters() == []
-
-    run(scenario())
+    queue = durable.open()
+    back = await lease_one(queue)
+    assert (back.id, back.attempt) == ("doomed", 1)
+    assert await queue.dead_letters() == []
 
 
-def test_two_processes_never_lease_the_same_message_and_keep_fifo(shared: Harness) -> None:
+async def test_two_processes_never_lease_the_same_message_and_keep_fifo(shared: Harness) -> None:
     """Two adapters on one storage (two processes) lease concurrently: every message is
     leased once, and each group runs in order, one at a time."""
 
-    async def scenario() -> None:
-        one, two = shared.open(), shared.open()
-        sent = [msg(id=f"c{i}", group=f"G{i % 4}" if i % 2 else None) for i in range(120)]
-        await one.publish(sent)
-        leased: list[str] = []
-        running: dict[str, str] = {}  # group -> id of the message running now
+    one, two = shared.open(), shared.open()
+    sent = [msg(id=f"c{i}", group=f"G{i % 4}" if i % 2 else None) for i in range(120)]
+    await one.publish(sent)
+    leased: list[str] = []
+    running: dict[str, str] = {}  # group -> id of the message running now
 
-        async def worker(queue: QueueAdapter) -> None:
-            idle = 0
-            while idle < 3:
-                batch = await queue.lease("Sub", 7, LEASE)
-                idle = 0 if batch else idle + 1
-                for delivery in batch:
-                    if delivery.group_id is not None:
-                        assert delivery.group_id not in running, "a group ran twice at once"
-                        running[delivery.group_id] = delivery.id
-                    leased.append(delivery.id)
-                await asyncio.sleep(0)
-                for delivery in batch:
-                    if delivery.group_id is not None:
-                        del running[delivery.group_id]
-                    assert await queue.complete(delivery, [])
+    async def worker(queue: QueueAdapter) -> None:
+        idle = 0
+        while idle < 3:
+            batch = await queue.lease("Sub", 7, LEASE)
+            idle = 0 if batch else idle + 1
+            for delivery in batch:
+                if delivery.group_id is not None:
+                    assert delivery.group_id not in running, "a group ran twice at once"
+                    running[delivery.group_id] = delivery.id
+                leased.append(delivery.id)
+            await asyncio.sleep(0)
+            for delivery in batch:
+                if delivery.group_id is not None:
+                    del running[delivery.group_id]
+                assert await queue.complete(delivery, [])
 
-        await asyncio.gather(worker(one), worker(two), worker(one), worker(two))
-        assert sorted(leased) == sorted(m.id for m in sent)  # each exactly once
-        for group in ("G1", "G3"):
-            order = [i for i in leased if i in {m.id for m in sent if m.group_id == group}]
-            assert order == [m.id for m in sent if m.group_id == group]
-        assert (await one.stats("Sub")).waiting == 0
-
-    run(scenario())
+    await asyncio.gather(worker(one), worker(two), worker(one), worker(two))
+    assert sorted(leased) == sorted(m.id for m in sent)  # each exactly once
+    for group in ("G1", "G3"):
+        order = [i for i in leased if i in {m.id for m in sent if m.group_id == group}]
+        assert order == [m.id for m in sent if m.group_id == group]
+    assert (await one.stats("Sub")).waiting == 0
 
 
-def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
+async def test_writes_of_one_loop_turn_share_one_round_trip(shared: Harness) -> None:
     """Redis: publishes, completes and leases made at once go out in one script call, in
     the order they were made, and a lease that comes back short says when to look next."""
 
-    async def scenario() -> None:
-        from motia.adapters.redis.queue import RedisQueueAdapter
+    from motia.adapters.redis.queue import RedisQueueAdapter
 
-        queue = shared.open()
-        assert isinstance(queue, RedisQueueAdapter)
-        calls: list[int] = []
-        write = queue._write  # the registered WRITE script
+    queue = shared.open()
+    assert isinstance(queue, RedisQueueAdapter)
+    calls: list[int] = []
+    write = queue._write  # the registered WRITE script
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            calls.append(1)
-            return await write(*args, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return await write(*args, **kwargs)
 
-        queue._write = counted  # type: ignore[method-assign]
-        await queue.publish([msg(id=f"m{i}") for i in range(30)])
-        held = await queue.lease("Sub", 30, LEASE)
-        assert (len(held), len(calls)) == (30, 2)
-        emits = [[msg("Next", id=f"e{i}")] for i in range(30)]
-        *done, (leased, next_at) = await asyncio.gather(
-            *(queue.complete(d, e) for d, e in zip(held, emits, strict=True)),
-            queue.publish([msg("Next", id="p")]),
-            queue.lease_and_peek("Next", 100, LEASE),  # sees what was written before it
-        )
-        assert done == [True] * 30 + [None]
-        assert len(leased) == 31
-        assert next_at == pytest.approx(START + LEASE)  # when these leases run out
-        assert len(calls) == 3
-
-    run(scenario())
+    queue._write = counted  # type: ignore[method-assign]
+    await queue.publish([msg(id=f"m{i}") for i in range(30)])
+    held = await queue.lease("Sub", 30, LEASE)
+    assert (len(held), len(calls)) == (30, 2)
+    emits = [[msg("Next", id=f"e{i}")] for i in range(30)]
+    *done, (leased, next_at) = await asyncio.gather(
+        *(queue.complete(d, e) for d, e in zip(held, emits, strict=True)),
+        queue.publish([msg("Next", id="p")]),
+        queue.lease_and_peek("Next", 100, LEASE),  # sees what was written before it
+    )
+    assert done == [True] * 30 + [None]
+    assert len(leased) == 31
+    assert next_at == pytest.approx(START + LEASE)  # when these leases run out
+    assert len(calls) == 3
 
 
-def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(shared: Harness) -> None:
-    async def scenario() -> None:
-        from motia.adapters.redis.queue import RedisQueueAdapter
+async def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(shared: Harness) -> None:
+    from motia.adapters.redis.queue import RedisQueueAdapter
 
-        queue = shared.open()
-        assert isinstance(queue, RedisQueueAdapter)
-        await queue.publish([msg(id="a"), msg(id="b")])
-        sent, go_on = asyncio.Event(), asyncio.Event()
-        write = queue._write
+    queue = shared.open()
+    assert isinstance(queue, RedisQueueAdapter)
+    await queue.publish([msg(id="a"), msg(id="b")])
+    sent, go_on = asyncio.Event(), asyncio.Event()
+    write = queue._write
 
-        async def held_back(*args: Any, **kwargs: Any) -> Any:
-            result = await write(*args, **kwargs)  # Redis has leased the messages
-            sent.set()
-            await go_on.wait()
-            return result
+    async def held_back(*args: Any, **kwargs: Any) -> Any:
+        result = await write(*args, **kwargs)  # Redis has leased the messages
+        sent.set()
+        await go_on.wait()
+        return result
 
-        queue._write = held_back  # type: ignore[method-assign]
-        task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
-        await sent.wait()
-        task.cancel()
-        go_on.set()
-        [outcome] = await asyncio.gather(task, return_exceptions=True)
-        assert isinstance(outcome, asyncio.CancelledError)
-        await queue.close()  # waits for the messages to be given back
-        again = await shared.open().lease("Sub", 10, LEASE)
-        assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
-
-    run(scenario())
+    queue._write = held_back  # type: ignore[method-assign]
+    task = asyncio.create_task(queue.lease("Sub", 10, LEASE))
+    await sent.wait()
+    task.cancel()
+    go_on.set()
+    [outcome] = await asyncio.gather(task, return_exceptions=True)
+    assert isinstance(outcome, asyncio.CancelledError)
+    await queue.close()  # waits for the messages to be given back
+    again = await shared.open().lease("Sub", 10, LEASE)
+    assert [(d.id, d.attempt) for d in again] == [("a", 1), ("b", 1)]
 
 
 # --- the batching helper ----------------------------------------------------------------
 
 
-def test_batcher_gathers_one_turn_caps_batches_and_keeps_failures_apart() -> None:
-    async def scenario() -> None:
-        batches: list[list[int]] = []
+async def test_batcher_gathers_one_turn_caps_batches_and_keeps_failures_apart() -> None:
+    batches: list[list[int]] = []
 
-        async def flush(items: list[int]) -> list[int]:
-            batches.append(items)
-            await asyncio.sleep(0)
-            if 13 in items:
-                raise RuntimeError("unlucky batch")
-            return [i * 10 for i in items]
+    async def flush(items: list[int]) -> list[int]:
+        batches.append(items)
+        await asyncio.sleep(0)
+        if 13 in items:
+            raise RuntimeError("unlucky batch")
+        return [i * 10 for i in items]
 
-        batcher: Batcher[int, int] = Batcher(flush, max_weight=5)
-        results = await asyncio.gather(*(batcher.submit(i) for i in range(4)))
-        assert (results, batches) == ([0, 10, 20, 30], [[0, 1, 2, 3]])
-        batches.clear()
-        heavy = await asyncio.gather(batcher.submit(1, weight=3), batcher.submit(2, weight=3))
-        assert (heavy, batches) == ([10, 20], [[1], [2]])  # over max_weight together
-        batches.clear()
-        outcome = await asyncio.gather(
-            batcher.submit(13, weight=5), batcher.submit(7), return_exceptions=True
-        )
-        assert isinstance(outcome[0], RuntimeError) and outcome[1] == 70
-        assert batches == [[13], [7]]  # the failed batch did not take the next one down
-
-    asyncio.run(scenario())
+    batcher: Batcher[int, int] = Batcher(flush, max_weight=5)
+    results = await asyncio.gather(*(batcher.submit(i) for i in range(4)))
+    assert (results, batches) == ([0, 10, 20, 30], [[0, 1, 2, 3]])
+    batches.clear()
+    heavy = await asyncio.gather(batcher.submit(1, weight=3), batcher.submit(2, weight=3))
+    assert (heavy, batches) == ([10, 20], [[1], [2]])  # over max_weight together
+    batches.clear()
+    outcome = await asyncio.gather(
+        batcher.submit(13, weight=5), batcher.submit(7), return_exceptions=True
+    )
+    assert isinstance(outcome[0], RuntimeError) and outcome[1] == 70
+    assert batches == [[13], [7]]  # the failed batch did not take the next one down
 
 
-def test_batcher_skips_callers_cancelled_before_their_batch_is_sent() -> None:
-    async def scenario() -> None:
-        sent: list[str] = []
+async def test_batcher_skips_callers_cancelled_before_their_batch_is_sent() -> None:
+    sent: list[str] = []
 
-        async def flush(items: list[str]) -> list[str]:
-            sent.extend(items)
-            return items
+    async def flush(items: list[str]) -> list[str]:
+        sent.extend(items)
+        return items
 
-        batcher: Batcher[str, str] = Batcher(flush, max_weight=100)
-        gone = asyncio.create_task(batcher.submit("gone"))
-        kept = asyncio.create_task(batcher.submit("kept"))
-        await asyncio.sleep(0)  # both submitted; the flush has not run yet
-        gone.cancel()
-        assert await kept == "kept"
-        assert sent == ["kept"]
-        assert gone.cancelled()
-        await batcher.drain()
-
-    asyncio.run(scenario())
+    batcher: Batcher[str, str] = Batcher(flush, max_weight=100)
+    gone = asyncio.create_task(batcher.submit("gone"))
+    kept = asyncio.create_task(batcher.submit("kept"))
+    await asyncio.sleep(0)  # both submitted; the flush has not run yet
+    gone.cancel()
+    assert await kept == "kept"
+    assert sent == ["kept"]
+    assert gone.cancelled()
+    await batcher.drain()
 
 
-def test_next_delayed_at_sees_past_visible_and_blocked_messages(harness: Harness) -> None:
-    async def scenario() -> None:
-        queue = harness.open()
-        clock = harness.clock
-        assert await queue.next_delayed_at("Sub", clock.time()) is None
-        await queue.publish([msg(id="ready"), msg(id="later", delay=50), msg(id="soon", delay=20)])
-        # A visible message does not hide the ones waiting for time.
-        assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 20)
-        # A FIFO head waiting for its retry: the group moves again when the retry is due.
-        await queue.publish([msg("Fifo", id="head", group="g"), msg("Fifo", id="next", group="g")])
-        [head] = await queue.lease("Fifo", 1, LEASE)
-        await queue.retry(head, 30, FAIL)
-        assert await queue.next_delayed_at("Fifo", clock.time()) == pytest.approx(START + 30)
-        clock.advance(20)
-        assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 50)
-        clock.advance(40)
-        assert await queue.next_delayed_at("Sub", clock.time()) is None
-        assert await queue.next_delayed_at("Fifo", clock.time()) is None
-        assert await queue.next_delayed_at("Nobody", clock.time()) is None
-
-    run(scenario())
+async def test_next_delayed_at_sees_past_visible_and_blocked_messages(harness: Harness) -> None:
+    queue = harness.open()
+    clock = harness.clock
+    assert await queue.next_delayed_at("Sub", clock.time()) is None
+    await queue.publish([msg(id="ready"), msg(id="later", delay=50), msg(id="soon", delay=20)])
+    # A visible message does not hide the ones waiting for time.
+    assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 20)
+    # A FIFO head waiting for its retry: the group moves again when the retry is due.
+    await queue.publish([msg("Fifo", id="head", group="g"), msg("Fifo", id="next", group="g")])
+    [head] = await queue.lease("Fifo", 1, LEASE)
+    await queue.retry(head, 30, FAIL)
+    assert await queue.next_delayed_at("Fifo", clock.time()) == pytest.approx(START + 30)
+    clock.advance(20)
+    assert await queue.next_delayed_at("Sub", clock.time()) == pytest.approx(START + 50)
+    clock.advance(40)
+    assert await queue.next_delayed_at("Sub", clock.time()) is None
+    assert await queue.next_delayed_at("Fifo", clock.time()) is None
+    assert await queue.next_delayed_at("Nobody", clock.time()) is None

@@ -7,9 +7,8 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -24,20 +23,10 @@ from motia.adapters.locks.base import LocalCronLocks
 from motia.adapters.redis.broadcast import RedisBroadcast
 from motia.adapters.redis.connection import connect
 from motia.adapters.redis.locks import RedisCronLocks
-from tests.conftest import free_port
+from tests.conftest import free_port, until
 from tests.unit import redis_support
 
 TICK = 1_750_000_000.0
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    async def main() -> None:
-        try:
-            await coro
-        finally:
-            await redis_support.close_clients()
-
-    asyncio.run(main())
 
 
 @pytest.fixture
@@ -48,82 +37,65 @@ def prefix() -> Iterator[str]:
     redis_support.delete_prefix(chosen)
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
-
-
 # --- broadcast -------------------------------------------------------------------------------
 
 
-def test_local_broadcast_hands_messages_straight_back() -> None:
-    async def scenario() -> None:
-        broadcast = LocalBroadcast()
-        await broadcast.publish(b"before start")  # nobody listens yet: dropped
-        got: list[bytes] = []
-        await broadcast.start(got.append)
-        await broadcast.publish(b"one")
-        await broadcast.publish(b"two")
-        assert got == [b"one", b"two"]
-        await broadcast.close()
-
-    run(scenario())
+async def test_local_broadcast_hands_messages_straight_back() -> None:
+    broadcast = LocalBroadcast()
+    await broadcast.publish(b"before start")  # nobody listens yet: dropped
+    got: list[bytes] = []
+    await broadcast.start(got.append)
+    await broadcast.publish(b"one")
+    await broadcast.publish(b"two")
+    assert got == [b"one", b"two"]
+    await broadcast.close()
 
 
-def test_redis_broadcast_reaches_every_process_its_own_included(prefix: str) -> None:
-    async def scenario() -> None:
-        one = RedisBroadcast(redis_support.client(), prefix)
-        two = RedisBroadcast(redis_support.client(), prefix)
-        elsewhere = RedisBroadcast(redis_support.client(), redis_support.new_prefix())
-        got_one: list[bytes] = []
-        got_two: list[bytes] = []
-        got_elsewhere: list[bytes] = []
-        await one.start(got_one.append)
-        await two.start(got_two.append)
-        await elsewhere.start(got_elsewhere.append)
-        assert one.subscribed and two.subscribed
-        try:
-            await one.publish(b"from one")
-            await two.publish(b"from two \x00\xff")  # bytes, not text
-            expected = [b"from one", b"from two \x00\xff"]
-            await until(lambda: len(got_one) == 2 and len(got_two) == 2)
-            assert got_one == expected  # one publisher's messages keep their order
-            assert got_two == expected
-            await asyncio.sleep(0.1)
-            assert got_elsewhere == []  # another prefix is another deployment
-        finally:
-            for broadcast in (one, two, elsewhere):
-                await broadcast.close()
-
-    run(scenario())
-
-
-def test_redis_broadcast_survives_a_failing_receiver_and_close_stops_it(prefix: str) -> None:
-    async def scenario() -> None:
-        listener = RedisBroadcast(redis_support.client(), prefix)
-        sender = RedisBroadcast(redis_support.client(), prefix)
-        got: list[bytes] = []
-
-        def receive(payload: bytes) -> None:
-            if payload == b"bad":
-                raise ValueError("receiver bug")
-            got.append(payload)
-
-        await listener.start(receive)
-        await sender.publish(b"bad")
-        await sender.publish(b"good")
-        await until(lambda: got == [b"good"])
-        await listener.close()
-        assert not listener.subscribed
-        await sender.publish(b"after close")
+async def test_redis_broadcast_reaches_every_process_its_own_included(prefix: str) -> None:
+    one = RedisBroadcast(redis_support.client(), prefix)
+    two = RedisBroadcast(redis_support.client(), prefix)
+    elsewhere = RedisBroadcast(redis_support.client(), redis_support.new_prefix())
+    got_one: list[bytes] = []
+    got_two: list[bytes] = []
+    got_elsewhere: list[bytes] = []
+    await one.start(got_one.append)
+    await two.start(got_two.append)
+    await elsewhere.start(got_elsewhere.append)
+    assert one.subscribed and two.subscribed
+    try:
+        await one.publish(b"from one")
+        await two.publish(b"from two \x00\xff")  # bytes, not text
+        expected = [b"from one", b"from two \x00\xff"]
+        await until(lambda: len(got_one) == 2 and len(got_two) == 2)
+        assert got_one == expected  # one publisher's messages keep their order
+        assert got_two == expected
         await asyncio.sleep(0.1)
-        assert got == [b"good"]
-        await listener.close()  # twice is fine
+        assert got_elsewhere == []  # another prefix is another deployment
+    finally:
+        for broadcast in (one, two, elsewhere):
+            await broadcast.close()
 
-    run(scenario())
+
+async def test_redis_broadcast_survives_a_failing_receiver_and_close_stops_it(prefix: str) -> None:
+    listener = RedisBroadcast(redis_support.client(), prefix)
+    sender = RedisBroadcast(redis_support.client(), prefix)
+    got: list[bytes] = []
+
+    def receive(payload: bytes) -> None:
+        if payload == b"bad":
+            raise ValueError("receiver bug")
+        got.append(payload)
+
+    await listener.start(receive)
+    await sender.publish(b"bad")
+    await sender.publish(b"good")
+    await until(lambda: got == [b"good"])
+    await listener.close()
+    assert not listener.subscribed
+    await sender.publish(b"after close")
+    await asyncio.sleep(0.1)
+    assert got == [b"good"]
+    await listener.close()  # twice is fine
 
 
 @pytest.fixture
@@ -176,103 +148,88 @@ def _connect_with_async_retry(url: str) -> Redis:
 
 
 @pytest.mark.parametrize("make_client", [connect, _connect_with_async_retry])
-def test_redis_broadcast_resubscribes_after_redis_restarts(
+async def test_redis_broadcast_resubscribes_after_redis_restarts(
     own_redis: Callable[[], subprocess.Popen[bytes]], make_client: Callable[[str], Redis]
 ) -> None:
     server = own_redis()
     url = f"redis://127.0.0.1:{own_redis.port}/0"  # type: ignore[attr-defined]
 
-    async def scenario() -> None:
-        listener_client = make_client(url)
-        listener = RedisBroadcast(listener_client, "restart")
-        got: list[bytes] = []
-        await listener.start(got.append)
-        try:
-            sender = connect(url)
-            await RedisBroadcast(sender, "restart").publish(b"before")
-            await sender.aclose()
-            await until(lambda: got == [b"before"])
-            server.kill()
-            server.wait()
-            await asyncio.sleep(0.3)  # the listener retries against a dead server meanwhile
-            own_redis()
-            # Pub/sub keeps nothing for a listener that is away: publish until it is back.
-            sender = connect(url)
-            deadline = time.monotonic() + 20
-            while b"after" not in got:
-                assert time.monotonic() < deadline, "the listener did not come back"
-                await RedisBroadcast(sender, "restart").publish(b"after")
-                await asyncio.sleep(0.1)
-            await sender.aclose()
-            assert got[0] == b"before" and set(got[1:]) == {b"after"}
-            assert listener.subscribed
-        finally:
-            await listener.close()
-            await listener_client.aclose()
-
-    asyncio.run(scenario())
+    listener_client = make_client(url)
+    listener = RedisBroadcast(listener_client, "restart")
+    got: list[bytes] = []
+    await listener.start(got.append)
+    try:
+        sender = connect(url)
+        await RedisBroadcast(sender, "restart").publish(b"before")
+        await sender.aclose()
+        await until(lambda: got == [b"before"])
+        server.kill()
+        server.wait()
+        await asyncio.sleep(0.3)  # the listener retries against a dead server meanwhile
+        own_redis()
+        # Pub/sub keeps nothing for a listener that is away: publish until it is back.
+        sender = connect(url)
+        deadline = time.monotonic() + 20
+        while b"after" not in got:
+            assert time.monotonic() < deadline, "the listener did not come back"
+            await RedisBroadcast(sender, "restart").publish(b"after")
+            await asyncio.sleep(0.1)
+        await sender.aclose()
+        assert got[0] == b"before" and set(got[1:]) == {b"after"}
+        assert listener.subscribed
+    finally:
+        await listener.close()
+        await listener_client.aclose()
 
 
-def test_connect_retries_a_command_across_a_redis_restart(
+async def test_connect_retries_a_command_across_a_redis_restart(
     own_redis: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
     server = own_redis()
     url = f"redis://127.0.0.1:{own_redis.port}/0"  # type: ignore[attr-defined]
 
-    async def scenario() -> None:
-        client = connect(url)
-        try:
-            await client.set("k", "before")
-            server.kill()
-            server.wait()
-            own_redis()
-            await client.set("k", "after")  # the pooled connection is dead: retried
-        finally:
-            await client.aclose()
-
-    asyncio.run(scenario())
+    client = connect(url)
+    try:
+        await client.set("k", "before")
+        server.kill()
+        server.wait()
+        own_redis()
+        await client.set("k", "after")  # the pooled connection is dead: retried
+    finally:
+        await client.aclose()
 
 
 # --- cron locks ------------------------------------------------------------------------------
 
 
-def test_local_cron_locks_claim_each_tick_once() -> None:
-    async def scenario() -> None:
-        locks = LocalCronLocks()
-        assert await locks.claim_tick("job", TICK, 60) is True
-        assert await locks.claim_tick("job", TICK, 60) is False
-        assert await locks.claim_tick("other", TICK, 60) is True
-        assert await locks.claim_tick("job", TICK + 1, 60) is True
-        await locks.close()
-
-    run(scenario())
+async def test_local_cron_locks_claim_each_tick_once() -> None:
+    locks = LocalCronLocks()
+    assert await locks.claim_tick("job", TICK, 60) is True
+    assert await locks.claim_tick("job", TICK, 60) is False
+    assert await locks.claim_tick("other", TICK, 60) is True
+    assert await locks.claim_tick("job", TICK + 1, 60) is True
+    await locks.close()
 
 
-def test_redis_cron_locks_one_claim_per_tick_across_processes(prefix: str) -> None:
-    async def scenario() -> None:
-        processes = [RedisCronLocks(redis_support.client(), prefix) for _ in range(2)]
-        for tick in (TICK, TICK + 1, TICK + 2):
-            claims = await asyncio.gather(
-                *(locks.claim_tick("job", tick, 60) for locks in processes for _ in range(5))
-            )
-            assert claims.count(True) == 1, claims
-        # jobs are independent, and so are deployments (prefixes)
-        assert await processes[0].claim_tick("other job", TICK, 60) is True
-        elsewhere = RedisCronLocks(redis_support.client(), redis_support.new_prefix())
-        assert await elsewhere.claim_tick("job", TICK, 60) is True
-        await redis_support.client().delete(elsewhere.tick_key("job", TICK))
-
-    run(scenario())
+async def test_redis_cron_locks_one_claim_per_tick_across_processes(prefix: str) -> None:
+    processes = [RedisCronLocks(redis_support.client(), prefix) for _ in range(2)]
+    for tick in (TICK, TICK + 1, TICK + 2):
+        claims = await asyncio.gather(
+            *(locks.claim_tick("job", tick, 60) for locks in processes for _ in range(5))
+        )
+        assert claims.count(True) == 1, claims
+    # jobs are independent, and so are deployments (prefixes)
+    assert await processes[0].claim_tick("other job", TICK, 60) is True
+    elsewhere = RedisCronLocks(redis_support.client(), redis_support.new_prefix())
+    assert await elsewhere.claim_tick("job", TICK, 60) is True
+    await redis_support.client().delete(elsewhere.tick_key("job", TICK))
 
 
-def test_redis_cron_lock_is_remembered_for_ttl_only(prefix: str) -> None:
-    async def scenario() -> None:
-        locks = RedisCronLocks(redis_support.client(), prefix)
-        assert await locks.claim_tick("job", TICK, 0.2) is True
-        assert await locks.claim_tick("job", TICK, 0.2) is False
-        ttl_ms = await redis_support.client().pttl(locks.tick_key("job", TICK))
-        assert 0 < ttl_ms <= 200
-        await asyncio.sleep(0.3)
-        assert await locks.claim_tick("job", TICK, 0.2) is True  # forgotten after the TTL
-
-    run(scenario())
+async def test_redis_cron_lock_is_remembered_for_ttl_only(prefix: str) -> None:
+    locks = RedisCronLocks(redis_support.client(), prefix)
+    assert await locks.claim_tick("job", TICK, 0.2) is True
+    assert await locks.claim_tick("job", TICK, 0.2) is False
+    ttl_ms = await redis_support.client().pttl(locks.tick_key("job", TICK))
+    assert 0 < ttl_ms <= 200
+    await asyncio.sleep(0.3)
+    assert await locks.claim_tick("job", TICK, 0.2) is True  # forgotten after the TTL

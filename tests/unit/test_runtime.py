@@ -17,7 +17,7 @@ from motia.runtime.cron import next_fire_time
 from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import load_settings
-from tests.conftest import write_project
+from tests.conftest import until, write_project
 
 STEPS: dict[str, str] = {
     "steps/lib/record.py": "SEEN = []\n",
@@ -81,95 +81,83 @@ STEPS: dict[str, str] = {
 }
 
 
-def _run(
+async def _run(
     tmp_path: Path, scenario: Callable[[Runtime, list[Any], io.StringIO], Awaitable[None]]
 ) -> None:
     write_project(tmp_path, STEPS)
-
-    async def main() -> None:
-        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
-        logs = io.StringIO()
-        runtime = Runtime.load(settings, sink=LogSink("debug", "json", stream=logs))
-        await runtime.start()
-        seen = sys.modules["steps.lib.record"].SEEN
-        try:
-            await scenario(runtime, seen, logs)
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
-
-
-async def _until(predicate: Callable[[], object], timeout: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+    settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+    logs = io.StringIO()
+    runtime = Runtime.load(settings, sink=LogSink("debug", "json", stream=logs))
+    await runtime.start()
+    seen = sys.modules["steps.lib.record"].SEEN
+    try:
+        await scenario(runtime, seen, logs)
+    finally:
+        await runtime.stop()
 
 
 def _event(topic: str, data: Any, trace: str = "t-1") -> Event:
     return Event(topic=topic, data=data, trace_id=trace)
 
 
-def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
+async def test_forgotten_calls_still_happen(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("forget", {"n": 1}, "trace-9")])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         assert seen == [("done", {"n": 1}, "trace-9")]
         assert await runtime.state.get("forgotten", "key") == {"n": 1}
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
+async def test_failed_attempt_publishes_nothing_and_is_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("flaky", {})])
-        await _until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
+        await until(lambda: ("done", {"attempt": 2}, "t-1") in seen, timeout=5)
         assert ("flaky", 1) in seen and ("flaky", 2) in seen
         # the emit of the failed first attempt never reached the subscriber
         assert [s for s in seen if s[0] == "done"] == [("done", {"attempt": 2}, "t-1")]
         assert "first attempt fails" in logs.getvalue()
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
+async def test_undeclared_emit_raises_naming_step_and_topic(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("undeclared", {})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         kind, name, message = seen[0]
         assert (kind, name) == ("undeclared", "EmitNotDeclared")
         assert "'Undeclared'" in message and "'elsewhere'" in message
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
+async def test_handler_timeout_fails_the_attempt(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("slow", {})])
-        await _until(lambda: "timeout of 0.1 s" in logs.getvalue())
+        await until(lambda: "timeout of 0.1 s" in logs.getvalue())
         assert ("slow finished",) not in seen
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
+async def test_sync_handler_runs_in_a_worker_thread_with_blocking_context(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], _: io.StringIO) -> None:
         await runtime.bus.publish([_event("sync", {})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         kind, stored, read_back = seen[0]
         assert kind == "sync"
         assert stored["thread"].startswith("motia-step")
         assert read_back == stored
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
+async def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         await runtime.bus.publish([_event("typed", {"no": "id"}), _event("typed", {"id": "ok"})])
-        await _until(lambda: seen)
+        await until(lambda: seen)
         await asyncio.sleep(0.05)
         assert seen == [("typed", {"id": "ok"})]
         lines = [jsoncodec.loads(line) for line in logs.getvalue().splitlines()]
@@ -177,7 +165,7 @@ def test_input_schema_violation_is_not_retried(tmp_path: Path) -> None:
         assert rejected[0]["step"] == "BadInput"
         assert rejected[0]["errors"][0]["message"] == "'id' is a required property"
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
 def test_cron_fire_times_with_and_without_seconds() -> None:
@@ -242,7 +230,7 @@ def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) ->
     asyncio.run(main())
 
 
-def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
+async def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
     async def scenario(runtime: Runtime, seen: list[Any], logs: io.StringIO) -> None:
         (tmp_path / "steps" / "slow_step.py").write_text(
             "import asyncio\nfrom steps.lib.record import SEEN\n"
@@ -254,15 +242,15 @@ def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:
         assert await runtime.reload()
         seen = sys.modules["steps.lib.record"].SEEN
         await runtime.bus.publish([_event("slow", {})])
-        await _until(lambda: runtime.bus.in_flight() == 1)
+        await until(lambda: runtime.bus.in_flight() == 1)
         (tmp_path / "steps" / "slow_step.py").unlink()  # the step goes away mid-run
         assert await runtime.reload()
-        await _until(lambda: ("slow finished",) in seen, timeout=3)
+        await until(lambda: ("slow finished",) in seen, timeout=3)
 
-    _run(tmp_path, scenario)
+    await _run(tmp_path, scenario)
 
 
-def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
+async def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
     """With concurrency 1, a run past visibilityTimeout must not keep the message from
     being delivered again."""
     write_project(
@@ -282,30 +270,27 @@ def test_a_lost_run_frees_its_slot_for_the_next_attempt(tmp_path: Path) -> None:
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(
-            tmp_path,
-            "start",
-            environ={},
-            state_adapter="memory",
-            queue_adapter="memory",
-            queue_lease_seconds=0.3,
-            queue_poll_interval=0.05,
-        )
-        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
-        await runtime.start()
-        try:
-            await runtime.bus.publish([_event("hang", {})])
-            starts = sys.modules["steps.hang_step"].STARTS
-            await _until(lambda: starts == [1, 2], timeout=2.5)
-        finally:
-            runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(
+        tmp_path,
+        "start",
+        environ={},
+        state_adapter="memory",
+        queue_adapter="memory",
+        queue_lease_seconds=0.3,
+        queue_poll_interval=0.05,
+    )
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    await runtime.start()
+    try:
+        await runtime.bus.publish([_event("hang", {})])
+        starts = sys.modules["steps.hang_step"].STARTS
+        await until(lambda: starts == [1, 2], timeout=2.5)
+    finally:
+        runtime.settings = runtime.settings.with_overrides(shutdown_timeout=0.1)
+        await runtime.stop()
 
 
-def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
+async def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
     write_project(
         tmp_path,
         {
@@ -317,17 +302,14 @@ def test_running_a_cron_job_now_records_its_last_run(tmp_path: Path) -> None:
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
-        logs = io.StringIO()
-        runtime = Runtime.load(settings, sink=LogSink("info", "json", stream=logs))
-        await runtime.start()
-        try:
-            assert "Nightly" not in runtime.cron.last_run
-            trace_id = await runtime.cron.run_now(runtime.project.steps[0])
-            assert runtime.cron.last_run["Nightly"] <= datetime.now(UTC)
-            assert trace_id in logs.getvalue()
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+    logs = io.StringIO()
+    runtime = Runtime.load(settings, sink=LogSink("info", "json", stream=logs))
+    await runtime.start()
+    try:
+        assert "Nightly" not in runtime.cron.last_run
+        trace_id = await runtime.cron.run_now(runtime.project.steps[0])
+        assert runtime.cron.last_run["Nightly"] <= datetime.now(UTC)
+        assert trace_id in logs.getvalue()
+    finally:
+        await runtime.stop()

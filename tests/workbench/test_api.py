@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -189,6 +190,33 @@ def test_page_and_static_files(dev: ServerProcess) -> None:
         "/__motia/static/nope.js",
     ]:
         assert dev.client.get(bad).status_code == 404
+
+
+def test_every_module_the_page_imports_is_served_as_javascript(dev: ServerProcess) -> None:
+    pending, seen = ["app.js"], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        response = dev.client.get(f"/__motia/static/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("text/javascript"), name
+        pending += re.findall(r'^import [^;]* from "\./([\w.]+)";', response.text, re.MULTILINE)
+    assert {"app.js", "api.js", "dom.js", "graph.js", "layout.js", "panel_flows.js"} <= seen
+
+
+def test_static_files_revalidate_with_their_etag(dev: ServerProcess) -> None:
+    first = dev.client.get("/__motia/static/app.js")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    again = dev.client.get("/__motia/static/app.js", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    other = dev.client.get("/__motia/static/app.js", headers={"if-none-match": '"stale"'})
+    assert other.status_code == 200 and other.content == first.content
+    css = dev.client.get("/__motia/static/app.css", headers={"if-none-match": etag})
+    assert css.status_code == 200 and css.headers["etag"] != etag
 
 
 def test_start_without_token_refuses_the_workbench(

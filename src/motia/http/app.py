@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from motia.clock import new_trace_id
 from motia.errors import MotiaError, StoreUnavailable
 from motia.http.api_docs import ApiDocs
+from motia.http.cors import CorsMiddleware
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
-from motia.http.response import Headers, InvalidResponse, json_response, normalise
+from motia.http.response import (
+    TRACE_HEADER,
+    Headers,
+    InvalidResponse,
+    json_response,
+    normalise,
+)
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
@@ -38,12 +45,6 @@ if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
     from motia.steps.model import Step
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-TRACE_HEADER = b"x-trace-id"
 ICON_CACHE: Headers = [(b"cache-control", b"public, max-age=86400")]
 
 
@@ -68,8 +69,8 @@ class MotiaApp:
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
         cors = runtime.settings.cors
-        self._cors_any = "*" in cors.origins and not cors.credentials
-        self._cors_origins = frozenset(cors.origins)
+        # Without configured origins there is no CORS at all, so no middleware to pass.
+        self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
         self._max_body = runtime.settings.max_body_size
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
@@ -82,7 +83,7 @@ class MotiaApp:
             if scope["path"].startswith(SYSTEM_PREFIX):
                 await self._system(scope, receive, send)
             else:
-                await self._http(scope, receive, send)
+                await self._api(scope, receive, send)
 
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -125,14 +126,6 @@ class MotiaApp:
         path: str = scope["path"]
         headers = headers_dict(scope["headers"])
         extra: Headers = [(TRACE_HEADER, trace_id.encode())]
-        origin = headers.get("origin")
-        if origin is not None and self._cors_origins:
-            allowed = self._cors_headers(origin)
-            extra += allowed
-            if allowed and method == "OPTIONS" and "access-control-request-method" in headers:
-                await self._send(send, *self._preflight(headers), extra)
-                return
-
         match = self.runtime.router.match(method, path, scope.get("raw_path"))
         step = match.step
         if step is None:
@@ -304,45 +297,6 @@ class MotiaApp:
             await RedirectResponse(location, status_code=307)(scope, receive, send)
             return
         await self._system_not_found(scope, receive, send)
-
-    def _cors_headers(self, origin: str) -> Headers:
-        if self._cors_any:
-            return [
-                (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", TRACE_HEADER),
-            ]
-        if origin in self._cors_origins or "*" in self._cors_origins:
-            headers: Headers = [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"vary", b"Origin"),
-                (b"access-control-expose-headers", TRACE_HEADER),
-            ]
-            if self.runtime.settings.cors.credentials:
-                headers.append((b"access-control-allow-credentials", b"true"))
-            return headers
-        return []
-
-    def _preflight(self, headers: dict[str, str]) -> tuple[int, Headers, bytes]:
-        cors = self.runtime.settings.cors
-        methods = (
-            ", ".join(cors.methods)
-            if cors.methods != ("*",)
-            else headers.get("access-control-request-method", "*")
-        )
-        allow_headers = (
-            ", ".join(cors.headers)
-            if cors.headers != ("*",)
-            else headers.get("access-control-request-headers", "*")
-        )
-        return (
-            204,
-            [
-                (b"access-control-allow-methods", methods.encode("latin-1")),
-                (b"access-control-allow-headers", allow_headers.encode("latin-1")),
-                (b"access-control-max-age", str(cors.max_age).encode()),
-            ],
-            b"",
-        )
 
     @staticmethod
     async def _send(

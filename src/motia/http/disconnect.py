@@ -5,10 +5,11 @@ heard of)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+from starlette.types import Receive
+
 T = TypeVar("T")
 
 # A request is watched once its handler has run this long (seconds); a client that left

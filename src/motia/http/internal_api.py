@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Message
+from starlette.types import Message, Receive
 
 from motia import jsoncodec
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, summarise
@@ -186,7 +186,7 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Callable[[], Awaitable[Message]]:
+def _replay(body: bytes) -> Receive:
     """An ASGI `receive` that hands the endpoint the body read already."""
 
     async def receive() -> Message:

@@ -13,6 +13,8 @@ TEXT_TYPE = b"text/plain; charset=utf-8"
 BINARY_TYPE = b"application/octet-stream"
 
 Headers = list[tuple[bytes, bytes]]
+# Every answer names its trace, so a client can find the run in logs and traces.
+TRACE_HEADER = b"x-trace-id"
 RESPONSE_KEYS = ("status", "body", "headers")
 
 

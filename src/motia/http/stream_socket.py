@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
+
+from starlette.types import Message, Receive, Scope, Send
 
 from motia import jsoncodec
 from motia.http.request import headers_dict
@@ -25,11 +26,6 @@ from motia.runtime.stream_connection import BufferBudget, Drained, StreamConnect
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 CLOSE_AUTH_FAILED = 4401
 CLOSE_SLOW_CONSUMER = 4008

@@ -1,202 +1,165 @@
-// Flow graph: a layered (Sugiyama-style) left-to-right layout drawn in SVG.
-// 1. break cycles (depth-first search, back edges reversed), 2. layer by longest path
-// from the sources, 3. long edges get dummy points in each layer they cross,
-// 4. order each layer by barycenter sweeps (keeping the order with fewest crossings),
-// 5. place layers in columns, nodes centred in their column.
+// The flow graph of the Flows panel: nodes to drag, edges, dead-letter marks and zoom.
+import { api } from "./api.js";
+import { clear, LANG, TYPE_LABEL } from "./dom.js";
+import { enc } from "./format.js";
+import { edgePath, labelPoint, layout, NODE_H, NODE_W, svg } from "./layout.js";
+import { openStep } from "./step_drawer.js";
+import { cache, refreshBadges } from "./store.js";
+import { toast } from "./widgets.js";
 
-export const NODE_W = 232;
-export const NODE_H = 68;
-const GAP_X = 170;
-const GAP_Y = 34;
-const DUMMY_H = 18;
+export function drawGraph(container, flow, queues) {
+  const nodes = flow.steps.map((s) => ({ ...s }));
+  const auto = layout(nodes, flow.edges);
+  const saved = { ...(flow.positions || {}) };
+  const pos = new Map(nodes.map((n) => [n.id, saved[n.id] ? { ...saved[n.id] } : { ...auto.positions.get(n.id) }]));
+  const isAuto = (id) => !saved[id];
 
-const SVG = "http://www.w3.org/2000/svg";
+  const root = svg("svg", { class: "graph", "data-flow": flow.id, role: "img", "aria-label": `Flow ${flow.id}` });
+  const defs = svg("defs", {}, ["normal", "conditional", "virtual"].map((k) =>
+    svg("marker", { id: `arrow-${k}`, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: `arrowhead arrow-${k}` }))));
+  const viewport = svg("g", { class: "viewport" });
+  const edgeLayer = svg("g", { class: "edges" });
+  const labelLayer = svg("g", { class: "labels" });
+  const nodeLayer = svg("g", { class: "nodes" });
+  viewport.append(edgeLayer, labelLayer, nodeLayer);
+  root.append(defs, viewport);
+  container.append(root);
 
-export function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v !== undefined && v !== null && v !== false) el.setAttribute(k, String(v));
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined) continue;
-    el.append(typeof child === "string" ? document.createTextNode(child) : child);
-  }
-  return el;
-}
+  let view = { x: 40, y: 40, k: 1 };
+  const applyView = () => viewport.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.k})`);
 
-export function layout(nodes, edges) {
-  const ids = nodes.map((n) => n.id);
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const valid = edges.filter((e) => index.has(e.source) && index.has(e.target) && e.source !== e.target);
+  const deadBy = () => new Map((cache.queues || []).map((q) => [q.step, q.dead || 0]));
 
-  // 1. cycle breaking
-  const out = new Map(ids.map((id) => [id, []]));
-  valid.forEach((e, i) => out.get(e.source).push(i));
-  const reversed = new Set();
-  const mark = new Map();
-  const visit = (id) => {
-    mark.set(id, 1);
-    for (const i of out.get(id)) {
-      const t = valid[i].target;
-      if (mark.get(t) === 1) reversed.add(i);
-      else if (!mark.get(t)) visit(t);
+  function drawEdges() {
+    clear(edgeLayer); clear(labelLayer);
+    const labelled = new Set();
+    const incomingLabels = new Map();
+    for (const edge of flow.edges) {
+      const a = pos.get(edge.source);
+      const b = pos.get(edge.target);
+      if (!a || !b) continue;
+      const via = isAuto(edge.source) && isAuto(edge.target) ? auto.via(edge) : [];
+      const kind = edge.conditional ? "conditional" : edge.virtual ? "virtual" : "normal";
+      const path = svg("path", { d: edgePath(a, b, via), class: `edge edge-${kind}`, "marker-end": `url(#arrow-${kind})`,
+        "data-source": edge.source, "data-target": edge.target },
+      svg("title", {}, `${edge.source} → ${edge.target}: ${edge.topic}${edge.virtual ? " (virtual)" : ""}${edge.conditional ? " (conditional)" : ""}`));
+      edgeLayer.append(path);
+      const text = edge.label || edge.topic;
+      const w = Math.min(text.length, 28) * 6.4 + 14;
+      const seenKey = `${edge.target}|${text}`;
+      if (labelled.has(seenKey)) continue; // one label per topic into a step
+      const p = labelPoint(a, b, via, w);
+      const stack = incomingLabels.get(edge.target) || 0;
+      incomingLabels.set(edge.target, stack + 1);
+      labelled.add(seenKey);
+      p.y += stack * 22;
+      labelLayer.append(svg("g", { class: `edge-label label-${kind}`, transform: `translate(${p.x},${p.y})` },
+        svg("rect", { x: -w / 2, y: -10, width: w, height: 20, rx: 10 }),
+        svg("text", { "text-anchor": "middle", y: 4 }, text.length > 28 ? `${text.slice(0, 27)}…` : text)));
     }
-    mark.set(id, 2);
-  };
-  const incoming = new Map(ids.map((id) => [id, 0]));
-  valid.forEach((e) => incoming.set(e.target, incoming.get(e.target) + 1));
-  for (const id of ids) if (incoming.get(id) === 0 && !mark.get(id)) visit(id);
-  for (const id of ids) if (!mark.get(id)) visit(id);
-  const dag = valid.map((e, i) => (reversed.has(i) ? { from: e.target, to: e.source, i } : { from: e.source, to: e.target, i }));
-
-  // 2. longest path layering from the sources
-  const layer = new Map(ids.map((id) => [id, 0]));
-  const preds = new Map(ids.map((id) => [id, []]));
-  dag.forEach((e) => preds.get(e.to).push(e.from));
-  const memo = new Map();
-  const depth = (id, seen = new Set()) => {
-    if (memo.has(id)) return memo.get(id);
-    seen.add(id);
-    let d = 0;
-    for (const p of preds.get(id)) if (!seen.has(p)) d = Math.max(d, depth(p, seen) + 1);
-    memo.set(id, d);
-    return d;
-  };
-  ids.forEach((id) => layer.set(id, depth(id)));
-  // Isolated nodes (no edges) go to the first column; sinks stay where the path puts them.
-
-  // 3. dummy points for edges that cross layers
-  const layers = [];
-  const put = (id, l) => { (layers[l] ||= []).push(id); };
-  ids.forEach((id) => put(id, layer.get(id)));
-  const chains = new Map(); // edge index -> [ids from source side to target side]
-  const adjacency = []; // [upper, lower] between consecutive layers
-  let dummyCount = 0;
-  for (const e of dag) {
-    const a = layer.get(e.from);
-    const b = layer.get(e.to);
-    const chain = [e.from];
-    for (let l = a + 1; l < b; l++) {
-      const d = `\u0000d${dummyCount++}`;
-      layer.set(d, l);
-      put(d, l);
-      chain.push(d);
-    }
-    chain.push(e.to);
-    for (let k = 0; k + 1 < chain.length; k++) adjacency.push([chain[k], chain[k + 1]]);
-    chains.set(e.i, chain);
-  }
-  const up = new Map();
-  const down = new Map();
-  for (const [a, b] of adjacency) {
-    (down.get(a) || down.set(a, []).get(a)).push(b);
-    (up.get(b) || up.set(b, []).get(b)).push(a);
   }
 
-  // 4. barycenter ordering (steps with no edges at all go last in the first column)
-  for (let l = 0; l < layers.length; l++) layers[l] ||= [];
-  const linked = (id) => up.has(id) || down.has(id);
-  layers[0] = [...layers[0].filter(linked), ...layers[0].filter((id) => !linked(id))];
-  const pos = new Map();
-  const remember = () => layers.forEach((ls) => ls.forEach((id, i) => pos.set(id, i)));
-  remember();
-  const crossings = () => {
-    let total = 0;
-    for (let l = 0; l + 1 < layers.length; l++) {
-      const pairs = [];
-      for (const a of layers[l]) for (const b of down.get(a) || []) pairs.push([pos.get(a), pos.get(b)]);
-      for (let i = 0; i < pairs.length; i++)
-        for (let j = i + 1; j < pairs.length; j++)
-          if ((pairs[i][0] - pairs[j][0]) * (pairs[i][1] - pairs[j][1]) < 0) total++;
-    }
-    return total;
-  };
-  const sweep = (l, neighbours) => {
-    const score = new Map();
-    layers[l].forEach((id, i) => {
-      const ns = neighbours.get(id) || [];
-      score.set(id, ns.length ? ns.reduce((s, n) => s + pos.get(n), 0) / ns.length : linked(id) ? i : 1e6 + i);
-    });
-    layers[l].sort((a, b) => score.get(a) - score.get(b));
-    layers[l].forEach((id, i) => pos.set(id, i));
-  };
-  let best = layers.map((ls) => ls.slice());
-  let bestCrossings = crossings();
-  for (let iter = 0; iter < 8 && bestCrossings > 0; iter++) {
-    if (iter % 2 === 0) for (let l = 1; l < layers.length; l++) sweep(l, up);
-    else for (let l = layers.length - 2; l >= 0; l--) sweep(l, down);
-    const c = crossings();
-    if (c < bestCrossings) { bestCrossings = c; best = layers.map((ls) => ls.slice()); }
+  function nodeView(node) {
+    const dead = deadBy().get(node.id) || 0;
+    const subtitle = node.type === "api"
+      ? [svg("tspan", { class: `method method-${(node.method || "").toLowerCase()}` }, node.method || ""), svg("tspan", { dx: 6 }, node.path || "")]
+      : node.type === "cron" ? [svg("tspan", { class: "cron-expr" }, node.cron)]
+        : node.type === "event" ? [`on ${(node.subscribes || []).join(", ")}`]
+          : ["external / manual step"];
+    const name = node.name.length > 26 ? `${node.name.slice(0, 25)}…` : node.name;
+    const sub = svg("text", { x: 16, y: 57, class: "node-sub" }, subtitle);
+    const typeW = TYPE_LABEL[node.type].length * 7 + 14;
+    const lang = (LANG[node.language] || node.language || "").slice(0, 10);
+    const g = svg("g", { class: `node node-${node.type}${dead ? " has-dead" : ""}`, "data-step": node.id, tabindex: 0, role: "button", "aria-label": `${node.type} step ${node.name}` },
+      svg("title", {}, `${node.name}${node.description ? ` — ${node.description}` : ""}`),
+      svg("rect", { class: "node-body", width: NODE_W, height: NODE_H, rx: 10 }),
+      svg("rect", { class: "node-accent", width: 5, height: NODE_H - 16, x: 0, y: 8, rx: 2.5 }),
+      svg("rect", { class: "node-type-pill", x: 14, y: 9, width: typeW, height: 17, rx: 8.5 }),
+      svg("text", { class: "node-type", x: 14 + typeW / 2, y: 21, "text-anchor": "middle" }, TYPE_LABEL[node.type]),
+      svg("rect", { class: "node-lang-pill", x: 14 + typeW + 6, y: 9, width: lang.length * 6.2 + 12, height: 17, rx: 8.5 }),
+      svg("text", { class: "node-lang", x: 14 + typeW + 12, y: 21 }, lang),
+      svg("text", { class: "node-name", x: 16, y: 42 }, name),
+      sub,
+      dead ? svg("g", { class: "dead-badge", transform: `translate(${NODE_W - 12},12)` },
+        svg("title", {}, `${dead} dead letter(s): open the Queues tab`),
+        svg("rect", { x: -44, y: -9, width: 50, height: 18, rx: 9 }),
+        svg("text", { x: -19, y: 4, "text-anchor": "middle" }, `${dead} dead`)) : null);
+    place(g, node.id);
+    return g;
   }
-  best.forEach((ls, l) => { layers[l] = ls; });
-  remember();
+  const place = (g, id) => { const p = pos.get(id); g.setAttribute("transform", `translate(${p.x},${p.y})`); };
 
-  // 5. coordinates: columns left to right; in each column a node sits level with the
-  // average of its neighbours (a forward, a backward and a forward pass), never overlapping.
-  const height = (id) => (id.startsWith("\u0000") ? DUMMY_H : NODE_H);
-  const at = new Map();
-  layers.forEach((ls, l) => {
-    let y = 0;
-    for (const id of ls) { at.set(id, { x: l * (NODE_W + GAP_X), y }); y += height(id) + GAP_Y; }
+  function drawNodes() {
+    clear(nodeLayer);
+    for (const node of nodes) nodeLayer.append(nodeView(node));
+  }
+  drawEdges();
+  drawNodes();
+
+  // Drag nodes (saved to motia-workbench.json), drag the background to pan, wheel to zoom.
+  let drag = null;
+  root.addEventListener("pointerdown", (e) => {
+    const g = e.target.closest(".node");
+    root.setPointerCapture(e.pointerId);
+    if (g) {
+      const id = g.dataset.step;
+      drag = { kind: "node", id, g, sx: e.clientX, sy: e.clientY, start: { ...pos.get(id) }, moved: false };
+    } else drag = { kind: "pan", sx: e.clientX, sy: e.clientY, start: { ...view }, moved: false };
   });
-  const centre = (id) => at.get(id).y + height(id) / 2;
-  const settle = (ls, neighbours) => {
-    let floor = -Infinity;
-    const wanted = ls.map((id) => {
-      const ns = neighbours.get(id) || [];
-      return ns.length ? ns.reduce((s, n) => s + centre(n), 0) / ns.length - height(id) / 2 : null;
-    });
-    ls.forEach((id, i) => {
-      const y = Math.max(wanted[i] ?? (floor === -Infinity ? at.get(id).y : floor), floor);
-      at.get(id).y = y;
-      floor = y + height(id) + GAP_Y;
-    });
+  root.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    const dx = e.clientX - drag.sx;
+    const dy = e.clientY - drag.sy;
+    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+    if (!drag.moved) return;
+    if (drag.kind === "pan") { view = { ...view, x: drag.start.x + dx, y: drag.start.y + dy }; applyView(); return; }
+    pos.set(drag.id, { x: Math.round(drag.start.x + dx / view.k), y: Math.round(drag.start.y + dy / view.k) });
+    saved[drag.id] = pos.get(drag.id);
+    place(drag.g, drag.id);
+    drawEdges();
+  });
+  root.addEventListener("pointerup", async () => {
+    const d = drag;
+    drag = null;
+    if (!d) return;
+    if (d.kind === "node" && !d.moved) { openStep(d.id); return; }
+    if (d.kind === "node") {
+      try {
+        await api(`/flows/${enc(flow.id)}/layout`, { method: "POST", json: { positions: saved } });
+        flow.positions = { ...saved };
+      } catch (err) { toast(`Could not save the layout: ${err.message}`, "error"); }
+    }
+  });
+  root.addEventListener("keydown", (e) => {
+    const g = e.target.closest && e.target.closest(".node");
+    if (g && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); openStep(g.dataset.step); }
+  });
+  root.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const rect = root.getBoundingClientRect();
+    const mx = e.clientX - rect.left;
+    const my = e.clientY - rect.top;
+    const k = Math.min(2.5, Math.max(0.2, view.k * Math.exp(-e.deltaY * 0.0015)));
+    view = { k, x: mx - ((mx - view.x) * k) / view.k, y: my - ((my - view.y) * k) / view.k };
+    applyView();
+  }, { passive: false });
+
+  function fit() {
+    const rect = container.getBoundingClientRect();
+    const xs = [...pos.values()];
+    if (!xs.length || !rect.width) return;
+    const minX = Math.min(...xs.map((p) => p.x));
+    const minY = Math.min(...xs.map((p) => p.y));
+    const maxX = Math.max(...xs.map((p) => p.x + NODE_W));
+    const maxY = Math.max(...xs.map((p) => p.y + NODE_H)) + 50;
+    const k = Math.min(1.15, (rect.width - 60) / (maxX - minX), (rect.height - 60) / (maxY - minY));
+    view = { k, x: (rect.width - (maxX - minX) * k) / 2 - minX * k, y: (rect.height - (maxY - minY) * k) / 2 - minY * k + 10 };
+    applyView();
+  }
+  requestAnimationFrame(fit);
+  return {
+    fit,
+    async refreshDead() { await refreshBadges(); drawNodes(); },
   };
-  for (let l = 1; l < layers.length; l++) settle(layers[l], up);
-  for (let l = layers.length - 2; l >= 0; l--) settle(layers[l], down);
-  for (let l = 1; l < layers.length; l++) settle(layers[l], up);
-  const top = Math.min(0, ...[...at.values()].map((p) => p.y));
-  for (const p of at.values()) p.y -= top;
-  const points = new Map(); // edge index -> intermediate dummy points (centre of the column)
-  for (const [i, chain] of chains) {
-    const mids = chain.slice(1, -1).map((d) => ({ x: at.get(d).x + NODE_W / 2, y: at.get(d).y + DUMMY_H / 2 }));
-    points.set(i, reversed.has(i) ? mids.reverse() : mids);
-  }
-  const result = new Map(ids.map((id) => [id, at.get(id)]));
-  return { positions: result, via: (edge) => points.get(valid.indexOf(edge)) || [], crossings: bestCrossings };
-}
-
-// A smooth path from the right side of one box to the left side of another, through
-// the dummy points in between. Backward edges loop around underneath.
-export function edgePath(from, to, via = []) {
-  const sx = from.x + NODE_W;
-  const sy = from.y + NODE_H / 2;
-  const tx = to.x;
-  const ty = to.y + NODE_H / 2;
-  if (tx <= sx - 10 && via.length === 0) {
-    const below = Math.max(from.y, to.y) + NODE_H + 40;
-    return `M${sx},${sy} C${sx + 80},${sy} ${sx + 80},${below} ${sx - 40},${below} L${tx + 40},${below} C${tx - 80},${below} ${tx - 80},${ty} ${tx},${ty}`;
-  }
-  const pts = [{ x: sx, y: sy }, ...via, { x: tx, y: ty }];
-  let d = `M${pts[0].x},${pts[0].y}`;
-  for (let i = 0; i + 1 < pts.length; i++) {
-    const a = pts[i];
-    const b = pts[i + 1];
-    const dx = Math.max(40, (b.x - a.x) / 2);
-    d += ` C${a.x + dx},${a.y} ${b.x - dx},${b.y} ${b.x},${b.y}`;
-  }
-  return d;
-}
-
-// Where an edge's label sits: on the straight run into its target (distinct per target),
-// or under the loop of a backward edge.
-export function labelPoint(from, to, via = [], width = 100) {
-  if (to.x <= from.x + NODE_W - 10 && via.length === 0) {
-    return { x: (from.x + NODE_W + to.x) / 2, y: Math.max(from.y, to.y) + NODE_H + 40 };
-  }
-  const last = via.length ? via[via.length - 1] : { x: from.x + NODE_W, y: from.y + NODE_H / 2 };
-  const room = to.x - last.x;
-  const ty = to.y + NODE_H / 2;
-  if (room >= width + 30) return { x: to.x - 16 - width / 2, y: ty };
-  return { x: (last.x + to.x) / 2, y: (last.y + ty) / 2 };
 }
