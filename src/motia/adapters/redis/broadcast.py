@@ -70,7 +70,7 @@ class RedisBroadcast(Broadcast):
                 self._subscribed.clear()
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 6
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_CAP)
 
