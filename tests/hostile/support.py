@@ -40,10 +40,12 @@ def remount_read_only(where: Path) -> None:
 
 
 def fill(disk: Path, name: str = "filler") -> Path:
-    """Write zeros into `disk/name` until the filesystem refuses (ENOSPC)."""
-    path = disk / name
+    """Write zeros into `disk/name` until the filesystem refuses (ENOSPC). Create the file
+    early with `reserve` when the disk may already be full by then: opening a new file on a
+    full tmpfs fails too."""
+    path = reserve(disk, name)
     chunk = b"\0" * 65536
-    with path.open("wb") as out:
+    with path.open("ab") as out:
         try:
             while True:
                 out.write(chunk)
@@ -52,6 +54,12 @@ def fill(disk: Path, name: str = "filler") -> Path:
             pass
     with contextlib.suppress(OSError):  # the last partial chunk may sit in the buffer
         os.truncate(path, path.stat().st_size)
+    return path
+
+
+def reserve(disk: Path, name: str = "filler") -> Path:
+    path = disk / name
+    path.touch()
     return path
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ServerProcess, wait_for, write_project
-from tests.hostile.support import fill, free_bytes, small_disk
+from tests.hostile.support import fill, free_bytes, reserve, small_disk
 
 PROJECT: dict[str, str] = {
     "config.yml": """
@@ -84,6 +84,7 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
         server = server_factory(
             project, env={"MOTIA_DATA_DIR": str(disk / "data"), "RUNS_LOG": str(runs_log)}
         )
+        reserve(disk)
         accepted: list[str] = []
         for i in range(5):
             response = server.client.post("/orders", json={"id": f"early-{i}", "pad": "."})
@@ -98,8 +99,10 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
             )
             assert response.status_code == 201, response.text
             accepted.append(f"pending-{i}")
+        before = {p.name: p.stat().st_size for p in (disk / "data").iterdir()}
         filler = fill(disk)
         assert free_bytes(disk) < 65536
+        assert filler.stat().st_size > 512 * 1024, f"the disk was full already: {before}"
         # Orders keep coming; each is answered at once: kept (201) or refused (503).
         refused: list[httpx.Response] = []
         slowest = 0.0
