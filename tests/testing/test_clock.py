@@ -26,49 +26,43 @@ def test_now_and_time_stand_still_until_moved() -> None:
         clock.advance(-1)
 
 
-def test_sleep_waits_for_fake_time() -> None:
-    async def main() -> list[str]:
-        clock = ManualClock(datetime(2025, 5, 5, tzinfo=UTC))
-        woke: list[str] = []
+async def test_sleep_waits_for_fake_time() -> None:
+    clock = ManualClock(datetime(2025, 5, 5, tzinfo=UTC))
+    woke: list[str] = []
 
-        async def sleeper(name: str, seconds: float) -> None:
-            await clock.sleep(seconds)
-            woke.append(name)
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append(name)
 
-        tasks = [
-            asyncio.create_task(sleeper("ten", 10)),
-            asyncio.create_task(sleeper("five", 5)),
-        ]
+    tasks = [
+        asyncio.create_task(sleeper("ten", 10)),
+        asyncio.create_task(sleeper("five", 5)),
+    ]
+    await asyncio.sleep(0)
+    assert clock.next_timer() == clock.time() + 5
+    clock.advance(4.999)
+    for _ in range(5):
         await asyncio.sleep(0)
-        assert clock.next_timer() == clock.time() + 5
-        clock.advance(4.999)
-        for _ in range(5):
-            await asyncio.sleep(0)
-        assert woke == []
-        clock.advance(0.001)
-        await asyncio.sleep(0)
-        assert clock.pending_wakeups in (0, 1)
-        await asyncio.sleep(0)
-        assert woke == ["five"]
-        assert clock.pending_wakeups == 0
-        clock.advance(100)
-        await asyncio.gather(*tasks)
-        await clock.sleep(0)  # no wait at all
-        return woke
-
-    assert asyncio.run(main()) == ["five", "ten"]
+    assert woke == []
+    clock.advance(0.001)
+    await asyncio.sleep(0)
+    assert clock.pending_wakeups in (0, 1)
+    await asyncio.sleep(0)
+    assert woke == ["five"]
+    assert clock.pending_wakeups == 0
+    clock.advance(100)
+    await asyncio.gather(*tasks)
+    await clock.sleep(0)  # no wait at all
+    assert woke == ["five", "ten"]
 
 
-def test_a_cancelled_sleep_is_forgotten() -> None:
-    async def main() -> None:
-        clock = ManualClock()
-        task = asyncio.create_task(clock.sleep(60))
-        await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert clock.next_timer() is None
-        clock.advance(120)
-        assert clock.pending_wakeups == 0
-
-    asyncio.run(main())
+async def test_a_cancelled_sleep_is_forgotten() -> None:
+    clock = ManualClock()
+    task = asyncio.create_task(clock.sleep(60))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert clock.next_timer() is None
+    clock.advance(120)
+    assert clock.pending_wakeups == 0

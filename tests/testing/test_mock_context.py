@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,12 +11,16 @@ import pytest
 
 from motia import EmitNotDeclared, FlowContext
 from motia.errors import InvalidEmit
-from motia.testing import MockContext, create_mock_context, import_step
+from motia.logs import Logger
+from motia.runtime.context import State
+from motia.runtime.streams import StreamError
+from motia.testing import MockContext, create_mock_context, create_tester, import_step
+from tests.conftest import write_project
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "resources"
 
 
-def test_unit_testing_an_example_handler() -> None:
+async def test_unit_testing_an_example_handler() -> None:
     step = import_step(EXAMPLE, "steps/events/process_resource_step.py")
     ctx = create_mock_context(
         flows=["resource-processing"],
@@ -26,7 +30,7 @@ def test_unit_testing_an_example_handler() -> None:
     )
     assert isinstance(ctx, FlowContext)
 
-    asyncio.run(step.handler({"id": "r1", "name": "Report", "kind": "image"}, ctx))
+    await step.handler({"id": "r1", "name": "Report", "kind": "image"}, ctx)
 
     processed = {"id": "r1", "name": "Report", "processedAt": "2025-03-01T12:00:00+00:00"}
     assert ctx.emitted == [{"topic": "resource.processed", "data": processed}]
@@ -53,7 +57,7 @@ def test_unit_testing_an_example_handler() -> None:
     assert record["flows"] == ["resource-processing"]
 
 
-def test_state_seed_reads_and_groups() -> None:
+async def test_state_seed_reads_and_groups() -> None:
     ctx = create_mock_context(state={"resources": {"b": {"n": 2}, "a": {"n": 1}}})
 
     async def handler(_: Any, ctx: FlowContext) -> list[Any]:
@@ -66,7 +70,7 @@ def test_state_seed_reads_and_groups() -> None:
         result: list[Any] = await ctx.state.get_group("resources")
         return result
 
-    assert asyncio.run(handler(None, ctx)) == [{"n": 1}]
+    assert await handler(None, ctx) == [{"n": 1}]
     assert [call.method for call in ctx.state.calls] == [
         "get",
         "delete",
@@ -102,7 +106,7 @@ def test_emit_checks_like_the_runtime() -> None:
     assert ctx.emitted == []
 
 
-def test_streams_and_clock() -> None:
+async def test_streams_and_clock() -> None:
     ctx = create_mock_context(streams=["messages"])
 
     async def handler(ctx: FlowContext) -> None:
@@ -110,11 +114,16 @@ def test_streams_and_clock() -> None:
         await messages.set("room", "m1", {"text": "hi", "votes": 0})
         await messages.update("room", "m1", [{"type": "increment", "path": "votes", "by": 2}])
         await messages.send({"groupId": "room"}, {"type": "typing", "data": {"who": "ann"}})
-        assert await messages.get_group("room") == [{"text": "hi", "votes": 2, "id": "m1"}]
-        assert await messages.delete("room", "m1") == {"text": "hi", "votes": 2, "id": "m1"}
+        # As in the runtime, items come back with the `__motia` marker clients subscribe by.
+        marker = {"type": "state-stream", "streamName": "messages", "groupId": "room", "id": "m1"}
+        item = {"text": "hi", "votes": 2, "id": "m1", "__motia": marker}
+        stored = {"text": "hi", "votes": 2, "id": "m1"}
+        assert ctx.streams.messages.items == {"room": {"m1": stored}}
+        assert await messages.get_group("room") == [item]
+        assert await messages.delete("room", "m1") == item
         assert await messages.get("room", "m1") is None
 
-    asyncio.run(handler(ctx))
+    await handler(ctx)
     assert ctx.streams.messages.sent == [
         ({"groupId": "room"}, {"type": "typing", "data": {"who": "ann"}})
     ]
@@ -128,12 +137,112 @@ def test_streams_and_clock() -> None:
     assert (ctx.utils.dates.now() - before).total_seconds() == 90
 
 
-def test_mock_context_fixture(mock_context: MockContext) -> None:
+async def test_mock_context_fixture(mock_context: MockContext) -> None:
     """The pytest plugin (registered by the entry point) provides `mock_context`."""
 
     async def handler(data: int, ctx: FlowContext) -> None:
         await ctx.emit({"topic": "t", "data": data})
 
-    asyncio.run(handler(1, mock_context))
+    await handler(1, mock_context)
     assert mock_context.emitted == [{"topic": "t", "data": 1}]
     assert mock_context.trace_id == "mock-trace-id"
+
+
+async def test_call_errors_surface_where_awaited_and_forgotten_calls_still_run() -> None:
+    ctx = create_mock_context(streams=["messages"])
+    bad = ctx.streams.messages.set("room", "m1", "not a dict")  # no error yet, as in a run
+    with pytest.raises(StreamError, match="an item must be a dict"):
+        await bad
+    ctx.state.set("forgotten", "k", 1)  # not awaited: it still happens
+    assert ctx.state.data == {"forgotten": {"k": 1}}
+    assert isinstance(ctx.state, State)
+    assert isinstance(ctx.logger, Logger)
+    ctx.logger.warning("careful")
+    assert ctx.logs[-1]["level"] == "warn"
+
+
+def test_a_sync_call_raises_at_once() -> None:
+    ctx = create_mock_context(streams=["messages"])
+    with pytest.raises(StreamError, match="an item must be a dict"):
+        ctx.streams.messages.set("room", "m1", "not a dict")
+    assert ctx.streams.messages.items == {}
+
+
+TRANSCRIPT_PROJECT = {
+    "steps/lib/transcript.py": """
+        async def transcript(ctx):
+            seen = [
+                await ctx.state.set("g", "k", {"a": 1}),
+                await ctx.state.get("g", "k"),
+                await ctx.state.getGroup("g"),
+                await ctx.state.delete("g", "k"),
+                await ctx.state.get("g", "k"),
+                await ctx.streams.messages.set("room", "m1", {"text": "hi", "votes": 0}),
+                await ctx.streams.messages.update(
+                    "room", "m1", [{"type": "increment", "path": "votes", "by": 2}]
+                ),
+                await ctx.streams.messages.getGroup("room"),
+                await ctx.streams.messages.delete("room", "m1"),
+                [ctx.traceId == ctx.trace_id, ctx.flows, ctx.attempt, sorted(ctx.streams)],
+            ]
+            calls = [
+                lambda: ctx.streams.messages.set("room", "m2", "text"),
+                lambda: ctx.streams.messages.update("room", "m2", [{"type": "nope"}]),
+                lambda: ctx.streams.messages.send({"id": "m2"}, {"type": "t"}),
+                lambda: ctx.emit({"topic": "undeclared", "data": 1}),
+                lambda: ctx.emit({"data": 1}),
+                lambda: ctx.state.set("g", "k", object()),
+            ]
+            for call in calls:
+                try:
+                    await call()
+                except Exception as exc:
+                    seen.append([type(exc).__name__, str(exc)])
+            try:
+                ctx.streams.unknown
+            except AttributeError as exc:
+                seen.append(str(exc))
+            await ctx.emit({"topic": "seen", "data": len(seen), "messageGroupId": 7})
+            return seen
+    """,
+    "steps/transcript_step.py": """
+        from steps.lib.transcript import transcript
+
+        config = {
+            "type": "api",
+            "name": "Transcript",
+            "method": "POST",
+            "path": "/transcript",
+            "emits": ["seen"],
+            "flows": ["checks"],
+        }
+
+
+        async def handler(req, ctx):
+            return {"status": 200, "body": await transcript(ctx)}
+    """,
+    "steps/messages_stream.py": """
+        config = {"name": "messages", "schema": {"type": "object"}}
+    """,
+}
+
+
+async def test_the_mock_context_answers_as_the_runtime_does(tmp_path: Path) -> None:
+    project = write_project(tmp_path, TRANSCRIPT_PROJECT)
+    async with create_tester(project) as tester:
+        seen = tester.watch("seen")
+        response = await tester.post("/transcript", json={})
+        assert response.status_code == 200
+        in_runtime = response.json()
+
+    step = import_step(project, "steps/transcript_step.py")
+    ctx = create_mock_context(
+        flows=["checks"], step="Transcript", emits=step.config["emits"], streams=["messages"]
+    )
+    result = await step.handler({"body": {}}, ctx)
+    in_mock = json.loads(json.dumps(result["body"]))
+
+    assert in_mock == in_runtime
+    assert len(in_mock) == 17  # every call answered, every error caught
+    assert ctx.emitted == [{"topic": "seen", "data": 17, "messageGroupId": "7"}]
+    assert [record.data for record in seen.records] == [17]

@@ -3,10 +3,8 @@ which the recorder and the test kit are built on."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +14,7 @@ from motia.runtime.events import Event, parse_emit
 from motia.runtime.hooks import Run, RunEnd, RunHooks
 from motia.runtime.runtime import Runtime
 from motia.settings import load_settings
-from motia.testing import MotiaTester, create_tester
+from motia.testing import create_tester
 from tests.conftest import write_project
 
 STEPS = {
@@ -83,18 +81,10 @@ class Journal(RunHooks):
         self.lines.append(f"end {run.step.name} #{run.attempt} {end.status} {end.emits}")
 
 
-def _run(project: Path, scenario: Any) -> None:
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            await scenario(tester)
-
-    asyncio.run(main())
-
-
-def test_hooks_hear_each_run_from_start_to_end(tmp_path: Path) -> None:
+async def test_hooks_hear_each_run_from_start_to_end(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", STEPS)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         journal = Journal()
         stop = tester.runtime.add_hooks(journal)
         response = await tester.post("/hello", json={"n": 1})
@@ -140,17 +130,15 @@ def test_hooks_hear_each_run_from_start_to_end(tmp_path: Path) -> None:
         await tester.wait_until_idle(raise_errors=False)
         assert journal.lines == []
 
-    _run(project, scenario)
 
-
-def test_a_hook_that_raises_is_logged_and_changes_nothing(tmp_path: Path) -> None:
+async def test_a_hook_that_raises_is_logged_and_changes_nothing(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", STEPS)
 
     class Broken(RunHooks):
         def run_ended(self, run: Run, end: RunEnd) -> None:
             raise KeyError("oops")
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         tester.runtime.add_hooks(Broken())
         await tester.emit({"topic": "strict", "data": {"id": "a"}})
         await tester.wait_until_idle()
@@ -158,50 +146,45 @@ def test_a_hook_that_raises_is_logged_and_changes_nothing(tmp_path: Path) -> Non
         errors = [r["msg"] for r in tester.logs if r["level"] == "error"]
         assert "run hook Broken.run_ended failed: KeyError: 'oops'" in errors
 
-    _run(project, scenario)
 
-
-def test_pending_counts_the_work_left_and_join_waits_for_it(tmp_path: Path) -> None:
+async def test_pending_counts_the_work_left_and_join_waits_for_it(tmp_path: Path) -> None:
     """On the real clock: join() returns once the delayed message ran, not before."""
     project = write_project(tmp_path / "p", STEPS)
 
-    async def main() -> None:
-        settings = load_settings(
-            project,
-            "start",
-            environ={},
-            state_adapter="memory",
-            queue_adapter="memory",
-            streams_adapter="memory",
-            queue_poll_interval=0.05,
-        )
-        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
-        await runtime.start()
-        try:
-            # Cron jobs count until their timer is set; then nothing is left.
-            assert (await runtime.join(timeout=5)).total == 0
-            await runtime.bus.publish(_events("later"))
-            pending = await runtime.pending()
-            assert (pending.delayed, pending.ready, pending.handlers) == (1, 0, 0)
-            assert pending.total == 1
-            assert pending.next_due_at is not None
-            assert pending.next_due_at > runtime.clock.time()
-            assert "Later: 1 waiting (1 delayed)" in pending.describe()
+    settings = load_settings(
+        project,
+        "start",
+        environ={},
+        state_adapter="memory",
+        queue_adapter="memory",
+        streams_adapter="memory",
+        queue_poll_interval=0.05,
+    )
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    await runtime.start()
+    try:
+        # Cron jobs count until their timer is set; then nothing is left.
+        assert (await runtime.join(timeout=5)).total == 0
+        await runtime.bus.publish(_events("later"))
+        pending = await runtime.pending()
+        assert (pending.delayed, pending.ready, pending.handlers) == (1, 0, 0)
+        assert pending.total == 1
+        assert pending.next_due_at is not None
+        assert pending.next_due_at > runtime.clock.time()
+        assert "Later: 1 waiting (1 delayed)" in pending.describe()
 
-            # Nothing can move before the delay is over.
-            assert (await runtime.join(timeout=5, delayed=False)).delayed == 1
-            assert await runtime.state.get("later", "ran") is None
+        # Nothing can move before the delay is over.
+        assert (await runtime.join(timeout=5, delayed=False)).delayed == 1
+        assert await runtime.state.get("later", "ran") is None
 
-            final = await runtime.join(timeout=5)
-            assert final.total == 0
-            assert await runtime.state.get("later", "ran") is True
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
+        final = await runtime.join(timeout=5)
+        assert final.total == 0
+        assert await runtime.state.get("later", "ran") is True
+    finally:
+        await runtime.stop()
 
 
-def test_join_names_what_is_left_when_time_runs_out(tmp_path: Path) -> None:
+async def test_join_names_what_is_left_when_time_runs_out(tmp_path: Path) -> None:
     project = write_project(
         tmp_path / "p",
         {
@@ -214,28 +197,25 @@ def test_join_names_what_is_left_when_time_runs_out(tmp_path: Path) -> None:
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(
-            project,
-            "start",
-            environ={},
-            state_adapter="memory",
-            queue_adapter="memory",
-            streams_adapter="memory",
-            shutdown_timeout=0.1,
-        )
-        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
-        await runtime.start()
-        try:
-            await runtime.bus.publish(_events("stuck"))
-            with pytest.raises(TimeoutError, match=r"still pending: Stuck: 0 waiting"):
-                await runtime.join(timeout=0.3)
-            pending = await runtime.pending()
-            assert (pending.handlers, pending.leased) == (1, 1)
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
+    settings = load_settings(
+        project,
+        "start",
+        environ={},
+        state_adapter="memory",
+        queue_adapter="memory",
+        streams_adapter="memory",
+        shutdown_timeout=0.1,
+    )
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    await runtime.start()
+    try:
+        await runtime.bus.publish(_events("stuck"))
+        with pytest.raises(TimeoutError, match=r"still pending: Stuck: 0 waiting"):
+            await runtime.join(timeout=0.3)
+        pending = await runtime.pending()
+        assert (pending.handlers, pending.leased) == (1, 1)
+    finally:
+        await runtime.stop()
 
 
 def _events(topic: str) -> list[Event]:

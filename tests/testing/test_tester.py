@@ -1,30 +1,17 @@
-"""The test kit's own tests: a project run in-process by `create_tester`.
-
-Async scenarios run with `asyncio.run` (the project has no async test plugin)."""
+"""The test kit's own tests: a project run in-process by `create_tester`."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from motia.errors import ProjectInvalid
-from motia.testing import FlowFailed, MotiaTester, create_tester
+from motia.testing import FlowFailed, create_tester
 from tests.testing.projects import broken_cron, shop
-
-Scenario = Callable[[MotiaTester], Awaitable[None]]
-
-
-def run(project: Path, scenario: Scenario, **options: object) -> None:
-    async def main() -> None:
-        async with create_tester(project, **options) as tester:  # type: ignore[arg-type]
-            await scenario(tester)
-
-    asyncio.run(main())
 
 
 @pytest.fixture
@@ -32,8 +19,8 @@ def project(tmp_path: Path) -> Path:
     return shop(tmp_path)
 
 
-def test_full_flow_api_to_events_with_state_and_retries(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_full_flow_api_to_events_with_state_and_retries(project: Path) -> None:
+    async with create_tester(project) as tester:
         created = tester.watch("order.created")
         charged = tester.watch("order.charged")
         followed = tester.watch("order.followed_up")
@@ -61,11 +48,9 @@ def test_full_flow_api_to_events_with_state_and_retries(project: Path) -> None:
         assert read.json()["status"] == "charged"
         assert (await tester.get("/orders/nope")).status_code == 404
 
-    run(project, scenario)
 
-
-def test_retries_with_backoff_finish_in_well_under_a_second(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_retries_with_backoff_finish_in_well_under_a_second(project: Path) -> None:
+    async with create_tester(project) as tester:
         charged = tester.watch("order.charged")
         start_clock = tester.clock.time()
         await tester.emit({"topic": "stock.reserved", "data": {"id": "o-1", "item": "pen"}})
@@ -88,11 +73,9 @@ def test_retries_with_backoff_finish_in_well_under_a_second(project: Path) -> No
         assert retried[0]["error"] == "ConnectionError: payment gateway down (attempt 1)"
         assert await tester.dead_letters() == []
 
-    run(project, scenario)
 
-
-def test_delay_seconds_elapse_on_the_clock(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_delay_seconds_elapse_on_the_clock(project: Path) -> None:
+    async with create_tester(project) as tester:
         followed = tester.watch("order.followed_up")
         before = tester.clock.now()
         await tester.emit({"topic": "order.charged", "data": {"id": "o-2"}})
@@ -109,11 +92,9 @@ def test_delay_seconds_elapse_on_the_clock(project: Path) -> None:
         assert (tester.clock.now() - before).total_seconds() == pytest.approx(30, abs=0.01)
         assert followed.last["at"] == "2025-01-01T00:00:30+00:00"
 
-    run(project, scenario)
 
-
-def test_cron_fires_when_the_clock_moves(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_cron_fires_when_the_clock_moves(project: Path) -> None:
+    async with create_tester(project) as tester:
         sweeps = tester.watch("sweep.done")
         await tester.wait_until_idle()
         assert sweeps.count == 0  # the clock has not moved: no tick yet
@@ -140,11 +121,9 @@ def test_cron_fires_when_the_clock_moves(project: Path) -> None:
         with pytest.raises(ValueError, match="cron steps: Sweep"):
             await tester.run_cron("Nope")
 
-    run(project, scenario)
 
-
-def test_a_fifo_group_waits_for_its_retrying_head(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_a_fifo_group_waits_for_its_retrying_head(project: Path) -> None:
+    async with create_tester(project) as tester:
         await tester.emit({"topic": "ledger.entry", "data": {"n": 1, "flaky": True}})
         await tester.emit({"topic": "ledger.entry", "data": {"n": 2}})
         await tester.emit({"topic": "ledger.entry", "data": {"n": 3}})
@@ -155,11 +134,9 @@ def test_a_fifo_group_waits_for_its_retrying_head(project: Path) -> None:
         assert await tester.state.get("ledger", "book") == [1, 2, 3]
         assert tester.clock.time() - 1735689600 >= 5
 
-    run(project, scenario)
 
-
-def test_watch_captures_topics_from_the_moment_it_starts(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_watch_captures_topics_from_the_moment_it_starts(project: Path) -> None:
+    async with create_tester(project) as tester:
         await tester.emit({"topic": "untracked", "data": 0})
         everything = tester.watch("untracked")
         reserved = tester.watch("stock.reserved")
@@ -178,11 +155,9 @@ def test_watch_captures_topics_from_the_moment_it_starts(project: Path) -> None:
         await tester.emit({"topic": "untracked", "data": 4})
         assert everything.count == 3
 
-    run(project, scenario)
 
-
-def test_wait_until_idle_raises_the_error_of_a_dead_lettered_flow(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_wait_until_idle_raises_the_error_of_a_dead_lettered_flow(project: Path) -> None:
+    async with create_tester(project) as tester:
         event = await tester.emit({"topic": "doomed", "data": {"why": "bad card"}})
         started = time.perf_counter()
         with pytest.raises(ValueError, match="boom: bad card") as caught:
@@ -205,22 +180,18 @@ def test_wait_until_idle_raises_the_error_of_a_dead_lettered_flow(project: Path)
         assert len(tester.failures) == 2
         await tester.wait_until_idle()  # collected already: not raised later
 
-    run(project, scenario)
 
-
-def test_invalid_event_input_raises_flow_failed(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_invalid_event_input_raises_flow_failed(project: Path) -> None:
+    async with create_tester(project) as tester:
         await tester.emit({"topic": "order.created", "data": {"item": "no id"}})
         with pytest.raises(FlowFailed, match="ReserveStock") as caught:
             await tester.wait_until_idle()
         assert caught.value.failure.reason == "invalid input"
         assert caught.value.failure.exception is None
 
-    run(project, scenario)
 
-
-def test_http_errors_are_real(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_http_errors_are_real(project: Path) -> None:
+    async with create_tester(project, config={"max_body_size": 100}) as tester:
         missing = await tester.post("/orders", json={})
         assert missing.status_code == 400
         body = missing.json()
@@ -236,11 +207,9 @@ def test_http_errors_are_real(project: Path) -> None:
         assert too_big.status_code == 413
         await tester.wait_until_idle()
 
-    run(project, scenario, config={"max_body_size": 100})
 
-
-def test_stream_capture_and_items(project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_stream_capture_and_items(project: Path) -> None:
+    async with create_tester(project) as tester:
         status = tester.stream("orderStatus")
         await tester.post("/orders", json={"item": "lamp"})
         await tester.wait_until_idle()
@@ -258,13 +227,11 @@ def test_stream_capture_and_items(project: Path) -> None:
         with pytest.raises(Exception, match="no stream named 'nope'"):
             tester.stream("nope")
 
-    run(project, scenario)
 
-
-def test_state_access_and_env(project: Path) -> None:
+async def test_state_access_and_env(project: Path) -> None:
     assert "SHOP_REGION" not in os.environ
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project, env={"SHOP_REGION": "eu"}) as tester:
         assert os.environ["SHOP_REGION"] == "eu"
         await tester.state.set("seed", "a", {"n": 1})
         assert await tester.state.get_group("seed") == [{"n": 1}]
@@ -276,14 +243,13 @@ def test_state_access_and_env(project: Path) -> None:
         await tester.wait_until_idle()
         assert await tester.state.get("audit", "x") == {"region": "eu"}
 
-    run(project, scenario, env={"SHOP_REGION": "eu"})
     assert "SHOP_REGION" not in os.environ
 
 
-def test_failed_cron_run_is_raised(tmp_path: Path) -> None:
+async def test_failed_cron_run_is_raised(tmp_path: Path) -> None:
     project = broken_cron(tmp_path)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         with pytest.raises(RuntimeError, match="could not be built"):
             await tester.run_cron("Broken")
         await tester.wait_until_idle()  # raised already
@@ -293,38 +259,27 @@ def test_failed_cron_run_is_raised(tmp_path: Path) -> None:
             await tester.wait_until_idle()
         assert "cron run failed" in "\n".join(caught.value.__notes__)
 
-    run(project, scenario)
 
-
-def test_a_project_with_errors_does_not_start(tmp_path: Path) -> None:
+async def test_a_project_with_errors_does_not_start(tmp_path: Path) -> None:
     project = tmp_path / "bad"
     (project / "steps").mkdir(parents=True)
     (project / "steps" / "bad_step.py").write_text("config = {'type': 'api'}\n")
 
-    async def main() -> None:
-        with pytest.raises(ProjectInvalid):
-            async with create_tester(project):
-                pass
-
-    asyncio.run(main())
+    with pytest.raises(ProjectInvalid):
+        async with create_tester(project):
+            pass
 
 
-def test_await_create_tester_and_close(project: Path) -> None:
-    async def main() -> None:
-        tester = await create_tester(project)
-        assert tester.started
-        assert (await tester.post("/orders", json={"item": "mug"})).status_code == 201
-        await tester.close()
-        assert not tester.started
-        with pytest.raises(RuntimeError, match="not started"):
-            await tester.get("/orders/o-mug")
-
-    asyncio.run(main())
+async def test_await_create_tester_and_close(project: Path) -> None:
+    tester = await create_tester(project)
+    assert tester.started
+    assert (await tester.post("/orders", json={"item": "mug"})).status_code == 201
+    await tester.close()
+    assert not tester.started
+    with pytest.raises(RuntimeError, match="not started"):
+        await tester.get("/orders/o-mug")
 
 
-def test_unknown_config_keys_are_refused(project: Path) -> None:
-    async def main() -> None:
-        with pytest.raises(ValueError, match="unknown setting"):
-            await create_tester(project, config={"maxBodySize": 10})
-
-    asyncio.run(main())
+async def test_unknown_config_keys_are_refused(project: Path) -> None:
+    with pytest.raises(ValueError, match="unknown setting"):
+        await create_tester(project, config={"maxBodySize": 10})

@@ -3,11 +3,10 @@ give the handler instances, validated once; everything else keeps the parsed JSO
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from motia.steps.loader import load_project
-from motia.testing import MotiaTester, create_tester
+from motia.testing import create_tester
 from tests.conftest import write_project
 
 MODELS = """
@@ -71,18 +70,10 @@ PROJECT = {
 }
 
 
-def run(project: Path, scenario: object) -> None:
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            await scenario(tester)  # type: ignore[operator]
-
-    asyncio.run(main())
-
-
-def test_annotated_handlers_receive_model_instances(tmp_path: Path) -> None:
+async def test_annotated_handlers_receive_model_instances(tmp_path: Path) -> None:
     project = write_project(tmp_path, PROJECT)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         typed = await tester.post("/typed", json={"item": "lamp", "quantity": 3})
         assert typed.status_code == 201, typed.text
         assert typed.json() == {"kind": "Order", "total": 6}
@@ -95,13 +86,11 @@ def test_annotated_handlers_receive_model_instances(tmp_path: Path) -> None:
         plain = await tester.post("/plain", json={"item": "desk", "quantity": 1})
         assert plain.json() == {"kind": "dict"}
 
-    run(project, scenario)
 
-
-def test_invalid_bodies_and_events_are_refused_with_every_field(tmp_path: Path) -> None:
+async def test_invalid_bodies_and_events_are_refused_with_every_field(tmp_path: Path) -> None:
     project = write_project(tmp_path, PROJECT)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         for path in ("/typed", "/implied"):
             bad = await tester.post(path, json={"item": "", "quantity": 0})
             assert bad.status_code == 400
@@ -111,8 +100,6 @@ def test_invalid_bodies_and_events_are_refused_with_every_field(tmp_path: Path) 
         [dead] = await tester.dead_letters()
         assert dead.reason == "invalid input" and "quantity" in dead.error
         assert await tester.state.get("placed", "x") is None
-
-    run(project, scenario)
 
 
 def test_an_annotation_contradicting_the_config_model_is_a_load_error(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Generator, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from motia.errors import EmitNotDeclared
 from motia.logs import Logger
@@ -17,6 +17,19 @@ from motia.runtime.streams import StreamError, StreamService
 if TYPE_CHECKING:
     from motia.adapters.state.base import StateAdapter
     from motia.clock import Clock
+
+
+class CallBridge(Protocol):
+    """How a context's state and stream calls reach their services, and where the run's
+    emits are kept. The runtime's bridge runs them on its loop; another may run them at
+    once (the test kit's mock context, over memory stores)."""
+
+    @property
+    def invocation(self) -> Invocation: ...
+
+    def state_call(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
+
+    def stream_call(self, coro: Coroutine[Any, Any, Any]) -> Any: ...
 
 
 class _Bridge:
@@ -49,7 +62,7 @@ class State:
 
     __slots__ = ("_adapter", "_bridge")
 
-    def __init__(self, adapter: StateAdapter, bridge: _Bridge) -> None:
+    def __init__(self, adapter: StateAdapter, bridge: CallBridge) -> None:
         self._adapter = adapter
         self._bridge = bridge
 
@@ -79,7 +92,7 @@ class Stream:
 
     __slots__ = ("_bridge", "_name", "_service")
 
-    def __init__(self, service: StreamService, name: str, bridge: _Bridge) -> None:
+    def __init__(self, service: StreamService, name: str, bridge: CallBridge) -> None:
         self._service = service
         self._name = name
         self._bridge = bridge
@@ -118,7 +131,7 @@ class Streams:
 
     __slots__ = ("_bound", "_bridge", "_service")
 
-    def __init__(self, service: StreamService, bridge: _Bridge) -> None:
+    def __init__(self, service: StreamService, bridge: CallBridge) -> None:
         self._service = service
         self._bridge = bridge
         self._bound: dict[str, Stream] = {}
@@ -221,9 +234,14 @@ class FlowContext:
         invocation: Invocation,
         event_id: str | None = None,
         attempt: int = 1,
+        bridge: CallBridge | None = None,
     ) -> None:
         self._services = services
-        self._bridge = _Bridge(asyncio.get_running_loop(), invocation)
+        # By default calls run on the running loop; `bridge` (bound to `invocation`) is for
+        # a context made where no loop runs.
+        self._bridge: CallBridge = (
+            bridge if bridge is not None else _Bridge(asyncio.get_running_loop(), invocation)
+        )
         self._step = step
         self._emits = emits
         self._logger: Logger | None = None

@@ -14,18 +14,10 @@ class _Discard(io.StringIO):
 
 
 class CaptureSink(LogSink):
-    """Every record goes to `records` (unbounded) and to subscribers; it is printed only
-    when an `echo` stream is given."""
+    """The runtime's sink, writing to `echo` (nowhere by default); every record is also
+    kept in `records` (unbounded), heard before any later subscriber hears it."""
 
     def __init__(self, level: str = "debug", echo: TextIO | None = None, fmt: str = "json") -> None:
         super().__init__(level, fmt, echo if echo is not None else _Discard(), history=1000)
-        self._echo = echo is not None
         self.records: list[LogRecord] = []
-
-    def emit(self, record: LogRecord) -> None:
-        self.records.append(record)
-        self.history.append(record)
-        for listener in list(self._listeners):
-            listener(record)
-        if self._echo:
-            self._write(record)
+        self.subscribe(self.records.append)

@@ -6,25 +6,31 @@
     assert ("set", ("resources", "r1", {...})) in ctx.state.calls
     assert ctx.logs[-1]["msg"] == "Resource processed"
 
-Everything runs in memory and at once. Like the real context, each call is awaitable from
-an async handler; called where no event loop runs (a sync handler called directly from a
-sync test) it returns its result straight away, as it does in a real sync handler.
+It is the runtime's own context over memory stores, so emits, state, streams, logs and
+their errors behave as in a run; the mock only records the calls. Memory stores never wait,
+so each call finishes at once: from an async handler it is awaitable (an error is raised
+where it is awaited, as in the runtime); called where no event loop runs (a sync handler
+called directly from a sync test) it returns its result straight away, as it does in a
+real sync handler.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Coroutine, Generator, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
-from motia import jsoncodec
-from motia.adapters.streams.base import StreamUpdateError, apply_ops
-from motia.errors import EmitNotDeclared
+from motia.adapters.factory import backend_class
+from motia.adapters.state.base import StateAdapter
 from motia.logs import Logger, LogRecord
-from motia.runtime.context import FlowContext, State, Stream, Streams, Utils
-from motia.runtime.events import parse_emit
-from motia.runtime.streams import StreamError
+from motia.runtime.context import FlowContext, Services, State, Stream, Streams
+from motia.runtime.invocation import Invocation
+from motia.runtime.streams import StreamHub, StreamService
+from motia.settings import Settings
+from motia.steps.config import StreamConfig
+from motia.steps.model import StreamDefinition
 from motia.testing._logs import CaptureSink
 from motia.testing.clock import ManualClock
 
@@ -37,77 +43,98 @@ class Call(NamedTuple):
     args: tuple[Any, ...]
 
 
+def run_now(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never waits (a memory store's) to its end, with or without an
+    event loop."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("a mock context call waited for I/O; the mock context's stores never do")
+
+
 class _Ready:
-    """An awaitable that is already finished, holding a call's result."""
+    """An awaitable that is already finished, holding a call's result or error."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_error", "_value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any = None, error: BaseException | None = None) -> None:
         self._value = value
+        self._error = error
 
     def __await__(self) -> Generator[Any, None, Any]:
+        if self._error is not None:
+            raise self._error
         return self._value
         yield  # makes this a generator
 
 
-def _result(value: Any) -> Any:
-    """Awaitable inside an event loop (async handlers), the value itself outside one."""
+def _in_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return value
-    return _Ready(value)
+        return False
+    return True
 
 
-def _copy(value: Any) -> Any:
-    """Stored as JSON, as every real backend does: later changes to the object do not leak
-    in, and values that cannot be stored fail here."""
-    return jsoncodec.loads(jsoncodec.dumps(value))
+class _RunAtOnce:
+    """The mock context's bridge: each call runs to its end when it is made."""
+
+    def __init__(self, invocation: Invocation) -> None:
+        self.invocation = invocation
+
+    def state_call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        self.invocation.state_ops += 1
+        return self._call(coro)
+
+    def stream_call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        self.invocation.stream_ops += 1
+        return self._call(coro)
+
+    def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        if not _in_loop():
+            return run_now(coro)  # sync code: the value, or the error raised here
+        try:
+            return _Ready(run_now(coro))
+        except Exception as exc:
+            return _Ready(error=exc)
 
 
 class MockState(State):
-    """`ctx.state` backed by a dict: `data[group][key]`; every call is in `calls`."""
+    """`ctx.state` over a memory store; `data` shows what it holds, `calls` what was asked."""
 
-    def __init__(self, initial: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        self.data: dict[str, dict[str, Any]] = {
-            str(group): {str(k): _copy(v) for k, v in values.items()}
-            for group, values in (initial or {}).items()
-        }
+    def __init__(self, adapter: StateAdapter, bridge: _RunAtOnce) -> None:
+        super().__init__(adapter, bridge)
+        self._store = adapter
         self.calls: list[Call] = []
 
-    def _record(self, method: str, *args: Any) -> None:
-        self.calls.append(Call(method, args))
+    @property
+    def data(self) -> dict[str, dict[str, Any]]:
+        """What the state holds, `data[group][key]` (a copy)."""
+        return {group: run_now(self._store.items(group)) for group in run_now(self._store.groups())}
 
     def get(self, group_id: str, key: str) -> Any:
-        self._record("get", group_id, key)
-        value = self.data.get(str(group_id), {}).get(str(key))
-        return _result(None if value is None else _copy(value))
+        self.calls.append(Call("get", (group_id, key)))
+        return super().get(group_id, key)
 
     def set(self, group_id: str, key: str, value: Any) -> Any:
-        self._record("set", group_id, key, value)
-        stored = _copy(value)
-        self.data.setdefault(str(group_id), {})[str(key)] = stored
-        return _result(_copy(stored))
+        self.calls.append(Call("set", (group_id, key, value)))
+        return super().set(group_id, key, value)
 
     def delete(self, group_id: str, key: str) -> Any:
-        self._record("delete", group_id, key)
-        group = self.data.get(str(group_id), {})
-        old = group.pop(str(key), None)
-        if not group:
-            self.data.pop(str(group_id), None)
-        return _result(old)
+        self.calls.append(Call("delete", (group_id, key)))
+        return super().delete(group_id, key)
 
     def get_group(self, group_id: str) -> Any:
-        self._record("get_group", group_id)
-        group = self.data.get(str(group_id), {})
-        return _result([_copy(group[key]) for key in sorted(group)])
+        self.calls.append(Call("get_group", (group_id,)))
+        return super().get_group(group_id)
 
     getGroup = get_group
 
     def clear(self, group_id: str) -> Any:
-        self._record("clear", group_id)
-        self.data.pop(str(group_id), None)
-        return _result(None)
+        self.calls.append(Call("clear", (group_id,)))
+        return super().clear(group_id)
 
     def calls_to(self, method: str) -> list[tuple[Any, ...]]:
         """The arguments of every call to `method`, in order."""
@@ -115,60 +142,55 @@ class MockState(State):
 
 
 class MockStream(Stream):
-    """`ctx.streams.<name>` backed by a dict: `items[group][id]`; calls are in `calls`."""
+    """`ctx.streams.<name>`; `items` shows what it holds, `calls` what was asked."""
 
-    def __init__(self, name: str, calls: list[Call]) -> None:
+    def __init__(
+        self, service: StreamService, name: str, bridge: _RunAtOnce, all_calls: list[Call]
+    ) -> None:
+        super().__init__(service, name, bridge)
         self.name = name
-        self.items: dict[str, dict[str, dict[str, Any]]] = {}
         self.calls: list[Call] = []
-        self._all_calls = calls
+        self._service_store = service.store
+        self._all_calls = all_calls
 
     def _record(self, method: str, *args: Any) -> None:
         self.calls.append(Call(method, args))
         self._all_calls.append(Call(f"{self.name}.{method}", args))
 
+    @property
+    def items(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What the stream holds, `items[group][id]` as stored (`{...data, "id"}`; a copy)."""
+        store = self._service_store
+        return {
+            group: {item["id"]: item for item in run_now(store.get_group(self.name, group))}
+            for group in run_now(store.groups(self.name))
+        }
+
     def get(self, group_id: str, item_id: str) -> Any:
         self._record("get", group_id, item_id)
-        item = self.items.get(str(group_id), {}).get(str(item_id))
-        return _result(None if item is None else _copy(item))
+        return super().get(group_id, item_id)
 
     def set(self, group_id: str, item_id: str, data: Any) -> Any:
         self._record("set", group_id, item_id, data)
-        if not isinstance(data, dict):
-            raise StreamError(
-                f"stream '{self.name}': an item must be a dict (a JSON object), "
-                f"not {type(data).__name__}"
-            )
-        item = {**_copy(data), "id": str(item_id)}
-        self.items.setdefault(str(group_id), {})[str(item_id)] = item
-        return _result(_copy(item))
+        return super().set(group_id, item_id, data)
 
     def update(self, group_id: str, item_id: str, ops: Any) -> Any:
         self._record("update", group_id, item_id, ops)
-        current = self.items.get(str(group_id), {}).get(str(item_id), {})
-        try:
-            data = apply_ops({k: v for k, v in current.items() if k != "id"}, ops)
-        except StreamUpdateError as exc:
-            raise StreamError(f"stream '{self.name}': {exc}") from None
-        item = {**_copy(data), "id": str(item_id)}
-        self.items.setdefault(str(group_id), {})[str(item_id)] = item
-        return _result(_copy(item))
+        return super().update(group_id, item_id, ops)
 
     def delete(self, group_id: str, item_id: str) -> Any:
         self._record("delete", group_id, item_id)
-        group = self.items.get(str(group_id), {})
-        old = group.pop(str(item_id), None)
-        return _result(old)
+        return super().delete(group_id, item_id)
 
     def get_group(self, group_id: str) -> Any:
         self._record("get_group", group_id)
-        return _result([_copy(item) for item in self.items.get(str(group_id), {}).values()])
+        return super().get_group(group_id)
 
     getGroup = get_group
 
     def send(self, channel: Any, event: Any) -> Any:
         self._record("send", channel, event)
-        return _result(None)
+        return super().send(channel, event)
 
     @property
     def sent(self) -> list[tuple[Any, Any]]:
@@ -177,22 +199,35 @@ class MockStream(Stream):
 
 
 class MockStreams(Streams):
-    """`ctx.streams`: any name works unless `names` restricts them; `calls` records every
-    stream call as `("<stream>.<method>", args)`."""
+    """`ctx.streams`: any name works (a stream without a schema) unless `names` lists the
+    streams there are; `calls` records every stream call as `("<stream>.<method>", args)`."""
 
-    def __init__(self, names: Iterable[str] | None = None) -> None:
-        self._names = None if names is None else frozenset(names)
-        self._mocks: dict[str, MockStream] = {}
+    def __init__(
+        self, service: StreamService, bridge: _RunAtOnce, names: Iterable[str] | None = None
+    ) -> None:
         self.calls: list[Call] = []
+        self._mocks: dict[str, MockStream] = {}
+        self._open = names is None
+        self._stream_service = service
+        self._run_bridge = bridge
+        super().__init__(service, bridge)
+        for name in names or ():
+            self._define(name)
+
+    def _define(self, name: str) -> None:
+        service = self._stream_service
+        definition = StreamDefinition(Path(f"<mock stream {name}>"), StreamConfig(name=name))
+        service.apply([*service.definitions.values(), definition])
 
     def __getitem__(self, name: str) -> MockStream:
-        stream = self._mocks.get(name)
-        if stream is None:
-            if self._names is not None and name not in self._names:
-                known = ", ".join(sorted(self._names)) or "none are defined"
-                raise KeyError(f"no stream named '{name}' ({known})")
-            stream = self._mocks[name] = MockStream(name, self.calls)
-        return stream
+        mock = self._mocks.get(name)
+        if mock is None:
+            if self._open and name not in self._stream_service.definitions:
+                self._define(name)
+            super().__getitem__(name)  # an unknown stream is refused as in the runtime
+            mock = MockStream(self._stream_service, name, self._run_bridge, self.calls)
+            self._mocks[name] = mock
+        return mock
 
     def __getattr__(self, name: str) -> MockStream:
         if name.startswith("_"):
@@ -202,24 +237,9 @@ class MockStreams(Streams):
         except KeyError as exc:
             raise AttributeError(exc.args[0]) from None
 
-    def __contains__(self, name: object) -> bool:
-        if self._names is not None:
-            return name in self._names
-        return name in self._mocks
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self.keys())
-
-    def keys(self) -> list[str]:
-        return sorted(self._names if self._names is not None else self._mocks)
-
 
 class MockContext(FlowContext):
-    """The same surface as `FlowContext` (it is one, for type checkers and `isinstance`),
-    with everything recorded:
+    """A real `FlowContext` over memory stores, with everything recorded:
 
     - `emitted`: every `ctx.emit(...)` as `{"topic", "data"[, "messageGroupId"]}`;
     - `state`: a `MockState` (`.data`, `.calls`);
@@ -241,24 +261,32 @@ class MockContext(FlowContext):
         event_id: str | None = None,
         now: datetime | None = None,
     ) -> None:
-        # The real context's services are never built: every member is overridden here.
-        self.trace_id = trace_id
-        self.flows = list(flows or [])
-        self.attempt = attempt
-        self.event_id = event_id
         self.step = step
         self.declared_emits = frozenset(emits) if emits is not None else None
         self.clock = ManualClock(now) if now is not None else ManualClock()
         self.sink = CaptureSink("debug")
-        self.emitted: list[dict[str, Any]] = []
-        self._mock_state = MockState(state)
-        self._mock_streams = MockStreams(streams)
-        self._mock_logger = Logger(self.sink, step, trace_id, self.flows)
-        self._mock_utils = Utils(self.clock)
-
-    @property
-    def logger(self) -> Logger:
-        return self._mock_logger
+        memory = backend_class("memory")(Settings(Path.cwd()), self.clock)
+        state_store = memory.state()
+        for group, values in (state or {}).items():
+            for key, value in values.items():
+                run_now(state_store.set(str(group), str(key), value))
+        logger = Logger(self.sink, None, None, [])
+        stream_service = StreamService(memory.streams(), StreamHub(), logger)
+        self._invocation = Invocation()
+        bridge = _RunAtOnce(self._invocation)
+        super().__init__(
+            Services(state_store, logger, self.clock, stream_service),
+            step=step,
+            emits=self.declared_emits or frozenset(),
+            trace_id=trace_id,
+            flows=list(flows or []),
+            invocation=self._invocation,
+            event_id=event_id,
+            attempt=attempt,
+            bridge=bridge,
+        )
+        self._mock_state = MockState(state_store, bridge)
+        self._mock_streams = MockStreams(stream_service, bridge, streams)
 
     @property
     def state(self) -> MockState:
@@ -269,27 +297,24 @@ class MockContext(FlowContext):
         return self._mock_streams
 
     @property
-    def utils(self) -> Utils:
-        return self._mock_utils
-
-    @property
-    def logs(self) -> list[LogRecord]:
-        return self.sink.records
+    def emitted(self) -> list[dict[str, Any]]:
+        """Every emit so far, in order: `{"topic", "data"[, "messageGroupId"]}`."""
+        records: list[dict[str, Any]] = []
+        for event in self._invocation.outbox:
+            record: dict[str, Any] = {"topic": event.topic, "data": event.data}
+            if event.message_group_id is not None:
+                record["messageGroupId"] = event.message_group_id
+            records.append(record)
+        return records
 
     @property
     def topics(self) -> list[str]:
         """The topics emitted so far, in order."""
-        return [event["topic"] for event in self.emitted]
+        return [event.topic for event in self._invocation.outbox]
 
-    def emit(self, event: Any) -> Any:
-        parsed = parse_emit(event, self.trace_id, self.flows)
-        if self.declared_emits is not None and parsed.topic not in self.declared_emits:
-            raise EmitNotDeclared(self.step, parsed.topic, sorted(self.declared_emits))
-        record: dict[str, Any] = {"topic": parsed.topic, "data": parsed.data}
-        if parsed.message_group_id is not None:
-            record["messageGroupId"] = parsed.message_group_id
-        self.emitted.append(record)
-        return _Ready(None)
+    @property
+    def logs(self) -> list[LogRecord]:
+        return self.sink.records
 
     def __repr__(self) -> str:
         return f"MockContext(trace_id={self.trace_id!r}, emitted={len(self.emitted)})"

@@ -15,21 +15,20 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TextIO, TypeVar
 
 from motia.logs import LogRecord
-from motia.testing.captures import EventWatcher, StreamCapture, TesterState
+from motia.testing.captures import TesterState
 from motia.testing.clock import ManualClock
 from motia.testing.failures import HandlerFailure
 from motia.testing.tester import MotiaTester, create_tester
 
 if TYPE_CHECKING:
-    import httpx
-
+    from motia.http.app import MotiaApp
     from motia.runtime.runtime import Runtime
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class _Blocking(Protocol):
+class _Facade(Protocol):
     """A synchronous face of an async object: `target`'s coroutines run through `run`."""
 
     @property
@@ -40,12 +39,22 @@ class _Blocking(Protocol):
 
 def blocking(
     method: Callable[Concatenate[Any, P], Coroutine[Any, Any, T]],
-) -> Callable[Concatenate[_Blocking, P], T]:
+) -> Callable[Concatenate[_Facade, P], T]:
     """The async `method` as a plain one: it runs on the sync tester's loop until done.
     Signature and docstring are the async method's."""
 
-    def call(self: _Blocking, /, *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self: _Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self.run(method(self.target, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    return call
+
+
+def passed_on(method: Callable[Concatenate[Any, P], T]) -> Callable[Concatenate[_Facade, P], T]:
+    """A plain method of the async object, called on it as it is."""
+
+    def call(self: _Facade, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return method(self.target, *args, **kwargs)
 
     functools.update_wrapper(call, method)
     return call
@@ -130,7 +139,11 @@ class SyncMotiaTester:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- the tester's API, synchronously --------------------------------------------------
+    # --- the tester's API, synchronously ----------------------------------------------------
+
+    @property
+    def target(self) -> MotiaTester:
+        return self.aio
 
     @property
     def clock(self) -> ManualClock:
@@ -141,6 +154,14 @@ class SyncMotiaTester:
         return self.aio.runtime
 
     @property
+    def app(self) -> MotiaApp:
+        return self.aio.app
+
+    @property
+    def started(self) -> bool:
+        return self.aio.started
+
+    @property
     def logs(self) -> list[LogRecord]:
         return self.aio.logs
 
@@ -148,33 +169,12 @@ class SyncMotiaTester:
     def failures(self) -> list[HandlerFailure]:
         return self.aio.failures
 
-    def logs_for(self, trace_id: str) -> list[LogRecord]:
-        return self.aio.logs_for(trace_id)
-
-    @property
-    def target(self) -> MotiaTester:
-        return self.aio
-
-    # The HTTP methods pass httpx's keyword arguments on; spelled out, so that none of
-    # them can clash with `self`.
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return self.run(self.aio.request(method, path, **kwargs))
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", path, **kwargs)
-
+    request = blocking(MotiaTester.request)
+    get = blocking(MotiaTester.get)
+    post = blocking(MotiaTester.post)
+    put = blocking(MotiaTester.put)
+    patch = blocking(MotiaTester.patch)
+    delete = blocking(MotiaTester.delete)
     emit = blocking(MotiaTester.emit)
     stream_items = blocking(MotiaTester.stream_items)
     stream_item = blocking(MotiaTester.stream_item)
@@ -183,14 +183,11 @@ class SyncMotiaTester:
     advance = blocking(MotiaTester.advance)
     wait_until_idle = blocking(MotiaTester.wait_until_idle)
 
-    def watch(self, topic: str) -> EventWatcher:
-        return self.aio.watch(topic)
-
-    def stream(self, name: str) -> StreamCapture:
-        return self.aio.stream(name)
-
-    def steps(self) -> list[str]:
-        return self.aio.steps()
+    watch = passed_on(MotiaTester.watch)
+    stream = passed_on(MotiaTester.stream)
+    logs_for = passed_on(MotiaTester.logs_for)
+    steps = passed_on(MotiaTester.steps)
+    cron_steps = passed_on(MotiaTester.cron_steps)
 
     def __repr__(self) -> str:
         return f"Sync{self.aio!r}"

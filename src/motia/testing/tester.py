@@ -233,7 +233,7 @@ class MotiaTester:
 
     # --- HTTP ----------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, /, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Any request through the real app; `kwargs` are httpx's (`json`, `content`,
         `headers`, `params`, ...)."""
         self.runtime  # noqa: B018 - raises when the tester is not started
@@ -244,19 +244,19 @@ class MotiaTester:
         finally:
             self._requests -= 1
 
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def get(self, /, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", path, **kwargs)
 
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def post(self, /, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("POST", path, **kwargs)
 
-    async def put(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def put(self, /, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("PUT", path, **kwargs)
 
-    async def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def patch(self, /, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("PATCH", path, **kwargs)
 
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+    async def delete(self, /, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("DELETE", path, **kwargs)
 
     # --- events ----------------------------------------------------------------------------
