@@ -311,9 +311,10 @@ def _open(path: Path, synchronous: str) -> sqlite3.Connection:
         # the last commits before a checkpoint. "full" trades throughput for that too.
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=5000")
-        # Reads through a memory map and a larger page cache: no read() syscall per page.
+        # Reads through a memory map: no read() syscall per page. The page cache then holds
+        # mostly written pages, and a small one keeps the process's own memory flat.
         conn.execute("PRAGMA mmap_size=268435456")
-        conn.execute("PRAGMA cache_size=-32768")
+        conn.execute("PRAGMA cache_size=-8192")
         # SQLite's automatic checkpoint runs inside COMMIT, on the event loop, and fsyncs;
         # a background thread checkpoints instead, so commits stay cheap and steady.
         conn.execute("PRAGMA wal_autocheckpoint=0")
