@@ -3,7 +3,6 @@ workbench API to read what the server loaded, its state, its streams and its cro
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import shutil
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
+from websockets.sync.client import connect
 
 from tests.conftest import ServerProcess, wait_for
 
@@ -121,23 +120,14 @@ class Corpus:
         self, stream: str, groups: list[str], subprotocols: list[str] | None = None
     ) -> list[Any]:
         """Join each group of `stream` over one WebSocket; the first frame answering each."""
-
-        async def exchange() -> list[Any]:
-            url = self.server.url.replace("http://", "ws://")
-            async with connect(url, subprotocols=subprotocols, open_timeout=5) as socket:  # type: ignore[arg-type]
-                frames = []
-                for group in groups:
-                    join = {
-                        "streamName": stream,
-                        "groupId": group,
-                        "subscriptionId": uuid.uuid4().hex,
-                    }
-                    await socket.send(json.dumps({"type": "join", "data": join}))
-                    async with asyncio.timeout(10):
-                        frames.append(json.loads(await socket.recv()))
-                return frames
-
-        return asyncio.run(exchange())
+        url = self.server.url.replace("http://", "ws://")
+        with connect(url, subprotocols=subprotocols, open_timeout=5) as socket:  # type: ignore[arg-type]
+            frames = []
+            for group in groups:
+                join = {"streamName": stream, "groupId": group, "subscriptionId": uuid.uuid4().hex}
+                socket.send(json.dumps({"type": "join", "data": join}))
+                frames.append(json.loads(socket.recv(timeout=10)))
+            return frames
 
     # --- what every corpus run checks -------------------------------------------------
 

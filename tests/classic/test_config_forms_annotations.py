@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from motia.testing import create_tester
 from tests.conftest import write_project
 

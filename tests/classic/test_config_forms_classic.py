@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from motia.testing import create_tester
 from tests.conftest import ServerProcess, write_project
 

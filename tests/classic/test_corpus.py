@@ -18,7 +18,7 @@ MODES = ["dev", "start"]
 Factory = Callable[..., ServerProcess]
 
 
-def run(name: str, mode: str, tmp_path: Path, server_factory: Factory) -> Corpus:
+def serve(name: str, mode: str, tmp_path: Path, server_factory: Factory) -> Corpus:
     project = copy_project(name, tmp_path)
     return Corpus(server_factory(project, mode, env=ENV), project)
 
@@ -27,7 +27,7 @@ def run(name: str, mode: str, tmp_path: Path, server_factory: Factory) -> Corpus
 def test_python_pet_store(mode: str, tmp_path: Path, server_factory: Factory) -> None:
     """Hyphenated, dotted and digit-led file names in a non-identifier folder; a JSON Schema
     input with a pydantic-annotated handler; cron; a stream; package.json without node_modules."""
-    app = run("python-pet-store", mode, tmp_path, server_factory)
+    app = serve("python-pet-store", mode, tmp_path, server_factory)
     app.assert_loaded(
         {"CreatePet", "GetPet", "DeletePet", "PetLifecycleOrchestrator", "PetDeletionReaper"}
     )
@@ -61,7 +61,7 @@ def test_python_ingestion(mode: str, tmp_path: Path, server_factory: Factory) ->
     """Relative and project-root imports, middleware, `input: None`, `subscribes: []`,
     `emits: []`, omitted flows, a noop, virtual and labelled emits, and a handler writing
     into the project folder without reloading anything under `motia dev`."""
-    app = run("python-ingestion", mode, tmp_path, server_factory)
+    app = serve("python-ingestion", mode, tmp_path, server_factory)
     app.assert_loaded(
         {
             "StartIngestion",
@@ -125,7 +125,7 @@ def test_python_ingestion(mode: str, tmp_path: Path, server_factory: Factory) ->
 def test_python_content_studio(mode: str, tmp_path: Path, server_factory: Factory) -> None:
     """Digit-led and dotted folder names, imports from the project root, annotated handlers
     of JSON Schema steps, the typed-body opt-in, and two streams with one name."""
-    app = run("python-content-studio", mode, tmp_path, server_factory)
+    app = serve("python-content-studio", mode, tmp_path, server_factory)
     app.assert_loaded(
         {"SubmitArticle", "PreviewArticle", "GetArticle", "TagExtractor", "ContentPersonalization"}
     )
@@ -178,7 +178,7 @@ def test_ruby_reminders(mode: str, tmp_path: Path, server_factory: Factory) -> N
     """Python API steps, Ruby event steps (string- and symbol-keyed configs, `_step.rb` and
     `.step.rb`), and a cron step whose file name has an extra dot."""
     require("ruby")
-    app = run("ruby-reminders", mode, tmp_path, server_factory)
+    app = serve("ruby-reminders", mode, tmp_path, server_factory)
     app.assert_loaded(
         {"ScheduleReminder", "GetReminder", "SendReminder", "AuditReminder", "ReminderSweep"}
     )

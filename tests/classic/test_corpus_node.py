@@ -56,7 +56,7 @@ def node(request: pytest.FixtureRequest) -> str:
     return binary
 
 
-def run(
+def serve(
     name: str,
     mode: str,
     node: str,
@@ -87,7 +87,7 @@ def test_ts_starter_greetings(
 ) -> None:
     """The same module-neutral TypeScript in an ESM and a CommonJS package: type-only imports
     from the absent `motia`, an extensionless relative import, zod refinements."""
-    app = run(
+    app = serve(
         "ts-starter-greetings",
         mode,
         node,
@@ -126,7 +126,7 @@ def test_ts_esm_shop(
     """`"type": "module"`: import.meta.dirname and .url, top-level await, an ESM-only package
     (nanoid 5), a tsconfig `paths` alias, a `.mts` step, an ESM `.js` step importing a `.ts`
     helper, zod refinements; `typescript` and `@types/node` listed but not installed."""
-    app = run("ts-esm-shop", mode, node, tmp_path, server_factory, store=npm_store)
+    app = serve("ts-esm-shop", mode, node, tmp_path, server_factory, store=npm_store)
     app.assert_loaded({"CreateOrder", "FulfilOrder", "GetOrder", "ShopInfo"})
     app.assert_npm_quiet()
 
@@ -168,7 +168,7 @@ def test_ts_cjs_tickets(
 ) -> None:
     """A CommonJS package: `.ts` steps, a `.cts` step using `__filename`, a tsconfig `paths`
     alias, TypeScript middleware, a `.js` step requiring a `.cjs` helper, cron, a stream."""
-    app = run("ts-cjs-tickets", mode, node, tmp_path, server_factory, store=npm_store)
+    app = serve("ts-cjs-tickets", mode, node, tmp_path, server_factory, store=npm_store)
     app.assert_loaded({"OpenTicket", "TriageTicket", "GetTicket", "SlaCheck"})
     app.assert_npm_quiet()
 
@@ -262,7 +262,7 @@ def test_mixed_stream_rbac(
     """`motia.config.ts` (`config` imported from the absent `motia`) with `streamAuth`, a
     Python stream with `can_access`, a Python API step and a TypeScript event step."""
     binary = node24() if node_name == "node24" else require("node")
-    app = run("mixed-stream-rbac", mode, binary, tmp_path, server_factory, store=npm_store)
+    app = serve("mixed-stream-rbac", mode, binary, tmp_path, server_factory, store=npm_store)
     app.assert_loaded({"PostRbacMessage", "ModerateMessage"})
     app.assert_npm_quiet()
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from motia.testing import import_step
 from tests.conftest import ServerProcess, wait_for, write_project
 

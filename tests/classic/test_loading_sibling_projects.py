@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from motia.runtime.loading import load_project
 from motia.steps.importer import forget_project_modules
-from motia.steps.loader import load_project
 from tests.conftest import write_project
 
 HELPER_STEP = """

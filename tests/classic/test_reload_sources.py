@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from motia.runtime.loading import load_project
 from motia.runtime.watch import SourceWatch
-from motia.steps.loader import load_project
 from tests.conftest import ServerProcess, wait_for, write_project
 
 COUNTER_STEP = """

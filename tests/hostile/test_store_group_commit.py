@@ -14,14 +14,14 @@ from motia.errors import StoreUnavailable
 from tests.hostile.support import fill, small_disk
 
 
-def test_every_writer_of_a_transaction_refused_by_a_full_disk_gets_the_error(
+async def test_every_writer_of_a_transaction_refused_by_a_full_disk_gets_the_error(
     tmp_path: Path,
 ) -> None:
     with small_disk(tmp_path / "disk", "4m") as disk:
         database = SqliteDatabase(disk / "data" / "motia.db")
         database.execute_script("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)")
 
-        async def scenario() -> None:
+        try:
             await database.write("INSERT INTO blobs (data) VALUES (?)", (b"x" * 1000,))
             filler = fill(disk)
             # Twenty writers in one loop turn share one transaction, too big for the disk.
@@ -42,8 +42,5 @@ def test_every_writer_of_a_transaction_refused_by_a_full_disk_gets_the_error(
                 await database.write("INSERT INTO blobs (data) VALUES (?)", (b"z" * 200_000,))
             rows = database.query("SELECT length(data) FROM blobs ORDER BY id")
             assert rows == [(1000,), (200_000,)]  # nothing of the refused transaction
-
-        try:
-            asyncio.run(scenario())
         finally:
             database.close()

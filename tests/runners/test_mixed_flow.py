@@ -7,23 +7,12 @@ import asyncio
 import os
 import signal
 import textwrap
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from motia.testing import MotiaTester, create_tester
+from motia.testing import create_tester
 from tests.runners.support import multi_language_example, node_project, require
-
-Scenario = Callable[[MotiaTester], Awaitable[None]]
-
-
-def run(project: Path, scenario: Scenario) -> None:
-    async def main() -> None:
-        async with create_tester(project) as tester:
-            await scenario(tester)
-
-    asyncio.run(main())
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +30,8 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_one_trace_runs_through_javascript_python_ruby_and_typescript(example: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_one_trace_runs_through_javascript_python_ruby_and_typescript(example: Path) -> None:
+    async with create_tester(example) as tester:
         status = tester.stream("document-status")
         response = await tester.post(
             "/documents",
@@ -72,11 +61,9 @@ def test_one_trace_runs_through_javascript_python_ruby_and_typescript(example: P
         steps = {r.get("step") for r in tester.logs_for(trace_id)}
         assert {"SubmitDocument", "ClassifyDocument", "ScoreDocument", "PublishDocument"} <= steps
 
-    run(example, scenario)
 
-
-def test_typescript_zod_body_schema_rejects_bad_input_with_400(example: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_typescript_zod_body_schema_rejects_bad_input_with_400(example: Path) -> None:
+    async with create_tester(example) as tester:
         bad = await tester.post("/documents/d1/ratings", json={"rating": 9, "comment": ""})
         assert bad.status_code == 400
         assert sorted(e["field"] for e in bad.json()["errors"]) == ["comment", "rating"]
@@ -87,16 +74,12 @@ def test_typescript_zod_body_schema_rejects_bad_input_with_400(example: Path) ->
         assert again.status_code == 201
         assert await tester.state.get("ratings", "d1") == [4, 2]
 
-    run(example, scenario)
 
-
-def test_the_javascript_body_schema_and_a_missing_field(example: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_the_javascript_body_schema_and_a_missing_field(example: Path) -> None:
+    async with create_tester(example) as tester:
         response = await tester.post("/documents", json={"title": "No text"})
         assert response.status_code == 400
         assert [e["field"] for e in response.json()["errors"]] == ["text"]
-
-    run(example, scenario)
 
 
 FAILING_STEPS = {
@@ -150,8 +133,8 @@ def failing_project(tmp_path: Path) -> Path:
     return write(node_project(tmp_path / "project"), FAILING_STEPS)
 
 
-def test_handler_errors_answer_500_and_events_are_retried(failing_project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_handler_errors_answer_500_and_events_are_retried(failing_project: Path) -> None:
+    async with create_tester(failing_project) as tester:
         crash = await tester.get("/crash")
         assert crash.status_code == 500
         assert crash.json() == {
@@ -170,17 +153,13 @@ def test_handler_errors_answer_500_and_events_are_retried(failing_project: Path)
         assert await tester.state.get("flaky", "j1") == 2
         assert done.events == [{"id": "j1", "attempts": 2}]
 
-    run(failing_project, scenario)
 
-
-def test_an_undeclared_emit_rejects_in_the_javascript_handler(failing_project: Path) -> None:
-    async def scenario(tester: MotiaTester) -> None:
+async def test_an_undeclared_emit_rejects_in_the_javascript_handler(failing_project: Path) -> None:
+    async with create_tester(failing_project) as tester:
         response = await tester.post("/undeclared", json={})
         assert response.status_code == 422
         assert "not-declared" in response.json()["error"]
         assert "emits" in response.json()["error"]
-
-    run(failing_project, scenario)
 
 
 CONCURRENT_STEPS = {
@@ -227,18 +206,18 @@ CONCURRENT_STEPS = {
 
 
 @pytest.mark.parametrize("path", ["/barrier", "/ruby-barrier"])
-def test_200_invocations_are_in_flight_at_once_on_one_runner(tmp_path: Path, path: str) -> None:
+async def test_200_invocations_are_in_flight_at_once_on_one_runner(
+    tmp_path: Path, path: str
+) -> None:
     require("ruby")
     project = write(node_project(tmp_path / "project"), CONCURRENT_STEPS)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         responses = await asyncio.gather(*(tester.get(path) for _ in range(200)))
         assert [r.status_code for r in responses] == [200] * 200
         # Had the runner run them one by one, each would have waited out its 10 s alone
         # and seen a peak far below 200.
         assert {r.json()["peak"] for r in responses} == {200}
-
-    run(project, scenario)
 
 
 KILLABLE_STEPS = {
@@ -257,12 +236,12 @@ KILLABLE_STEPS = {
 }
 
 
-def test_a_runner_killed_mid_invocation_is_restarted_and_the_event_completes(
+async def test_a_runner_killed_mid_invocation_is_restarted_and_the_event_completes(
     tmp_path: Path,
 ) -> None:
     project = write(node_project(tmp_path / "project"), KILLABLE_STEPS)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         supervisor = tester.runtime.runners.supervisors["node"]
         first_pid = supervisor.pid
         assert first_pid is not None
@@ -282,8 +261,6 @@ def test_a_runner_killed_mid_invocation_is_restarted_and_the_event_completes(
         assert done is not None, tester.logs
         assert done["attempts"] == 2
         assert done["pid"] == supervisor.pid != first_pid
-
-    run(project, scenario)
 
 
 TIMEOUT_STEPS = {
@@ -305,20 +282,18 @@ TIMEOUT_STEPS = {
 }
 
 
-def test_a_javascript_handler_past_its_timeout_fails_and_the_retry_runs_in_the_same_runner(
+async def test_a_javascript_handler_past_its_timeout_fails_and_the_retry_runs_in_the_same_runner(
     tmp_path: Path,
 ) -> None:
     project = write(node_project(tmp_path / "project"), TIMEOUT_STEPS)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project) as tester:
         pid = tester.runtime.runners.supervisors["node"].pid
         await tester.emit({"topic": "hang", "data": {"id": "h1"}})
         await tester.wait_until_idle(timeout=10)
         assert await tester.state.get("hangs", "h1") == 2
         assert await tester.state.get("hangs-done", "h1") == pid
         assert any("timeout of 0.3 s" in str(record) for record in tester.logs)
-
-    run(project, scenario)
 
 
 BLOCKING_STEPS = {
@@ -333,19 +308,13 @@ BLOCKING_STEPS = {
 }
 
 
-def test_a_runner_blocked_by_a_handler_is_killed_and_restarted(tmp_path: Path) -> None:
+async def test_a_runner_blocked_by_a_handler_is_killed_and_restarted(tmp_path: Path) -> None:
     project = write(node_project(tmp_path / "project"), BLOCKING_STEPS)
 
-    async def scenario(tester: MotiaTester) -> None:
+    async with create_tester(project, config={"runner_ping_timeout": 1.0}) as tester:
         first = (await tester.get("/pid")).json()["pid"]
         spin = await tester.get("/spin")  # answered once the stuck runner is killed
         assert spin.status_code == 500
         again = await tester.get("/pid")  # waits for the new runner
         assert again.status_code == 200 and again.json()["pid"] != first
         assert any("did not answer for 1 s" in str(record) for record in tester.logs)
-
-    async def main() -> None:
-        async with create_tester(project, config={"runner_ping_timeout": 1.0}) as tester:
-            await scenario(tester)
-
-    asyncio.run(main())

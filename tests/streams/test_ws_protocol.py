@@ -13,7 +13,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from motia.cli.serve import _config
 from motia.http.ws_protocol import SEND_NOW, StreamWebSocketProtocol, text_frame
 from motia.settings import load_settings
-from tests.conftest import ServerProcess, free_port, write_project
+from tests.conftest import ServerProcess, free_port, until, write_project
 from tests.streams.conftest import STREAM_PROJECT, set_call, stream_ops, ws_url
 
 # Each test is bounded: the default bound of async tests is longer.
@@ -69,14 +69,6 @@ def serving(app: App, **options: Any) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(10)
-
-
-def run(coro: Coroutine[Any, Any, None], timeout: float = 20) -> None:
-    async def bounded() -> None:
-        async with asyncio.timeout(timeout):
-            await coro
-
-    asyncio.run(bounded())
 
 
 async def accept(scope: Scope, receive: Receive, send: Send) -> SendNow:
@@ -167,7 +159,7 @@ def test_frame_header_forms() -> None:
 SIZES = [0, 1, 125, 126, 65535, 65536, 200_000]  # each side of the three header forms
 
 
-def test_frames_of_every_length_arrive_intact_in_order_with_asgi_sends_and_http() -> None:
+async def test_frames_of_every_length_arrive_intact_in_order_with_asgi_sends_and_http() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":  # plain HTTP on the same port is untouched
             await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -182,7 +174,7 @@ def test_frames_of_every_length_arrive_intact_in_order_with_asgi_sends_and_http(
         assert send_now(text_frame(b"third"))
         await receive()
 
-    async def client(port: int) -> None:
+    with serving(app) as port:
         async with connect(f"ws://127.0.0.1:{port}/", max_size=None) as ws:
             await ws.send("go")
             for size in SIZES:
@@ -190,9 +182,6 @@ def test_frames_of_every_length_arrive_intact_in_order_with_asgi_sends_and_http(
             assert [await ws.recv() for _ in range(3)] == ["first é", "second", "third"]
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"http://127.0.0.1:{port}/")).text == "plain"
-
-    with serving(app) as port:
-        run(client(port))
 
 
 def test_send_now_refuses_while_the_client_is_behind_and_resumes_once_it_reads() -> None:
@@ -233,19 +222,11 @@ def test_send_now_refuses_while_the_client_is_behind_and_resumes_once_it_reads()
 # --- keepalive, limits and closing ----------------------------------------------------------
 
 
-def test_pings_close_a_silent_peer_and_keep_an_answering_one() -> None:
+async def test_pings_close_a_silent_peer_and_keep_an_answering_one() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         send_now = await accept(scope, receive, send)
         while (await receive())["type"] != "websocket.disconnect":
             send_now(text_frame(b"still here"))
-
-    async def answering(port: int) -> None:
-        # The `websockets` client answers pings by itself; it sends none of its own here.
-        async with connect(f"ws://127.0.0.1:{port}/", ping_interval=None) as ws:
-            await asyncio.sleep(1.5)  # several ping intervals and timeouts
-            await ws.send("are you there?")
-            assert await ws.recv() == "still here"
-            await asyncio.wait_for(await ws.ping(), 5)  # the server answers pings too
 
     with serving(app, ws_ping_interval=0.2, ws_ping_timeout=0.5) as port:
         silent = RawSocket(port)
@@ -258,10 +239,15 @@ def test_pings_close_a_silent_peer_and_keep_an_answering_one() -> None:
             assert silent.at_eof()
         finally:
             silent.close()
-        run(answering(port))
+        # The `websockets` client answers pings by itself; it sends none of its own here.
+        async with connect(f"ws://127.0.0.1:{port}/", ping_interval=None) as ws:
+            await asyncio.sleep(1.5)  # several ping intervals and timeouts
+            await ws.send("are you there?")
+            assert await ws.recv() == "still here"
+            await asyncio.wait_for(await ws.ping(), 5)  # the server answers pings too
 
 
-def test_oversized_message_closes_with_1009_and_send_now_after_close_is_harmless() -> None:
+async def test_oversized_message_closes_with_1009_and_send_now_after_close_is_harmless() -> None:
     seen: dict[str, Any] = {}
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -270,18 +256,13 @@ def test_oversized_message_closes_with_1009_and_send_now_after_close_is_harmless
         seen["code"] = message.get("code")
         seen["after"] = send_now(text_frame(b"too late"))
 
-    async def client(port: int) -> None:
+    with serving(app, ws_max_size=1024) as port:
         async with connect(f"ws://127.0.0.1:{port}/") as ws:
             await ws.send("x" * 2048)
             with pytest.raises(ConnectionClosed) as closed:
                 await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-
-    with serving(app, ws_max_size=1024) as port:
-        run(client(port))
-        deadline = time.monotonic() + 5
-        while "after" not in seen and time.monotonic() < deadline:
-            time.sleep(0.01)
+        await until(lambda: "after" in seen, what="the app's send_now after the close")
     assert seen == {"code": 1009, "after": True}
 
 
@@ -306,15 +287,11 @@ def test_app_close_code_reaches_the_client_and_later_send_now_writes_nothing() -
             client.close()
 
 
-def test_refused_upgrade_gets_an_http_error_and_the_server_goes_on() -> None:
+async def test_refused_upgrade_gets_an_http_error_and_the_server_goes_on() -> None:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         send_now = await accept(scope, receive, send)
         send_now(text_frame(b"hello"))
         await receive()
-
-    async def client(port: int) -> None:
-        async with connect(f"ws://127.0.0.1:{port}/") as ws:
-            assert await ws.recv() == "hello"
 
     with serving(app) as port:
         bad = RawSocket(port)
@@ -323,7 +300,8 @@ def test_refused_upgrade_gets_an_http_error_and_the_server_goes_on() -> None:
             assert head.startswith(b"HTTP/1.1 400")
         finally:
             bad.close()
-        run(client(port))
+        async with connect(f"ws://127.0.0.1:{port}/") as ws:
+            assert await ws.recv() == "hello"
 
 
 # --- motia dev, motia start, --workers ---------------------------------------------------------

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from motia.cli import generate as generate_module
 from motia.cli.main import cli
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from tests.runners.support import node_project, require
 
 

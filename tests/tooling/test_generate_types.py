@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pydantic import BaseModel, Field
 
 from motia.cli.main import cli
-from motia.steps.loader import LoadedProject, load_project
+from motia.runtime.loading import LoadedProject, load_project
 from motia.typegen import TYPES_FILE, has_node_code, render_types, schema_to_ts, write_types
 from tests.conftest import write_project
 from tests.tools import npm_install, require

@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 
 from motia.cli.main import cli
 from motia.openapi import build_openapi, openapi_path
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from tests.conftest import ServerProcess, write_project
 
 

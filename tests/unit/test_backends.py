@@ -4,11 +4,9 @@ used."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,17 +20,7 @@ from motia.clock import Clock
 from motia.errors import SettingsError, StoreUnavailable
 from tests.conftest import free_port
 from tests.hostile.support import fill, small_disk
-from tests.unit import backend_support, redis_support
-
-
-def run(coro: Coroutine[Any, Any, None]) -> None:
-    async def main() -> None:
-        try:
-            await coro
-        finally:
-            await redis_support.close_clients()
-
-    asyncio.run(main())
+from tests.unit import backend_support
 
 
 @pytest.fixture(params=backend_support.NAMES)
@@ -42,27 +30,24 @@ def name(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     backend_support.cleanup(tmp_path)
 
 
-def test_a_backend_opens_every_store_that_works_and_closes(name: str, tmp_path: Path) -> None:
+async def test_a_backend_opens_every_store_that_works_and_closes(name: str, tmp_path: Path) -> None:
     settings = backend_support.settings_for(
         tmp_path, state_adapter=name, queue_adapter=name, streams_adapter=name
     )
 
-    async def scenario() -> None:
-        stores = open_stores(settings, Clock())
-        assert [type(b) for b in stores.backends] == [backend_class(name)]
-        await stores.ping(timeout=5)
-        assert await stores.state.set("orders", "o1", {"n": 1}) == {"n": 1}
-        assert await stores.state.get("orders", "o1") == {"n": 1}
-        await stores.streams.set("live", "room", "a", {"text": "hi"}, None)
-        assert await stores.streams.get("live", "room", "a") == {"id": "a", "text": "hi"}
-        message = OutgoingMessage("m1", "e1", "ship", "order.placed", {"n": 1}, "t1")
-        await stores.queue.publish([message])
-        [delivery] = await stores.queue.lease("ship", 10, 30)
-        assert (delivery.topic, delivery.data) == ("order.placed", {"n": 1})
-        assert await stores.queue.complete(delivery, [])
-        await stores.close()
-
-    run(scenario())
+    stores = open_stores(settings, Clock())
+    assert [type(b) for b in stores.backends] == [backend_class(name)]
+    await stores.ping(timeout=5)
+    assert await stores.state.set("orders", "o1", {"n": 1}) == {"n": 1}
+    assert await stores.state.get("orders", "o1") == {"n": 1}
+    await stores.streams.set("live", "room", "a", {"text": "hi"}, None)
+    assert await stores.streams.get("live", "room", "a") == {"id": "a", "text": "hi"}
+    message = OutgoingMessage("m1", "e1", "ship", "order.placed", {"n": 1}, "t1")
+    await stores.queue.publish([message])
+    [delivery] = await stores.queue.lease("ship", 10, 30)
+    assert (delivery.topic, delivery.data) == ("order.placed", {"n": 1})
+    assert await stores.queue.complete(delivery, [])
+    await stores.close()
 
 
 @pytest.fixture(params=["redis", "sqlite"])
@@ -72,21 +57,20 @@ def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     backend_support.cleanup(tmp_path)
 
 
-def test_a_durable_backend_keeps_state_for_the_next_process(durable: str, tmp_path: Path) -> None:
+async def test_a_durable_backend_keeps_state_for_the_next_process(
+    durable: str, tmp_path: Path
+) -> None:
     settings = backend_support.settings_for(tmp_path, state_adapter=durable)
 
-    async def scenario() -> None:
-        first = open_stores(settings, Clock())
-        await first.state.set("g", "k", "kept")
-        await first.close()
-        second = open_stores(settings, Clock())
-        assert await second.state.get("g", "k") == "kept"
-        await second.close()
-
-    run(scenario())
+    first = open_stores(settings, Clock())
+    await first.state.set("g", "k", "kept")
+    await first.close()
+    second = open_stores(settings, Clock())
+    assert await second.state.get("g", "k") == "kept"
+    await second.close()
 
 
-def test_mixed_backends_each_open_once_and_redis_carries_streams_between_processes(
+async def test_mixed_backends_each_open_once_and_redis_carries_streams_between_processes(
     tmp_path: Path,
 ) -> None:
     backend_support.require("redis")
@@ -94,73 +78,61 @@ def test_mixed_backends_each_open_once_and_redis_carries_streams_between_process
         tmp_path, state_adapter="sqlite", queue_adapter="memory", streams_adapter="redis"
     )
 
-    async def scenario() -> None:
-        stores = open_stores(settings, Clock())
-        assert [b.__class__.__name__ for b in stores.backends] == [
-            "SqliteBackend",
-            "MemoryBackend",
-            "RedisBackend",
-        ]
-        assert isinstance(stores.state, SqliteStateAdapter)
-        assert isinstance(stores.queue, MemoryQueueAdapter)
-        assert isinstance(stores.observability, SqliteObservabilityStore)  # beside state
-        assert stores.broadcast.__class__.__name__ == "RedisBroadcast"
-        assert stores.cron_locks.__class__.__name__ == "RedisCronLocks"
-        await stores.ping(timeout=5)
-        await stores.close()
-        assert settings.database_path.exists()
-
-    run(scenario())
+    stores = open_stores(settings, Clock())
+    assert [b.__class__.__name__ for b in stores.backends] == [
+        "SqliteBackend",
+        "MemoryBackend",
+        "RedisBackend",
+    ]
+    assert isinstance(stores.state, SqliteStateAdapter)
+    assert isinstance(stores.queue, MemoryQueueAdapter)
+    assert isinstance(stores.observability, SqliteObservabilityStore)  # beside state
+    assert stores.broadcast.__class__.__name__ == "RedisBroadcast"
+    assert stores.cron_locks.__class__.__name__ == "RedisCronLocks"
+    await stores.ping(timeout=5)
+    await stores.close()
+    assert settings.database_path.exists()
 
 
-def test_without_a_shared_backend_updates_and_cron_ticks_stay_in_the_process(
+async def test_without_a_shared_backend_updates_and_cron_ticks_stay_in_the_process(
     tmp_path: Path,
 ) -> None:
     settings = backend_support.settings_for(tmp_path, state_adapter="memory")
 
-    async def scenario() -> None:
-        stores = open_stores(settings, Clock())
-        assert isinstance(stores.observability, MemoryObservabilityStore)
-        assert stores.broadcast.__class__.__name__ == "LocalBroadcast"
-        assert stores.cron_locks.__class__.__name__ == "LocalCronLocks"
-        await stores.close()
-
-    run(scenario())
+    stores = open_stores(settings, Clock())
+    assert isinstance(stores.observability, MemoryObservabilityStore)
+    assert stores.broadcast.__class__.__name__ == "LocalBroadcast"
+    assert stores.cron_locks.__class__.__name__ == "LocalCronLocks"
+    await stores.close()
 
 
-def test_an_unreachable_redis_is_named_even_beside_a_working_sqlite(tmp_path: Path) -> None:
+async def test_an_unreachable_redis_is_named_even_beside_a_working_sqlite(tmp_path: Path) -> None:
     port = free_port()  # nobody listens here
     settings = backend_support.settings_for(
         tmp_path, streams_adapter="redis", redis_url=f"redis://127.0.0.1:{port}/0"
     )
 
-    async def scenario() -> None:
-        stores = open_stores(settings, Clock())
-        with pytest.raises(StoreUnavailable, match=rf"cannot reach Redis at 127\.0\.0\.1:{port}/0"):
-            await stores.ping(timeout=0.5)
-        await stores.close()
-
-    run(scenario())
+    stores = open_stores(settings, Clock())
+    with pytest.raises(StoreUnavailable, match=rf"cannot reach Redis at 127\.0\.0\.1:{port}/0"):
+        await stores.ping(timeout=0.5)
+    await stores.close()
 
 
-def test_a_full_disk_under_sqlite_is_named_and_not_called_redis(tmp_path: Path) -> None:
+async def test_a_full_disk_under_sqlite_is_named_and_not_called_redis(tmp_path: Path) -> None:
     with small_disk(tmp_path / "disk") as disk:
         settings = backend_support.settings_for(tmp_path, data_dir=disk)
 
-        async def scenario() -> None:
-            stores = open_stores(settings, Clock())
+        stores = open_stores(settings, Clock())
+        await stores.ping(timeout=5)
+        fill(disk)
+        with pytest.raises(StoreUnavailable) as failure:
+            await stores.state.set("g", "k", "x" * 100_000)  # more than fits
+        with pytest.raises(StoreUnavailable) as failure:
             await stores.ping(timeout=5)
-            fill(disk)
-            with pytest.raises(StoreUnavailable) as failure:
-                await stores.state.set("g", "k", "x" * 100_000)  # more than fits
-            with pytest.raises(StoreUnavailable) as failure:
-                await stores.ping(timeout=5)
-            assert str(settings.database_path) in str(failure.value)
-            assert "disk is full" in str(failure.value)
-            assert "Redis" not in str(failure.value)
-            await stores.close()
-
-        run(scenario())
+        assert str(settings.database_path) in str(failure.value)
+        assert "disk is full" in str(failure.value)
+        assert "Redis" not in str(failure.value)
+        await stores.close()
 
 
 def test_an_unknown_backend_name_lists_the_known_ones() -> None:

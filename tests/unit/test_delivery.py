@@ -658,6 +658,7 @@ def test_stop_releases_running_message_and_next_start_runs_it_again(tmp_path: Pa
         finally:
             await runtime.stop()
 
+    # Each start on a loop of its own, as two processes would be.
     asyncio.run(first())
     [first_start] = lines()
     assert first_start.startswith("start 1 ")

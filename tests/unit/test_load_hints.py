@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from motia.errors import Problem
-from motia.steps.loader import load_project
+from motia.runtime.loading import load_project
 from tests.conftest import write_project
 
 HANDLER = "\nasync def handler(input_data, ctx):\n    pass\n"

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from motia.errors import Problem
-from motia.steps.loader import load_project, route_shape
+from motia.runtime.loading import load_project
+from motia.steps import loader as python_loader
+from motia.steps.loader import LoadedProject, route_shape
 from tests.conftest import write_project
 
 API = """
@@ -291,3 +293,46 @@ def test_module_names_follow_paths_whatever_the_characters(tmp_path: Path) -> No
     project = load_project(tmp_path)
     assert project.problems == []
     assert sorted(s.name for s in project.steps) == ["S0", "S1", "S2", "S3"]
+
+
+RUNNER_FILES = {
+    "steps/a_step.py": API.format(name="A", method="get", path="/a"),
+    "steps/b.step.ts": "export const config = { type: 'noop', name: 'B' }\n",
+    "steps/c_step.rb": "def config = { type: 'noop', name: 'C' }\n",
+    "motia.config.ts": "export default {}\n",
+}
+
+
+def test_without_a_runner_pass_each_runner_file_is_named_as_not_loaded(tmp_path: Path) -> None:
+    write_project(tmp_path, RUNNER_FILES)
+    project = python_loader.load_project(tmp_path)
+    assert [step.name for step in project.steps] == ["A"]
+    ts = _find(project.errors, file="steps/b.step.ts")
+    assert "TypeScript" in ts.message and "node runner" in ts.message
+    rb = _find(project.errors, file="steps/c_step.rb")
+    assert "Ruby" in rb.message and "ruby runner" in rb.message
+    config = _find(project.warnings, file="motia.config.ts")
+    assert "not read" in config.message
+    assert len(project.errors) == 2
+
+
+def test_the_runner_pass_gets_each_runner_s_files_the_project_config_first(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, RUNNER_FILES)
+    seen: dict[str, list[Path]] = {}
+
+    def runner_pass(project_dir: Path, files: dict[str, list[Path]], into: LoadedProject) -> None:
+        assert project_dir == tmp_path.resolve()
+        seen.update(files)
+        into.problems.append(Problem("described", severity="info"))
+
+    project = python_loader.load_project(tmp_path, runner_pass)
+    root = tmp_path.resolve()
+    assert seen == {
+        "node": [root / "motia.config.ts", root / "steps/b.step.ts"],
+        "ruby": [root / "steps/c_step.rb"],
+    }
+    assert not project.errors
+    assert [step.name for step in project.steps] == ["A"]
+    assert any(problem.message == "described" for problem in project.problems)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,27 +12,26 @@ import pytest
 from motia.adapters.observability.base import LogQuery, ObservabilityStore, Span
 from tests.unit import backend_support
 
-Scenario = Callable[[ObservabilityStore], Coroutine[Any, Any, None]]
+OpenStore = Callable[[], AbstractAsyncContextManager[ObservabilityStore]]
 
 
 @pytest.fixture(params=backend_support.NAMES)
-def run_with_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[Scenario], Coroutine[Any, Any, None]]]:
-    """Runs a scenario against the store of every backend of the table, opened as the
-    runtime opens it, on the test's loop."""
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenStore]:
+    """`async with open_store() as store`: the store of every backend of the table, opened
+    as the runtime opens it, on the test's loop."""
     backend_support.require(request.param)
 
-    async def run(scenario: Scenario) -> None:
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[ObservabilityStore]:
         backend = backend_support.open_backend(request.param, tmp_path)
         store = backend.observability()
         try:
-            await scenario(store)
+            yield store
         finally:
             await store.close()
             await backend.close()
 
-    yield run
+    yield opened
     backend_support.cleanup(tmp_path)
 
 
@@ -60,8 +60,8 @@ def _log(time_ms: int, msg: str, trace: str, step: str, level: str = "info") -> 
     }
 
 
-async def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -> None:
-    async def scenario(store: ObservabilityStore) -> None:
+async def test_logs_are_queried_newest_first_with_filters(open_store: OpenStore) -> None:
+    async with open_store() as store:
         await store.write(
             [
                 _log(1000, "first", "t1", "A"),
@@ -81,11 +81,9 @@ async def test_logs_are_queried_newest_first_with_filters(run_with_store: Any) -
         assert len(await store.logs(LogQuery(limit=1))) == 1
         assert await store.logs(LogQuery(flow="other")) == []
 
-    await run_with_store(scenario)
 
-
-async def test_traces_summarise_their_spans(run_with_store: Any) -> None:
-    async def scenario(store: ObservabilityStore) -> None:
+async def test_traces_summarise_their_spans(open_store: OpenStore) -> None:
+    async with open_store() as store:
         running = _span("t1", "Api", 10.0)
         running.status, running.ended_at = "running", None
         await store.write([], [running])
@@ -105,15 +103,11 @@ async def test_traces_summarise_their_spans(run_with_store: Any) -> None:
         assert spans[0].status == "ok"
         assert await store.spans("missing") == []
 
-    await run_with_store(scenario)
 
-
-async def test_prune_forgets_old_traces_and_logs(run_with_store: Any) -> None:
-    async def scenario(store: ObservabilityStore) -> None:
+async def test_prune_forgets_old_traces_and_logs(open_store: OpenStore) -> None:
+    async with open_store() as store:
         await store.write([_log(1_000, "old", "t1", "A"), _log(90_000, "new", "t2", "A")], [])
         await store.write([], [_span("t1", "A", 1.0), _span("t2", "A", 90.0)])
         await store.prune(older_than=50.0)
         assert [t.trace_id for t in await store.traces()] == ["t2"]
         assert [r["msg"] for r in await store.logs(LogQuery())] == ["new"]
-
-    await run_with_store(scenario)

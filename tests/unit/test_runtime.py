@@ -178,7 +178,7 @@ def test_cron_fire_times_with_and_without_seconds() -> None:
     assert berlin.astimezone(UTC) == datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
 
 
-def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) -> None:
+async def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) -> None:
     """Timers may return a little before the deadline; each tick must still fire once."""
     from datetime import timedelta
 
@@ -209,25 +209,22 @@ def test_cron_never_fires_a_tick_twice_when_timers_wake_early(tmp_path: Path) ->
         },
     )
 
-    async def main() -> None:
-        settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
-        runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
-        clock = EarlyClock()
-        scheduler = CronScheduler(runtime.executor, clock, "UTC")
-        scheduler.apply(runtime.project.steps)
-        for _ in range(200):
-            await asyncio.sleep(0)
-        await scheduler.stop(1)
-        ticks = sys.modules["steps.tick_step"].TICKS
-        fired = sorted(scheduler.last_run.values())
-        assert len(ticks) >= 5
-        assert len(set(ticks)) == len(ticks)
-        elapsed = clock.current - datetime(2026, 1, 1, tzinfo=UTC)
-        # one tick per elapsed second at most: never two for the same second
-        assert len(ticks) <= elapsed.total_seconds() + 1
-        assert fired  # last_run is recorded
-
-    asyncio.run(main())
+    settings = load_settings(tmp_path, "start", environ={}, state_adapter="memory")
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    clock = EarlyClock()
+    scheduler = CronScheduler(runtime.executor, clock, "UTC")
+    scheduler.apply(runtime.project.steps)
+    for _ in range(200):
+        await asyncio.sleep(0)
+    await scheduler.stop(1)
+    ticks = sys.modules["steps.tick_step"].TICKS
+    fired = sorted(scheduler.last_run.values())
+    assert len(ticks) >= 5
+    assert len(set(ticks)) == len(ticks)
+    elapsed = clock.current - datetime(2026, 1, 1, tzinfo=UTC)
+    # one tick per elapsed second at most: never two for the same second
+    assert len(ticks) <= elapsed.total_seconds() + 1
+    assert fired  # last_run is recorded
 
 
 async def test_reload_lets_running_handlers_finish(tmp_path: Path) -> None:

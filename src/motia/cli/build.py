@@ -12,8 +12,8 @@ import click
 from motia.errors import SettingsError
 from motia.manifest import build_manifest
 from motia.openapi import DEFAULT_VERSION, build_openapi
+from motia.runtime.loading import LoadedProject, load_project
 from motia.settings import load_settings
-from motia.steps.loader import LoadedProject, load_project
 
 MANIFEST_FILE = "motia-manifest.json"
 OPENAPI_FILE = "openapi.json"

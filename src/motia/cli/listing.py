@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motia.cli.build import project_dir_option
+from motia.runtime.loading import LoadedProject, load_project
 from motia.steps.graph import (
     edges,
     edges_within,
@@ -18,7 +19,6 @@ from motia.steps.graph import (
     topics,
     unsubscribed_topics,
 )
-from motia.steps.loader import LoadedProject, load_project
 from motia.steps.model import Step
 
 

@@ -25,9 +25,9 @@ from motia.http.app import MotiaApp
 from motia.http.http_protocol import HeaderLimits, ServerConfig
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.logs import Logger
+from motia.runtime.classic_config import classic_redis_url
 from motia.runtime.runtime import Runtime
 from motia.settings import Mode, Settings, load_settings
-from motia.steps.project_config import classic_redis_url
 from motia.typegen.project import write_types
 
 

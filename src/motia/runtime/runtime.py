@@ -21,6 +21,7 @@ from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
 from motia.runtime.hooks import HookChain, RunHooks
+from motia.runtime.loading import LoadedProject, load_project
 from motia.runtime.pending import Pending
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
@@ -28,7 +29,6 @@ from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings
 from motia.steps.importer import forget_project_modules
 from motia.steps.languages import runner_names, runner_source_suffixes
-from motia.steps.loader import LoadedProject, load_project
 from motia.steps.routes import Router
 from motia.system_paths import SYSTEM_PREFIX
 

@@ -1,6 +1,7 @@
 """A classic project's `motia.config.ts` / `motia.config.js`: the Node runner reads it like a
-step file; its `streamAuth` authenticates stream clients, its `redis` names the Redis to use,
-and what has no equivalent here is named once, with the file."""
+step file (see `motia.runtime.runner_files`); its `streamAuth` authenticates stream clients,
+its `redis` names the Redis to use, and what has no equivalent here is named once, with the
+file."""
 
 from __future__ import annotations
 
@@ -11,18 +12,13 @@ from typing import Any
 from urllib.parse import quote
 
 from motia.errors import Problem
-from motia.runners.describe import describe_files
-from motia.runners.languages import NODE
-from motia.runners.process import RunnerFailed
-from motia.runners.protocol import FileReport
-from motia.runners.remote import RemoteStreamAuth
-from motia.steps.languages import RUNNER_LANGUAGES
+from motia.steps.languages import RUNNER_LANGUAGES, TYPESCRIPT
 
 # The file names it may have, TypeScript first, as the Node runner's languages allow.
 CONFIG_NAMES = tuple(
     f"motia.config{suffix}"
     for language in RUNNER_LANGUAGES
-    if language.runner == NODE.name
+    if language.runner == TYPESCRIPT.runner
     for suffix in language.step_suffixes
 )
 # Keys of the classic project config and why they have no effect here.
@@ -47,17 +43,16 @@ def find_project_config(project_dir: Path) -> Path | None:
     return None
 
 
-def apply_project_config(
-    rel: Path, path: Path, report: FileReport, problems: Callable[[Problem], None]
-) -> RemoteStreamAuth | None:
-    """Checks what the runner read; returns the stream authenticator when there is one."""
-    config: dict[str, Any] = report.config or {}
+def check_project_config(
+    rel: Path, config: dict[str, Any], problems: Callable[[Problem], None]
+) -> bool:
+    """Checks what the runner read; whether its `streamAuth` has an `authenticate`."""
     keys = [str(key) for key in config.get("keys") or []]
-    authenticator: RemoteStreamAuth | None = None
+    authenticates = False
     stream_auth = config.get("streamAuth")
     if "streamAuth" in keys:
         if isinstance(stream_auth, dict) and stream_auth.get("authenticate"):
-            authenticator = RemoteStreamAuth("node", str(path))
+            authenticates = True
         else:
             problems(
                 Problem(
@@ -93,7 +88,7 @@ def apply_project_config(
                 severity="warning",
             )
         )
-    return authenticator
+    return authenticates
 
 
 def redis_url_of(redis: object) -> str | None:
@@ -106,19 +101,3 @@ def redis_url_of(redis: object) -> str | None:
         auth = f"{quote(str(redis.get('username') or ''))}:{quote(str(redis['password']))}@"
     port = redis.get("port") or 6379
     return f"redis://{auth}{redis['host']}:{port}/{redis.get('db') or 0}"
-
-
-def classic_redis_url(project_dir: Path) -> str | None:
-    """The Redis that the project's motia.config names, read before the settings are made;
-    None without one (or when the file cannot be read: loading the project reports that)."""
-    path = find_project_config(project_dir)
-    if path is None or "redis" not in path.read_text(encoding="utf-8", errors="replace"):
-        return None  # no Node process for the many configs without a `redis` key
-    binary = NODE.binary_path()
-    if binary is None:
-        return None
-    try:
-        [report] = describe_files(NODE, binary, project_dir, [path])
-    except (RunnerFailed, ValueError):
-        return None
-    return redis_url_of((report.config or {}).get("redis")) if report.error is None else None

@@ -1,6 +1,7 @@
 """Step and stream files of other languages (TypeScript, JavaScript, Ruby) and a classic
 `motia.config.ts`: their runner imports them and describes each one, and the described
-configs go through the same checks as Python's."""
+configs go through the same checks as Python's. This is the runner pass the loader of
+`motia.steps` takes (see `motia.steps.runner_pass`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from pathlib import Path
 from motia.errors import Problem
 from motia.runners import npm
 from motia.runners.describe import describe_files
-from motia.runners.languages import RunnerLanguage
+from motia.runners.languages import LANGUAGES, RunnerLanguage
 from motia.runners.process import RunnerFailed
 from motia.runners.protocol import FileReport
-from motia.runners.remote import RemoteCanAccess, RemoteHandler
+from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.steps.languages import language_of
 from motia.steps.load_support import relative
 from motia.steps.model import LoadedProject
-from motia.steps.project_config import CONFIG_NAMES, apply_project_config
+from motia.steps.project_config import CONFIG_NAMES, check_project_config
 from motia.steps.step_checks import build_step
 from motia.steps.stream_files import build_stream
+
+
+def describe_runner_files(
+    project_dir: Path, files: dict[str, list[Path]], project: LoadedProject
+) -> None:
+    """The runner pass: each runner's files, runner by runner."""
+    for runner, paths in files.items():
+        load_runner_files(project_dir, LANGUAGES[runner], paths, project)
 
 
 def load_runner_files(
@@ -59,7 +68,10 @@ def load_runner_files(
             report(_load_error(rel, file_report, missing, project_dir))
             continue
         if file_report.kind == "config":
-            project.authenticate = apply_project_config(rel, path, file_report, report)
+            authenticates = check_project_config(rel, file_report.config or {}, report)
+            project.authenticate = (
+                RemoteStreamAuth(language.name, str(path)) if authenticates else None
+            )
             if project.authenticate is not None:
                 loaded.append(str(path))
             continue
