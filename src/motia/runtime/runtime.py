@@ -20,6 +20,7 @@ from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.pending import Pending
 from motia.runtime.recorder import Recorder
@@ -119,6 +120,7 @@ class Runtime:
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
         self._stop_deadline: float | None = None
+        self._release_task_factory: Callable[[], None] | None = None
 
     @classmethod
     def load(cls, settings: Settings, **kwargs: object) -> Runtime:
@@ -202,6 +204,10 @@ class Runtime:
         if problem is not None:
             self.logger.error(problem)
             raise MotiaError(problem)
+        if self._release_task_factory is None:
+            self._release_task_factory = contain_handler_tasks(
+                asyncio.get_running_loop(), self.logger
+            )
         self._report(self.project)
         await self._apply(self.project)
         self._write_types(self.project)
@@ -330,6 +336,9 @@ class Runtime:
             await self.recorder.stop()
         await self._stores.close()
         self.dispatcher.close()
+        if self._release_task_factory is not None:
+            self._release_task_factory()
+            self._release_task_factory = None
         self.logger.info("stopped")
 
 
