@@ -98,6 +98,10 @@ class StreamHub:
 
         return unsubscribe
 
+    def listener_count(self, stream: str) -> int:
+        """Listeners of this process on any group of `stream` (open subscriptions)."""
+        return sum(len(found) for (name, _), found in self._listeners.items() if name == stream)
+
     def subscribe_all(self, listener: Listener) -> Callable[[], None]:
         """Every event of every stream (the workbench)."""
         self._all.add(listener)
