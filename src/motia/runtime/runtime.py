@@ -32,6 +32,7 @@ from motia.steps.languages import runner_names, runner_source_suffixes
 from motia.steps.loader import LoadedProject, load_project
 from motia.steps.routes import Router
 from motia.system_paths import SYSTEM_PREFIX
+from motia.tasks import start_task, stop_task
 
 # Writes the editor types of a loaded project; returns the file written, or None when the
 # project needs none. The CLI passes the one of `motia.typegen`, which sits above the runtime.
@@ -216,7 +217,7 @@ class Runtime:
             self.recorder.start()
         if self.settings.mode == "dev":
             self._sources.remember_imports(self.project)
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+            self._watcher = start_task(self._watch(), self.logger, "watching the project files")
         self.ready = True
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it on every full collection.
@@ -324,10 +325,7 @@ class Runtime:
         is still running then is cancelled and its messages handed back."""
         await self.begin_stop()
         assert self._stop_deadline is not None
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await stop_task(self._watcher)
         timeout = max(0.0, self._stop_deadline - time.monotonic())
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
         await self.runners.stop(max(0.0, self._stop_deadline - time.monotonic()))
