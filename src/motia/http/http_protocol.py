@@ -96,7 +96,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().data_received(data)
         if in_trailers and self._in_trailers and events == self._chunk_events:
             # The whole read went into a trailer block the parser has not finished: it
-            # holds these bytes, so they count before the trailer is complete.
+            # holds these bytes, so they count before the trailer is complete. (The read
+            # in which the trailers began is not counted: at most one read past the limit,
+            # as for headers.)
             self._trailer_bytes += len(data)
             if self._head_size() + self._trailer_bytes > self.limits.max_bytes:
                 self._refuse(431, self._too_large())
