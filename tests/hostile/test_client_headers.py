@@ -1,6 +1,7 @@
 """Request headers from a hostile client, on raw sockets against a real server: too large
 or too many get 431 before the app sees them, and a client that sends its headers slowly
-(slowloris) is disconnected after `http.headerTimeout`."""
+(slowloris) is disconnected after `http.headerTimeout`. The trailers of a chunked body
+count against the same limits, bytes still unparsed included."""
 
 from __future__ import annotations
 
@@ -27,6 +28,13 @@ STEPS = {
 
         async def handler(req, ctx):
             return {"status": 200, "body": {"headers": len(req["headers"])}}
+    """,
+    "steps/echo_step.py": """
+        config = {"type": "api", "name": "Echo", "method": "POST", "path": "/echo", "emits": []}
+
+        async def handler(req, ctx):
+            return {"status": 200, "body": {"headers": sorted(req["headers"]),
+                                            "body": req["body"]}}
     """,
 }
 
@@ -173,3 +181,79 @@ def test_a_connection_that_sends_nothing_is_closed(server: ServerProcess) -> Non
         started = time.monotonic()
         assert sock.recv(100) == b""  # closed by the server, without an answer
         assert time.monotonic() - started < 9
+
+
+CHUNKED_HEAD = (
+    b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    b'8\r\n{"a": 1}\r\n0\r\n'  # one chunk, then the last chunk: trailers follow
+)
+
+
+def test_trailers_within_the_limits_are_read_and_not_taken_for_headers(
+    server: ServerProcess,
+) -> None:
+    with connect(server) as sock:
+        sock.sendall(CHUNKED_HEAD + b"X-Checksum: abc\r\nAuthorization: Bearer sneaked\r\n\r\n")
+        answer = read_answer(sock)
+    assert status_of(answer) == 200, answer
+    body = answer.split(b"\r\n\r\n", 1)[1]
+    assert b'"body":{"a":1}' in body
+    # A trailer is not a header: it cannot add (or override) one after the fact.
+    assert b"x-checksum" not in body and b"authorization" not in body
+
+
+def test_too_many_trailers_get_431(server: ServerProcess) -> None:
+    trailers = b"".join(b"X-T%d: v\r\n" % n for n in range(60))
+    with connect(server) as sock:
+        send_all_tolerating_reset(sock, CHUNKED_HEAD + trailers + b"\r\n")
+        answer = read_answer(sock)
+    assert status_of(answer) == 431, answer
+    assert b"More than 50 request headers" in answer
+    assert server.client.get("/hello").status_code == 200
+
+
+def test_trailers_and_headers_share_the_size_limit(server: ServerProcess) -> None:
+    # 10 KB of headers and 10 KB of trailers: each fits, together they do not.
+    head = CHUNKED_HEAD.replace(b"Host: x\r\n", b"Host: x\r\nX-Pad: " + b"p" * 10_000 + b"\r\n")
+    with connect(server) as sock:
+        send_all_tolerating_reset(sock, head + b"X-Big: " + b"t" * 10_000 + b"\r\n\r\n")
+        answer = read_answer(sock)
+    assert status_of(answer) == 431, answer
+    assert b"larger than 16384 bytes" in answer
+
+
+def test_an_unterminated_trailer_sent_slowly_gets_431(server: ServerProcess) -> None:
+    # The parser keeps collecting a trailer that never ends: what it holds counts.
+    with connect(server) as sock:
+        sock.sendall(CHUNKED_HEAD + b"X-Slow: ")
+        sent = 0
+        try:
+            while sent < 1024 * 1024:
+                sock.sendall(b"s" * 1024)
+                sent += 1024
+                time.sleep(0.002)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = read_answer(sock)
+    assert status_of(answer) == 431, answer[:200]
+    assert b"larger than 16384 bytes" in answer
+    assert sent < 256 * 1024  # refused soon after the limit, not after the megabyte
+    assert server.client.get("/hello").status_code == 200
+
+
+def test_a_slow_chunked_body_larger_than_the_limit_is_still_a_body(server: ServerProcess) -> None:
+    # Chunk sizes and data in separate packets, 64 KB in all: none of it is a trailer.
+    head = CHUNKED_HEAD.split(b"8\r\n")[0]
+    with connect(server) as sock:
+        sock.sendall(head + b'1\r\n"\r\n')
+        for _ in range(16):
+            sock.sendall(b"1000\r\n")
+            time.sleep(0.005)
+            sock.sendall(b"b" * 4096)
+            time.sleep(0.005)
+            sock.sendall(b"\r\n")
+        sock.sendall(b'1\r\n"\r\n0\r\n\r\n')
+        answer = read_answer(sock)
+    assert status_of(answer) == 200, answer[:300]
+    assert b'"body":"' + b"b" * 100 in answer

@@ -43,6 +43,8 @@ TIERS: list[tuple[str, ...]] = [
     ("steps", "runners"),
     ("adapters",),
     ("settings",),
+    # The framework's background tasks, which log how they end.
+    ("tasks",),
     # Leaves. `types` holds the TypedDicts users annotate with and imports nothing at run
     # time; logs write JSON with `jsoncodec`, the one leaf below them. `system_paths` is the
     # one spelling of the `/__motia` URL prefix.

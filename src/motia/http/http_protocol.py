@@ -6,6 +6,11 @@ Without them one client can stall the server with a 100 MB header (the parser co
 before anyone sees it) or hold thousands of connections open by sending a header line now
 and then (slowloris). The checks cost an addition per chunk read and a comparison per
 request; a timer is only armed for headers that do not arrive whole.
+
+The trailers of a chunked body are headers too: they count against the same limits (with
+the request's headers), and so do the bytes of a trailer block the parser is still
+collecting. They are read and dropped, never added to the request's headers: a trailer
+cannot set `Authorization` after the app has looked.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class _HeaderLimit(Exception):
 
 
 class LimitedHttpProtocol(HttpToolsProtocol):
+    _head_bytes: int | None  # the exact size of the request's headers, once trailers need it
+
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.limits = config.header_limits if isinstance(config, ServerConfig) else HeaderLimits()
@@ -56,6 +63,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._reading_headers = True
         self._header_bytes = 0
         self._refusal: tuple[int, str] | None = None
+        self._reset_trailers()
         # A connection that sends nothing at all is timed too.
         self._header_timer: TimerHandle | None = self.loop.call_later(
             self.limits.timeout, self._header_timeout
@@ -66,11 +74,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self._reading_headers:
-            super().data_received(data)
-            return
         if self._refusal is not None:
             return  # refused: what else the client sends is ignored until the socket closes
+        if not self._reading_headers:
+            self._body_received(data)
+            return
         self._header_bytes += len(data)
         super().data_received(data)
         if not self._reading_headers:
@@ -81,6 +89,61 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._refuse(431, self._too_large())
         elif self._header_timer is None:
             self._header_timer = self.loop.call_later(self.limits.timeout, self._header_timeout)
+
+    def _body_received(self, data: bytes) -> None:
+        in_trailers = self._in_trailers
+        events = self._chunk_events
+        super().data_received(data)
+        if in_trailers and self._in_trailers and events == self._chunk_events:
+            # The whole read went into a trailer block the parser has not finished: it
+            # holds these bytes, so they count before the trailer is complete. (The read
+            # in which the trailers began is not counted: at most one read past the limit,
+            # as for headers.)
+            self._trailer_bytes += len(data)
+            if self._head_size() + self._trailer_bytes > self.limits.max_bytes:
+                self._refuse(431, self._too_large())
+
+    # A chunk header starts either a chunk's data (`on_body` follows) or, for the last
+    # chunk, the trailers (`on_header` follows, then `on_chunk_complete`).
+    def on_chunk_header(self) -> None:
+        self._in_trailers = True
+        self._chunk_events += 1
+
+    def on_body(self, body: bytes) -> None:
+        if self._in_trailers:
+            self._in_trailers = False
+            self._chunk_events += 1
+        super().on_body(body)
+
+    def on_chunk_complete(self) -> None:
+        self._in_trailers = False
+        self._chunk_events += 1
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._reading_headers:
+            super().on_header(name, value)
+            return
+        # A trailer: counted with the headers, then dropped.
+        self._trailer_count += 1
+        self._trailer_exact += len(name) + len(value) + 4
+        if len(self.headers) + self._trailer_count > self.limits.max_count:
+            self._refuse_from_parser(f"More than {self.limits.max_count} request headers")
+        trailers = max(self._trailer_bytes, self._trailer_exact)
+        if self._head_size() + trailers > self.limits.max_bytes:
+            self._refuse_from_parser(self._too_large())
+
+    def _head_size(self) -> int:
+        if self._head_bytes is None:
+            self._head_bytes = self._exact_size()
+        return self._head_bytes
+
+    def _reset_trailers(self) -> None:
+        self._in_trailers = False
+        self._chunk_events = 0
+        self._trailer_count = 0
+        self._trailer_bytes = 0  # whole reads that went into an unfinished trailer block
+        self._trailer_exact = 0  # the trailers parsed so far
+        self._head_bytes = None
 
     def on_headers_complete(self) -> None:
         self._reading_headers = False
@@ -110,6 +173,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._reading_headers = True  # the next request on this connection
         self._header_bytes = 0
+        if self._chunk_events:
+            self._reset_trailers()
         super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
@@ -135,6 +200,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, message: str) -> None:
         self._refusal = (status, message)
         self._stop_header_timer()
+        if self.cycle is not None and self.cycle.response_started and not self._reading_headers:
+            self.transport.close()  # refused in the trailers, after the app began to answer
+            return
         body = jsoncodec.dumps({"error": message})
         reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
         head = b"HTTP/1.1 %d %s\r\n" % (status, reason)

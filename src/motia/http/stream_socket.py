@@ -23,6 +23,7 @@ from motia.http.request import headers_dict
 from motia.http.stream_auth import TOKEN_PROTOCOL, AuthenticationFailed, authenticate, token_from
 from motia.http.ws_protocol import CLOSE_NOW, DRAINED, SEND_NOW, CloseNow, SendNow, TextFrames
 from motia.runtime.stream_connection import BufferBudget, Drained, StreamConnection, Writer
+from motia.tasks import start_task, stop_task
 
 if TYPE_CHECKING:
     from motia.runtime.runtime import Runtime
@@ -100,15 +101,17 @@ class StreamSocketServer:
             on_drop=drop,
         )
         self.connections.add(connection)
-        sender = asyncio.get_running_loop().create_task(self._send_frames(connection, send))
+        sender = start_task(
+            self._send_frames(connection, send),
+            self.runtime.logger,
+            f"sending stream frames to {_client_of(scope)}",
+        )
         try:
             await self._receive_frames(connection, receive)
         finally:
             self.connections.discard(connection)
             connection.close()
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
+            await stop_task(sender)
             for close in closing:
                 with contextlib.suppress(Exception):
                     await close
@@ -146,8 +149,15 @@ class StreamSocketServer:
         async def send_text(text: str) -> None:
             await send({"type": "websocket.send", "text": text})
 
-        while True:
-            await connection.send_buffered(send_text)
+        try:
+            while True:
+                await connection.send_buffered(send_text)
+        except OSError:
+            return  # the client went away
+        except RuntimeError:
+            if connection.dropped:
+                return  # closed by the server (a slow consumer): nothing more may be sent
+            raise
 
 
 def _client_of(scope: Scope) -> str:

@@ -147,6 +147,8 @@ class WorkbenchApi:
                     "schema": definition.schema.json_schema if definition.schema else None,
                     "ttl": definition.config.base_config.ttl,
                     "groups": await service.store.groups(name),
+                    # Open subscriptions in this process: WebSocket and SSE clients.
+                    "subscribers": service.hub.listener_count(name),
                 }
             )
         return _json({"items": items})

@@ -16,6 +16,7 @@ from motia.logs import Logger
 from motia.runners import protocol
 from motia.runners.languages import RunnerLanguage
 from motia.runners.protocol import Answer, Call, FileReport, Hello, Log, ProtocolError
+from motia.tasks import start_task
 
 
 class RunnerFailed(MotiaError):
@@ -122,9 +123,9 @@ class RunnerProcess:
         loop = asyncio.get_running_loop()
         self._transport, _ = await loop.create_unix_connection(lambda: _Channel(self), sock=parent)
         assert self._process.stdout is not None and self._process.stderr is not None
-        self._spawn(self._forward_output(self._process.stdout, "info"))
-        self._spawn(self._forward_output(self._process.stderr, "warn"))
-        self._spawn(self._wait_for_exit())
+        self._spawn(self._forward_output(self._process.stdout, "info"), "forwarding its output")
+        self._spawn(self._forward_output(self._process.stderr, "warn"), "forwarding its errors")
+        self._spawn(self._wait_for_exit(), "waiting for its exit")
         try:
             async with asyncio.timeout(timeout):
                 done, _ = await asyncio.wait(
@@ -218,7 +219,7 @@ class RunnerProcess:
                 if future is not None and not future.done():
                     future.set_result(frame)
             elif isinstance(frame, Call):
-                self._spawn(self._serve_call(frame))
+                self._spawn(self._serve_call(frame), f"serving its call to {frame.method!r}")
             elif isinstance(frame, Log):
                 target = self._targets.get(frame.inv) if frame.inv is not None else None
                 if target is not None:
@@ -291,8 +292,8 @@ class RunnerProcess:
         if self._transport is not None:
             self._transport.close()
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Any, what: str) -> None:
+        task = start_task(coro, self.logger, f"the {self.language.label} runner: {what}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -4,7 +4,6 @@ with backoff when it dies, and hands invocations to whichever process is current
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from motia.logs import Logger
 from motia.runners.languages import LANGUAGES, RunnerLanguage
 from motia.runners.process import CallTarget, RunnerFailed, RunnerProcess
+from motia.tasks import start_task, stop_task
 
 START_TIMEOUT = 30.0  # hello and load; a cold TypeScript transpile of a big project takes a while
 FIRST_BACKOFF = 0.5
@@ -48,7 +48,9 @@ class RunnerSupervisor:
 
     async def start(self) -> None:
         """Start the runner; returns once it is ready, raises if the first start fails."""
-        self._loop_task = asyncio.get_running_loop().create_task(self._keep_running())
+        self._loop_task = start_task(
+            self._keep_running(), self.logger, f"supervising the {self.language.label} runner"
+        )
         await asyncio.shield(self._first_start)
 
     async def _keep_running(self) -> None:
@@ -60,7 +62,14 @@ class RunnerSupervisor:
             )
             try:
                 await self._start(process)
-            except RunnerFailed as exc:
+            except Exception as exc:
+                if not isinstance(exc, RunnerFailed):
+                    # Whatever went wrong, the next start is tried: a supervisor that
+                    # stopped here would leave the steps of this language without a runner.
+                    exc = RunnerFailed(
+                        f"the {self.language.label} runner failed to start: "
+                        f"{type(exc).__name__}: {exc}"
+                    )
                 if not self._first_start.done():
                     self._first_start.set_exception(exc)
                     return
@@ -68,11 +77,13 @@ class RunnerSupervisor:
             else:
                 if not self._first_start.done():
                     self._first_start.set_result(None)
-                watchdog = asyncio.get_running_loop().create_task(self._watch(process))
+                watchdog = start_task(
+                    self._watch(process), self.logger, f"pinging the {self.language.label} runner"
+                )
                 try:
                     status = await asyncio.shield(process.exited)
                 finally:
-                    watchdog.cancel()
+                    await stop_task(watchdog)
                 self._ready.clear()
                 if self._stopping:
                     return
@@ -92,7 +103,11 @@ class RunnerSupervisor:
             return
         while True:
             await asyncio.sleep(self.ping_timeout / PINGS_PER_TIMEOUT)
-            if not await process.ping(self.ping_timeout):
+            try:
+                answered = await process.ping(self.ping_timeout)
+            except RunnerFailed:
+                return  # the runner stopped while the ping waited: the supervisor restarts it
+            if not answered:
                 process.failure = f"no answer to a ping for {self.ping_timeout:g} s"
                 self.logger.error(
                     f"the {self.language.label} runner (pid {process.pid}) did not answer for "
@@ -147,10 +162,7 @@ class RunnerSupervisor:
 
     async def stop(self, timeout: float) -> None:
         self._stopping = True
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        await stop_task(self._loop_task)
         if self._process is not None:
             await self._process.stop(timeout)
 

@@ -5,7 +5,6 @@ job still going is skipped, so a slow job never piles up behind itself."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -17,6 +16,7 @@ from motia.clock import Clock, new_trace_id
 from motia.runtime.executor import StepExecutor, failure_of
 from motia.runtime.invocation import Invocation
 from motia.steps.model import Step
+from motia.tasks import start_task, stop_task
 
 # Long enough that no process can still be about to run a tick when its claim is forgotten.
 TICK_CLAIM_TTL = 3600.0
@@ -64,8 +64,11 @@ class CronScheduler:
                 self._jobs[name] = (new, task)
         for name, step in wanted.items():
             if name not in self._jobs:
-                task = asyncio.get_running_loop().create_task(
-                    self._schedule(name), name=f"motia-cron:{name}"
+                task = start_task(
+                    self._schedule(name),
+                    self._executor.logger,
+                    f"the schedule of cron step {name}",
+                    name=f"motia-cron:{name}",
                 )
                 self._jobs[name] = (step, task)
                 self._unarmed.add(name)
@@ -134,6 +137,12 @@ class CronScheduler:
 
     def _tick_done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Handler errors are logged by the run; this is one of Motia's own.
+            self._executor.logger.error(
+                f"a cron run failed inside Motia: {failure_of(error).error}",
+                {"stack": failure_of(error).stack},
+            )
         if self._on_settled is not None:
             self._on_settled()
 
@@ -151,7 +160,7 @@ class CronScheduler:
         assert step.handler is not None
         returned = False
         try:
-            await executor.dispatcher.call(step.handler, (ctx,), step=step.name)
+            await executor.dispatcher.call(step.handler, (ctx,), step=step.name, trace_id=trace_id)
             returned = True
             await executor.settle(step, trace_id, invocation)
             await executor.commit(invocation)
@@ -173,8 +182,7 @@ class CronScheduler:
         for _, task in self._jobs.values():
             task.cancel()
         for _, task in self._jobs.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         self._jobs.clear()
         self._unarmed.clear()
 

@@ -4,7 +4,8 @@ Whatever a handler raises is that run's failure. `SystemExit`, `KeyboardInterrup
 other exceptions that are not an `Exception` become `HandlerExited`, so a handler that
 calls `sys.exit()` fails its own run (retried, then dead-lettered) instead of stopping the
 server. Only a cancellation that comes from outside the handler (shutdown, a timeout, a
-client that went away) travels on as a cancellation.
+client that went away) travels on as a cancellation. Tasks the handler starts are marked
+as its own (see `motia.runtime.handler_tasks`), so they cannot stop the server either.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from motia.errors import HandlerExited, HandlerTimeout
 from motia.logs import Logger
+from motia.runtime.handler_tasks import handler_call
 from motia.runtime.sync_pool import SyncPool
 
 
@@ -46,9 +48,16 @@ class Dispatcher:
         args: tuple[Any, ...],
         timeout: float | None = None,
         step: str = "",
+        trace_id: str | None = None,
     ) -> Any:
-        if timeout is None:
-            return await self._call(handler, args, step)
+        with handler_call(step, trace_id):
+            if timeout is None:
+                return await self._call(handler, args, step)
+            return await self._call_within(timeout, handler, args, step)
+
+    async def _call_within(
+        self, timeout: float, handler: Callable[..., Any], args: tuple[Any, ...], step: str
+    ) -> Any:
         try:
             async with asyncio.timeout(timeout):
                 return await self._call(handler, args, step)

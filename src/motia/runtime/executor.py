@@ -16,6 +16,7 @@ from motia.clock import Clock
 from motia.logs import Logger
 from motia.runtime.context import FlowContext, Services
 from motia.runtime.dispatch import Dispatcher, handler_exits
+from motia.runtime.handler_tasks import handler_call
 from motia.runtime.hooks import HookChain, Run, RunEnd
 from motia.runtime.invocation import Invocation
 from motia.runtime.queue_policy import QueuePolicy
@@ -160,7 +161,9 @@ class StepExecutor:
         )
         assert step.handler is not None
         try:
-            await self.dispatcher.call(step.handler, (data, ctx), policy.handler_timeout, step.name)
+            await self.dispatcher.call(
+                step.handler, (data, ctx), policy.handler_timeout, step.name, delivery.trace_id
+            )
         except Exception as exc:
             self.hooks.run_failed(run, exc)
             await self.settle(step, delivery.trace_id, invocation)
@@ -285,8 +288,9 @@ async def _call_chain(
     handler = step.handler
     assert handler is not None
     if not step.api.middleware:
-        return await dispatcher.call(handler, (req, ctx), step=step.name)
-    return await _middleware_at(0, dispatcher, step, req, ctx)
+        return await dispatcher.call(handler, (req, ctx), step=step.name, trace_id=ctx.trace_id)
+    with handler_call(step.name, ctx.trace_id):  # tasks that middleware starts are marked too
+        return await _middleware_at(0, dispatcher, step, req, ctx)
 
 
 async def _middleware_at(
@@ -296,7 +300,9 @@ async def _middleware_at(
     middleware = step.api.middleware
     if index == len(middleware):
         assert step.handler is not None
-        return await dispatcher.call(step.handler, (req, ctx), step=step.name)
+        return await dispatcher.call(
+            step.handler, (req, ctx), step=step.name, trace_id=ctx.trace_id
+        )
     next_fn = functools.partial(_middleware_at, index + 1, dispatcher, step, req, ctx)
     with handler_exits():  # a middleware calling sys.exit() fails this request only
         result = middleware[index](req, ctx, next_fn)

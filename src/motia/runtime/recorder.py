@@ -16,6 +16,7 @@ from typing import Any
 from motia.adapters.observability.base import LogRecord, ObservabilityStore, Span
 from motia.logs import Logger, LogSink
 from motia.runtime.hooks import Run, RunEnd, RunHooks
+from motia.tasks import start_task, stop_task
 
 SpanListener = Callable[[Span], None]
 FLUSH_INTERVAL = 0.25
@@ -40,9 +41,8 @@ class Recorder(RunHooks):
         self._pruner: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._flusher = loop.create_task(self._flush_loop())
-        self._pruner = loop.create_task(self._prune_loop())
+        self._flusher = start_task(self._flush_loop(), self._logger, "recording logs and traces")
+        self._pruner = start_task(self._prune_loop(), self._logger, "pruning logs and traces")
 
     def subscribe_spans(self, listener: SpanListener) -> Callable[[], None]:
         self._span_listeners.add(listener)
@@ -169,10 +169,7 @@ class Recorder(RunHooks):
 
     async def stop(self) -> None:
         for task in (self._flusher, self._pruner):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         self._unsubscribe()
         with contextlib.suppress(Exception):
             await self.flush()

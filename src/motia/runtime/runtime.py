@@ -20,6 +20,7 @@ from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
 from motia.runtime.pending import Pending
@@ -31,6 +32,7 @@ from motia.steps.importer import forget_project_modules
 from motia.steps.languages import runner_names, runner_source_suffixes
 from motia.steps.routes import Router
 from motia.system_paths import SYSTEM_PREFIX
+from motia.tasks import start_task, stop_task
 
 # Writes the editor types of a loaded project; returns the file written, or None when the
 # project needs none. The CLI passes the one of `motia.typegen`, which sits above the runtime.
@@ -119,6 +121,7 @@ class Runtime:
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
         self._stop_deadline: float | None = None
+        self._release_task_factory: Callable[[], None] | None = None
 
     @classmethod
     def load(cls, settings: Settings, **kwargs: object) -> Runtime:
@@ -202,6 +205,10 @@ class Runtime:
         if problem is not None:
             self.logger.error(problem)
             raise MotiaError(problem)
+        if self._release_task_factory is None:
+            self._release_task_factory = contain_handler_tasks(
+                asyncio.get_running_loop(), self.logger
+            )
         self._report(self.project)
         await self._apply(self.project)
         self._write_types(self.project)
@@ -210,7 +217,7 @@ class Runtime:
             self.recorder.start()
         if self.settings.mode == "dev":
             self._sources.remember_imports(self.project)
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+            self._watcher = start_task(self._watch(), self.logger, "watching the project files")
         self.ready = True
         # Everything loaded so far lives as long as the process: keep the collector from
         # walking it on every full collection.
@@ -318,10 +325,7 @@ class Runtime:
         is still running then is cancelled and its messages handed back."""
         await self.begin_stop()
         assert self._stop_deadline is not None
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await stop_task(self._watcher)
         timeout = max(0.0, self._stop_deadline - time.monotonic())
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
         await self.runners.stop(max(0.0, self._stop_deadline - time.monotonic()))
@@ -330,6 +334,9 @@ class Runtime:
             await self.recorder.stop()
         await self._stores.close()
         self.dispatcher.close()
+        if self._release_task_factory is not None:
+            self._release_task_factory()
+            self._release_task_factory = None
         self.logger.info("stopped")
 
 

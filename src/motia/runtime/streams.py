@@ -8,7 +8,6 @@ item; the hub is in-process here, and shared across processes by the Redis adapt
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from motia.adapters.streams.base import (
 from motia.errors import MotiaError
 from motia.logs import Logger
 from motia.steps.model import StreamDefinition
+from motia.tasks import start_task, stop_task
 
 
 class StreamError(MotiaError):
@@ -97,6 +97,10 @@ class StreamHub:
                     del self._listeners[key]
 
         return unsubscribe
+
+    def listener_count(self, stream: str) -> int:
+        """Listeners of this process on any group of `stream` (open subscriptions)."""
+        return sum(len(found) for (name, _), found in self._listeners.items() if name == stream)
 
     def subscribe_all(self, listener: Listener) -> Callable[[], None]:
         """Every event of every stream (the workbench)."""
@@ -245,7 +249,7 @@ class StreamService:
 
     async def start(self, interval: float = 1.0) -> None:
         await self.hub.start()
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(interval))
+        self._sweeper = start_task(self._sweep(interval), self._logger, "expiring stream items")
 
     async def _sweep(self, interval: float) -> None:
         """Remove expired items and tell their subscribers they are gone."""
@@ -258,10 +262,7 @@ class StreamService:
                 self._logger.error(f"expiring stream items failed: {type(exc).__name__}: {exc}")
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await stop_task(self._sweeper)
 
 
 def _ttl(definition: StreamDefinition) -> float | None:

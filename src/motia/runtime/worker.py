@@ -15,6 +15,7 @@ from motia.errors import StoreUnavailable
 from motia.logs import Logger
 from motia.runtime.queue_policy import QueuePolicy
 from motia.steps.model import Step
+from motia.tasks import start_task, stop_task
 
 # How long a cancelled handler may take to unwind at shutdown before it is left behind.
 CANCEL_GRACE = 0.5
@@ -59,10 +60,17 @@ class SubscriberWorker:
         # Leases of handlers that returned and whose outcome is being written: they no longer
         # take a slot, so the next lease can travel with their acknowledgements.
         self._finishing: set[tuple[str, str]] = set()
-        loop = asyncio.get_running_loop()
-        self._lease_task = loop.create_task(self._lease_loop(), name=f"motia-worker:{step.name}")
-        self._heartbeat_task = loop.create_task(
-            self._heartbeat_loop(), name=f"motia-heartbeat:{step.name}"
+        self._lease_task = start_task(
+            self._lease_loop(),
+            logger,
+            f"leasing messages for step {step.name}",
+            name=f"motia-worker:{step.name}",
+        )
+        self._heartbeat_task = start_task(
+            self._heartbeat_loop(),
+            logger,
+            f"renewing the leases of step {step.name}",
+            name=f"motia-heartbeat:{step.name}",
         )
 
     @property
@@ -199,9 +207,7 @@ class SubscriberWorker:
                     self._logger.error(f"renewing leases failed: {type(exc).__name__}: {exc}")
 
     async def stop_leasing(self) -> None:
-        self._lease_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._lease_task
+        await stop_task(self._lease_task)
 
     async def stop(self, timeout: float) -> None:
         """Stop leasing, give running handlers `timeout` seconds, then hand back the rest
@@ -225,6 +231,4 @@ class SubscriberWorker:
         for delivery, _, _ in leftovers:
             with contextlib.suppress(Exception):
                 await self._queue.release(delivery)
-        self._heartbeat_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._heartbeat_task
+        await stop_task(self._heartbeat_task)

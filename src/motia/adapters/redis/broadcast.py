@@ -12,7 +12,6 @@ import contextlib
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from motia.adapters.broadcast.base import Broadcast, Receiver
 from motia.adapters.redis.calls import settle
@@ -66,7 +65,7 @@ class RedisBroadcast(Broadcast):
                     elif kind in ("message", b"message"):
                         with contextlib.suppress(Exception):  # a receiver bug must not stop us
                             receive(bytes(message["data"]))
-            except (RedisError, OSError):
+            except Exception:  # Redis went away (or the client broke): subscribe again
                 self._subscribed.clear()
             finally:
                 with contextlib.suppress(Exception):
