@@ -145,7 +145,9 @@ async def subscriber(port: int, feed: int, load: Load, stop: asyncio.Event) -> N
                             await ws.recv()
                             load.stream_messages += 1
         except (OSError, websockets.WebSocketException) as exc:
-            load.errors[f"ws {type(exc).__name__}"] += 1
+            # The close code says why: 4008 is a client the server dropped for falling behind.
+            code = getattr(getattr(exc, "rcvd", None), "code", None)
+            load.errors[f"ws {type(exc).__name__}{f' {code}' if code else ''}"] += 1
             await asyncio.sleep(0.5)
 
 

@@ -6,11 +6,13 @@ count against the same limits, bytes still unparsed included."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import time
 from collections.abc import Iterator
 
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import ServerProcess, start_server, write_project
 
@@ -28,6 +30,17 @@ STEPS = {
 
         async def handler(req, ctx):
             return {"status": 200, "body": {"headers": len(req["headers"])}}
+    """,
+    "steps/feed_stream.py": """
+        config = {"name": "feed", "schema": {"type": "object"},
+                  "baseConfig": {"storageType": "default"}}
+    """,
+    "steps/post_step.py": """
+        config = {"type": "api", "name": "Post", "method": "POST", "path": "/feed/:id", "emits": []}
+
+        async def handler(req, ctx):
+            item = await ctx.streams.feed.set("g", req["pathParams"]["id"], req["body"])
+            return {"status": 200, "body": item}
     """,
     "steps/echo_step.py": """
         config = {"type": "api", "name": "Echo", "method": "POST", "path": "/echo", "emits": []}
@@ -257,3 +270,17 @@ def test_a_slow_chunked_body_larger_than_the_limit_is_still_a_body(server: Serve
         answer = read_answer(sock)
     assert status_of(answer) == 200, answer[:300]
     assert b'"body":"' + b"b" * 100 in answer
+
+
+def test_a_websocket_outlives_the_header_timeout(server: ServerProcess) -> None:
+    """The header timer belongs to the HTTP request that asked for the upgrade: the stream
+    connection it became stays open and keeps receiving after `http.headerTimeout`."""
+    join = {"type": "join", "data": {"streamName": "feed", "groupId": "g", "subscriptionId": "s"}}
+    with ws_connect(f"ws://127.0.0.1:{server.port}/", open_timeout=10) as ws:
+        ws.send(json.dumps(join))
+        ws.recv(timeout=10)  # the snapshot
+        time.sleep(3.5)  # past the 2 s header timeout
+        response = server.client.post("/feed/late", json={"n": 1})
+        assert response.status_code == 200, response.text
+        event = json.loads(ws.recv(timeout=10))
+        assert event["event"]["data"]["id"] == "late", event

@@ -81,6 +81,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return
         self._header_bytes += len(data)
         super().data_received(data)
+        if self.transport.get_protocol() is not self:
+            return  # upgraded: the connection is a WebSocket's now, see handle_websocket_upgrade
         if not self._reading_headers:
             return  # the usual case: the headers came whole; no timer needed
         # Still in the headers after this chunk: the parser has held at most one chunk more
@@ -169,6 +171,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def _too_large(self) -> str:
         return f"Request headers are larger than {self.limits.max_bytes} bytes"
+
+    def handle_websocket_upgrade(self) -> None:
+        # The connection passes to the WebSocket protocol and this one never hears of it
+        # again (no `connection_lost`): its header timer must not close the socket later.
+        self._reading_headers = False
+        self._stop_header_timer()
+        super().handle_websocket_upgrade()
 
     def on_message_complete(self) -> None:
         self._reading_headers = True  # the next request on this connection
