@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import io
 import os
 import shutil
 import signal
@@ -196,8 +197,38 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
             for cleanup in LOOP_CLEANUPS:
                 await cleanup()
 
-    asyncio.run(run_test())
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(run_test())
+    finally:
+        # As asyncio.run ends, but bounded: a task that ignores cancellation is named
+        # instead of hanging the run.
+        stuck = loop.run_until_complete(_cancel_leftover_tasks())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
+        loop.close()
+    if stuck:
+        raise AssertionError("tasks that ignored cancellation after the test:\n" + stuck)
     return True
+
+
+LEFTOVER_GRACE = 10.0
+
+
+async def _cancel_leftover_tasks() -> str:
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return ""
+    _, pending = await asyncio.wait(leftovers, timeout=LEFTOVER_GRACE)
+    report = io.StringIO()
+    for task in pending:
+        task.print_stack(file=report)
+    return report.getvalue()
 
 
 @pytest.fixture

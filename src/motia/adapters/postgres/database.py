@@ -53,6 +53,7 @@ class PostgresDatabase:
         # How the deployment's connections show in pg_stat_activity.
         self.application_name = f"motia:{schema}"[:63]
         self._pool: AsyncConnectionPool[Connection] | None = None
+        self._closed = False
         self._migrated = False
         self._migrating: asyncio.Lock | None = None
 
@@ -91,6 +92,9 @@ class PostgresDatabase:
         )
 
     async def _opened_pool(self) -> AsyncConnectionPool[Connection]:
+        if self._closed:
+            # A statement that outlived its caller must not open a pool nobody closes.
+            raise StoreUnavailable(f"the PostgreSQL store at {self.location} is closed")
         if self._pool is None:
             pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
                 self.url,
@@ -168,6 +172,7 @@ class PostgresDatabase:
             )
 
     async def close(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
