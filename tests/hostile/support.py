@@ -40,20 +40,16 @@ def remount_read_only(where: Path) -> None:
 
 
 def fill(disk: Path, name: str = "filler") -> Path:
-    """Write zeros into `disk/name` until the filesystem refuses (ENOSPC). Create the file
-    early with `reserve` when the disk may already be full by then: opening a new file on a
-    full tmpfs fails too."""
+    """Write zeros into `disk/name` until the filesystem refuses (ENOSPC). Unbuffered: a
+    buffered file would try its unwritten tail again at close, and fail there."""
     path = reserve(disk, name)
     chunk = b"\0" * 65536
-    with path.open("ab") as out:
+    with path.open("ab", buffering=0) as out:
         try:
-            while True:
-                out.write(chunk)
-                out.flush()
+            while out.write(chunk):
+                pass
         except OSError:
             pass
-    with contextlib.suppress(OSError):  # the last partial chunk may sit in the buffer
-        os.truncate(path, path.stat().st_size)
     return path
 
 
