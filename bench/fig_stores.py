@@ -35,6 +35,8 @@ CONFIGS: tuple[tuple[str, str, int], ...] = (
     ("postgres-1w", "postgres", 1),
     ("postgres-2w", "postgres", 2),
 )
+TITLES = {"sqlite-1w": "SQLite", "redis-1w": "Redis, 1 worker", "redis-2w": "Redis, 2 workers",
+          "postgres-1w": "PostgreSQL, 1 worker", "postgres-2w": "PostgreSQL, 2 workers"}
 # Environment variables that would move a server to another store than the one measured.
 STORE_VARIABLES = ("MOTIA_REDIS_URL", "REDIS_URL", "MOTIA_DATABASE_URL", "DATABASE_URL",
                    "MOTIA_DATABASE_SCHEMA", "MOTIA_REDIS_PREFIX", "MOTIA_QUEUE_ADAPTER",
@@ -120,7 +122,7 @@ def _ratio_figure(key: str, label: str, values: dict[str, float], of: str, again
                   unit: str, target: float | None, details: dict[str, Any]) -> Figure:
     value, base = values[of], values[against]
     ratio = value / base
-    return Figure(key, label, value, unit, base, against, ratio,
+    return Figure(key, label, value, unit, base, TITLES[against], ratio,
                   f">= {target:g}x" if target is not None else "reference", "",
                   judge(ratio, target, None, True) if target is not None else "", details)
 
