@@ -5,6 +5,7 @@ used."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_a_backend_opens_every_store_that_works_and_closes(name: str, tmp_path: 
     run(scenario())
 
 
-@pytest.fixture(params=["redis", "sqlite"])
+@pytest.fixture(params=["postgres", "redis", "sqlite"])
 def durable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     backend_support.require(request.param)
     yield request.param
@@ -143,6 +144,49 @@ def test_an_unreachable_redis_is_named_even_beside_a_working_sqlite(tmp_path: Pa
     run(scenario())
 
 
+def test_an_unreachable_postgres_is_named_without_its_password(tmp_path: Path) -> None:
+    port = free_port()  # nobody listens here
+    settings = backend_support.settings_for(
+        tmp_path,
+        state_adapter="postgres",
+        database_url=f"postgresql://app:s3cret@127.0.0.1:{port}/orders",
+    )
+
+    async def scenario() -> None:
+        stores = open_stores(settings, Clock())
+        with pytest.raises(StoreUnavailable) as failure:
+            await stores.ping(timeout=5)
+        assert f"cannot reach PostgreSQL at 127.0.0.1:{port}/orders" in str(failure.value)
+        assert "s3cret" not in str(failure.value)
+        await stores.close()
+
+    run(scenario())
+
+
+def test_postgres_beside_redis_keeps_state_and_queue_and_redis_carries_streams(
+    tmp_path: Path,
+) -> None:
+    backend_support.require("redis")
+    backend_support.require("postgres")
+    settings = backend_support.settings_for(
+        tmp_path, state_adapter="postgres", queue_adapter="postgres", streams_adapter="redis"
+    )
+
+    async def scenario() -> None:
+        stores = open_stores(settings, Clock())
+        assert [b.__class__.__name__ for b in stores.backends] == [
+            "PostgresBackend",
+            "RedisBackend",
+        ]
+        assert stores.broadcast.__class__.__name__ == "RedisBroadcast"
+        assert stores.cron_locks.__class__.__name__ == "RedisCronLocks"
+        await stores.ping(timeout=5)
+        await stores.close()
+
+    run(scenario())
+    backend_support.cleanup(tmp_path)
+
+
 def test_a_full_disk_under_sqlite_is_named_and_not_called_redis(tmp_path: Path) -> None:
     with small_disk(tmp_path / "disk") as disk:
         settings = backend_support.settings_for(tmp_path, data_dir=disk)
@@ -164,22 +208,33 @@ def test_a_full_disk_under_sqlite_is_named_and_not_called_redis(tmp_path: Path) 
 
 
 def test_an_unknown_backend_name_lists_the_known_ones() -> None:
-    with pytest.raises(SettingsError, match="unknown store 'mongo': use one of memory, redis"):
+    with pytest.raises(
+        SettingsError, match="unknown store 'mongo': use one of memory, postgres, redis, sqlite"
+    ):
         backend_class("mongo")
 
 
-def test_a_missing_extra_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    # As if the redis package were not installed: importing it fails.
-    for module in [m for m in sys.modules if m == "redis" or m.startswith("redis.")]:
+@pytest.mark.parametrize(
+    ("name", "client", "title"),
+    [("redis", "redis", "Redis"), ("postgres", "psycopg", "PostgreSQL")],
+)
+def test_a_missing_extra_gives_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, name: str, client: str, title: str
+) -> None:
+    # Finalisers of clients that earlier tests left for the collector may import parts
+    # of the client package: let them run before it is hidden.
+    gc.collect()
+    # As if the client package were not installed: importing it fails.
+    for module in [m for m in sys.modules if m == client or m.startswith(f"{client}.")]:
         monkeypatch.delitem(sys.modules, module)
-    for module in [m for m in sys.modules if m.startswith("motia.adapters.redis")]:
+    for module in [m for m in sys.modules if m.startswith(f"motia.adapters.{name}")]:
         monkeypatch.delitem(sys.modules, module)
-    monkeypatch.setitem(sys.modules, "redis", None)
+    monkeypatch.setitem(sys.modules, client, None)
     with pytest.raises(SettingsError) as failure:
-        backend_class("redis")
+        backend_class(name)
     assert str(failure.value) == (
-        "Redis is configured but unavailable: install the Redis extra: "
-        "pip install 'motia-python[redis]'"
+        f"{title} is configured but unavailable: install the {title} extra: "
+        f"pip install 'motia-python[{name}]'"
     )
 
 

@@ -23,7 +23,7 @@ from motia.runtime.events import Event
 from motia.runtime.runtime import Runtime
 from motia.settings import Settings, load_settings
 from tests.conftest import until, write_project
-from tests.unit import backend_support, redis_support
+from tests.unit import backend_support, postgres_support, redis_support
 
 LEASE_SECONDS = 0.3
 FAST = '"backoff": {"delay": 0.01, "jitter": False}'
@@ -249,6 +249,9 @@ def _settings(project: Path, backend: str, **overrides: Any) -> Settings:
     if backend == "redis":  # the test's own key prefix; streams follow the Redis URL
         overrides.setdefault("redis_url", redis_support.REDIS_URL)
         overrides.setdefault("redis_prefix", redis_support.prefix_for(project))
+    if backend == "postgres":  # the test's own schema; streams follow state
+        overrides.setdefault("database_url", postgres_support.DATABASE_URL)
+        overrides.setdefault("database_schema", postgres_support.schema_for(project))
     return load_settings(
         project,
         "start",

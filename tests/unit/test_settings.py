@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from motia.settings.kinds import (
     Integer,
     Kind,
     Names,
+    PostgresUrl,
     RedisUrl,
     Seconds,
     Size,
@@ -93,7 +95,7 @@ def test_wrong_type_names_the_line(tmp_path: Path) -> None:
         ({"LOG_LEVEL": "loud"}, "log level 'loud'"),
         ({"MOTIA_CRON_TIMEZONE": "Mars/Base"}, "Mars/Base"),
         ({"MOTIA_MAX_BODY_SIZE": "huge"}, "MOTIA_MAX_BODY_SIZE"),
-        ({"MOTIA_STATE_ADAPTER": "postgres"}, "state adapter 'postgres'"),
+        ({"MOTIA_STATE_ADAPTER": "mongo"}, "state adapter 'mongo'"),
     ],
 )
 def test_bad_environment_values_are_named(
@@ -159,6 +161,61 @@ def test_redis_misconfiguration_is_named(tmp_path: Path) -> None:
         load_settings(tmp_path, "start", environ={"MOTIA_QUEUE_ADAPTER": "redis"})
     with pytest.raises(SettingsError, match="must start with redis://"):
         load_settings(tmp_path, "start", environ={"MOTIA_REDIS_URL": "http://cache:6379"})
+
+
+PG = "postgresql://app:pw@db:5432/shop"
+
+
+def _stores(settings: Any) -> tuple[str, str, str]:
+    return (settings.state_adapter, settings.queue_adapter, settings.streams_store)
+
+
+def test_a_database_url_moves_every_unchosen_adapter_to_postgres(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, "start", environ={"MOTIA_DATABASE_URL": PG})
+    assert _stores(settings) == ("postgres", "postgres", "postgres")
+    assert (settings.database_url, settings.database_schema) == (PG, "motia")
+    _config(tmp_path, "database:\n  schema: staging\nqueue:\n  adapter: sqlite\n")
+    mixed = load_settings(tmp_path, "start", environ={"MOTIA_DATABASE_URL": PG})
+    assert _stores(mixed) == ("postgres", "sqlite", "postgres")
+    assert mixed.database_schema == "staging"
+
+
+def test_with_redis_and_postgres_state_and_queue_use_postgres_and_streams_redis(
+    tmp_path: Path,
+) -> None:
+    environ = {"MOTIA_DATABASE_URL": PG, "MOTIA_REDIS_URL": "redis://h:1/0"}
+    settings = load_settings(tmp_path, "start", environ=environ)
+    assert _stores(settings) == ("postgres", "postgres", "redis")
+    chosen = load_settings(tmp_path, "start", environ=environ, streams_adapter="postgres")
+    assert _stores(chosen) == ("postgres", "postgres", "postgres")
+
+
+def test_database_url_counts_only_when_it_is_postgres_and_nothing_else_is_set(
+    tmp_path: Path,
+) -> None:
+    alone = load_settings(tmp_path, "start", environ={"DATABASE_URL": "postgres://db/app"})
+    assert _stores(alone) == ("postgres", "postgres", "postgres")
+    assert alone.database_url == "postgres://db/app"
+    other = load_settings(tmp_path, "start", environ={"DATABASE_URL": "mysql://db/app"})
+    assert (_stores(other), other.database_url) == (("sqlite", "sqlite", "sqlite"), None)
+    beside_redis = load_settings(
+        tmp_path, "start", environ={"DATABASE_URL": PG, "REDIS_URL": "redis://h:1/0"}
+    )
+    assert (_stores(beside_redis), beside_redis.database_url) == (("redis",) * 3, None)
+    chosen = load_settings(
+        tmp_path, "start", environ={"DATABASE_URL": PG, "MOTIA_STATE_ADAPTER": "sqlite"}
+    )
+    assert chosen.database_url is None
+    own = {"DATABASE_URL": "postgres://other/x", "MOTIA_DATABASE_URL": PG}
+    assert load_settings(tmp_path, "start", environ=own).database_url == PG
+
+
+def test_postgres_misconfiguration_is_named_without_the_password(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="no database is configured"):
+        load_settings(tmp_path, "start", environ={"MOTIA_QUEUE_ADAPTER": "postgres"})
+    with pytest.raises(SettingsError, match="must start with postgresql://") as failure:
+        load_settings(tmp_path, "start", environ={"MOTIA_DATABASE_URL": "mysql://u:hush@h/d"})
+    assert "hush" not in str(failure.value)
 
 
 def test_runner_ping_timeout_from_the_file(tmp_path: Path) -> None:
@@ -243,6 +300,7 @@ def _outside(kind: Kind) -> str | None:
         Flag: "maybe",
         TimeZone: "Mars/Base",
         RedisUrl: "http://cache:6379",
+        PostgresUrl: "mysql://db/app",
     }
     return samples.get(type(kind))
 
@@ -253,8 +311,8 @@ def _inside(row: Setting) -> str:
     if isinstance(kind, Integer | Seconds):
         bounds = kind.bounds
         return str(bounds.high if bounds.high is not None else (bounds.low or 0) + 1)
-    if isinstance(kind, Choice):  # not redis, which would need a URL
-        return [choice for choice in kind.choices if choice != "redis"][-1].upper()
+    if isinstance(kind, Choice):  # not redis or postgres, which would need a URL
+        return [c for c in kind.choices if c not in ("redis", "postgres")][-1].upper()
     if isinstance(kind, Flag):
         return "false" if row.default else "true"
     if isinstance(kind, Text):
@@ -265,6 +323,7 @@ def _inside(row: Setting) -> str:
         Folder: "data",
         TimeZone: "Europe/Berlin",
         RedisUrl: "redis://127.0.0.1:6379/5",
+        PostgresUrl: "postgresql://127.0.0.1:5432/app",
     }
     return samples[type(kind)]
 
@@ -304,6 +363,7 @@ def test_only_plain_strings_lists_and_paths_take_any_value() -> None:
         "http.cors.headers",
         "workbench.allowedHosts",
         "redis.prefix",  # refuses only "", which an environment variable cannot give
+        "database.schema",  # the same
     }
 
 

@@ -27,7 +27,7 @@ def start_clock() -> ManualClock:
 
 
 # Stores whose items are shared by every store opened on the same storage.
-SHARED = {"sqlite", "redis"}
+SHARED = {"sqlite", "redis", "postgres"}
 
 
 @dataclass
@@ -231,8 +231,9 @@ async def test_stores_on_the_same_storage_see_each_other(shared: Harness) -> Non
     assert await two.expired() == []
 
 
-async def test_redis_expired_is_reported_once_across_concurrent_sweeps(tmp_path: Path) -> None:
-    gen = _harness("redis", tmp_path)
+@pytest.mark.parametrize("name", ["redis", "postgres"])
+async def test_expired_is_reported_once_across_concurrent_sweeps(name: str, tmp_path: Path) -> None:
+    gen = _harness(name, tmp_path)
     h = next(gen)
     try:
         stores = [h.open() for _ in range(3)]

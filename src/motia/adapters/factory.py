@@ -23,7 +23,13 @@ class BackendEntry:
 
     target: str  # "module:Class"
     title: str  # the store's name in messages
-    extra: str | None = None  # the pip extra; its client package is named the same
+    extra: str | None = None  # the pip extra
+    # The top-level modules the extra installs, when not one module named as the extra.
+    clients: tuple[str, ...] = ()
+
+    @property
+    def client_modules(self) -> tuple[str, ...]:
+        return self.clients or ((self.extra,) if self.extra else ())
 
 
 # Every backend, by the name that settings use for it.
@@ -31,6 +37,12 @@ BACKENDS: dict[str, BackendEntry] = {
     "memory": BackendEntry("motia.adapters.memory.backend:MemoryBackend", "Memory"),
     "sqlite": BackendEntry("motia.adapters.sqlite.backend:SqliteBackend", "SQLite"),
     "redis": BackendEntry("motia.adapters.redis.backend:RedisBackend", "Redis", extra="redis"),
+    "postgres": BackendEntry(
+        "motia.adapters.postgres.backend:PostgresBackend",
+        "PostgreSQL",
+        extra="postgres",
+        clients=("psycopg", "psycopg_pool"),
+    ),
 }
 
 
@@ -44,7 +56,7 @@ def backend_class(name: str) -> type[Backend]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         missing = (exc.name or "").split(".")[0]
-        if entry.extra is None or missing != entry.extra:
+        if entry.extra is None or missing not in entry.client_modules:
             raise  # not a missing extra: a real error
         raise SettingsError(
             f"{entry.title} is configured but unavailable: install the {entry.title} extra: "
@@ -95,9 +107,15 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
     streams = backend(settings.streams_store).streams()
     # Logs and traces for the workbench are kept where state is.
     observability = state_backend.observability()
-    # When processes share a store, stream updates and cron ticks go through it.
+    # When processes share a store, stream updates and cron ticks go through it: the
+    # streams' store first (Redis beside PostgreSQL carries the fan-out).
     opened = list(backends.values())
-    coordinator = next((b for b in opened if b.spans_processes), state_backend)
+    streams_backend = backends[settings.streams_store]
+    coordinator = (
+        streams_backend
+        if streams_backend.spans_processes
+        else next((b for b in opened if b.spans_processes), state_backend)
+    )
     return Stores(
         state,
         queue,

@@ -3,7 +3,7 @@ frozen Settings object. Each setting is declared once, as a row on its Settings 
 (`model.py`); reading, validation and the reference in docs/configuration.md follow from it."""
 
 from motia.settings.kinds import parse_size
-from motia.settings.load import load_settings, redis_location
+from motia.settings.load import database_location, load_settings, redis_location
 from motia.settings.model import (
     ADAPTER_SETTINGS,
     CONFIG_FILE,
@@ -24,6 +24,7 @@ __all__ = [
     "Mode",
     "Setting",
     "Settings",
+    "database_location",
     "load_settings",
     "parse_size",
     "redis_location",

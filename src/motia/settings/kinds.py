@@ -298,3 +298,18 @@ class RedisUrl(Kind):
 
     def describe(self) -> str:
         return "`redis://[user:password@]host:port/db`"
+
+
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+class PostgresUrl(Kind):
+    secret = True  # it usually carries a password
+
+    def parse(self, value: object) -> str:
+        if not isinstance(value, str) or not value.startswith(POSTGRES_SCHEMES):
+            raise Invalid("must start with postgresql:// or postgres://")
+        return value
+
+    def describe(self) -> str:
+        return "`postgresql://[user:password@]host:port/database`"

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 from motia.errors import SettingsError
-from motia.settings.kinds import Invalid
+from motia.settings.kinds import POSTGRES_SCHEMES, Invalid
 from motia.settings.model import (
     ADAPTER_SETTINGS,
     CONFIG_FILE,
@@ -39,15 +39,16 @@ def load_settings(
     given = read_file(project_dir / CONFIG_FILE)
     given |= read_environment(environ)
     given |= _read_flags(flags)
+    given |= _database_url_alias(given, environ)
     defaults = {row: row.default_for(mode) for row in TABLE if row.mode_dependent()}
     settings = _apply(Settings(project_dir=project_dir, mode=mode), defaults | given)
-    # The adapters the user chose, so a Redis URL leaves them alone.
+    # The adapters the user chose, so a Redis or database URL leaves them alone.
     chosen = {row.attrs[-1] for row in given}
     chosen |= {name for name, value in flags.items() if value is not None}
     settings = settings.with_overrides(
         **{name: value for name, value in flags.items() if name not in _FIELDS}
     )
-    settings = _redis_by_default(settings, chosen)
+    settings = _shared_store_by_default(settings, chosen)
     _check(settings)
     return settings
 
@@ -69,12 +70,35 @@ def _apply(settings: Settings, values: Mapping[Setting, Any]) -> Settings:
     return replace(settings, **top)
 
 
-def _redis_by_default(settings: Settings, chosen: set[str]) -> Settings:
-    """With a Redis URL, every adapter that was not chosen explicitly uses Redis."""
-    if not settings.redis_url:
-        return settings
+def _database_url_alias(
+    given: Mapping[Setting, Any], environ: Mapping[str, str]
+) -> dict[Setting, Any]:
+    """`DATABASE_URL` (the name hosting platforms use) counts as `database.url` only when
+    it names PostgreSQL and nothing else chose a store: a project that set Redis or an
+    adapter, or whose DATABASE_URL is another database, is left as it is."""
+    raw = environ.get("DATABASE_URL", "")
+    row = _BY_FIELD[("database_url",)]
+    if not raw.startswith(POSTGRES_SCHEMES) or row in given:
+        return {}
+    stores = {_BY_FIELD[(name,)] for name in ("redis_url", *ADAPTER_SETTINGS)}
+    if any(store in given for store in stores):
+        return {}
+    return {row: raw}
+
+
+def _shared_store_by_default(settings: Settings, chosen: set[str]) -> Settings:
+    """With a Redis or database URL, every adapter that was not chosen explicitly uses
+    that store; with both, state and the queue use PostgreSQL and streams Redis (its
+    pub/sub carries stream fan-out with the least latency)."""
+    stores: dict[str, str] = {}
+    if settings.database_url:
+        stores = {name: "postgres" for name in ADAPTER_SETTINGS}
+        if settings.redis_url:
+            stores["streams_adapter"] = "redis"
+    elif settings.redis_url:
+        stores = {name: "redis" for name in ADAPTER_SETTINGS}
     return settings.with_overrides(
-        **{name: "redis" for name in ADAPTER_SETTINGS if name not in chosen}
+        **{name: store for name, store in stores.items() if name not in chosen}
     )
 
 
@@ -84,6 +108,12 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             "a Redis adapter is chosen but no Redis is configured: set MOTIA_REDIS_URL "
             "(or REDIS_URL, or redis.url in config.yml), e.g. redis://127.0.0.1:6379/0"
+        )
+    if settings.uses_postgres and not settings.database_url:
+        raise SettingsError(
+            "a PostgreSQL adapter is chosen but no database is configured: set "
+            "MOTIA_DATABASE_URL (or database.url in config.yml), e.g. "
+            "postgresql://user:password@127.0.0.1:5432/app"
         )
     if settings.mode == "start" and settings.internal_api_enabled and not settings.workbench_token:
         raise SettingsError(
@@ -280,6 +310,13 @@ def _redis_url(parts: Mapping[str, Any]) -> str | None:
     if parts.get("redis.password") is not None:
         auth = f"{quote(parts.get('redis.username') or '')}:{quote(parts['redis.password'])}@"
     return f"redis://{auth}{host or '127.0.0.1'}:{port or 6379}/{parts.get('redis.db') or 0}"
+
+
+def database_location(url: str) -> str:
+    """host:port/database of a PostgreSQL URL, without credentials, for messages."""
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/") or parsed.username or "postgres"
+    return f"{parsed.hostname or 'localhost'}:{parsed.port or 5432}/{name}"
 
 
 def redis_location(url: str) -> str:

@@ -15,6 +15,7 @@ from motia.settings.kinds import (
     Folder,
     Integer,
     Names,
+    PostgresUrl,
     Range,
     RedisUrl,
     Seconds,
@@ -27,8 +28,8 @@ from motia.settings.row import METADATA, Setting, setting
 CONFIG_FILE = "config.yml"
 Mode = Literal["dev", "start"]
 LOG_LEVELS = ("debug", "info", "warn", "error")
-Store = Literal["sqlite", "memory", "redis"]
-STORES = Choice(("sqlite", "memory", "redis"))
+Store = Literal["sqlite", "memory", "redis", "postgres"]
+STORES = Choice(("sqlite", "memory", "redis", "postgres"))
 WORKBENCH = "[the workbench and internal API](#the-workbench-and-internal-api)"
 
 
@@ -174,7 +175,7 @@ class Settings:
         key="state.adapter",
         kind=STORES,
         doc="Where `ctx.state` keeps values. `memory` loses them when the server stops; "
-        "`redis` needs `redis.url`.",
+        "`redis` needs `redis.url`, `postgres` needs `database.url`.",
     )
     sqlite_synchronous: str = setting(
         "normal",
@@ -273,6 +274,27 @@ class Settings:
         kind=Text(min_length=1),
         doc="Prefix of every Redis key, so several projects or environments can share one Redis.",
     )
+    # postgresql://[user:password@]host:port/database; like redis.url, it moves every
+    # adapter not chosen explicitly, but when both are set streams stay on Redis.
+    database_url: str | None = setting(
+        None,
+        key="database.url",
+        kind=PostgresUrl(),
+        doc="PostgreSQL: moves every adapter that is not chosen explicitly (state, queue, "
+        "streams) to PostgreSQL, so several processes share one deployment. With `redis.url` "
+        "set as well, state and the queue go to PostgreSQL and streams to Redis. "
+        "`DATABASE_URL` is read too when it is a `postgres://` or `postgresql://` URL and "
+        "neither `redis.url` nor an adapter is configured. Needs "
+        "`pip install 'motia-python[postgres]'`.",
+    )
+    database_schema: str = setting(
+        "motia",
+        key="database.schema",
+        kind=Text(min_length=1),
+        doc="The PostgreSQL schema that holds Motia's tables, so several projects or "
+        "environments can share one database. Created and migrated on start (or by "
+        "`motia db migrate`).",
+    )
     # Stream items live with state unless chosen on their own.
     streams_adapter: Store | None = setting(
         None,
@@ -323,6 +345,10 @@ class Settings:
     @property
     def uses_redis(self) -> bool:
         return "redis" in (self.state_adapter, self.queue_adapter, self.streams_store)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return "postgres" in (self.state_adapter, self.queue_adapter, self.streams_store)
 
     @property
     def database_path(self) -> Path:

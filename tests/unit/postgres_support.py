@@ -1,0 +1,79 @@
+"""PostgreSQL for the test suites: a reachability check, a schema of its own per test
+(dropped afterwards), and pools closed inside the event loop that opened them.
+
+The server is `MOTIA_TEST_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/postgres).
+When it cannot be reached the PostgreSQL cases are skipped, or fail when the CI
+environment variable is set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from motia.adapters.postgres.database import PostgresDatabase
+from tests.conftest import LOOP_CLEANUPS
+
+DATABASE_URL = os.environ.get(
+    "MOTIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_SCHEMA_FILE = ".postgres-schema"
+_reachable: bool | None = None
+_open: list[PostgresDatabase] = []
+
+
+def require_postgres() -> None:
+    """Skip (fail, in CI) the current test when the PostgreSQL server is not reachable."""
+    global _reachable
+    if _reachable is None:
+        try:
+            with psycopg.connect(DATABASE_URL, connect_timeout=2) as connection:
+                connection.execute("SELECT 1")
+            _reachable = True
+        except psycopg.Error:
+            _reachable = False
+    if not _reachable:
+        reason = f"no PostgreSQL server reachable at {DATABASE_URL}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI is set, so the PostgreSQL tests must run")
+        pytest.skip(f"{reason} (start PostgreSQL or set MOTIA_TEST_DATABASE_URL)")
+
+
+def schema_for(tmp: Path) -> str:
+    """The test's own schema, the same for every backend the test opens."""
+    path = tmp / _SCHEMA_FILE
+    if not path.exists():
+        path.write_text(f"test_{uuid4().hex}")
+    return path.read_text()
+
+
+def track(database: PostgresDatabase) -> PostgresDatabase:
+    """Have `close_pools()` close a database's pool in the loop that used it."""
+    _open.append(database)
+    return database
+
+
+async def close_pools() -> None:
+    while _open:
+        await _open.pop().close()
+
+
+LOOP_CLEANUPS.append(close_pools)
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+        )
+
+
+def cleanup(tmp: Path) -> None:
+    """Drop the schema a test used under `tmp`, if it used one."""
+    path = tmp / _SCHEMA_FILE
+    if path.exists():
+        drop_schema(path.read_text())
