@@ -43,7 +43,7 @@ def _run(project_dir: Path, action: Callable[[Stores], Awaitable[T]]) -> T:
             "the project's queue is in memory: its dead letters live inside the running "
             f"server; use its HTTP API under {SYSTEM_PREFIX}/api/dlq"
         )
-    if not settings.database_path.exists():
+    if settings.queue_adapter == "sqlite" and not settings.database_path.exists():
         raise MotiaError(f"no Motia data at {settings.database_path}: the project never ran")
 
     async def main() -> T:

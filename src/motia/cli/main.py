@@ -16,6 +16,7 @@ from motia.errors import MotiaError
 LAZY_COMMANDS = {
     "build": "motia.cli.build:build",
     "create": "motia.cli.create:create",
+    "db": "motia.cli.db:db",
     "dlq": "motia.cli.dlq:dlq",
     "flows": "motia.cli.listing:flows",
     "generate": "motia.cli.generate:generate",
@@ -86,7 +87,8 @@ def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memo
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Processes serving the project; more than one needs Redis (MOTIA_REDIS_URL).",
+    help="Processes serving the project; more than one needs Redis or PostgreSQL "
+    "(MOTIA_REDIS_URL, MOTIA_DATABASE_URL).",
 )
 def start(
     port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool, workers: int

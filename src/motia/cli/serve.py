@@ -110,10 +110,11 @@ def serve(
         "streams_adapter": "memory" if memory else None,
     }
     settings = _load_settings(project_dir, mode, flags)
-    if workers > 1 and not _all_redis(settings):
+    if workers > 1 and not _all_shared(settings):
         raise SettingsError(
-            "--workers needs every adapter on Redis, so the processes share one deployment: "
-            "set MOTIA_REDIS_URL (the embedded SQLite store serves one process)"
+            "--workers needs every adapter on Redis or PostgreSQL, so the processes share one "
+            "deployment: set MOTIA_REDIS_URL or MOTIA_DATABASE_URL (the embedded SQLite store "
+            "serves one process)"
         )
     runtime = _load_or_exit(settings)
     if workers <= 1:
@@ -127,7 +128,7 @@ def serve(
             sys.exit(1)
         return
     # Each worker process builds its own runtime from the same project and flags; they
-    # share the listening socket and, through Redis, everything else.
+    # share the listening socket and, through Redis or PostgreSQL, everything else.
     del runtime
     os.environ[WORKER_ENV] = json.dumps(
         {"project_dir": str(settings.project_dir), "mode": mode, "flags": flags}
@@ -180,8 +181,10 @@ def _load_settings(project_dir: Path, mode: Mode, flags: dict[str, Any]) -> Sett
     return load_settings(project_dir, mode, {**os.environ, "MOTIA_REDIS_URL": url}, **flags)
 
 
-def _all_redis(settings: Settings) -> bool:
-    return settings.state_adapter == settings.queue_adapter == settings.streams_store == "redis"
+def _all_shared(settings: Settings) -> bool:
+    """Every adapter on a store that many processes share."""
+    stores = (settings.state_adapter, settings.queue_adapter, settings.streams_store)
+    return all(store in ("redis", "postgres") for store in stores)
 
 
 def _load_or_exit(settings: Settings) -> Runtime:

@@ -15,10 +15,15 @@ Keys are `COLLATE "C"`, so listings come back in the same order on every server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
+
+from motia.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from motia.adapters.postgres.database import PostgresDatabase
 
 _V1 = """
 CREATE TABLE state (
@@ -139,7 +144,7 @@ async def migrate(connection: psycopg.AsyncConnection[Any], schema: str) -> list
         )
         done = {row[0] for row in await cursor.fetchall()}
         if done and max(done) > LATEST:
-            raise RuntimeError(
+            raise StoreUnavailable(
                 f"the PostgreSQL schema {schema!r} is at version {max(done)}, newer than this "
                 f"Motia knows ({LATEST}): upgrade Motia"
             )
@@ -154,3 +159,15 @@ async def migrate(connection: psycopg.AsyncConnection[Any], schema: str) -> list
             )
             applied.append(version)
     return applied
+
+
+async def migrate_database(database: PostgresDatabase) -> list[int]:
+    """Migrate on a connection of its own (`motia db migrate`); returns what was applied."""
+    connection = await database.connect()
+    try:
+        try:
+            return await migrate(connection, database.schema)
+        except psycopg.OperationalError as exc:
+            raise database.unavailable(exc) from exc
+    finally:
+        await connection.close()
