@@ -258,13 +258,23 @@ def _figures(events: dict[str, list[dict[str, Any]]], loads: dict[str, list[WrkR
         ("9b'", "POST+emit, events handled too", done,
          lambda label: {"runs": sustained[label]}, reference),
     )
+    # the measured figures of each round (the configurations ran interleaved)
+    per_round: dict[str, dict[str, list[float]]] = {
+        "9a": {label: [r["events_per_s"] for r in runs] for label, runs in events.items()},
+        "9b": {label: [load.rps for load in runs] for label, runs in loads.items()},
+        "9b'": sustained,
+    }
     for key, what, values, detail, rows in measures:
         unit = "events/s" if key == "9a" else "req/s"
         for of, against, label, target in rows:
+            rounds = per_round.get(key)
             figures.append(_ratio_figure(
                 f"stores_{key}_{of}_vs_{against}".replace("-", "_").replace("'", "s"),
                 f"{key}. {what}, {label}", values, of, against, unit, target,
-                {**common, of: detail(of), against: detail(against)}))
+                {**common, of: detail(of), against: detail(against),
+                 "round_ratios": [round(a / b, 3) for a, b in
+                                  zip(rounds[of], rounds[against], strict=True)]
+                 if rounds else None}))
     pg50 = float(statistics.median(h["p50_ms"] for h in hops["postgres"]))
     pg99 = float(statistics.median(h["p99_ms"] for h in hops["postgres"]))
     rd50 = float(statistics.median(h["p50_ms"] for h in hops["redis"]))
