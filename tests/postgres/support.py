@@ -113,3 +113,29 @@ def redis_dump(url: str, prefix: str) -> dict[str, Any]:
         return out
     finally:
         client.close()
+
+
+# A FIFO step: every run records when it started and ended, with its group and number.
+FIFO_FILES: dict[str, str] = {
+    "steps/api/send_entry_step.py": """
+        config = {"type": "api", "name": "SendEntry", "method": "POST", "path": "/entries",
+                  "emits": ["ledger.entry"], "flows": ["ledger"]}
+        async def handler(req, ctx):
+            body = req["body"]
+            await ctx.emit({"topic": "ledger.entry", "data": body,
+                            "messageGroupId": body["account"]})
+            return {"status": 202, "body": {}}
+    """,
+    "steps/events/book_entry_step.py": """
+        import asyncio
+        from steps.lib.runlog import record
+        config = {"type": "event", "name": "BookEntry", "subscribes": ["ledger.entry"],
+                  "emits": [], "flows": ["ledger"],
+                  "infrastructure": {"queue": {"type": "fifo", "concurrency": 1}}}
+        async def handler(data, ctx):
+            ident = f"{data['account']}/{data['seq']}"
+            record("begin", ident, ctx.attempt)
+            await asyncio.sleep(0.03)
+            record("end", ident, ctx.attempt)
+    """,
+}
