@@ -139,3 +139,18 @@ FIFO_FILES: dict[str, str] = {
             record("end", ident, ctx.attempt)
     """,
 }
+
+# An event step that fails at once (no retry) while the file `broken` is in the project.
+FRAGILE_FILES: dict[str, str] = {
+    "steps/api/create_job_step.py": OUTBOX_FILES["steps/api/create_job_step.py"],
+    "steps/events/fragile_step.py": """
+        from steps.lib.runlog import RUNS, record
+        config = {"type": "event", "name": "Fragile", "subscribes": ["job.created"],
+                  "emits": [], "flows": ["jobs"],
+                  "infrastructure": {"queue": {"maxRetries": 0}}}
+        async def handler(data, ctx):
+            if (RUNS.parent / "broken").exists():
+                raise RuntimeError("broken for now")
+            record("handled", data["id"], ctx.attempt)
+    """,
+}
