@@ -7,7 +7,13 @@ environment variable is set."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -77,3 +83,50 @@ def cleanup(tmp: Path) -> None:
     path = tmp / _SCHEMA_FILE
     if path.exists():
         drop_schema(path.read_text())
+
+
+@dataclass
+class OwnPostgres:
+    """A throwaway cluster (initdb) on a free port, run by the `postgres` system user when
+    the tests run as root (the server refuses root)."""
+
+    folder: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @classmethod
+    def create(cls) -> OwnPostgres:
+        from tests.conftest import free_port
+
+        folder = Path(tempfile.mkdtemp(prefix="motia-pg-"))
+        if os.geteuid() == 0:
+            shutil.chown(folder, "postgres", "postgres")
+        server = cls(folder, free_port())
+        server._run("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust")
+        server.start()
+        return server
+
+    def _run(self, tool: str, *args: str) -> None:
+        found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}")) or [tool]
+        command = [found[-1], *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"
+        log = str(self.folder / "server.log")
+        self._run(
+            "pg_ctl", "-D", str(self.folder / "data"), "-l", log, "-o", options, "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

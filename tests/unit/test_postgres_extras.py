@@ -5,6 +5,8 @@ connections (each database object stands for a process), and waking idle workers
 from __future__ import annotations
 
 import asyncio
+import io
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +19,18 @@ from motia.adapters.postgres.broadcast import INLINE_LIMIT, PostgresBroadcast
 from motia.adapters.postgres.database import PostgresDatabase, channel_name
 from motia.adapters.postgres.locks import PostgresCronLocks
 from motia.adapters.postgres.migrations import LATEST, migrate_database
+from motia.adapters.postgres.queue import PostgresQueueAdapter
+from motia.adapters.queue.base import OutgoingMessage
 from motia.cli.main import cli
 from motia.clock import Clock
 from motia.errors import StoreUnavailable
-from tests.conftest import until
-from tests.unit import postgres_support
+from motia.logs import LogSink
+from motia.runtime.runtime import Runtime
+from motia.settings import load_settings
+from tests.conftest import until, write_project
+from tests.unit import backend_support, postgres_support
+from tests.unit.postgres_support import OwnPostgres
+from tests.unit.test_delivery import STEPS
 
 TICK = 1_750_000_000.0
 
@@ -154,3 +163,95 @@ async def test_cron_claim_is_remembered_for_ttl_only(schema: str) -> None:
     assert await locks.claim_tick("job", TICK, 0.2) is False
     await asyncio.sleep(0.3)
     assert await locks.claim_tick("job", TICK, 0.2) is True  # forgotten after the TTL
+
+
+# --- waking idle workers ---------------------------------------------------------------------
+
+
+async def test_a_publish_elsewhere_wakes_the_watching_queue(schema: str, tmp_path: Path) -> None:
+    here = backend_support.open_backend("postgres", tmp_path).queue()
+    there = backend_support.open_backend("postgres", tmp_path).queue()
+    woken: list[str] = []
+    await here.watch(woken.append)
+    await there.publish([_message("Sub", "m1"), _message("Other", "m2")])
+    await until(lambda: sorted(woken) == ["Other", "Sub"])
+    await here.close()
+    await there.publish([_message("Sub", "m3")])
+    await asyncio.sleep(0.1)
+    assert sorted(woken) == ["Other", "Sub"]  # closed: no longer listening
+
+
+async def test_an_idle_worker_runs_a_message_from_another_process_before_its_poll(
+    schema: str, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "project", STEPS)
+    settings = load_settings(
+        project,
+        "start",
+        environ={},
+        database_url=postgres_support.DATABASE_URL,
+        database_schema=schema,
+        state_adapter="postgres",
+        queue_adapter="postgres",
+        queue_poll_interval=30,  # only a wake-up can make it in time
+    )
+    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    await runtime.start()
+    try:
+        record = sys.modules["steps.lib.record"]
+        await asyncio.sleep(0.3)  # every worker has looked once and sleeps
+        other = backend_support.open_backend("postgres", tmp_path).queue()
+        await other.publish([_message("FlakyDone", "from-elsewhere")])
+        await until(lambda: len(record.SEEN) == 1, timeout=5)
+        assert record.SEEN[0][0] == "flaky.done"
+    finally:
+        await runtime.stop()
+
+
+def _message(subscriber: str, id: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=id,
+        event_id=f"e-{id}",
+        subscriber=subscriber,
+        topic="flaky.done",
+        data={"n": 1},
+        trace_id="t-1",
+    )
+
+
+# --- a database restart ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A PostgreSQL cluster of the test's own on a free port, which it may stop and start."""
+    postgres_support.require_postgres()
+    server = OwnPostgres.create()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+async def test_a_database_restart_loses_nothing_accepted_and_is_reported_meanwhile(
+    own_postgres: OwnPostgres,
+) -> None:
+    db = postgres_support.track(PostgresDatabase(own_postgres.url, "motia"))
+    here = PostgresQueueAdapter(db, Clock(), channel_name("motia", "queue"))
+    await here.publish([_message("Sub", "before")])
+    own_postgres.stop()
+    where = f"cannot reach PostgreSQL at 127.0.0.1:{own_postgres.port}/postgres"
+    with pytest.raises(StoreUnavailable, match=where):
+        await db.probe()
+    own_postgres.start()
+    deadline = asyncio.get_running_loop().time() + 20
+    while True:  # the pool replaces its broken connections
+        try:
+            await db.probe()
+            break
+        except StoreUnavailable:
+            assert asyncio.get_running_loop().time() < deadline, "no reconnect"
+            await asyncio.sleep(0.2)
+    await here.publish([_message("Sub", "after")])
+    leased = await here.lease("Sub", 10, 30)
+    assert [d.id for d in leased] == ["before", "after"]

@@ -160,6 +160,12 @@ class EventBus:
             self.notify(messages)
         return len(messages)
 
+    def wake(self, subscriber: str) -> None:
+        """Another process made messages of `subscriber` visible: its worker looks now."""
+        worker = self._workers.get(subscriber)
+        if worker is not None:
+            worker.notify()
+
     def notify_all(self) -> None:
         for worker in self._workers.values():
             worker.notify()

@@ -205,6 +205,8 @@ class Runtime:
         self._report(self.project)
         await self._apply(self.project)
         self._write_types(self.project)
+        # Messages other processes publish wake our idle workers, where the queue can say.
+        await self.queue.watch(self.bus.wake)
         await self.streams.start()
         if self.recorder is not None:
             self.recorder.start()

@@ -91,7 +91,12 @@ class SubscriberWorker:
             self._wakeup.set()
 
     async def _lease_loop(self) -> None:
+        me = asyncio.current_task()
         while True:
+            if me is not None and me.cancelling():
+                # A cancellation (stop) that a racing timeout swallowed on the way: the
+                # task still says it is being cancelled, so stop now instead of leasing on.
+                raise asyncio.CancelledError
             # Clear before looking, so a notification that arrives meanwhile is not lost.
             self._wakeup.clear()
             free = self.policy.concurrency - self._active()

@@ -6,27 +6,18 @@ A NOTIFY payload is text of at most 8000 bytes. A message that is not short UTF-
 goes by reference: it is stored in `broadcast_payloads` and the notification carries its
 row id; listeners read the row. Stored payloads are deleted after `KEEP_PAYLOADS` seconds.
 
-Like Redis pub/sub, notifications are not kept for a listener that is disconnected. When
-the connection drops (the server restarted), the listener connects again with
-exponential backoff until it succeeds, and `close()` stops it.
+Like Redis pub/sub, notifications are not kept for a listener that is disconnected; the
+listener (`listener.py`) connects again by itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
-import psycopg
-from psycopg import sql
-
 from motia.adapters.broadcast.base import Broadcast, Receiver
-from motia.adapters.postgres.database import Connection, PostgresDatabase
-from motia.errors import StoreUnavailable
+from motia.adapters.postgres.database import PostgresDatabase
+from motia.adapters.postgres.listener import Listener
 
-FIRST_LISTEN_WAIT = 5.0  # how long `start` waits for the first LISTEN
-BACKOFF_START = 0.1
-BACKOFF_CAP = 5.0
-POLL = 1.0  # how often the listener checks its connection when nothing arrives
 INLINE_LIMIT = 7900  # bytes of a payload sent in the notification itself
 KEEP_PAYLOADS = 300.0
 INLINE, BY_REFERENCE = "=", "@"
@@ -36,23 +27,22 @@ class PostgresBroadcast(Broadcast):
     def __init__(self, database: PostgresDatabase, channel: str) -> None:
         self._db = database
         self.channel = channel
-        self._task: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()
+        self._listener = Listener(database, channel)
 
     @property
     def listening(self) -> bool:
         """Whether the listener is listening right now."""
-        return self._listening.is_set()
+        return self._listener.listening
 
     async def start(self, receive: Receiver) -> None:
-        if self._task is not None:
-            raise RuntimeError("the broadcast is already started")
-        self._task = asyncio.get_running_loop().create_task(self._listen(receive))
-        # Messages published after `start` returns must reach us: wait until the LISTEN
-        # is in place (bounded; if the database is down the task keeps trying).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(FIRST_LISTEN_WAIT):
-                await self._listening.wait()
+        async def handle(notification: str) -> None:
+            payload = await self._read(notification)
+            if payload is not None:
+                with contextlib.suppress(Exception):  # a receiver bug must not stop us
+                    receive(payload)
+
+        # Messages published after `start` returns reach us: it waits for the LISTEN.
+        await self._listener.start(handle)
 
     async def publish(self, payload: bytes) -> None:
         text = _inline(payload)
@@ -75,38 +65,8 @@ class PostgresBroadcast(Broadcast):
         )
         return None if row is None else bytes(row[0])
 
-    async def _listen(self, receive: Receiver) -> None:
-        delay = BACKOFF_START
-        while True:
-            connection: Connection | None = None
-            try:
-                connection = await self._db.connect()
-                await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                self._listening.set()
-                delay = BACKOFF_START
-                while True:
-                    async for notification in connection.notifies(timeout=POLL):
-                        payload = await self._read(notification.payload)
-                        if payload is not None:
-                            with contextlib.suppress(Exception):  # a receiver bug must not stop us
-                                receive(payload)
-                    await connection.execute("SELECT 1")  # a dead connection raises here
-            except (psycopg.Error, StoreUnavailable, OSError):
-                self._listening.clear()
-            finally:
-                if connection is not None:
-                    with contextlib.suppress(Exception):
-                        await connection.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_CAP)
-
     async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._listening.clear()
+        await self._listener.close()
 
 
 def _inline(payload: bytes) -> str | None:

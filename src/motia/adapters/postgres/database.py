@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -23,6 +23,7 @@ from motia.adapters.postgres.migrations import migrate
 from motia.errors import StoreUnavailable
 from motia.settings import database_location
 
+T = TypeVar("T")
 Connection = psycopg.AsyncConnection[Any]
 Statement = str | bytes | sql.SQL | sql.Composed
 
@@ -105,23 +106,33 @@ class PostgresDatabase:
             async with pool.connection() as connection:
                 yield connection
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # psycopg cancels the query of a cancelled caller on the server, which
+                # answers QueryCanceled: the caller's cancellation goes on, not an error.
+                raise asyncio.CancelledError from exc
             raise self.unavailable(exc) from exc
 
     async def execute(self, query: Statement, params: Any = None) -> int:
         """Run one statement (atomic on its own); the number of rows it changed."""
+        return await _shielded(self._execute(query, params))
+
+    async def fetch(self, query: Statement, params: Any = None) -> list[tuple[Any, ...]]:
+        return await _shielded(self._fetch(query, params))
+
+    async def fetch_one(self, query: Statement, params: Any = None) -> tuple[Any, ...] | None:
+        rows = await self.fetch(query, params)
+        return rows[0] if rows else None
+
+    async def _execute(self, query: Statement, params: Any) -> int:
         async with self.connection() as connection:
             cursor = await connection.execute(query, params)
             return cursor.rowcount
 
-    async def fetch(self, query: Statement, params: Any = None) -> list[tuple[Any, ...]]:
+    async def _fetch(self, query: Statement, params: Any) -> list[tuple[Any, ...]]:
         async with self.connection() as connection:
             cursor = await connection.execute(query, params)
             return await cursor.fetchall()
-
-    async def fetch_one(self, query: Statement, params: Any = None) -> tuple[Any, ...] | None:
-        async with self.connection() as connection:
-            cursor = await connection.execute(query, params)
-            return await cursor.fetchone()
 
     async def probe(self) -> None:
         """A primary that answers: a standby left after a failover cannot take writes."""
@@ -135,6 +146,23 @@ class PostgresDatabase:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+
+
+async def _shielded(work: Coroutine[Any, Any, T]) -> T:
+    """Run a statement to its end even when the caller is cancelled meanwhile: the caller
+    goes at once, and the statement neither stops half-way nor leaves its connection
+    cancelled in the server (its outcome is as if the caller had not been cancelled)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_ignore_outcome)
+        raise
+
+
+def _ignore_outcome(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # nobody waits for it: a failure is nobody's to report
 
 
 def _first_line(exc: BaseException) -> str:

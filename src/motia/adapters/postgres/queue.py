@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from motia import jsoncodec
 from motia.adapters.postgres.database import PostgresDatabase
+from motia.adapters.postgres.listener import Listener
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetter,
@@ -112,6 +113,7 @@ class PostgresQueueAdapter(QueueAdapter):
         self._clock = clock
         self._channel = channel
         self._undoing: set[asyncio.Task[Any]] = set()
+        self._listener: Listener | None = None
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         if not messages:
@@ -326,7 +328,20 @@ class PostgresQueueAdapter(QueueAdapter):
         )
         return None if row is None or row[0] is None else float(row[0])
 
+    async def watch(self, wake: Callable[[str], None]) -> None:
+        if self._listener is not None:
+            raise RuntimeError("the queue is already watched")
+        self._listener = Listener(self._db, self._channel)
+
+        async def handle(subscriber: str) -> None:
+            wake(subscriber)
+
+        await self._listener.start(handle)
+
     async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         # Leases handed back after a cancelled lease call finish before the pool closes.
         while self._undoing:
             await asyncio.wait(list(self._undoing))

@@ -17,7 +17,7 @@ same semantics and passes the same contract tests:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +206,11 @@ class QueueAdapter(ABC):
         default only sees the next visibility, which a visible message hides."""
         at = await self.next_visible_at(subscriber)
         return at if at is not None and at > now else None
+
+    async def watch(self, wake: Callable[[str], None]) -> None:  # noqa: B027 - optional hook
+        """Call `wake(subscriber)` when another process made messages of that subscriber
+        visible, so its idle worker looks at once. Without it (the default) workers find
+        such messages at their next poll. Stopped by `close`."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
