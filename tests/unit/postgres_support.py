@@ -73,6 +73,12 @@ LOOP_CLEANUPS.append(close_pools)
 
 def drop_schema(schema: str) -> None:
     with psycopg.connect(DATABASE_URL, autocommit=True) as connection:
+        # Connections a test left behind (its loop ended) would hold the drop forever.
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (f"motia:{schema}"[:63],),
+        )
         connection.execute(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
         )

@@ -62,7 +62,8 @@ class PostgresBackend(Backend):
             async with asyncio.timeout(timeout):
                 await self.database.probe()
         except TimeoutError as exc:
-            raise self.database.unavailable(exc) from None
+            # The pool keeps retrying quietly: one direct attempt says why it cannot connect.
+            raise await self.database.why_unreachable(exc) from None
         except StoreUnavailable:
             raise
         except Exception as exc:  # whatever the cause, the deployment cannot use it

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -24,6 +25,9 @@ from motia.errors import StoreUnavailable
 from motia.settings import database_location
 
 T = TypeVar("T")
+# The pool reports each failed reconnection as a warning of its own; Motia reports the
+# outage itself (readiness, failed operations), so they are not printed as plain text.
+logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
 Connection = psycopg.AsyncConnection[Any]
 Statement = str | bytes | sql.SQL | sql.Composed
 
@@ -46,6 +50,8 @@ class PostgresDatabase:
         self.url = url
         self.schema = schema
         self.location = database_location(url)
+        # How the deployment's connections show in pg_stat_activity.
+        self.application_name = f"motia:{schema}"[:63]
         self._pool: AsyncConnectionPool[Connection] | None = None
         self._migrated = False
         self._migrating: asyncio.Lock | None = None
@@ -54,11 +60,26 @@ class PostgresDatabase:
         reason = "no answer" if isinstance(exc, TimeoutError | PoolTimeout) else _first_line(exc)
         return StoreUnavailable(f"cannot reach PostgreSQL at {self.location} ({reason})")
 
+    async def why_unreachable(self, timed_out: BaseException) -> StoreUnavailable:
+        """StoreUnavailable with the reason a direct connection fails, if it does quickly."""
+        try:
+            async with asyncio.timeout(2):
+                connection = await self.connect()
+            await connection.close()
+        except StoreUnavailable as exc:
+            return exc
+        except (TimeoutError, psycopg.Error, OSError):
+            pass
+        return self.unavailable(timed_out)
+
     async def connect(self) -> Connection:
         """A connection outside the pool (a listener's), in autocommit mode."""
         try:
             return await psycopg.AsyncConnection.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                self.url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT,
+                application_name=self.application_name,
             )
         except psycopg.OperationalError as exc:
             raise self.unavailable(exc) from exc
@@ -73,7 +94,11 @@ class PostgresDatabase:
         if self._pool is None:
             pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
                 self.url,
-                kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+                kwargs={
+                    "autocommit": True,
+                    "connect_timeout": CONNECT_TIMEOUT,
+                    "application_name": self.application_name,
+                },
                 min_size=1,
                 max_size=POOL_MAX,
                 open=False,

@@ -71,11 +71,11 @@ class PostgresObservabilityStore(ObservabilityStore):
         ]
         if not log_rows and not span_rows:
             return
-        async with self._db.connection() as connection, connection.transaction():
-            if log_rows:
-                await connection.execute(_INSERT_LOGS, _columns(log_rows, 7))
-            if span_rows:
-                await connection.execute(_UPSERT_SPANS, _columns(span_rows, 7))
+        # One statement: atomic without a transaction left open if the caller goes.
+        await self._db.execute(
+            f"WITH logged AS ({_INSERT_LOGS}) {_UPSERT_SPANS}",
+            [*_columns(log_rows, 7), *_columns(span_rows, 7)],
+        )
 
     async def logs(self, query: LogQuery) -> list[LogRecord]:
         clauses: list[sql.Composable] = []
