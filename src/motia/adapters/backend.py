@@ -53,6 +53,11 @@ class Backend(ABC):
         """Lets one process among those that share it run each cron tick."""
         return LocalCronLocks()
 
+    async def migrate(self) -> str:
+        """Bring the backend's tables to this version now (they are also migrated on first
+        use); says what was done, for people (`motia db migrate`)."""
+        return f"{type(self).__name__}: nothing to migrate"
+
     @abstractmethod
     async def ping(self, timeout: float) -> None:
         """Return when the backend can read and write within `timeout` seconds; raise

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from motia.adapters.factory import backend_class
+from motia.clock import Clock
 from motia.errors import MotiaError
 from motia.settings import load_settings
 
@@ -39,15 +40,12 @@ def migrate(project_dir: Path) -> None:
             "no PostgreSQL database is configured: set MOTIA_DATABASE_URL (or database.url "
             "in config.yml)"
         )
-    backend_class("postgres")  # a missing extra: the install hint
-    from motia.adapters.postgres.database import PostgresDatabase
-    from motia.adapters.postgres.migrations import LATEST, migrate_database
+    backend = backend_class("postgres")(settings, Clock())  # a missing extra: its hint
 
-    database = PostgresDatabase(settings.database_url, settings.database_schema)
-    applied = asyncio.run(migrate_database(database))
-    where = f"schema {database.schema!r} at {database.location}"
-    if applied:
-        versions = ", ".join(str(v) for v in applied)
-        click.echo(f"{where}: applied migration(s) {versions}; now at version {LATEST}")
-    else:
-        click.echo(f"{where}: already at version {LATEST}")
+    async def run() -> str:
+        try:
+            return await backend.migrate()
+        finally:
+            await backend.close()
+
+    click.echo(asyncio.run(run()))

@@ -14,6 +14,7 @@ from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.postgres.broadcast import PostgresBroadcast
 from motia.adapters.postgres.database import PostgresDatabase, channel_name
 from motia.adapters.postgres.locks import PostgresCronLocks
+from motia.adapters.postgres.migrations import LATEST, migrate_database
 from motia.adapters.postgres.observability import PostgresObservabilityStore
 from motia.adapters.postgres.queue import PostgresQueueAdapter
 from motia.adapters.postgres.state import PostgresStateAdapter
@@ -54,6 +55,14 @@ class PostgresBackend(Backend):
 
     def cron_locks(self) -> CronLocks:
         return PostgresCronLocks(self.database, self.clock)
+
+    async def migrate(self) -> str:
+        applied = await migrate_database(self.database)
+        where = f"schema {self.database.schema!r} at {self.database.location}"
+        if not applied:
+            return f"{where}: already at version {LATEST}"
+        versions = ", ".join(str(v) for v in applied)
+        return f"{where}: applied migration(s) {versions}; now at version {LATEST}"
 
     async def ping(self, timeout: float) -> None:
         """Connects (and migrates the schema, the first time) and checks that the server

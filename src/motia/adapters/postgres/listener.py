@@ -49,8 +49,13 @@ class Listener:
                 await self._listening.wait()
 
     async def _run(self, handle: Handler, on_listen: Callable[[], None] | None) -> None:
+        me = asyncio.current_task()
         delay = BACKOFF_START
         while True:
+            if me is not None and me.cancelling():
+                # Cancelled (closed) while psycopg turned the cancellation into a failed
+                # connection: stop rather than reconnect forever.
+                raise asyncio.CancelledError
             connection: Connection | None = None
             try:
                 connection = await self._db.connect()
