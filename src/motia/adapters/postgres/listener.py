@@ -64,7 +64,7 @@ class Listener:
                 delay = BACKOFF_START
                 if on_listen is not None:
                     on_listen()
-                while True:
+                while me is None or not me.cancelling():
                     async for notification in connection.notifies(timeout=POLL):
                         with contextlib.suppress(Exception):  # a handler bug must not stop us
                             await handle(notification.payload)
