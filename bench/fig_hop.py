@@ -27,10 +27,12 @@ def find_step_module(project: Path, filename: str) -> ModuleType:
 
 def load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
                   devnull: Any, redis_url: str | None = None,
-                  redis_prefix: str | None = None) -> Any:
+                  redis_prefix: str | None = None, database_url: str | None = None) -> Any:
     """A Runtime for `project` in start mode: memory state, the given queue adapter, the
     SQLite file (if any) under `data_dir`, the Redis server (if the queue is on Redis) at
-    `redis_url` under `redis_prefix`; no environment variables are read."""
+    `redis_url` under `redis_prefix`, the PostgreSQL database (if the queue is on
+    PostgreSQL) at `database_url` in a schema named after `redis_prefix`; no environment
+    variables are read."""
     from motia.logs import LogSink
     from motia.runtime.runtime import Runtime
     from motia.settings import load_settings
@@ -42,6 +44,10 @@ def load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
         if not redis_url or not redis_prefix:
             raise RuntimeError("the redis queue needs a Redis URL and a key prefix")
         flags.update(redis_url=redis_url, redis_prefix=redis_prefix)
+    if queue_adapter == "postgres":
+        if not database_url or not redis_prefix:
+            raise RuntimeError("the postgres queue needs a database URL and a schema name")
+        flags.update(database_url=database_url, database_schema=redis_prefix)
     settings = load_settings(project, "start", environ={}, **flags)
     if queue_adapter == "sqlite" and data_dir is None:
         raise RuntimeError("the sqlite queue needs a temporary data dir")
@@ -51,13 +57,14 @@ def load_runtime(project: Path, queue_adapter: str, data_dir: Path | None,
 
 async def _hop_async(count: int, warmup: int, queue_adapter: str = "memory",
                      data_dir: Path | None = None, redis_url: str | None = None,
-                     redis_prefix: str | None = None) -> dict[str, Any]:
+                     redis_prefix: str | None = None,
+                     database_url: str | None = None) -> dict[str, Any]:
     from motia.clock import new_trace_id
     from motia.runtime.events import Event
 
     with open(os.devnull, "w") as devnull:  # noqa: ASYNC230 - before the loop does any work
         runtime = load_runtime(HOP_PROJECT, queue_adapter, data_dir, devnull, redis_url,
-                                redis_prefix)
+                                redis_prefix, database_url)
         await runtime.start()
         try:
             hop_module = find_step_module(HOP_PROJECT, "hop_step.py")
@@ -95,12 +102,14 @@ async def _hop_async(count: int, warmup: int, queue_adapter: str = "memory",
 
 
 def hop_worker(count: int, queue_adapter: str = "memory", data_dir: Path | None = None,
-               redis_url: str | None = None, redis_prefix: str | None = None) -> None:
+               redis_url: str | None = None, redis_prefix: str | None = None,
+               database_url: str | None = None) -> None:
     """Runs in a child process (pinned to the server CPU) so the project's modules and the
     event loop are not shared with the harness; prints one JSON line."""
     result = run_in_loop(_hop_async(count, warmup=min(500, count // 5 + 1),
                                      queue_adapter=queue_adapter, data_dir=data_dir,
-                                     redis_url=redis_url, redis_prefix=redis_prefix))
+                                     redis_url=redis_url, redis_prefix=redis_prefix,
+                                     database_url=database_url))
     print(json.dumps(result))
 
 

@@ -23,6 +23,7 @@ API_PROJECT = BENCH / "projects" / "api"
 HOP_PROJECT = BENCH / "projects" / "hop"
 EVENTS_PROJECT = BENCH / "projects" / "events"
 REDIS_PROJECT = BENCH / "projects" / "redis"
+STORES_PROJECT = BENCH / "projects" / "stores"
 EXAMPLE_PROJECT = REPO / "examples" / "resources"
 BASELINE_DIR = BENCH / "baseline"
 POST_LUA = BENCH / "post.lua"
@@ -32,6 +33,8 @@ SERVER_CPU = "0"
 CLIENT_CPU = "1"
 ALL_CPUS = f"0-{(os.cpu_count() or 1) - 1}"  # figure 7: the workers may use every core
 DEFAULT_REDIS_URL = os.environ.get("MOTIA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DEFAULT_DATABASE_URL = os.environ.get("MOTIA_BENCH_DATABASE_URL",
+                                      "postgresql://postgres@127.0.0.1:5432/postgres")
 
 def http_request(port: int, method: str, path: str, body: bytes | None = None,
                  timeout: float = 5.0) -> tuple[int, bytes]:
@@ -160,6 +163,7 @@ class Options:
     events_rounds: int
     only: set[int]
     redis_url: str = DEFAULT_REDIS_URL
+    database_url: str = DEFAULT_DATABASE_URL
 
 
 

@@ -15,6 +15,8 @@ Figures (see bench/README.md for what each one means):
      SQLite queue (the default), each against the memory queue measured in the same run
   7. Redis scale-out: events/s and POST req/s with `motia start --workers 2` against one
      worker process, both on Redis (ratios from one run), and hop latency through Redis
+  9. stores side by side: durable events/s and POST req/s on SQLite, Redis and PostgreSQL
+     (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -43,7 +45,8 @@ from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
-from harness import CLIENT_CPU, DEFAULT_REDIS_URL, Figure, Options
+from fig_stores import bench_stores, postgres_reachable
+from harness import CLIENT_CPU, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Figure, Options
 from procs import can_pin, cpu_busy, kill_all, on_signal
 from report import code_version, machine_info, print_table
 from wrk import ensure_wrk
@@ -61,13 +64,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7",
-                        help="comma-separated figures to run, e.g. 1,3 (default all; figure 7 "
-                        "is left out with a warning when no Redis answers, unless named here)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,9",
+                        help="comma-separated figures to run, e.g. 1,3 (default all; figures 7 "
+                        "and 9 are left out with a warning when Redis (or, for 9, PostgreSQL) "
+                        "does not answer, unless named here)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
                         help="the Redis server of figure 7 (default $MOTIA_BENCH_REDIS_URL or "
                         "redis://127.0.0.1:6379/0); its keys live under a prefix of the run's "
                         "own, deleted at the end")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
+                        help="the PostgreSQL database of figure 9 (default "
+                        "$MOTIA_BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/"
+                        "postgres); its schemas are named after the run and dropped at the end")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
                         help="first wait up to this long for other work on the machine to stop")
@@ -81,8 +89,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events-chunk", type=int, default=100,
                         help="events per bus.publish call in figure 6a (100)")
     parser.add_argument("--events-worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--queue", choices=("sqlite", "memory", "redis"), default="memory",
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--queue", choices=("sqlite", "memory", "redis", "postgres"),
+                        default="memory", help=argparse.SUPPRESS)
     parser.add_argument("--redis-prefix", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -92,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.hop_worker:
         hop_worker(args.hop_count or 3000, args.queue, args.data_dir, args.redis_url,
-                   args.redis_prefix)
+                   args.redis_prefix, args.database_url)
         return 0
     if args.events_worker:
         events_worker(args.events_count or 20000, args.events_chunk, args.queue, args.data_dir)
@@ -109,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         events_rounds=args.rounds or (1 if args.quick else 3),
         only={int(x) for x in args.only.split(",") if x.strip()},
         redis_url=args.redis_url,
+        database_url=args.database_url,
     )
     if 7 in opts.only and not redis_reachable(opts.redis_url):
         message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
@@ -117,12 +126,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"bench: figure 7 needs Redis: {message}")
         print(f"bench: warning: figure 7 left out: {message}", flush=True)
         opts.only.discard(7)
+    if 9 in opts.only and not (redis_reachable(opts.redis_url)
+                               and postgres_reachable(opts.database_url)):
+        message = (f"figure 9 needs Redis at {opts.redis_url} and PostgreSQL at "
+                   f"{opts.database_url.split('@')[-1]} (with psycopg installed)")
+        if "--only" in " ".join(sys.argv if argv is None else argv):
+            raise SystemExit(f"bench: {message}")
+        print(f"bench: warning: figure 9 left out: {message}", flush=True)
+        opts.only.discard(9)
     atexit.register(kill_all)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if can_pin():
         os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
-    wrk = ensure_wrk() if opts.only & {1, 2, 7} else ""
+    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9} else ""
     busy_before = cpu_busy()
     waited_until = time.monotonic() + args.wait_idle
     while busy_before > 0.15 and time.monotonic() < waited_until:
@@ -150,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_durable(opts, workdir)
             if 7 in opts.only:
                 figures += bench_redis(wrk, opts, workdir)
+            if 9 in opts.only:
+                figures += bench_stores(wrk, opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

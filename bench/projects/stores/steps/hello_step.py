@@ -1,0 +1,17 @@
+"""Readiness probe of the figure 9 servers."""
+
+import os
+from typing import Any
+
+config = {
+    "type": "api",
+    "name": "Hello",
+    "method": "GET",
+    "path": "/hello",
+    "emits": [],
+    "flows": ["bench"],
+}
+
+
+async def handler(req: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    return {"status": 200, "body": {"pid": os.getpid()}}

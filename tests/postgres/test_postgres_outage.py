@@ -1,0 +1,134 @@
+"""PostgreSQL going away: a restart while requests flow loses nothing that was accepted and
+does not take the server down; a database that cannot be reached at startup is a clear
+error naming host, port and database; the health endpoint reports it while it is down.
+The restarts use a cluster of the test's own (`own_postgres`), never the shared server."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerProcess, free_port, wait_for, write_project
+from tests.postgres.conftest import OwnPostgres, wait_postgres
+from tests.redis.support import PROJECT, handled_ids
+from tests.redis.test_redis_outage import Traffic
+
+pytestmark = pytest.mark.slow
+
+Servers = Callable[..., ServerProcess]
+
+
+def own_env(server: OwnPostgres) -> dict[str, str]:
+    return {"MOTIA_DATABASE_URL": server.url, "MOTIA_DATABASE_SCHEMA": "outage"}
+
+
+def health(server: ServerProcess) -> httpx.Response:
+    return server.client.get("/__motia/health", timeout=10)
+
+
+def test_postgres_restart_while_traffic_flows_loses_no_accepted_event(
+    tmp_path: Path, own_postgres: OwnPostgres, servers: Servers
+) -> None:
+    project = write_project(tmp_path / "shop", PROJECT)
+    server = servers(project, env=own_env(own_postgres))
+
+    traffic = Traffic(server.url)
+    traffic.start()
+    try:
+        wait_for(
+            lambda: len(traffic.accepted()) >= 50, 15, what="traffic flowing before the restart"
+        )
+        before = traffic.count()
+        own_postgres.stop()
+        down_at = time.monotonic()
+        time.sleep(1.0)
+        own_postgres.start()
+        wait_postgres(own_postgres)
+        down_for = time.monotonic() - down_at
+        accepted_at_restart = len(traffic.accepted())
+        # keep sending until requests are accepted again, and a little longer
+        wait_for(
+            lambda: len(traffic.accepted()) >= accepted_at_restart + 50,
+            30,
+            what="requests accepted again after the restart",
+        )
+        time.sleep(1.0)
+    finally:
+        traffic.stop()
+
+    accepted = traffic.accepted()
+    failed = {o: r for o, r in traffic.results.items() if o not in accepted}
+    print(
+        f"{len(traffic.results)} requests ({before} before PostgreSQL stopped), "
+        f"{len(accepted)} accepted, {len(failed)} refused: {sorted(set(failed.values()), key=str)}"
+        f"; PostgreSQL down for {down_for:.1f} s"
+    )
+    assert server.process.poll() is None, f"the server died:\n{server.output()[-3000:]}"
+    for outcome in failed.values():
+        # Refusing a request during the outage is fine; anything else (a 4xx) is not.
+        assert not isinstance(outcome, int) or outcome >= 500, failed
+
+    # Nothing accepted was lost: every order that got a 2xx has its event handled.
+    wait_for(
+        lambda: not (accepted - handled_ids(project)),
+        30,
+        what="every accepted order handled",
+        interval=0.2,
+    )
+    assert wait_for(lambda: health(server).status_code == 200, 15, what="healthy after the restart")
+    assert server.process.poll() is None
+
+
+def test_startup_against_an_unreachable_database_exits_1_naming_host_port_and_database(
+    tmp_path: Path, servers: Servers
+) -> None:
+    port = free_port()  # nobody listens here
+    project = write_project(tmp_path / "shop", PROJECT)
+    started = time.monotonic()
+    server = servers(
+        project,
+        env={"MOTIA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/shopdb"},
+        wait=False,
+    )
+    try:
+        code = server.process.wait(30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running after 30 s:\n{server.output()}") from None
+    output = server.output()
+    print(f"exited with {code} after {time.monotonic() - started:.1f} s:\n{output[-1500:]}")
+    assert code == 1, output
+    assert "postgresql" in output.lower(), output
+    assert f"127.0.0.1:{port}" in output, output
+    assert "shopdb" in output, output
+    assert "Traceback" not in output, output
+
+
+def test_health_is_503_while_postgres_is_down_and_200_again_after(
+    tmp_path: Path, own_postgres: OwnPostgres, servers: Servers
+) -> None:
+    project = write_project(tmp_path / "shop", PROJECT)
+    server = servers(project, env=own_env(own_postgres))
+    assert health(server).status_code == 200
+
+    own_postgres.stop()
+    response = wait_for(
+        lambda: (r := health(server)).status_code == 503 and r,
+        10,
+        what="health 503 with PostgreSQL down",
+    )
+    body = response.json()
+    print(body)
+    assert body["status"] == "unavailable"
+    assert f"127.0.0.1:{own_postgres.port}" in body["problem"], body
+
+    own_postgres.start()
+    wait_for(lambda: health(server).status_code == 200, 20, what="health 200 with PostgreSQL back")
+    response = server.client.post("/orders", json={"id": "after-outage"})
+    assert response.status_code == 201, response.text
+    wait_for(lambda: "after-outage" in handled_ids(project), 10, what="the event handled")
+    assert server.process.poll() is None
