@@ -5,28 +5,18 @@ every process, and `--workers N` forks processes that share the port."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import signal
-import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from websockets.asyncio.client import connect
 
+from tests import shared_store_scenarios as scenarios
 from tests.conftest import ServerProcess, wait_for, write_project
 from tests.redis.conftest import alive, worker_pids
 from tests.redis.support import (
-    CREATE_JOB_STEP,
-    CRON_STEP,
     PROJECT,
-    SLOW_JOB_STEP,
-    STREAM_FILES,
     get_fresh,
     handled_ids,
     post_fresh,
@@ -41,129 +31,32 @@ Servers = Callable[..., ServerProcess]
 def test_event_accepted_on_one_process_is_handled_on_another(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
-    project = write_project(tmp_path / "shop", PROJECT)
-    a = servers(project, env=redis_env)
-    b = servers(project, env=redis_env)
-    assert a.process.pid != b.process.pid
-
-    sent = [f"order-{i:03d}" for i in range(30)]
-    for order in sent:
-        response = a.client.post("/orders", json={"id": order, "sleep": 0.05})
-        assert response.status_code == 201, response.text
-        assert response.json()["pid"] == a.process.pid  # accepted on A
-    wait_for(lambda: handled_ids(project) >= set(sent), 20, what="every order handled")
-
-    runs = read_runs(project, "handled")
-    by_pid = Counter(run.pid for run in runs)
-    print(f"handled by A: {by_pid[a.process.pid]}, by B: {by_pid[b.process.pid]}")
-    assert set(by_pid) <= {a.process.pid, b.process.pid}, by_pid
-    assert by_pid[b.process.pid] >= 1, f"no event accepted on A was handled on B: {by_pid}"
-    # one run per event: the processes never both took the same message
-    assert Counter(run.ident for run in runs) == Counter(sent)
+    scenarios.event_accepted_on_one_process_is_handled_on_another(tmp_path, redis_env, servers)
 
 
 def test_kill_9_mid_handler_the_other_process_completes_after_the_lease(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
-    project = write_project(
-        tmp_path / "jobs",
-        {
-            **PROJECT,
-            "steps/events/slow_job_step.py": SLOW_JOB_STEP,
-            "steps/api/create_job_step.py": CREATE_JOB_STEP,
-        },
+    scenarios.kill_9_mid_handler_the_other_process_completes_after_the_lease(
+        tmp_path, redis_env, servers
     )
-    a = servers(project, env=redis_env)
-    b = servers(project, env=redis_env)
-    by_pid = {a.process.pid: a, b.process.pid: b}
-
-    response = a.client.post("/jobs", json={"id": "job-1"})
-    assert response.status_code == 202, response.text
-    [started] = wait_for(lambda: read_runs(project, "started"), 10, what="the handler started")
-    victim = by_pid[started.pid]
-    survivor = b if victim is a else a
-    victim.process.send_signal(signal.SIGKILL)
-    victim.process.wait(10)
-    killed_at = time.time()
-    assert victim.process.returncode == -signal.SIGKILL
-
-    # leaseSeconds is 1: the message becomes visible again within about a second of the
-    # kill, and the survivor (polling every 0.1 s) takes it.
-    [done] = wait_for(lambda: read_runs(project, "done"), 10, what="the job completed")
-    print(
-        f"started on {started.pid}, killed; done on {done.pid} "
-        f"{done.at - killed_at:.2f} s after the kill, attempt {done.attempt}"
-    )
-    assert done.pid == survivor.process.pid
-    assert done.attempt >= 2, "a run after a lost lease is a new attempt"
-    assert done.at - started.at < 3, "finished by the other process, not after the 3 s sleep"
-    time.sleep(1.5)
-    assert len(read_runs(project, "done")) == 1, read_runs(project)
-    assert survivor.client.get("/__motia/health").status_code == 200
 
 
 def test_one_second_cron_fires_once_per_tick_across_three_processes(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
-    project = write_project(
-        tmp_path / "cron", {**PROJECT, "steps/cron/every_second_step.py": CRON_STEP}
+    scenarios.one_second_cron_fires_once_per_tick_across_three_processes(
+        tmp_path, redis_env, servers
     )
-    processes = [servers(project, env=redis_env) for _ in range(3)]
-    window_start = time.time()
-    time.sleep(4.5)
-    window_end = time.time() - 0.5  # the last tick's handler has had time to record
-
-    ticks = read_runs(project, "tick")
-    per_second = Counter(int(run.ident) for run in ticks)
-    doubled = {second: n for second, n in per_second.items() if n > 1}
-    assert not doubled, f"ticks run more than once: {doubled}"
-    in_window = [run for run in ticks if window_start < int(run.ident) <= window_end]
-    pids = Counter(run.pid for run in ticks)
-    print(f"{len(in_window)} ticks in the window, {len(ticks)} in all, by process: {dict(pids)}")
-    assert len(in_window) >= 3, f"too few ticks in {window_end - window_start:.1f} s: {ticks}"
-    assert set(pids) <= {p.process.pid for p in processes}
 
 
 @pytest.mark.async_timeout(30)
 async def test_stream_change_on_one_process_reaches_a_websocket_client_on_another(
     tmp_path: Path, redis_env: dict[str, str], servers: Servers
 ) -> None:
-    project = write_project(tmp_path / "todos", {**PROJECT, **STREAM_FILES})
-    a = servers(project, env=redis_env)
-    b = servers(project, env=redis_env)
-    group = f"g-{uuid.uuid4().hex[:8]}"
-
-    async with connect(f"ws://127.0.0.1:{b.port}/", open_timeout=5, close_timeout=1) as ws:
-
-        async def frame() -> dict[str, Any]:
-            async with asyncio.timeout(5):
-                result: dict[str, Any] = json.loads(await ws.recv())
-                return result
-
-        join = {"streamName": "todo", "groupId": group, "subscriptionId": str(uuid.uuid4())}
-        await ws.send(json.dumps({"type": "join", "data": join}))
-        sync = await frame()
-        assert sync["event"]["type"] == "sync", sync
-        assert sync["event"]["data"] == []
-
-        async with httpx.AsyncClient(base_url=a.url, timeout=10) as http:
-            created = await http.post(f"/todo/{group}/t1", json={"title": "write tests"})
-            assert created.status_code == 200, created.text
-            assert created.json()["pid"] == a.process.pid
-            create = await frame()
-            assert create["streamName"] == "todo" and create["groupId"] == group, create
-            assert create["id"] == "t1"
-            assert create["event"] == {
-                "type": "create",
-                "data": {"title": "write tests", "id": "t1"},
-            }
-            updated = await http.post(f"/todo/{group}/t1", json={"title": "ship them"})
-            assert updated.status_code == 200, updated.text
-            update = await frame()
-            assert update["event"] == {
-                "type": "update",
-                "data": {"title": "ship them", "id": "t1"},
-            }
+    await scenarios.stream_change_on_one_process_reaches_a_websocket_client_on_another(
+        tmp_path, redis_env, servers
+    )
 
 
 def test_start_with_two_workers_serves_and_handles_events_in_both(
