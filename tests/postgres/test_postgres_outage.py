@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from tests.conftest import ServerProcess, free_port, wait_for, write_project
+from tests.outage_scenarios import restart_under_traffic
 from tests.postgres.conftest import OwnPostgres, wait_postgres
 from tests.redis.support import PROJECT, handled_ids
-from tests.redis.test_redis_outage import Traffic
 
 pytestmark = pytest.mark.slow
 
@@ -37,51 +37,13 @@ def test_postgres_restart_while_traffic_flows_loses_no_accepted_event(
     project = write_project(tmp_path / "shop", PROJECT)
     server = servers(project, env=own_env(own_postgres))
 
-    traffic = Traffic(server.url)
-    traffic.start()
-    try:
-        wait_for(
-            lambda: len(traffic.accepted()) >= 50, 15, what="traffic flowing before the restart"
-        )
-        before = traffic.count()
-        own_postgres.stop()
-        down_at = time.monotonic()
-        time.sleep(1.0)
+    def start() -> None:
         own_postgres.start()
         wait_postgres(own_postgres)
-        down_for = time.monotonic() - down_at
-        accepted_at_restart = len(traffic.accepted())
-        # keep sending until requests are accepted again, and a little longer
-        wait_for(
-            lambda: len(traffic.accepted()) >= accepted_at_restart + 50,
-            30,
-            what="requests accepted again after the restart",
-        )
-        time.sleep(1.0)
-    finally:
-        traffic.stop()
 
-    accepted = traffic.accepted()
-    failed = {o: r for o, r in traffic.results.items() if o not in accepted}
-    print(
-        f"{len(traffic.results)} requests ({before} before PostgreSQL stopped), "
-        f"{len(accepted)} accepted, {len(failed)} refused: {sorted(set(failed.values()), key=str)}"
-        f"; PostgreSQL down for {down_for:.1f} s"
+    restart_under_traffic(
+        server, project, "PostgreSQL", own_postgres.stop, start, flowing_within=15
     )
-    assert server.process.poll() is None, f"the server died:\n{server.output()[-3000:]}"
-    for outcome in failed.values():
-        # Refusing a request during the outage is fine; anything else (a 4xx) is not.
-        assert not isinstance(outcome, int) or outcome >= 500, failed
-
-    # Nothing accepted was lost: every order that got a 2xx has its event handled.
-    wait_for(
-        lambda: not (accepted - handled_ids(project)),
-        30,
-        what="every accepted order handled",
-        interval=0.2,
-    )
-    assert wait_for(lambda: health(server).status_code == 200, 15, what="healthy after the restart")
-    assert server.process.poll() is None
 
 
 def test_startup_against_an_unreachable_database_exits_1_naming_host_port_and_database(
