@@ -264,25 +264,7 @@ class PostgresQueueAdapter(QueueAdapter):
             f"FROM dead_letters{clause} ORDER BY failed_at DESC, id LIMIT %s OFFSET %s",
             (*params, limit, offset),
         )
-        return [
-            DeadLetter(
-                id=r[0],
-                event_id=r[1],
-                subscriber=r[2],
-                topic=r[3],
-                data=jsoncodec.loads(r[4]),
-                trace_id=r[5],
-                flows=jsoncodec.loads(r[6]),
-                group_id=r[7],
-                attempts=r[8],
-                error=r[9],
-                stack=r[10],
-                reason=r[11],
-                enqueued_at=r[12],
-                failed_at=r[13],
-            )
-            for r in rows
-        ]
+        return [DeadLetter.from_row(r) for r in rows]
 
     async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:
         clause, params = self._where(where)

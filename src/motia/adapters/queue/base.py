@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from motia import jsoncodec
+
 # In a FIFO queue, messages emitted without a messageGroupId form this one group.
 DEFAULT_GROUP = ""
 
@@ -83,6 +85,28 @@ class DeadLetter:
     reason: str
     enqueued_at: float
     failed_at: float
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> DeadLetter:
+        """From a SQL row of the columns in field order, `data` and `flows` as JSON text."""
+        (id_, event_id, subscriber, topic, data, trace_id, flows, group_id, *rest) = row
+        attempts, error, stack, reason, enqueued_at, failed_at = rest
+        return cls(
+            id=id_,
+            event_id=event_id,
+            subscriber=subscriber,
+            topic=topic,
+            data=jsoncodec.loads(data),
+            trace_id=trace_id,
+            flows=jsoncodec.loads(flows),
+            group_id=group_id,
+            attempts=attempts,
+            error=error,
+            stack=stack,
+            reason=reason,
+            enqueued_at=enqueued_at,
+            failed_at=failed_at,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
