@@ -147,10 +147,8 @@ async def test_a_hook_that_raises_is_logged_and_changes_nothing(tmp_path: Path) 
         assert "run hook Broken.run_ended failed: KeyError: 'oops'" in errors
 
 
-async def test_pending_counts_the_work_left_and_join_waits_for_it(tmp_path: Path) -> None:
-    """On the real clock: join() returns once the delayed message ran, not before."""
-    project = write_project(tmp_path / "p", STEPS)
-
+def memory_runtime(project: Path, **overrides: float) -> Runtime:
+    """A `motia start` runtime of `project` on the memory stores, its logs discarded."""
     settings = load_settings(
         project,
         "start",
@@ -158,9 +156,16 @@ async def test_pending_counts_the_work_left_and_join_waits_for_it(tmp_path: Path
         state_adapter="memory",
         queue_adapter="memory",
         streams_adapter="memory",
-        queue_poll_interval=0.05,
+        **overrides,
     )
-    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    return Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+
+
+async def test_pending_counts_the_work_left_and_join_waits_for_it(tmp_path: Path) -> None:
+    """On the real clock: join() returns once the delayed message ran, not before."""
+    project = write_project(tmp_path / "p", STEPS)
+
+    runtime = memory_runtime(project, queue_poll_interval=0.05)
     await runtime.start()
     try:
         # Cron jobs count until their timer is set; then nothing is left.
@@ -197,16 +202,7 @@ async def test_join_names_what_is_left_when_time_runs_out(tmp_path: Path) -> Non
         },
     )
 
-    settings = load_settings(
-        project,
-        "start",
-        environ={},
-        state_adapter="memory",
-        queue_adapter="memory",
-        streams_adapter="memory",
-        shutdown_timeout=0.1,
-    )
-    runtime = Runtime.load(settings, sink=LogSink("error", "json", stream=io.StringIO()))
+    runtime = memory_runtime(project, shutdown_timeout=0.1)
     await runtime.start()
     try:
         await runtime.bus.publish(_events("stuck"))
