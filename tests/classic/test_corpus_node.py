@@ -157,8 +157,13 @@ def test_ts_esm_shop(
         "summary": "2x tea, 1x mug for ada@example.com: 21.00",
         "status": "fulfilled",
     }
-    statuses = app.stream("orderStatus", "ada@example.com")
-    assert [(s["orderId"], s["status"]) for s in statuses] == [(order["id"], "fulfilled")]
+    # The handler sets the stream item after the state: wait for it too.
+    app.eventually(
+        lambda: (
+            [(s["orderId"], s["status"]) for s in app.stream("orderStatus", "ada@example.com")]
+            == [(order["id"], "fulfilled")]
+        )
+    )
     assert app.http.get("/orders/missing").status_code == 404
 
 
@@ -193,7 +198,10 @@ def test_ts_cjs_tickets(
         "urgent",
         "triage.step.cts",
     )
-    assert [item["id"] for item in app.stream("ticketBoard", "urgent")] == [ticket_id]
+    # The handler sets the stream item after the state: wait for it too.
+    app.eventually(
+        lambda: [item["id"] for item in app.stream("ticketBoard", "urgent")] == [ticket_id]
+    )
     assert app.http.get("/tickets/none").status_code == 404
 
     app.run_cron("SlaCheck")
