@@ -29,9 +29,6 @@ import pytest
 from tests.conftest import free_port
 from tests.redis.conftest import _bounded_in_time, servers  # noqa: F401
 
-# Tests written ahead of the backend parts they need wait in pending/, not collected.
-collect_ignore = ["pending"]
-
 DATABASE_URL = os.environ.get(
     "MOTIA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -39,6 +39,8 @@ OUTBOX_FILES: dict[str, str] = {
             await ctx.emit({"topic": "job.followed",
                             "data": {"id": data["id"], "by_attempt": ctx.attempt}})
             await ctx.state.set("jobs", data["id"], {"attempt": ctx.attempt})
+            if await ctx.state.get("jobs", data["id"]) != {"attempt": ctx.attempt}:
+                raise RuntimeError("the handler does not read its own state write")
             record("flaky", data["id"], ctx.attempt)
             if ctx.attempt < data["fail_until"]:
                 raise RuntimeError("failing after the emit")

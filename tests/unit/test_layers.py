@@ -55,7 +55,8 @@ TIER_OF = {name: len(TIERS) - index for index, names in enumerate(TIERS) for nam
 
 # Above the runtime, adapters are reached through their contracts (`base`) and the factory
 # that opens the configured stores; a concrete store is the adapters' own business.
-ADAPTER_DOORS = ("motia.adapters.factory",)
+# The pending state writes of an event handler are the runtime's to hold for the queue.
+ADAPTER_DOORS = ("motia.adapters.factory", "motia.adapters.state.pending")
 ADAPTER_CONTRACT_SUFFIX = ".base"
 
 # (importing module, imported module) -> why the annotation may point up.

@@ -96,6 +96,12 @@ def on_redis(tmp_path: Path) -> Iterator[Harness]:
     yield from _harness("redis", tmp_path)
 
 
+@pytest.fixture
+def on_postgres(tmp_path: Path) -> Iterator[Harness]:
+    """For what only the PostgreSQL queue does (its batched statements, its query plans)."""
+    yield from _harness("postgres", tmp_path)
+
+
 _ids = iter(range(1, 1_000_000))
 
 
@@ -876,6 +882,153 @@ async def test_writes_of_one_loop_turn_share_one_round_trip(on_redis: Harness) -
     assert len(leased) == 31
     assert next_at == pytest.approx(START + LEASE)  # when these leases run out
     assert len(calls) == 3
+
+
+async def test_postgres_writes_of_one_loop_turn_share_one_statement(
+    on_postgres: Harness,
+) -> None:
+    """PostgreSQL: publishes and completes made at once are one statement (one commit), in
+    the order they were made, and a lease that comes back short says when to look next
+    without a second statement."""
+
+    from motia.adapters.postgres.queue import PostgresQueueAdapter
+
+    queue = on_postgres.open()
+    assert isinstance(queue, PostgresQueueAdapter)
+    await queue.publish([msg(id=f"m{i}") for i in range(30)])
+    held = await queue.lease("Sub", 30, LEASE)
+    statements: list[str] = []
+    fetch = queue._db.fetch
+
+    async def counted(query: Any, params: Any = None) -> Any:
+        statements.append(str(query))
+        return await fetch(query, params)
+
+    queue._db.fetch = counted  # type: ignore[method-assign]
+    done = await asyncio.gather(
+        *(queue.complete(d, [msg("Next", id=f"e{i}")]) for i, d in enumerate(held)),
+        queue.publish([msg("Next", id="p")]),
+    )
+    assert done == [True] * 30 + [None]
+    assert len(statements) == 1
+    leased, next_at = await queue.lease_and_peek("Next", 100, LEASE)
+    assert [d.id for d in leased] == [f"e{i}" for i in range(30)] + ["p"]
+    assert next_at == pytest.approx(START + LEASE)  # when these leases run out
+    assert len(statements) == 2
+
+
+async def test_postgres_lease_reads_the_head_of_a_backlog_not_all_of_it(
+    on_postgres: Harness,
+) -> None:
+    """A queue table fills faster than the server refreshes its statistics: a lease must
+    still walk the index from the oldest message and stop, never read and sort the whole
+    backlog (which makes every lease cost milliseconds under load)."""
+
+    from motia.adapters.postgres import queue as postgres_queue
+
+    queue = on_postgres.open()
+    assert isinstance(queue, postgres_queue.PostgresQueueAdapter)
+    for start in range(0, 5000, 1000):
+        await queue.publish([msg(id=f"b{i}") for i in range(start, start + 1000)])
+    now = on_postgres.clock.time()
+    params = {"subscriber": "Sub", "now": now, "limit": 5, "token": "t", "until": now + LEASE}
+    async with queue._db.connection() as connection:
+        cursor = await connection.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + postgres_queue._LEASE, params
+        )
+        [(plan,)] = await cursor.fetchall()
+
+    def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    scans = [n for n in nodes(plan[0]["Plan"]) if n["Node Type"].endswith("Scan")]
+    read = [n for n in scans if n.get("Relation Name") == "queue_messages"]
+    assert read, plan
+    assert max(n["Actual Rows"] for n in read) <= 5, read
+    assert not [n for n in nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], plan
+
+
+async def test_postgres_completes_with_state_writes_in_one_transaction(
+    on_postgres: Harness,
+) -> None:
+    """PostgreSQL: a handler's state writes commit with its emits and the completion of its
+    message, in the order it made them; a lost lease or a bad emit writes none of them."""
+
+    from motia.adapters.memory.state import MemoryStateAdapter
+    from motia.adapters.state.pending import PendingStateWrites
+
+    queue = on_postgres.open()
+    state = on_postgres._opened[-1].state()
+    assert queue.holds_state_writes(state)
+    assert not queue.holds_state_writes(MemoryStateAdapter())
+    other = on_postgres.open()  # another process's pool: no shared transaction
+    assert not other.holds_state_writes(state)
+    await state.set("orders", "old", {"n": 0})
+    await queue.publish([msg(id=f"m{i}") for i in range(3)])
+    kept, lost, bad = await queue.lease("Sub", 3, LEASE)
+
+    pending = PendingStateWrites(state)
+    await pending.clear("orders")
+    await pending.set("orders", "a", {"n": 1})
+    await pending.set("orders", "b", {"n": 2})
+    await pending.delete("orders", "a")
+    emits = [msg("Next", id="from-kept")]
+    assert await queue.complete_with_state(kept, emits, pending.writes) is True
+    assert await state.items("orders") == {"b": {"n": 2}}
+    [emitted] = await queue.lease("Next", 10, LEASE)
+    assert emitted.id == "from-kept"
+    assert await queue.complete(emitted, []) is True
+
+    on_postgres.clock.advance(LEASE + 1)
+    [retaken] = [d for d in await queue.lease("Sub", 2, LEASE) if d.id == lost.id]
+    late = PendingStateWrites(state)
+    await late.set("orders", "late", True)
+    lost_emits = [msg("Next", id="from-lost")]
+    assert await queue.complete_with_state(lost, lost_emits, late.writes) is False
+    assert await state.get("orders", "late") is None
+    assert await queue.complete(retaken, []) is True
+
+    broken = PendingStateWrites(state)
+    await broken.set("orders", "c", 3)
+    with pytest.raises(TypeError):
+        await queue.complete_with_state(bad, [msg("Next", data={"x": object()})], broken.writes)
+    assert await state.get("orders", "c") is None
+    assert await lease_ids(queue, "Next") == []  # neither from-lost nor the bad emit
+    stats = await queue.stats("Sub")
+    assert stats.waiting + stats.in_flight == 1  # the bad one was not completed
+
+
+async def test_postgres_cancelled_completion_with_state_finishes_whole(
+    on_postgres: Harness,
+) -> None:
+    """A worker stopping cancels a handler that is completing its message: the transaction,
+    once started, still commits whole (never some writes without the others)."""
+    from motia.adapters.state.pending import PendingStateWrites
+
+    queue = on_postgres.open()
+    state = on_postgres._opened[-1].state()
+    await queue.publish([msg(id="m")])
+    [delivery] = await queue.lease("Sub", 1, LEASE)
+    pending = PendingStateWrites(state)
+    for i in range(50):
+        await pending.set("g", f"k{i:02}", i)
+    task = asyncio.ensure_future(
+        queue.complete_with_state(delivery, [msg("Next", id="e")], pending.writes)
+    )
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled()
+    for _ in range(500):  # the shielded transaction goes on without its caller
+        written = await state.keys("g")
+        if written:
+            break
+        await asyncio.sleep(0.01)
+    assert written == [f"k{i:02}" for i in range(50)]
+    assert await lease_ids(queue, "Next") == ["e"]
+    assert (await queue.stats("Sub")).waiting == 0
 
 
 async def test_lease_cancelled_after_it_was_sent_gives_its_messages_back(

@@ -214,6 +214,7 @@ class FlowContext:
         "_logger",
         "_services",
         "_state",
+        "_state_store",
         "_step",
         "_streams",
         "_utils",
@@ -235,8 +236,11 @@ class FlowContext:
         event_id: str | None = None,
         attempt: int = 1,
         bridge: CallBridge | None = None,
+        state: StateAdapter | None = None,
     ) -> None:
         self._services = services
+        # `state`: the store this run's state calls go to, when not the shared one.
+        self._state_store = state
         # By default calls run on the running loop; `bridge` (bound to `invocation`) is for
         # a context made where no loop runs.
         self._bridge: CallBridge = (
@@ -262,7 +266,8 @@ class FlowContext:
     @property
     def state(self) -> State:
         if self._state is None:
-            self._state = State(self._services.state, self._bridge)
+            store = self._state_store or self._services.state
+            self._state = State(store, self._bridge)
         return self._state
 
     @property

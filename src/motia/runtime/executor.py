@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from motia import jsoncodec
 from motia.adapters.queue.base import Delivery, Failure, QueueAdapter
 from motia.adapters.state.base import StateAdapter
+from motia.adapters.state.pending import PendingStateWrites
 from motia.clock import Clock
 from motia.logs import Logger
 from motia.runtime.context import FlowContext, Services
@@ -39,6 +40,7 @@ class StepExecutor:
         dispatcher: Dispatcher,
         streams: StreamService,
         hooks: HookChain | None = None,
+        atomic_state: bool = True,
     ) -> None:
         self.state = state
         self.queue = queue
@@ -47,6 +49,9 @@ class StepExecutor:
         self.dispatcher = dispatcher
         self.streams = streams
         self.services = Services(state, logger, clock, streams)
+        # Where the queue and the state share a database, an event handler's state writes
+        # commit with the completion of its message (see `adapters.state.pending`).
+        self.state_with_completion = atomic_state and queue.holds_state_writes(state)
         self.bus: EventBus | None = None  # set by the runtime once the bus exists
         self.hooks = hooks or HookChain(logger)
 
@@ -59,6 +64,7 @@ class StepExecutor:
         *,
         event_id: str | None = None,
         attempt: int = 1,
+        state: StateAdapter | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.services,
@@ -69,6 +75,7 @@ class StepExecutor:
             invocation=invocation,
             event_id=event_id,
             attempt=attempt,
+            state=state,
         )
 
     async def commit(self, invocation: Invocation) -> None:
@@ -151,6 +158,7 @@ class StepExecutor:
                 self.hooks.run_dead_lettered(run, failure)
                 return _Outcome("dead", failure=failure)
         invocation = Invocation()
+        pending = PendingStateWrites(self.state) if self.state_with_completion else None
         ctx = self.context(
             step,
             delivery.trace_id,
@@ -158,6 +166,7 @@ class StepExecutor:
             invocation,
             event_id=delivery.event_id,
             attempt=delivery.attempt,
+            state=pending,
         )
         assert step.handler is not None
         try:
@@ -172,7 +181,10 @@ class StepExecutor:
         emits = self.bus.fan_out(invocation.outbox)
         self.bus.handled(delivery)
         try:
-            completed = await self.queue.complete(delivery, emits)
+            if pending is not None and pending.writes:
+                completed = await self.queue.complete_with_state(delivery, emits, pending.writes)
+            else:
+                completed = await self.queue.complete(delivery, emits)
         except TypeError as exc:  # an emitted payload cannot be stored as JSON
             return await self._failed(run, policy, delivery, exc, log, where, invocation)
         if not completed:

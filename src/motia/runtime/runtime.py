@@ -83,6 +83,7 @@ class Runtime:
             dispatcher=self.dispatcher,
             streams=self.streams,
             hooks=self.hooks,
+            atomic_state=settings.events_atomic_state,
         )
         self.bus = EventBus(
             self.queue,

@@ -221,6 +221,14 @@ class Settings:
         doc="Events one event step may handle at once, unless the step sets "
         "`infrastructure.queue.concurrency`.",
     )
+    events_atomic_state: bool = setting(
+        True,
+        key="events.atomicState",
+        kind=Flag(),
+        doc="On PostgreSQL, an event handler's state writes commit in the transaction that "
+        "completes its message, with its emits: a failed attempt leaves no state behind. "
+        "Off: they take effect at once, as on the other stores.",
+    )
     # The internal API under /__motia/api (workbench, dead letters): on in dev, off in
     # start unless enabled; a token, when set, is required on every call.
     workbench_enabled: bool | None = setting(

@@ -7,6 +7,9 @@
 - `complete` deletes the message and inserts the handler's emits in one statement (one
   transaction), only while the lease is held: the outbox. A failed or lost attempt
   publishes nothing.
+- Publishes and completions are batched (`batching.Batcher`): those made in one
+  event-loop turn are one statement, one commit and one WAL flush, and each caller still
+  gets its own answer. A lease says in the same statement when to look next.
 - Every write that makes messages visible sends a NOTIFY naming the subscribers, so idle
   workers of every process look at once instead of at their next poll.
 Times come from the backend's clock (epoch seconds), like the other backends, so tests
@@ -18,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from motia import jsoncodec
-from motia.adapters.postgres.database import PostgresDatabase
+from motia.adapters.postgres.database import Connection, PostgresDatabase
 from motia.adapters.postgres.listener import Listener
+from motia.adapters.postgres.state import PostgresStateAdapter, apply_writes
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
     DeadLetter,
@@ -33,54 +38,81 @@ from motia.adapters.queue.base import (
     QueueAdapter,
     QueueStats,
 )
+from motia.adapters.queue.batching import Batcher
+from motia.adapters.state.base import StateAdapter
+from motia.adapters.state.pending import StateWrite
 from motia.clock import Clock
 
 _COLUMNS = "id, event_id, subscriber, topic, data, trace_id, flows, group_id, visible_at"
-# The messages to insert, as arrays (one round trip however many), in their order.
-_NEW = (
-    "SELECT m.id, m.event_id, m.subscriber, m.topic, m.data::json, m.trace_id, "
-    "m.flows::json, m.group_id, m.visible_at, %(now)s::float8 "
-    "FROM unnest(%(ids)s::text[], %(event_ids)s::text[], %(subscribers)s::text[], "
-    "%(topics)s::text[], %(data)s::text[], %(traces)s::text[], %(flows)s::text[], "
-    "%(groups)s::text[], %(visible)s::float8[]) WITH ORDINALITY "
-    f"AS m({_COLUMNS}, n) ORDER BY m.n"
+# One batch of writes (see `_Write`) in one statement, so one round trip and one commit
+# (one WAL flush) however many handlers finished in the same event-loop turn:
+# - `ended`: the completed messages, deleted only while their lease is held;
+# - `new`: the messages to insert, in order: those published (item 0) and the emits of
+#   each completion that held its lease (a failed or lost attempt publishes nothing);
+# - `woken`: one NOTIFY per subscriber that got messages (delivered at commit).
+# The answer: the items whose completion held its lease.
+_WRITE = f"""
+WITH ended AS (
+    DELETE FROM queue_messages AS q
+    USING unnest(%(ended_ids)s::text[], %(ended_tokens)s::text[], %(ended_items)s::int[])
+        AS e(id, token, item)
+    WHERE q.id = e.id AND q.lease_token = e.token
+    RETURNING e.item
+), new AS (
+    SELECT m.* FROM unnest(%(ids)s::text[], %(event_ids)s::text[], %(subscribers)s::text[],
+        %(topics)s::text[], %(data)s::text[], %(traces)s::text[], %(flows)s::text[],
+        %(groups)s::text[], %(visible)s::float8[], %(items)s::int[]) WITH ORDINALITY
+        AS m({_COLUMNS}, item, n)
+    WHERE m.item = 0 OR m.item IN (SELECT item FROM ended)
+), inserted AS (
+    INSERT INTO queue_messages ({_COLUMNS}, enqueued_at)
+    SELECT id, event_id, subscriber, topic, data::json, trace_id, flows::json, group_id,
+        visible_at, %(now)s::float8 FROM new ORDER BY n
+    ON CONFLICT (id) DO NOTHING
+), woken AS (
+    SELECT pg_notify(%(channel)s, s) FROM (SELECT DISTINCT subscriber AS s FROM new) AS w
 )
-_INSERT = f"INSERT INTO queue_messages ({_COLUMNS}, enqueued_at) {_NEW} ON CONFLICT (id) DO NOTHING"
-# Wake the workers of the subscribers that got messages (delivered at commit).
-_NOTIFY = (
-    "SELECT pg_notify(%(channel)s, s) FROM "
-    "(SELECT DISTINCT unnest(%(subscribers)s::text[]) AS s) AS subscribers"
-)
-_PUBLISH = f"WITH inserted AS ({_INSERT}), woken AS ({_NOTIFY}) SELECT count(*) FROM woken"
-# Delete the message while the lease is held; only then insert the emits.
-_COMPLETE = (
-    "WITH done AS (DELETE FROM queue_messages WHERE id = %(id)s AND lease_token = %(token)s "
-    "RETURNING 1), "
-    f"inserted AS (INSERT INTO queue_messages ({_COLUMNS}, enqueued_at) "
-    f"SELECT * FROM ({_NEW}) AS new WHERE EXISTS (SELECT 1 FROM done) "
-    "ON CONFLICT (id) DO NOTHING), "
-    f"woken AS ({_NOTIFY} WHERE EXISTS (SELECT 1 FROM done)) "
-    "SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM woken)"
-)
+SELECT (SELECT coalesce(array_agg(item), '{{}}') FROM ended), (SELECT count(*) FROM woken)
+"""
+# Messages per batch: large enough to amortise the round trip and the commit, small
+# enough that one statement never holds its rows locked for long.
+_MAX_WRITE = 1000
 # Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
 # the oldest of its group (so a leased or retrying head blocks the rest of the group).
+# When it leases fewer than asked, the same statement says when to look next (the earliest
+# time a message that was not leased becomes visible): a drained worker needs no second
+# round trip.
+# A lease is committed without waiting for its WAL flush (`synchronous_commit` off for
+# this transaction only): a crash can forget a lease, and then the message is simply
+# leased again, which at-least-once delivery allows; the flush would cost a disk sync.
 _LEASE = """
-WITH picked AS (
+WITH no_flush AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+), picked AS (
     SELECT seq FROM queue_messages AS m
     WHERE subscriber = %(subscriber)s AND visible_at <= %(now)s
       AND (lease_token IS NULL OR lease_until <= %(now)s)
       AND (group_id IS NULL OR seq = (
             SELECT min(seq) FROM queue_messages AS g
             WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
+      AND EXISTS (SELECT 1 FROM no_flush)
     ORDER BY seq
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE queue_messages AS q
+    SET attempts = q.attempts + 1, lease_token = %(token)s, lease_until = %(until)s
+    FROM picked WHERE q.seq = picked.seq
+    RETURNING q.seq, q.id, q.event_id, q.topic, q.data::text, q.trace_id, q.flows::text,
+              q.group_id, q.attempts, q.enqueued_at
+), next_visible AS (
+    SELECT min(greatest(visible_at, CASE WHEN lease_token IS NULL THEN 0 ELSE lease_until END))
+    FROM queue_messages
+    WHERE subscriber = %(subscriber)s AND seq NOT IN (SELECT seq FROM picked)
+      AND (SELECT count(*) FROM picked) < %(limit)s  -- a full lease looks again anyway
 )
-UPDATE queue_messages AS q
-SET attempts = q.attempts + 1, lease_token = %(token)s, lease_until = %(until)s
-FROM picked WHERE q.seq = picked.seq
-RETURNING q.seq, q.id, q.event_id, q.topic, q.data::text, q.trace_id, q.flows::text,
-          q.group_id, q.attempts, q.enqueued_at
+SELECT (SELECT * FROM next_visible), leased.* FROM (SELECT 1) AS one
+LEFT JOIN leased ON true
 """
 _NEXT_VISIBLE = (
     "SELECT min(greatest(visible_at, "
@@ -90,21 +122,62 @@ _NEXT_VISIBLE = (
 _HELD = "id = %s AND lease_token = %s"
 
 
-def _new_rows(messages: Sequence[OutgoingMessage], now: float) -> dict[str, Any]:
-    """The parameters of `_NEW`; encodes first, so a bad payload writes nothing."""
-    data = [jsoncodec.dumps(m.data).decode() for m in messages]
-    return {
-        "now": now,
-        "ids": [m.id for m in messages],
-        "event_ids": [m.event_id for m in messages],
-        "subscribers": [m.subscriber for m in messages],
-        "topics": [m.topic for m in messages],
-        "data": data,
-        "traces": [m.trace_id for m in messages],
-        "flows": [jsoncodec.dumps_str(m.flows) for m in messages],
-        "groups": [m.group_id for m in messages],
-        "visible": [now + m.delay for m in messages],
+@dataclass(frozen=True)
+class _Write:
+    """One item of a write batch: messages to insert and, for a completion, the lease
+    that must still be held (id, token) for them to be inserted."""
+
+    ending: tuple[str, str] | None
+    rows: list[tuple[Any, ...]]
+
+
+def _rows(messages: Sequence[OutgoingMessage], now: float) -> list[tuple[Any, ...]]:
+    """The columns of `messages`, encoded; raises TypeError (before anything is written)
+    when a payload cannot be stored as JSON."""
+    return [
+        (
+            m.id,
+            m.event_id,
+            m.subscriber,
+            m.topic,
+            jsoncodec.dumps(m.data).decode(),
+            m.trace_id,
+            jsoncodec.dumps_str(m.flows),
+            m.group_id,
+            now + m.delay,
+        )
+        for m in messages
+    ]
+
+
+# The array parameters of `_WRITE`: one per column of `_Write.rows` and its item tag.
+_ROW_ARRAYS = (
+    "ids", "event_ids", "subscribers", "topics", "data", "traces", "flows", "groups",
+    "visible", "items",
+)  # fmt: skip
+
+
+def _batch_params(writes: Sequence[_Write]) -> dict[str, Any]:
+    """The parameters of `_WRITE`; items are numbered from 1, and the rows of a
+    completion carry its item's number (those of a publish carry 0)."""
+    ended: list[tuple[str, str, int]] = []
+    rows: list[tuple[Any, ...]] = []
+    for item, write in enumerate(writes, start=1):
+        tag = 0
+        if write.ending is not None:
+            ended.append((*write.ending, item))
+            tag = item
+        rows += [(*row, tag) for row in write.rows]
+    columns = zip(*rows, strict=True) if rows else [()] * len(_ROW_ARRAYS)
+    params: dict[str, Any] = {
+        name: list(column) for name, column in zip(_ROW_ARRAYS, columns, strict=True)
     }
+    ended_columns = zip(*ended, strict=True) if ended else [()] * 3
+    for name, column in zip(
+        ("ended_ids", "ended_tokens", "ended_items"), ended_columns, strict=True
+    ):
+        params[name] = list(column)
+    return params
 
 
 class PostgresQueueAdapter(QueueAdapter):
@@ -114,15 +187,29 @@ class PostgresQueueAdapter(QueueAdapter):
         self._channel = channel
         self._undoing: set[asyncio.Task[Any]] = set()
         self._listener: Listener | None = None
+        self._writes: Batcher[_Write, bool] = Batcher(self._flush_writes, _MAX_WRITE)
+
+    async def _flush_writes(self, writes: list[_Write]) -> list[bool]:
+        params = {**_batch_params(writes), "now": self._clock.time(), "channel": self._channel}
+        row = await self._db.fetch_one(_WRITE, params)
+        held = set(row[0]) if row is not None else set()
+        return [write.ending is None or item in held for item, write in enumerate(writes, 1)]
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         if not messages:
             return
-        params = _new_rows(messages, self._clock.time())
-        await self._db.execute(_PUBLISH, {**params, "channel": self._channel})
+        rows = _rows(messages, self._clock.time())
+        await self._writes.submit(_Write(None, rows), len(rows))
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        deliveries, _ = await self.lease_and_peek(subscriber, limit, lease_seconds)
+        return deliveries
+
+    async def lease_and_peek(
+        self, subscriber: str, limit: int, lease_seconds: float
+    ) -> tuple[list[Delivery], float | None]:
         now = self._clock.time()
+        until = now + lease_seconds
         # One token for the whole batch: a lease is identified by message id and token.
         token = os.urandom(8).hex()
         params = {
@@ -130,7 +217,7 @@ class PostgresQueueAdapter(QueueAdapter):
             "now": now,
             "limit": limit,
             "token": token,
-            "until": now + lease_seconds,
+            "until": until,
         }
         leasing = asyncio.ensure_future(self._db.fetch(_LEASE, params))
         try:
@@ -140,8 +227,9 @@ class PostgresQueueAdapter(QueueAdapter):
         except asyncio.CancelledError:
             leasing.add_done_callback(lambda _: self._undo_lease(token))
             raise
-        rows.sort(key=lambda row: row[0])
-        return [
+        others_next = rows[0][0] if rows else None
+        leased = sorted((row[1:] for row in rows if row[1] is not None), key=lambda r: r[0])
+        deliveries = [
             Delivery(
                 id=id_,
                 event_id=event_id,
@@ -155,8 +243,17 @@ class PostgresQueueAdapter(QueueAdapter):
                 lease_token=token,
                 enqueued_at=enqueued,
             )
-            for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows
+            for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in (
+                leased
+            )
         ]
+        if len(deliveries) >= limit:
+            return deliveries, 0.0
+        # What `next_visible_at` answers now: the messages just leased count at `until`.
+        candidates = [float(others_next)] if others_next is not None else []
+        if deliveries:
+            candidates.append(until)
+        return deliveries, min(candidates, default=None)
 
     def _undo_lease(self, token: str) -> None:
         self._in_background(
@@ -177,14 +274,6 @@ class PostgresQueueAdapter(QueueAdapter):
         if not task.cancelled():
             task.exception()  # a failed undo leaves the lease to expire: nothing to report
 
-    async def lease_and_peek(
-        self, subscriber: str, limit: int, lease_seconds: float
-    ) -> tuple[list[Delivery], float | None]:
-        deliveries = await self.lease(subscriber, limit, lease_seconds)
-        if len(deliveries) >= limit:
-            return deliveries, 0.0
-        return deliveries, await self.next_visible_at(subscriber)
-
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         if not deliveries:
             return
@@ -199,12 +288,38 @@ class PostgresQueueAdapter(QueueAdapter):
         )
 
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
-        params = _new_rows(emits, self._clock.time())
-        row = await self._db.fetch_one(
-            _COMPLETE,
-            {**params, "id": delivery.id, "token": delivery.lease_token, "channel": self._channel},
-        )
-        return row is not None and row[0] > 0
+        rows = _rows(emits, self._clock.time())
+        ending = (delivery.id, delivery.lease_token)
+        return await self._writes.submit(_Write(ending, rows), len(rows) + 1)
+
+    def holds_state_writes(self, state: StateAdapter) -> bool:
+        return isinstance(state, PostgresStateAdapter) and state.database is self._db
+
+    async def complete_with_state(
+        self,
+        delivery: Delivery,
+        emits: Sequence[OutgoingMessage],
+        state_writes: Sequence[StateWrite],
+    ) -> bool:
+        """`complete` and the handler's state writes in one transaction; not batched with
+        other completions, since a lost lease must leave the writes out of it."""
+        now = self._clock.time()
+        ending = (delivery.id, delivery.lease_token)
+        params = {
+            **_batch_params([_Write(ending, _rows(emits, now))]),
+            "now": now,
+            "channel": self._channel,
+        }
+
+        async def work(connection: Connection) -> bool:
+            cursor = await connection.execute(_WRITE, params)
+            row = await cursor.fetchone()
+            if row is None or not row[0]:
+                return False  # the lease was lost: nothing was written, nothing will be
+            await apply_writes(connection, state_writes)
+            return True
+
+        return await self._db.transaction(work)
 
     async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
         await self._db.execute(

@@ -19,9 +19,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motia import jsoncodec
+
+if TYPE_CHECKING:
+    from motia.adapters.state.base import StateAdapter
+    from motia.adapters.state.pending import StateWrite
 
 # In a FIFO queue, messages emitted without a messageGroupId form this one group.
 DEFAULT_GROUP = ""
@@ -189,6 +193,21 @@ class QueueAdapter(ABC):
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         """Acknowledge and publish the handler's emits atomically. False (and nothing
         published) when the lease was lost: another attempt runs or has run."""
+
+    def holds_state_writes(self, state: StateAdapter) -> bool:
+        """Whether `complete_with_state` can apply writes to `state` in the transaction
+        that completes a message (the queue and the state live in one database)."""
+        return False
+
+    async def complete_with_state(
+        self,
+        delivery: Delivery,
+        emits: Sequence[OutgoingMessage],
+        state_writes: Sequence[StateWrite],
+    ) -> bool:
+        """`complete`, applying the handler's state writes (in order) in the same
+        transaction; only where `holds_state_writes` says so."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hold state writes")
 
     @abstractmethod
     async def retry(self, delivery: Delivery, delay: float, failure: Failure) -> None:
