@@ -10,6 +10,10 @@ class MotiaError(Exception):
     """Root of every error Motia raises on purpose."""
 
 
+class StartupFailed(MotiaError):
+    """The server cannot start; the reason was logged already, so it is not repeated."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a project: where it is, what it is and how to fix it."""

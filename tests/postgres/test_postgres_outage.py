@@ -68,6 +68,7 @@ def test_startup_against_an_unreachable_database_exits_1_naming_host_port_and_da
     assert f"127.0.0.1:{port}" in output, output
     assert "shopdb" in output, output
     assert "Traceback" not in output, output
+    assert output.count("cannot reach") == 1, output  # said once, not by each layer
 
 
 def test_health_is_503_while_postgres_is_down_and_200_again_after(

@@ -58,6 +58,7 @@ def test_startup_against_an_unreachable_redis_exits_1_naming_host_and_port(
     assert code == 1, output
     assert f"cannot reach Redis at 127.0.0.1:{port}" in output, output
     assert "Traceback" not in output, output
+    assert output.count("cannot reach") == 1, output  # said once, not by each layer
 
 
 def test_health_is_503_while_redis_is_down_and_200_again_after(

@@ -17,7 +17,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from motia.clock import new_trace_id
-from motia.errors import MotiaError, StoreUnavailable
+from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
 from motia.http.cors import CorsMiddleware
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
@@ -99,7 +99,9 @@ class MotiaApp:
                 try:
                     await self.runtime.start()
                 except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    # The server logs a non-empty message again: once is enough.
+                    reason = "" if isinstance(exc, StartupFailed) else str(exc)
+                    await send({"type": "lifespan.startup.failed", "message": reason})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

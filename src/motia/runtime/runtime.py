@@ -11,7 +11,7 @@ from pathlib import Path
 
 from motia.adapters.factory import open_stores
 from motia.clock import Clock
-from motia.errors import MotiaError, ProjectInvalid, StoreUnavailable
+from motia.errors import ProjectInvalid, StartupFailed, StoreUnavailable
 from motia.logs import Logger, LogSink
 from motia.runners.process import RunnerFailed
 from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
@@ -205,7 +205,7 @@ class Runtime:
         problem = await self.check_stores(timeout=5)
         if problem is not None:
             self.logger.error(problem)
-            raise MotiaError(problem)
+            raise StartupFailed(problem)
         if self._release_task_factory is None:
             self._release_task_factory = contain_handler_tasks(
                 asyncio.get_running_loop(), self.logger
