@@ -314,7 +314,7 @@ def _inside(row: Setting) -> str:
     if isinstance(kind, Choice):  # not redis or postgres, which would need a URL
         return [c for c in kind.choices if c not in ("redis", "postgres")][-1].upper()
     if isinstance(kind, Flag):
-        return "false" if row.default else "true"
+        return "false" if row.default_for("dev") else "true"
     if isinstance(kind, Text):
         return "t" * max(kind.min_length, 1)
     samples: dict[type[Kind], str] = {

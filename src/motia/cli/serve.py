@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from uvicorn.supervisors import Multiprocess
 from motia.errors import ProjectInvalid, SettingsError
 from motia.http.app import MotiaApp
 from motia.http.http_protocol import HeaderLimits, ServerConfig
+from motia.http.metrics_endpoint import METRICS_DIR_ENV
 from motia.http.ws_protocol import StreamWebSocketProtocol
 from motia.logs import Logger
 from motia.runtime.classic_config import classic_redis_url
@@ -137,7 +139,10 @@ def serve(
     config.factory = True
     config.workers = workers
     socket = config.bind_socket()
-    Multiprocess(config, sockets=[socket]).run()
+    # The workers leave their metrics here, so the one that answers a scrape adds them up.
+    with tempfile.TemporaryDirectory(prefix="motia-metrics-") as metrics_dir:
+        os.environ[METRICS_DIR_ENV] = metrics_dir
+        Multiprocess(config, sockets=[socket]).run()
 
 
 class _ServerLogBridge(logging.Handler):

@@ -23,6 +23,7 @@ from motia.http.cors import CorsMiddleware
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
+from motia.http.metrics_endpoint import MetricsEndpoint
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import (
     TRACE_HEADER,
@@ -53,9 +54,11 @@ class MotiaApp:
         self.runtime = runtime
         # Stream frames waiting for slow clients, WebSocket and SSE alike, share one budget.
         budget = BufferBudget(runtime.settings.streams_total_buffer)
+        self.metrics = MetricsEndpoint(runtime)
         self._system = Starlette(
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
+                *self.metrics.routes(),
                 *InternalApi(runtime).routes(),
                 *StreamEventSource(runtime, budget).routes(),
                 *StreamClientScript().routes(),
@@ -103,9 +106,11 @@ class MotiaApp:
                     reason = "" if isinstance(exc, StartupFailed) else str(exc)
                     await send({"type": "lifespan.startup.failed", "message": reason})
                     return
+                await self.metrics.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.runtime.stop()
+                await self.metrics.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -229,6 +229,19 @@ class Settings:
         "completes its message, with its emits: a failed attempt leaves no state behind. "
         "Off: they take effect at once, as on the other stores.",
     )
+    metrics_enabled: bool = setting(
+        False,
+        dev=True,
+        key="metrics.enabled",
+        kind=Flag(),
+        doc="Serve Prometheus metrics at `/__motia/metrics`. See [monitoring](monitoring.md).",
+    )
+    metrics_token: str | None = setting(
+        None,
+        key="metrics.token",
+        kind=Text(min_length=16, secret=True),
+        doc="When set, a scrape must send it as `Authorization: Bearer <token>`.",
+    )
     # The internal API under /__motia/api (workbench, dead letters): on in dev, off in
     # start unless enabled; a token, when set, is required on every call.
     workbench_enabled: bool | None = setting(

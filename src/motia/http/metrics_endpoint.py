@@ -1,0 +1,137 @@
+"""GET /__motia/metrics: Prometheus metrics of the step runs, queues and build.
+
+On in `motia dev`; in `motia start` only with `metrics.enabled`, and behind
+`metrics.token` when one is set. The counters come from `runtime.metrics.RunMetrics`; the
+gauges (queue depth) are read from the store at scrape time, so every process of a
+deployment answers the same for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from motia import __version__
+from motia.adapters.queue.base import QueueStats
+from motia.errors import StoreUnavailable
+from motia.runtime.metrics import Gauge, MetricsFolder, RunMetrics
+from motia.system_paths import SYSTEM_PREFIX
+from motia.tasks import start_task, stop_task
+
+if TYPE_CHECKING:
+    from motia.runtime.runtime import Runtime
+
+METRICS_PATH = f"{SYSTEM_PREFIX}/metrics"
+# The folder the processes of `motia start --workers N` share for their counts.
+METRICS_DIR_ENV = "MOTIA_METRICS_DIR"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+WRITE_INTERVAL = 1.0  # seconds between two writes of this process's counts
+
+
+class MetricsEndpoint:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        self.enabled = settings.metrics_enabled
+        token = settings.metrics_token
+        self._token = token.encode() if token else None
+        self.metrics = RunMetrics()
+        folder = os.environ.get(METRICS_DIR_ENV)
+        self._folder = MetricsFolder(Path(folder)) if folder and self.enabled else None
+        self._writer: asyncio.Task[None] | None = None
+        if self.enabled:
+            runtime.add_hooks(self.metrics)
+
+    def routes(self) -> list[Route]:
+        return [Route(METRICS_PATH, self.scrape, methods=["GET"])] if self.enabled else []
+
+    async def start(self) -> None:
+        if self._folder is not None:
+            self._writer = start_task(
+                self._keep_writing(self._folder), self.runtime.logger, "writing metrics"
+            )
+
+    async def stop(self) -> None:
+        await stop_task(self._writer)
+        self._writer = None
+        if self._folder is not None:
+            self._folder.write(self.metrics.snapshot())
+
+    async def _keep_writing(self, folder: MetricsFolder) -> None:
+        written: dict[str, Any] | None = None
+        while True:
+            snapshot = self.metrics.snapshot()
+            if snapshot != written:
+                await asyncio.to_thread(folder.write, snapshot)
+                written = snapshot
+            await asyncio.sleep(WRITE_INTERVAL)
+
+    async def scrape(self, request: Request) -> Response:
+        if not self._authorized(request.headers.get("authorization", "")):
+            return JSONResponse(
+                {"error": "metrics need the token of metrics.token (Authorization: Bearer …)"},
+                status_code=401,
+                headers={"www-authenticate": 'Bearer realm="motia metrics"'},
+            )
+        snapshots = [self.metrics.snapshot()]
+        if self._folder is not None:
+            snapshots += await asyncio.to_thread(self._folder.others)
+        gauges = [_build_info(), *await self._queue_gauges()]
+        text = self.metrics.render(snapshots, gauges)
+        return Response(text, media_type=CONTENT_TYPE)
+
+    def _authorized(self, header: str) -> bool:
+        if self._token is None:
+            return True
+        if not header.lower().startswith("bearer "):
+            return False
+        return hmac.compare_digest(header[7:].strip().encode(), self._token)
+
+    async def _queue_gauges(self) -> list[Gauge]:
+        runtime = self.runtime
+        stats: list[QueueStats] = []
+        up = 1.0
+        try:
+            for name in runtime.bus.subscriber_names():
+                stats.append(await runtime.queue.stats(name))
+        except StoreUnavailable:
+            up = 0.0  # the store is down: say so rather than answer with stale depths
+            stats = []
+        depth = [
+            ((s.subscriber, state), float(value))
+            for s in stats
+            for state, value in (
+                ("waiting", s.waiting),
+                ("in_flight", s.in_flight),
+                ("delayed", s.delayed),
+                ("dead", s.dead),
+            )
+        ]
+        return [
+            Gauge(
+                "motia_queue_messages",
+                "Messages of each subscriber by state, read from the store",
+                ("subscriber", "state"),
+                depth,
+            ),
+            Gauge(
+                "motia_store_up", "Whether the queue's store answered this scrape", (), [((), up)]
+            ),
+        ]
+
+
+def _build_info() -> Gauge:
+    return Gauge(
+        "motia_build_info",
+        "The Motia and Python versions of this process",
+        ("version", "python"),
+        [((__version__, platform.python_version()), 1.0)],
+    )
