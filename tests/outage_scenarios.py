@@ -120,7 +120,7 @@ def restart_under_traffic(
     )
 
     def healthy() -> bool:
-        return server.client.get("/__motia/health", timeout=10).status_code == 200
+        return server.client.get("/__motia/ready", timeout=10).status_code == 200
 
     assert wait_for(healthy, 15, what="healthy after the restart")
     assert server.process.poll() is None

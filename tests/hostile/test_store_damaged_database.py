@@ -152,7 +152,7 @@ def test_corruption_found_while_running_turns_readiness_and_writes_to_503(
     response = server.client.post("/notes", json={"id": "after-2", "text": "-"})
     assert response.status_code == 503
     assert response.json()["traceId"] == response.headers["x-trace-id"]
-    health = server.client.get("/__motia/health")
+    health = server.client.get("/__motia/ready")
     assert health.status_code == 503
     assert "is corrupted" in health.json()["problem"]
     assert str(data / "motia.db") in health.json()["problem"]

@@ -127,7 +127,7 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
             assert body["traceId"] == response.headers["x-trace-id"]
             assert response.headers["retry-after"] == "5"
 
-        health = server.client.get("/__motia/health")
+        health = server.client.get("/__motia/ready")
         assert health.status_code == 503, health.text
         assert "the disk is full" in health.json()["problem"]
         assert str(disk / "data" / "motia.db") in health.json()["problem"]
@@ -152,7 +152,7 @@ def test_a_full_disk_fails_fast_backs_off_and_recovers_without_losing_anything(
 
         filler.unlink()  # space returns
         freed = time.monotonic()
-        wait_for(lambda: server.client.get("/__motia/health").status_code == 200, timeout=30)
+        wait_for(lambda: server.client.get("/__motia/ready").status_code == 200, timeout=30)
         ready_after = time.monotonic() - freed
         wait_for(lambda: shipped(server) >= set(accepted), timeout=60)
         print(

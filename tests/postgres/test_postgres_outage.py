@@ -28,7 +28,8 @@ def own_env(server: OwnPostgres) -> dict[str, str]:
 
 
 def health(server: ServerProcess) -> httpx.Response:
-    return server.client.get("/__motia/health", timeout=10)
+    """Readiness, which follows the store (liveness does not: see below)."""
+    return server.client.get("/__motia/ready", timeout=10)
 
 
 def test_postgres_restart_while_traffic_flows_loses_no_accepted_event(
@@ -88,6 +89,7 @@ def test_health_is_503_while_postgres_is_down_and_200_again_after(
     print(body)
     assert body["status"] == "unavailable"
     assert f"127.0.0.1:{own_postgres.port}" in body["problem"], body
+    assert server.client.get("/__motia/health").status_code == 200  # alive all the while
 
     own_postgres.start()
     wait_for(lambda: health(server).status_code == 200, 20, what="health 200 with PostgreSQL back")

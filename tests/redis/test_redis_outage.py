@@ -27,7 +27,8 @@ def own_env(redis_server: OwnRedis) -> dict[str, str]:
 
 
 def health(server: ServerProcess) -> httpx.Response:
-    return server.client.get("/__motia/health", timeout=10)
+    """Readiness, which follows the store (liveness does not: see below)."""
+    return server.client.get("/__motia/ready", timeout=10)
 
 
 def test_redis_restart_while_traffic_flows_loses_no_accepted_event(
@@ -78,6 +79,8 @@ def test_health_is_503_while_redis_is_down_and_200_again_after(
     print(body)
     assert body["status"] == "unavailable"
     assert f"127.0.0.1:{own_redis.port}" in body["problem"], body
+    # Alive all the while: a liveness probe must not restart a process for Redis's outage.
+    assert server.client.get("/__motia/health").status_code == 200
 
     own_redis.start()
     wait_for(lambda: health(server).status_code == 200, 20, what="health 200 with Redis back")

@@ -58,6 +58,7 @@ class MotiaApp:
         self._system = Starlette(
             routes=[
                 Route(f"{SYSTEM_PREFIX}/health", self._health),
+                Route(f"{SYSTEM_PREFIX}/ready", self._ready),
                 *self.metrics.routes(),
                 *InternalApi(runtime).routes(),
                 *StreamEventSource(runtime, budget).routes(),
@@ -358,18 +359,40 @@ class MotiaApp:
         self.runtime.logger.child(step, trace_id, flows).error(message, fields)
 
     async def _health(self, request: Request) -> Response:
-        """Readiness: 200 once started and every store answers, 503 otherwise."""
+        """Liveness: 200 while the process serves requests, whatever its stores do."""
         runtime = self.runtime
-        problem = await runtime.check_stores(timeout=1) if runtime.ready else None
-        ready = runtime.ready and problem is None
+        body = {
+            "status": "ok",
+            "steps": len(runtime.project.steps),
+            "errors": len(runtime.project.errors),
+        }
+        return JSONResponse(body)
+
+    async def _ready(self, request: Request) -> Response:
+        """Readiness: 200 once started while every store answers and every runner is up;
+        503 naming what is wrong otherwise, and from the moment the server is asked to
+        stop, so a load balancer sends new requests elsewhere while this one drains."""
+        runtime = self.runtime
+        status, problem = "ok", None
+        if runtime.draining:
+            status, problem = "draining", "the server is stopping"
+        elif not runtime.ready:
+            status, problem = "starting", "the server is starting"
+        else:
+            problem = await runtime.check_stores(timeout=1)
+            down = runtime.runners.not_ready()
+            if problem is None and down:
+                problem = f"the {', '.join(down)} runner is not running (restarting)"
+            if problem is not None:
+                status = "unavailable"
         body: dict[str, Any] = {
-            "status": "ok" if ready else ("starting" if not runtime.ready else "unavailable"),
+            "status": status,
             "steps": len(runtime.project.steps),
             "errors": len(runtime.project.errors),
         }
         if problem is not None:
             body["problem"] = problem
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
 
 # Seconds a client is asked to wait before retrying a request the store could not keep.

@@ -170,6 +170,11 @@ class RunnerSupervisor:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
+    @property
+    def ready(self) -> bool:
+        """Whether a runner process is up and takes invocations now."""
+        return self._ready.is_set()
+
 
 class RunnerPool:
     """The runners of a project, one per language that has steps."""
@@ -218,6 +223,10 @@ class RunnerPool:
                 await supervisor.stop(0)
         if failures:
             raise failures[0]
+
+    def not_ready(self) -> list[str]:
+        """The runners that cannot take invocations now (starting or restarting)."""
+        return [s.language.label for s in self.supervisors.values() if not s.ready]
 
     async def invoke(
         self,

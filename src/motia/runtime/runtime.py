@@ -314,6 +314,11 @@ class Runtime:
             except Exception as exc:  # never let a reload bug take the server down
                 self.logger.error(f"reload crashed: {type(exc).__name__}: {exc}")
 
+    @property
+    def draining(self) -> bool:
+        """Whether the server was asked to stop (it finishes what runs, takes nothing new)."""
+        return self._stop_deadline is not None
+
     async def begin_stop(self) -> None:
         """The server was asked to stop: lease no more events and fire no more ticks from
         now on. Running handlers have until `shutdownTimeout` from this moment, however
