@@ -5,6 +5,7 @@ refused (401 with a `WWW-Authenticate` challenge, 403 for a missing scope)."""
 from __future__ import annotations
 
 import json
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ import jwt
 import pytest
 
 from motia.auth import issue_access_token, issue_refresh_token
+from motia.testing import create_tester
 from tests.auth.support import (
     AUDIENCE,
     ISSUER,
@@ -419,3 +421,53 @@ def test_bad_step_auth_config_names_the_file_and_field(tmp_path: Path) -> None:
     output = failed_start(project, {"JWT_SECRET": SECRET}, tmp_path)
     assert "me_step.py, step 'Me', field 'auth'" in output
     assert 'unknown key(s) scope: the only key is "scopes"' in output
+
+
+# --- motia dev, CORS and the test kit -----------------------------------------------------------
+
+OPEN_ME = ME_STEP.replace(',\n              "auth": True}', "}").replace('req["auth"]', "None")
+
+
+def test_dev_reload_that_adds_auth_without_a_key_keeps_the_last_good_version(
+    server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "project", {"steps/me_step.py": OPEN_ME})
+    server = server_factory(project, "dev")
+    assert server.client.get("/me").json() == {"auth": None}
+    (project / "steps" / "me_step.py").write_text(textwrap.dedent(ME_STEP))
+    server.wait_for_output("reload failed")
+    assert "step(s) Me require a bearer token (auth) but no key" in server.output()
+    assert server.client.get("/me").json() == {"auth": None}
+
+
+def test_refusals_carry_cors_headers_so_browsers_can_read_them(
+    server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    files = {
+        "steps/me_step.py": ME_STEP,
+        "config.yml": 'http:\n  cors:\n    origins: ["https://app.example"]\n',
+    }
+    server = server_factory(write_project(tmp_path / "project", files), env={"JWT_SECRET": SECRET})
+    response = server.client.get("/me", headers={"origin": "https://app.example"})
+    assert response.status_code == 401
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    # The preflight of a request with a token is answered without one.
+    preflight = server.client.options(
+        "/me",
+        headers={
+            "origin": "https://app.example",
+            "access-control-request-method": "GET",
+            "access-control-request-headers": "authorization",
+        },
+    )
+    assert preflight.status_code in (200, 204)
+
+
+async def test_the_test_kit_calls_protected_steps_with_a_token(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project", {"steps/me_step.py": ME_STEP})
+    async with create_tester(project, env={"JWT_SECRET": SECRET}) as tester:
+        assert (await tester.get("/me")).status_code == 401
+        token = issue_access_token("user-9", scopes=["a"])
+        response = await tester.get("/me", headers=bearer(token))
+        assert response.status_code == 200
+        assert response.json()["auth"]["sub"] == "user-9"

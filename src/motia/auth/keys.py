@@ -109,7 +109,7 @@ class JwksKeys:
                 found = self._find(kid, algorithm)
         if found is None:
             raise InvalidToken(
-                f"no key {kid!r} for {algorithm} in the key set"
+                f"no key {kid[:40]!r} for {algorithm} in the key set"
                 if kid
                 else "the token names no key (`kid`)"
             )

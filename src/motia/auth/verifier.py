@@ -97,7 +97,7 @@ class TokenVerifier:
             raise InvalidToken("the token is not a well-formed JWT") from None
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self.algorithms:
-            raise InvalidToken(f"tokens signed with {algorithm!r} are not accepted")
+            raise InvalidToken(f"tokens signed with {_shown(algorithm)} are not accepted")
         kid = header.get("kid")
         key = await self._key(algorithm, kid if isinstance(kid, str) else None)
         try:
@@ -136,6 +136,12 @@ class TokenVerifier:
         if self._jwks is not None:
             return await self._jwks.key(kid, algorithm)
         raise InvalidToken(f"no configured key checks {algorithm} tokens")
+
+
+def _shown(value: object) -> str:
+    """A header value of the token, as messages quote it: short, whatever the client sent."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _default_algorithms(auth: AuthSettings) -> tuple[str, ...]:
