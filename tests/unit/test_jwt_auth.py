@@ -4,7 +4,9 @@ challenge the HTTP gate writes."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -192,11 +194,41 @@ async def test_fetch_failure_keeps_the_keys_it_has() -> None:
     assert await jwks.key("k1", "RS256") is not None
 
 
-async def test_fetch_failure_without_keys_is_keys_unavailable() -> None:
+async def test_fetch_failure_without_keys_is_keys_unavailable_and_not_retried_at_once() -> None:
     idp = FakeIdp()
     idp.down = True
-    with pytest.raises(KeysUnavailable, match="cannot be fetched: connection refused"):
-        await idp.jwks().key("k1", "RS256")
+    jwks = idp.jwks()
+    for _ in range(3):
+        with pytest.raises(KeysUnavailable, match="cannot be fetched: connection refused"):
+            await jwks.key("k1", "RS256")
+    assert idp.fetches == 1
+    idp.down = False
+    idp.keys = [jwk_of(rsa_key(), "k1")]
+    idp.now += REFETCH_INTERVAL
+    assert await jwks.key("k1", "RS256") is not None
+    assert idp.fetches == 2
+
+
+async def test_known_keys_serve_while_a_stale_set_is_fetched_again() -> None:
+    idp = FakeIdp(jwk_of(rsa_key(), "k1"))
+    jwks = idp.jwks(cache_seconds=10)
+    await jwks.key("k1", "RS256")
+    release = asyncio.Event()
+    plain_fetch = idp.fetch
+
+    async def slow_fetch(url: str) -> dict[str, Any]:
+        await release.wait()
+        return await plain_fetch(url)
+
+    jwks._fetch = slow_fetch
+    idp.now += 11
+    fetching = asyncio.create_task(jwks.key("k1", "RS256"))
+    await asyncio.sleep(0)  # the first request now holds the fetch
+    # Another request with the same kid does not wait for the slow provider.
+    assert await asyncio.wait_for(jwks.key("k1", "RS256"), 1) is not None
+    release.set()
+    assert await fetching is not None
+    assert idp.fetches == 2
 
 
 # --- policy and scopes --------------------------------------------------------------------------
@@ -293,3 +325,36 @@ async def test_challenge_never_carries_quotes_or_line_breaks(tmp_path: Path) -> 
         await gate.claims((), {"authorization": "Bearer t"})
     header = dict(refused.value.headers)[b"www-authenticate"].decode()
     assert header == 'Bearer realm="my ?api?", error="invalid_token", error_description="a?b??c"'
+
+
+# --- without the `auth` extra -------------------------------------------------------------------
+
+
+def _without(monkeypatch: pytest.MonkeyPatch, package: str, *modules: str) -> None:
+    for name in list(sys.modules):
+        if name == package or name.startswith(package + ".") or name in modules:
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)  # `import package` now fails
+
+
+def test_a_key_without_pyjwt_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without(monkeypatch, "jwt", "motia.auth.verifier", "motia.auth.keys")
+    with pytest.raises(SettingsError, match=re.escape("pip install 'motia-python[auth]'")):
+        verifier_for(settings(tmp_path, secret=SECRET))
+    assert verifier_for(settings(tmp_path)) is None  # no key: PyJWT is not needed
+
+
+def test_password_hashing_without_argon2_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from motia.auth import passwords
+
+    _without(monkeypatch, "argon2")
+    passwords._hasher.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=re.escape("pip install 'motia-python[auth]'")):
+            hash_password("pw")
+    finally:
+        passwords._hasher.cache_clear()

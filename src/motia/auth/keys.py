@@ -97,17 +97,24 @@ class JwksKeys:
         self._clock = clock
         self._keys: list[_Key] | None = None
         self._fetched_at = 0.0
+        self._failure: str | None = None  # why the last fetch failed
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str | None, algorithm: str) -> Any:
-        async with self._lock:
-            if self._keys is None or self._clock() - self._fetched_at >= self._cache_seconds:
-                await self._refresh()
-            found = self._find(kid, algorithm)
-            if found is None and self._clock() - self._fetched_at >= REFETCH_INTERVAL:
-                await self._refresh()
-                found = self._find(kid, algorithm)
+        if self._keys is None or self._age() >= self._cache_seconds:
+            # Stale keys keep serving while one request fetches the set again.
+            await self._refresh(self._stale, wait=self._keys is None)
+        found = self._find(kid, algorithm)
         if found is None:
+            # A kid we do not hold: the provider may have rotated. Wait for that fetch.
+            def missing() -> bool:
+                return self._find(kid, algorithm) is None and self._age() >= REFETCH_INTERVAL
+
+            await self._refresh(missing, wait=True)
+            found = self._find(kid, algorithm)
+        if found is None:
+            if self._keys is None:
+                raise KeysUnavailable(self._failure or f"the key set at {self.url} is empty")
             raise InvalidToken(
                 f"no key {kid[:40]!r} for {algorithm} in the key set"
                 if kid
@@ -115,7 +122,23 @@ class JwksKeys:
             )
         return found
 
-    async def _refresh(self) -> None:
+    def _age(self) -> float:
+        return self._clock() - self._fetched_at
+
+    def _stale(self) -> bool:
+        if self._keys is None:  # never fetched, or failed: retried once an interval
+            return self._failure is None or self._age() >= REFETCH_INTERVAL
+        return self._age() >= self._cache_seconds
+
+    async def _refresh(self, needed: Callable[[], bool], *, wait: bool) -> None:
+        """One fetch at a time; callers that came while it ran see its result."""
+        if self._lock.locked() and not wait:
+            return
+        async with self._lock:
+            if needed():
+                await self._fetch_now()
+
+    async def _fetch_now(self) -> None:
         try:
             data = await self._fetch(self.url)
             entries = data.get("keys", [])
@@ -124,12 +147,10 @@ class JwksKeys:
             keys = [key for entry in entries if (key := _signing_key(entry)) is not None]
         except Exception as exc:
             self._fetched_at = self._clock()  # a dead URL is not asked again at once either
-            if self._keys is None:
-                raise KeysUnavailable(
-                    f"the key set at {self.url} cannot be fetched: {exc}"
-                ) from exc
-            return  # keep the keys we have
+            self._failure = f"the key set at {self.url} cannot be fetched: {exc}"
+            return  # keep the keys we have, if any
         self._keys = keys
+        self._failure = None
         self._fetched_at = self._clock()
 
     def _find(self, kid: str | None, algorithm: str) -> Any:
