@@ -374,7 +374,11 @@ def test_jwks_url_that_does_not_answer_gets_503(
     )
     response = server.client.get("/me", headers=bearer(token))
     assert response.status_code == 503
-    assert "cannot be fetched" in response.json()["error"]
+    assert response.headers["retry-after"] == "5"
+    error = response.json()["error"]
+    assert error == "Service unavailable: the keys to verify tokens cannot be fetched now"
+    # Where the keys live and why they could not be had is for the operator, in the log.
+    server.wait_for_output(f"cannot verify tokens: the key set at {url} cannot be fetched")
 
 
 # --- configuration that cannot work is refused at start ------------------------------------------

@@ -32,9 +32,19 @@ from motia.auth.policy import required_scopes, verifier_for
 from motia.auth.verifier import TokenVerifier
 from motia.errors import SettingsError
 from motia.http.auth_gate import ApiAuth, AuthRefused
+from motia.logs import Logger, LogSink
 from motia.settings import AuthSettings, Settings
 from motia.steps.config import StepAuth
-from tests.auth.support import SECRET, claims, ec_key, hs256, jwk_of, public_pem, rsa_key
+from tests.auth.support import (
+    SECRET,
+    claims,
+    ec_key,
+    hs256,
+    hs256_keyed_with,
+    jwk_of,
+    public_pem,
+    rsa_key,
+)
 
 
 def settings(tmp_path: Path, **auth: Any) -> Settings:
@@ -105,6 +115,23 @@ async def test_algorithm_outside_the_allow_list_is_refused_before_any_key() -> N
     verifier = TokenVerifier(("RS256",), public_key=rsa_key().public_key())
     with pytest.raises(InvalidToken, match="'HS256' are not accepted"):
         await verifier.verify(hs256(claims()))
+
+
+async def test_with_a_secret_and_a_public_key_each_family_uses_its_own_key(
+    tmp_path: Path,
+) -> None:
+    key = ec_key()
+    pem = public_pem(key)
+    verifier = verifier_for(settings(tmp_path, secret=SECRET, public_key=pem))
+    assert verifier is not None
+    payload = claims(aud=None, iss=None)
+    assert await verifier.verify(jwt.encode(payload, key, algorithm="ES256")) == payload
+    assert await verifier.verify(hs256(payload)) == payload
+    # HS256 is allowed here, but only ever checked against the secret, never the PEM.
+    with pytest.raises(InvalidToken, match="signature is not valid"):
+        await verifier.verify(hs256_keyed_with(payload, pem))
+    with pytest.raises(InvalidToken, match="no configured key checks RS256 tokens"):
+        await verifier.verify(jwt.encode(payload, rsa_key(), algorithm="RS256"))
 
 
 # --- the JWKS cache -----------------------------------------------------------------------------
@@ -320,7 +347,8 @@ class Saying:
 
 async def test_challenge_never_carries_quotes_or_line_breaks(tmp_path: Path) -> None:
     base = settings(tmp_path)
-    gate = ApiAuth(replace(base, auth=replace(base.auth, realm='my "api"')), Saying('a"b\r\nc'))  # type: ignore[arg-type]
+    realm = replace(base, auth=replace(base.auth, realm='my "api"'))
+    gate = ApiAuth(realm, Saying('a"b\r\nc'), Logger(LogSink("error", "json"), None, None, []))  # type: ignore[arg-type]
     with pytest.raises(AuthRefused) as refused:
         await gate.claims((), {"authorization": "Bearer t"})
     header = dict(refused.value.headers)[b"www-authenticate"].decode()

@@ -3,6 +3,7 @@ configured key, then `exp`, `nbf`, `iss` and `aud`. Built once from the settings
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ class TokenVerifier:
         project_dir: Path,
         *,
         fetch: Fetch = fetch_json,
-        clock: Callable[[], float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> TokenVerifier | None:
         """None when no key is configured: then nothing can be verified."""
         if auth.secret is None and auth.public_key is None and auth.jwks_url is None:
@@ -71,11 +72,7 @@ class TokenVerifier:
         _check_algorithms(algorithms, auth)
         jwks = None
         if auth.jwks_url is not None:
-            jwks = (
-                JwksKeys(auth.jwks_url, auth.jwks_cache_seconds, fetch=fetch, clock=clock)
-                if clock is not None
-                else JwksKeys(auth.jwks_url, auth.jwks_cache_seconds, fetch=fetch)
-            )
+            jwks = JwksKeys(auth.jwks_url, auth.jwks_cache_seconds, fetch=fetch, clock=clock)
         public_key = (
             read_public_key(auth.public_key, project_dir) if auth.public_key is not None else None
         )

@@ -69,7 +69,7 @@ class MotiaApp:
         self._system_not_found = self._system.router.default
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
-        self._auth = ApiAuth(runtime.settings, runtime.token_verifier)
+        self._auth = ApiAuth(runtime.settings, runtime.token_verifier, runtime.logger)
         cors = runtime.settings.cors
         # Without configured origins there is no CORS at all, so no middleware to pass.
         self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http

@@ -14,8 +14,11 @@ from motia.http.response import Headers
 
 if TYPE_CHECKING:
     from motia.auth.verifier import TokenVerifier
+    from motia.logs import Logger
     from motia.settings import Settings
     from motia.steps.model import Step
+
+UNAVAILABLE = "Service unavailable: the keys to verify tokens cannot be fetched now"
 
 # RFC 6750 allows these characters in error_description; anything else becomes '?'.
 _NOT_ALLOWED = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
@@ -32,7 +35,8 @@ class AuthRefused(Exception):
 
 
 class ApiAuth:
-    def __init__(self, settings: Settings, verifier: TokenVerifier | None) -> None:
+    def __init__(self, settings: Settings, verifier: TokenVerifier | None, logger: Logger) -> None:
+        self._logger = logger
         self._required = settings.auth.required
         self._realm = _quoted(settings.auth.realm)
         self._verifier = verifier
@@ -60,7 +64,9 @@ class ApiAuth:
         except InvalidToken as exc:
             raise self._invalid(exc.description) from None
         except KeysUnavailable as exc:
-            raise AuthRefused(503, f"Service unavailable: {exc}", []) from None
+            # The URL and the network error are for the log, not for the client.
+            self._logger.error(f"cannot verify tokens: {exc}")
+            raise AuthRefused(503, UNAVAILABLE, [(b"retry-after", b"5")]) from None
         missing = missing_scopes(claims, scopes)
         if missing:
             description = f"the token lacks scope {' '.join(missing)}"
