@@ -111,6 +111,12 @@ async def test_leeway_lets_a_slightly_late_token_in() -> None:
         await TokenVerifier(("HS256",), secret=SECRET, leeway=0).verify(late)
 
 
+async def test_a_token_for_some_audience_is_refused_when_none_is_configured() -> None:
+    verifier = TokenVerifier(("HS256",), secret=SECRET)
+    with pytest.raises(InvalidToken, match="not meant for this audience"):
+        await verifier.verify(hs256(claims(iss=None, aud="billing-api")))
+
+
 async def test_algorithm_outside_the_allow_list_is_refused_before_any_key() -> None:
     verifier = TokenVerifier(("RS256",), public_key=rsa_key().public_key())
     with pytest.raises(InvalidToken, match="'HS256' are not accepted"):
