@@ -47,6 +47,8 @@ declare module 'motia' {
     responseSchema?: { readonly [status: number]: Schema };
     queryParams?: readonly QueryParam[];
     middleware?: readonly ApiMiddleware<any, any>[];
+    /** A bearer token (JWT): `true`, `{ scopes: [...] }`, or `false` for an open route. */
+    auth?: boolean | { scopes?: readonly string[] };
   }
 
   export interface HandlerInfrastructure {
@@ -118,6 +120,8 @@ declare module 'motia' {
     pathParams: Record<string, string>;
     queryParams: Record<string, string | string[]>;
     rawBody: string;
+    /** The verified token claims, on steps with `auth` only. */
+    auth?: Record<string, any>;
   }
 
   /** `body` may be left out only when its type allows `undefined`. */

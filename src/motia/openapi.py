@@ -3,8 +3,8 @@
 Paths come from the step paths (`/pets/:id` becomes `/pets/{id}` with the parameter
 declared), request bodies from `bodySchema`, responses from `responseSchema`, query
 parameters from `queryParams`. Every operation also documents the error answers the
-server itself gives: 400 for a body that is malformed or fails the schema, and 500 with the
-trace id when the handler fails.
+server itself gives: 400 for a body that is malformed or fails the schema, 401/403 and the
+bearer scheme for steps that need a token, and 500 with the trace id when the handler fails.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from motia.auth.policy import required_scopes
 from motia.steps.model import Step
 from motia.steps.schema_example import example_of
 
@@ -45,6 +46,9 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
     },
     "required": ["field", "message"],
 }
+# Steps with `auth` need `Authorization: Bearer <JWT>`.
+BEARER = "bearerAuth"
+BEARER_SCHEME: dict[str, Any] = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 TRACE_HEADER: dict[str, Any] = {
     "description": "The trace id of the request; every log line of the flow carries it.",
     "schema": {"type": "string"},
@@ -66,8 +70,10 @@ def build_openapi(
     title: str,
     version: str = DEFAULT_VERSION,
     description: str | None = None,
+    auth_required: bool = False,
 ) -> dict[str, Any]:
-    """The document for every API step in `steps` (other step types are ignored)."""
+    """The document for every API step in `steps` (other step types are ignored).
+    `auth_required`: the project's `auth.required`, for steps that do not say."""
     components = _Components()
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, None] = {}
@@ -76,7 +82,7 @@ def build_openapi(
             continue
         api = step.api
         path_item = paths.setdefault(openapi_path(api.path), {})
-        path_item[api.method.lower()] = _operation(step, components)
+        path_item[api.method.lower()] = _operation(step, components, auth_required)
         for flow in step.flows:
             tags.setdefault(flow)
     info: dict[str, Any] = {"title": title, "version": version}
@@ -94,12 +100,14 @@ def build_openapi(
             }
         },
     }
+    if components.bearer:
+        document["components"]["securitySchemes"] = {BEARER: BEARER_SCHEME}
     if tags:
         document["tags"] = [{"name": name} for name in tags]
     return document
 
 
-def _operation(step: Step, components: _Components) -> dict[str, Any]:
+def _operation(step: Step, components: _Components, auth_required: bool) -> dict[str, Any]:
     api = step.api
     operation: dict[str, Any] = {"operationId": step.name}
     if step.flows:
@@ -167,6 +175,14 @@ def _operation(step: Step, components: _Components) -> dict[str, Any]:
             else "The body is not valid JSON"
         )
         responses.setdefault("400", _error_response(reason))
+    scopes = required_scopes(api.auth, auth_required)
+    if scopes is not None:
+        # OpenAPI 3.1 lets a bearer requirement list the scopes (as role names).
+        operation["security"] = [{BEARER: list(scopes)}]
+        components.bearer = True
+        responses.setdefault("401", _error_response("No valid bearer token (JWT)"))
+        if scopes:
+            responses.setdefault("403", _error_response("The token lacks a required scope"))
     responses.setdefault("413", _error_response("The body is larger than the server accepts"))
     responses.setdefault("500", _error_response("The handler failed; search the logs by traceId"))
     operation["responses"] = responses
@@ -206,6 +222,7 @@ class _Components:
 
     def __init__(self) -> None:
         self.schemas: dict[str, Any] = {}
+        self.bearer = False  # an operation needs a bearer token
 
     def embed(self, schema: dict[str, Any], owner: str) -> dict[str, Any]:
         schema = copy.deepcopy(schema)

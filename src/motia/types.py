@@ -14,7 +14,16 @@ validates the same configs with the strict models of `motia.steps.config`.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Generic, Literal, Required, TypeAlias, TypedDict
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    NotRequired,
+    Required,
+    TypeAlias,
+    TypedDict,
+)
 
 from typing_extensions import TypeVar
 
@@ -53,6 +62,12 @@ class Emit(TypedDict, total=False):
 class QueryParam(TypedDict, total=False):
     name: Required[str]
     description: str
+
+
+class StepAuthConfig(TypedDict, total=False):
+    """`auth` of an API step: a bearer token granting these scopes."""
+
+    scopes: Sequence[str]
 
 
 class HandlerConfig(TypedDict, total=False):
@@ -106,6 +121,7 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     responseSchema: Mapping[int, SchemaSpec] | Mapping[str, SchemaSpec]
     queryParams: Sequence[QueryParam]
     middleware: Sequence[Callable[..., Any]]
+    auth: bool | StepAuthConfig
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
 
@@ -161,6 +177,8 @@ class ApiRequest(TypedDict, Generic[BodyT]):
     pathParams: dict[str, str]
     queryParams: dict[str, str | list[str]]
     rawBody: str
+    # The verified token claims, on steps with `auth` only.
+    auth: NotRequired[dict[str, Any]]
 
 
 class ApiResponse(TypedDict, total=False):
@@ -209,6 +227,7 @@ __all__ = [
     "QueryParam",
     "QueueConfig",
     "SchemaSpec",
+    "StepAuthConfig",
     "StepConfig",
     "StreamBaseConfig",
     "StreamConfig",

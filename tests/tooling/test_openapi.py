@@ -182,3 +182,43 @@ def test_schemathesis_finds_no_server_errors(
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout
+
+
+def test_steps_that_need_a_token_document_the_bearer_scheme(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "config.yml": "auth:\n  required: true\n",
+            "steps/orders_step.py": """
+                config = {"type": "api", "name": "CreateOrder", "method": "POST",
+                          "path": "/orders", "emits": [], "auth": {"scopes": ["orders:write"]}}
+                async def handler(req, ctx): ...
+            """,
+            "steps/me_step.py": """
+                config = {"type": "api", "name": "Me", "method": "GET", "path": "/me",
+                          "emits": []}
+                async def handler(req, ctx): ...
+            """,
+            "steps/ping_step.py": """
+                config = {"type": "api", "name": "Ping", "method": "GET", "path": "/ping",
+                          "emits": [], "auth": False}
+                async def handler(req, ctx): ...
+            """,
+        },
+    )
+    document = generate(tmp_path)
+    validate(document)
+    assert document["components"]["securitySchemes"] == {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    create = document["paths"]["/orders"]["post"]
+    assert create["security"] == [{"bearerAuth": ["orders:write"]}]
+    assert {"401", "403"} <= set(create["responses"])
+    me = document["paths"]["/me"]["get"]  # auth.required covers it
+    assert me["security"] == [{"bearerAuth": []}]
+    assert "401" in me["responses"] and "403" not in me["responses"]
+    ping = document["paths"]["/ping"]["get"]
+    assert "security" not in ping and "401" not in ping["responses"]
+    # A project without auth has no scheme at all.
+    plain = build_openapi(load_project(tmp_path).steps[:0], title="t")
+    assert "securitySchemes" not in plain["components"]

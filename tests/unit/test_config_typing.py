@@ -16,6 +16,7 @@ from motia.steps import config as model_side
 PAIRS: dict[str, type[BaseModel]] = {
     "EmitTopic": model_side.EmitSpec,
     "QueryParam": model_side.QueryParam,
+    "StepAuthConfig": model_side.StepAuth,
     "HandlerConfig": model_side.HandlerInfrastructure,
     "BackoffConfig": model_side.Backoff,
     "QueueConfig": model_side.QueueInfrastructure,

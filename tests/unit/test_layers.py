@@ -39,8 +39,9 @@ TIERS: list[tuple[str, ...]] = [
     # never needs them (`motia dev` hands the runtime the types writer).
     ("manifest", "openapi", "typegen", "workbench_model"),
     ("runtime",),
-    # What a project is (steps) and how other languages run (runners).
-    ("steps", "runners"),
+    # What a project is (steps), how other languages run (runners) and how a bearer
+    # token is checked (auth).
+    ("steps", "runners", "auth"),
     ("adapters",),
     ("settings",),
     # The framework's background tasks, which log how they end.

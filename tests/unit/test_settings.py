@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from motia.errors import SettingsError
-from motia.settings import TABLE, CorsSettings, Setting, Settings, load_settings, parse_size
+from motia.settings import (
+    TABLE,
+    AuthSettings,
+    CorsSettings,
+    Setting,
+    Settings,
+    load_settings,
+    parse_size,
+)
 from motia.settings.kinds import (
     Choice,
     Flag,
@@ -364,6 +372,13 @@ def test_only_plain_strings_lists_and_paths_take_any_value() -> None:
         "workbench.allowedHosts",
         "redis.prefix",  # refuses only "", which an environment variable cannot give
         "database.schema",  # the same
+        # These refuse only "" too; keys and algorithms are checked when the verifier is built.
+        "auth.publicKey",
+        "auth.jwksUrl",
+        "auth.algorithms",
+        "auth.issuer",
+        "auth.audience",
+        "auth.realm",
     }
 
 
@@ -403,7 +418,16 @@ def test_every_setting_has_its_own_motia_variable() -> None:
     names = [row.env for row in TABLE]
     assert len(set(names)) == len(names)
     assert all(name.startswith("MOTIA_") for name in names)
-    assert {row.env for row in TABLE if row.env_aliases} == {"MOTIA_LOG_LEVEL", "MOTIA_REDIS_URL"}
+    assert {row.env for row in TABLE if row.env_aliases} == {
+        "MOTIA_LOG_LEVEL",
+        "MOTIA_REDIS_URL",
+        # The names identity providers and tutorials use: JWT_SECRET, JWT_ISSUER, ...
+        "MOTIA_AUTH_SECRET",
+        "MOTIA_AUTH_PUBLIC_KEY",
+        "MOTIA_AUTH_JWKS_URL",
+        "MOTIA_AUTH_ISSUER",
+        "MOTIA_AUTH_AUDIENCE",
+    }
     keys = {row.key: row.env for row in TABLE}
     assert keys["http.maxBodySize"] == "MOTIA_MAX_BODY_SIZE"
     assert keys["queue.leaseSeconds"] == "MOTIA_QUEUE_LEASE_SECONDS"
@@ -413,9 +437,10 @@ def test_every_setting_has_its_own_motia_variable() -> None:
 def test_every_settings_field_has_a_row() -> None:
     covered = {row.attrs for row in TABLE}
     for item in fields(Settings):
-        if item.name not in ("project_dir", "mode", "cors"):
+        if item.name not in ("project_dir", "mode", "cors", "auth"):
             assert (item.name,) in covered, item.name
     assert {("cors", item.name) for item in fields(CorsSettings)} <= covered
+    assert {("auth", item.name) for item in fields(AuthSettings)} <= covered
 
 
 def test_the_motia_variable_wins_over_the_plain_one(tmp_path: Path) -> None:

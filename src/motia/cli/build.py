@@ -57,7 +57,16 @@ def load_checked(project_dir: Path, command: str, *, quiet_warnings: bool = Fals
 def openapi_document(
     project_dir: Path, project: LoadedProject, title: str | None, version: str
 ) -> dict[str, Any]:
-    return build_openapi(project.steps, title=title or project_dir.resolve().name, version=version)
+    try:  # load_checked has reported settings that do not load
+        auth_required = load_settings(project_dir, "dev").auth.required
+    except SettingsError:
+        auth_required = False
+    return build_openapi(
+        project.steps,
+        title=title or project_dir.resolve().name,
+        version=version,
+        auth_required=auth_required,
+    )
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -34,6 +34,7 @@ class ApiDocs:
             runtime.project.steps,
             title=runtime.settings.project_dir.name,
             version=DEFAULT_VERSION,
+            auth_required=runtime.settings.auth.required,
         )
         return Response(jsoncodec.dumps(document), media_type="application/json")
 

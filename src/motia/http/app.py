@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from motia.clock import new_trace_id
 from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
+from motia.http.auth_gate import ApiAuth, AuthRefused
 from motia.http.cors import CorsMiddleware
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
@@ -72,6 +73,7 @@ class MotiaApp:
         self._system_not_found = self._system.router.default
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
+        self._auth = ApiAuth(runtime.settings, runtime.token_verifier, runtime.logger)
         cors = runtime.settings.cors
         # Without configured origins there is no CORS at all, so no middleware to pass.
         self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
@@ -170,7 +172,10 @@ class MotiaApp:
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
+        claims = None
         try:
+            if (scopes := self._auth.scopes(step)) is not None:
+                claims = await self._auth.claims(scopes, headers)
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", ""))
             if step.body_schema is not None and method not in ("GET", "HEAD", "DELETE"):
@@ -180,15 +185,17 @@ class MotiaApp:
                     errors = step.body_schema.validate(body)
                 if errors:
                     raise BadRequest(400, "Invalid request body", [e.as_dict() for e in errors])
-        except BadRequest as exc:
+        except (BadRequest, AuthRefused) as exc:
             answer: dict[str, Any] = {"error": exc.message, "traceId": trace_id}
-            if exc.errors is not None:
-                answer["errors"] = exc.errors
-            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, exc.errors)
+            invalid = exc.errors if isinstance(exc, BadRequest) else None
+            if invalid is not None:
+                answer["errors"] = invalid
+            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, invalid)
             self.runtime.executor.record_rejection(
-                step, trace_id, f"{method} {path}", exc.status, exc.message, exc.errors
+                step, trace_id, f"{method} {path}", exc.status, exc.message, invalid
             )
-            await self._send(send, *json_response(exc.status, answer), extra)
+            refusal_headers = exc.headers if isinstance(exc, AuthRefused) else None
+            await self._send(send, *json_response(exc.status, answer, refusal_headers), extra)
             return
 
         req = {
@@ -198,6 +205,8 @@ class MotiaApp:
             "queryParams": query_dict(scope["query_string"]),
             "rawBody": raw.decode("utf-8", "replace"),
         }
+        if claims is not None:
+            req["auth"] = claims
         executor = self.runtime.executor
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
         invocation = None

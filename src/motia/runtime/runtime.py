@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from motia.adapters.factory import open_stores
+from motia.auth.policy import NO_KEY, required_scopes, verifier_for
+from motia.auth.streams import bind_stream_auth
 from motia.clock import Clock
 from motia.errors import ProjectInvalid, StartupFailed, StoreUnavailable
 from motia.logs import Logger, LogSink
@@ -57,6 +59,8 @@ class Runtime:
         write_types: TypesWriter | None = None,
     ) -> None:
         self.settings = settings
+        # Checks API and stream tokens; None when no key is configured.
+        self.token_verifier = verifier_for(settings)
         self._types_writer = write_types
         self.project = project
         self.sink = sink or LogSink(settings.log_level, settings.log_format)
@@ -211,6 +215,10 @@ class Runtime:
                 asyncio.get_running_loop(), self.logger
             )
         self._report(self.project)
+        unverifiable = self._unverifiable(self.project)
+        if unverifiable is not None:
+            self.logger.error(unverifiable)
+            raise StartupFailed(unverifiable)
         await self._apply(self.project)
         self._write_types(self.project)
         # Messages other processes publish wake our idle workers, where the queue can say.
@@ -234,8 +242,23 @@ class Runtime:
             self.logger.info(f"workbench: {url}{SYSTEM_PREFIX}/")
         self.logger.info(f"API docs: {url}{SYSTEM_PREFIX}/docs")
 
+    def _unverifiable(self, project: LoadedProject) -> str | None:
+        """Steps that need a token cannot be served without a key to check it with."""
+        if self.token_verifier is not None:
+            return None
+        required = self.settings.auth.required
+        guarded = [
+            step.name
+            for step in project.steps
+            if step.type == "api" and required_scopes(step.api.auth, required) is not None
+        ]
+        if not guarded:
+            return None
+        return f"step(s) {', '.join(guarded)} require a bearer token (auth) but {NO_KEY}"
+
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())
+        project.authenticate = bind_stream_auth(project.authenticate, self.token_verifier)
         self.project = project
         self.router = Router(project.steps)
         self.streams.apply(project.streams)
@@ -266,10 +289,13 @@ class Runtime:
         project = load_project(self.settings.project_dir)
         self._sources.remember_imports(project)
         self._report(project)
-        if project.errors:
+        unverifiable = self._unverifiable(project)
+        if unverifiable is not None:
+            self.logger.error(unverifiable)
+        if project.errors or unverifiable is not None:
             self.logger.error(
-                f"reload failed with {len(project.errors)} error(s); still serving the last "
-                "good version of the project"
+                f"reload failed with {len(project.errors) + (unverifiable is not None)} "
+                "error(s); still serving the last good version of the project"
             )
             return False
         await self._apply(project, _runners_to_restart(changed))

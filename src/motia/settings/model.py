@@ -69,6 +69,85 @@ class CorsSettings:
     )
 
 
+AUTH = "[authentication](security.md#authentication-jwt)"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """JSON Web Tokens for API steps and stream clients (`motia.auth`)."""
+
+    required: bool = setting(
+        False,
+        key="auth.required",
+        kind=Flag(),
+        doc="Every API step needs a valid bearer token unless its config says "
+        f'`"auth": False`. See {AUTH}.',
+    )
+    secret: str | None = setting(
+        None,
+        key="auth.secret",
+        kind=Text(min_length=32, secret=True),
+        env_aliases=("JWT_SECRET",),
+        doc="Shared secret of HS256/HS384/HS512 tokens, at least 32 characters.",
+    )
+    public_key: str | None = setting(
+        None,
+        key="auth.publicKey",
+        kind=Text(min_length=1),
+        env_aliases=("JWT_PUBLIC_KEY",),
+        doc="Public key (PEM text, or the path of a PEM file relative to the project "
+        "folder) of RS256/ES256 tokens.",
+    )
+    jwks_url: str | None = setting(
+        None,
+        key="auth.jwksUrl",
+        kind=Text(min_length=1),
+        env_aliases=("JWT_JWKS_URL",),
+        doc="URL of the identity provider's JSON Web Key Set, for RS256/ES256 tokens; "
+        "fetched again when a token names an unknown `kid`.",
+    )
+    algorithms: tuple[str, ...] | None = setting(
+        None,
+        key="auth.algorithms",
+        kind=Names(),
+        shown="`HS256` with a secret; `RS256`, `ES256` with a public key or JWKS URL",
+        doc="The only algorithms a token may be signed with; the token's own `alg` header "
+        "never widens it, and `none` is never accepted.",
+    )
+    issuer: str | None = setting(
+        None,
+        key="auth.issuer",
+        kind=Text(min_length=1),
+        env_aliases=("JWT_ISSUER",),
+        doc="When set, tokens must carry this `iss`.",
+    )
+    audience: str | None = setting(
+        None,
+        key="auth.audience",
+        kind=Text(min_length=1),
+        env_aliases=("JWT_AUDIENCE",),
+        doc="When set, tokens must name this `aud`.",
+    )
+    leeway: float = setting(
+        30.0,
+        key="auth.leeway",
+        kind=Seconds(Range(0, 600)),
+        doc="Clock difference allowed when checking `exp`, `nbf` and `iat`.",
+    )
+    jwks_cache_seconds: float = setting(
+        300.0,
+        key="auth.jwksCacheSeconds",
+        kind=Seconds(Range(0, 86400)),
+        doc="How long a fetched key set is used before it is fetched again.",
+    )
+    realm: str = setting(
+        "api",
+        key="auth.realm",
+        kind=Text(min_length=1),
+        doc="The `realm` of the `WWW-Authenticate` header of a 401 answer.",
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     project_dir: Path
@@ -170,6 +249,7 @@ class Settings:
         "committed.",
     )
     cors: CorsSettings = field(default_factory=CorsSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     state_adapter: Store = setting(
         "sqlite",
         key="state.adapter",
@@ -388,6 +468,8 @@ def _rows(cls: type[Any], attrs: tuple[str, ...] = ()) -> list[Setting]:
             rows.append(replace(row, attrs=(*attrs, item.name), default=item.default))
         elif item.name == "cors":
             rows.extend(_rows(CorsSettings, (*attrs, item.name)))
+        elif item.name == "auth":
+            rows.extend(_rows(AuthSettings, (*attrs, item.name)))
     return rows
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
@@ -93,6 +93,12 @@ class _StepBase(_Strict):
         return [emit_topic(e) for e in self.virtual_emits]
 
 
+class StepAuth(_Strict):
+    """`"auth": {"scopes": [...]}`: a valid token that grants every one of these scopes."""
+
+    scopes: list[str] = Field(default_factory=list)
+
+
 class ApiStepConfig(_StepBase):
     type: Literal["api"]
     method: HttpMethod
@@ -101,6 +107,24 @@ class ApiStepConfig(_StepBase):
     response_schema: dict[int, Any] | None = None
     query_params: list[QueryParam] = Field(default_factory=list)
     middleware: list[Callable[..., Any]] = Field(default_factory=list)
+    # None: the project's `auth.required`; True/StepAuth: a bearer token; False: open.
+    auth: StrictBool | StepAuth | None = None
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth_form(cls, value: object) -> object:
+        """One message for a wrong form, not one per member of the union."""
+        if value is None or isinstance(value, bool | StepAuth):
+            return value
+        if isinstance(value, dict):
+            if set(value) - {"scopes"}:
+                unknown = ", ".join(sorted(map(str, set(value) - {"scopes"})))
+                raise ValueError(f'unknown key(s) {unknown}: the only key is "scopes"')
+            scopes = value.get("scopes", [])
+            if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
+                return StepAuth(scopes=scopes)
+            raise ValueError('"scopes" must be a list of strings, e.g. ["orders:write"]')
+        raise ValueError('must be true, false or {"scopes": [...]}')
 
     @field_validator("method", mode="before")
     @classmethod

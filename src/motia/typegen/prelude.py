@@ -46,6 +46,8 @@ PRELUDE = """\
     responseSchema?: { readonly [status: number]: Schema };
     queryParams?: readonly QueryParam[];
     middleware?: readonly ApiMiddleware<any, any>[];
+    /** A bearer token (JWT): `true`, `{ scopes: [...] }`, or `false` for an open route. */
+    auth?: boolean | { scopes?: readonly string[] };
   }
 
   export interface HandlerInfrastructure {
@@ -117,6 +119,8 @@ PRELUDE = """\
     pathParams: Record<string, string>;
     queryParams: Record<string, string | string[]>;
     rawBody: string;
+    /** The verified token claims, on steps with `auth` only. */
+    auth?: Record<string, any>;
   }
 
   /** `body` may be left out only when its type allows `undefined`. */
