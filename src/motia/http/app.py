@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from motia.adapters.queue.base import Failure
 from motia.clock import new_trace_id
 from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
@@ -31,9 +32,11 @@ from motia.http.response import (
     json_response,
     normalise,
 )
+from motia.http.route_policy import RoutePolicies
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
+from motia.http.timeout import RequestTimedOut, within
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
@@ -72,6 +75,7 @@ class MotiaApp:
         # Without configured origins there is no CORS at all, so no middleware to pass.
         self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
         self._max_body = runtime.settings.max_body_size
+        self._policies = RoutePolicies(runtime.settings)
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
@@ -164,6 +168,7 @@ class MotiaApp:
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
+        policy = self._policies.of(step)
         try:
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", ""))
@@ -196,12 +201,10 @@ class MotiaApp:
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
         invocation = None
         try:
+            run = executor.run_api(step, req, trace_id)
             if self._cancel_on_disconnect and self._async_handler(step):
-                result, invocation = await self._disconnects.run(
-                    executor.run_api(step, req, trace_id), receive
-                )
-            else:
-                result, invocation = await executor.run_api(step, req, trace_id)
+                run = self._disconnects.run(run, receive)
+            result, invocation = await within(policy.timeout, run)
             status, response_headers, payload = normalise(result)
             # The emits are durable before the client hears the request succeeded.
             await executor.commit(invocation)
@@ -210,6 +213,16 @@ class MotiaApp:
                 str(gone), {"method": method, "path": path}
             )
             executor.end_span(span, "failed", None, failure_of(gone))
+            return
+        except RequestTimedOut as late:
+            message = f"Gateway timeout: the handler did not answer within {late.seconds:g} s"
+            self.runtime.logger.child(step.name, trace_id, step.flows).error(
+                str(late), {"method": method, "path": path, "status": 504}
+            )
+            failure = Failure(str(late), reason="timeout")
+            executor.end_span(span, "failed", None, failure, http_status=504)
+            timed_out = {"error": message, "traceId": trace_id}
+            await self._send(send, *json_response(504, timed_out), extra)
             return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)

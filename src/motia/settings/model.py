@@ -169,6 +169,14 @@ class Settings:
         "its emits are dropped. `false`: the handler runs to its end and its emits are "
         "committed.",
     )
+    request_timeout: float = setting(
+        0.0,
+        key="http.requestTimeout",
+        kind=Seconds(Range(0, 86400)),
+        doc="How long an API handler may take to answer; past it the client gets `504` and the "
+        "handler's emits are dropped. A step's `timeout` overrides it. `0`: no limit. See "
+        "[security](security.md#request-timeouts).",
+    )
     cors: CorsSettings = field(default_factory=CorsSettings)
     state_adapter: Store = setting(
         "sqlite",

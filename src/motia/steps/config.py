@@ -101,6 +101,8 @@ class ApiStepConfig(_StepBase):
     response_schema: dict[int, Any] | None = None
     query_params: list[QueryParam] = Field(default_factory=list)
     middleware: list[Callable[..., Any]] = Field(default_factory=list)
+    # Seconds the handler may take to answer (overrides http.requestTimeout).
+    timeout: float | None = Field(default=None, gt=0, le=86400)
 
     @field_validator("method", mode="before")
     @classmethod
