@@ -32,7 +32,7 @@ from motia.http.response import (
     json_response,
     normalise,
 )
-from motia.http.route_policy import RoutePolicies
+from motia.http.route_policy import RoutePolicies, RoutePolicy
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
@@ -124,7 +124,7 @@ class MotiaApp:
                 await self._send(
                     send,
                     *json_response(status, body, headers),
-                    [(TRACE_HEADER, trace_id.encode())],
+                    secured(self._policies.default, scope, [(TRACE_HEADER, trace_id.encode())]),
                 )
 
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
@@ -135,6 +135,8 @@ class MotiaApp:
         match = self.runtime.router.match(method, path, scope.get("raw_path"))
         step = match.step
         if step is None:
+            if self._policies.default.security is not None:
+                extra.extend(self._policies.default.security.for_answer(scope, []))
             if method == "POST" and path == "/emit":
                 emitted = await self._emit(receive, headers, scope["query_string"], trace_id)
                 await self._send(send, *emitted, extra)
@@ -187,7 +189,9 @@ class MotiaApp:
             self.runtime.executor.record_rejection(
                 step, trace_id, f"{method} {path}", exc.status, exc.message, exc.errors
             )
-            await self._send(send, *json_response(exc.status, answer), extra)
+            await self._send(
+                send, *json_response(exc.status, answer), secured(policy, scope, extra)
+            )
             return
 
         req = {
@@ -222,15 +226,18 @@ class MotiaApp:
             failure = Failure(str(late), reason="timeout")
             executor.end_span(span, "failed", None, failure, http_status=504)
             timed_out = {"error": message, "traceId": trace_id}
-            await self._send(send, *json_response(504, timed_out), extra)
+            await self._send(send, *json_response(504, timed_out), secured(policy, scope, extra))
             return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
             status, failed, failure_headers = _failure_answer(exc, trace_id)
             executor.end_span(span, "failed", invocation, failure_of(exc), http_status=status)
-            await self._send(send, *json_response(status, failed, failure_headers), extra)
+            failed_answer = json_response(status, failed, failure_headers)
+            await self._send(send, *failed_answer, secured(policy, scope, extra))
             return
         executor.end_span(span, "ok", invocation, http_status=status)
+        if policy.security is not None:
+            extra.extend(policy.security.for_answer(scope, response_headers))
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
@@ -394,6 +401,13 @@ def _store_failure(exc: BaseException) -> StoreUnavailable | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def secured(policy: RoutePolicy, scope: Scope, extra: Headers) -> Headers:
+    """`extra` and the route's security headers, for an answer Motia makes itself."""
+    if policy.security is None:
+        return extra
+    return [*extra, *policy.security.for_answer(scope, [])]
 
 
 def _failure_answer(exc: Exception, trace_id: str) -> tuple[int, dict[str, Any], Headers]:

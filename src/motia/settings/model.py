@@ -13,6 +13,7 @@ from motia.settings.kinds import (
     Choice,
     Flag,
     Folder,
+    HeaderValues,
     Integer,
     Names,
     PostgresUrl,
@@ -176,6 +177,22 @@ class Settings:
         doc="How long an API handler may take to answer; past it the client gets `504` and the "
         "handler's emits are dropped. A step's `timeout` overrides it. `0`: no limit. See "
         "[security](security.md#request-timeouts).",
+    )
+    security_headers: bool = setting(
+        False,
+        start=True,
+        key="http.securityHeaders.enabled",
+        kind=Flag(),
+        doc="Add security headers (`X-Content-Type-Options`, `Referrer-Policy`, "
+        "`X-Frame-Options`, ...) to API answers; see "
+        "[security](security.md#security-headers).",
+    )
+    security_header_values: tuple[tuple[str, str | None], ...] = setting(
+        (),
+        key="http.securityHeaders.headers",
+        kind=HeaderValues(),
+        doc="Security headers to set or replace, by name; `false` removes one of the "
+        "defaults. From the environment, a JSON object.",
     )
     cors: CorsSettings = field(default_factory=CorsSettings)
     state_adapter: Store = setting(

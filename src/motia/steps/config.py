@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from motia.steps import http_options
+
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
@@ -103,11 +105,18 @@ class ApiStepConfig(_StepBase):
     middleware: list[Callable[..., Any]] = Field(default_factory=list)
     # Seconds the handler may take to answer (overrides http.requestTimeout).
     timeout: float | None = Field(default=None, gt=0, le=86400)
+    # True/False, or headers to set (false removes one); see motia.steps.http_options.
+    security_headers: bool | http_options.HeaderOverrides | None = None
 
     @field_validator("method", mode="before")
     @classmethod
     def _upper_method(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("security_headers")
+    @classmethod
+    def _security_headers(cls, value: Any) -> Any:
+        return http_options.check_security_headers(value)
 
     @field_validator("path")
     @classmethod
