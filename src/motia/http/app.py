@@ -20,7 +20,7 @@ from motia.adapters.queue.base import Failure
 from motia.clock import new_trace_id
 from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
-from motia.http.cors import CorsMiddleware
+from motia.http.cors import CorsMiddleware, CorsPolicy
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
@@ -71,11 +71,12 @@ class MotiaApp:
         self._system_not_found = self._system.router.default
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
-        cors = runtime.settings.cors
-        # Without configured origins there is no CORS at all, so no middleware to pass.
-        self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
         self._max_body = runtime.settings.max_body_size
         self._policies = RoutePolicies(runtime.settings)
+        # Without origins, in the settings or a step, there is no CORS: no middleware to pass.
+        self._api: ASGIApp = self._http
+        if runtime.settings.cors.origins or self._policies.has_step_cors(runtime.project.steps):
+            self._api = CorsMiddleware(self._http, self._cors_for)
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
@@ -242,6 +243,9 @@ class MotiaApp:
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
             await self._send(send, status, response_headers, payload, extra)
+
+    def _cors_for(self, method: str, scope: Scope) -> CorsPolicy | None:
+        return self._policies.cors_for(self.runtime, method, scope)
 
     def _async_handler(self, step: Step) -> bool:
         """Only async handlers are cancelled: a thread running a `def` handler cannot be

@@ -41,8 +41,8 @@ class CorsSettings:
         dev=("*",),
         key="http.cors.origins",
         kind=Names(),
-        doc='Origins allowed to call the API from a browser; `"*"` allows any. '
-        "See [CORS](#cors). `[]`: no CORS headers.",
+        doc='Origins allowed to call the API from a browser; `"*"` allows any, '
+        '`"https://*.example.com"` any subdomain. See [CORS](#cors). `[]`: no CORS headers.',
     )
     methods: tuple[str, ...] = setting(
         ("*",),
@@ -61,6 +61,12 @@ class CorsSettings:
         key="http.cors.credentials",
         kind=Flag(),
         doc="Send `Access-Control-Allow-Credentials: true`.",
+    )
+    expose_headers: tuple[str, ...] = setting(
+        (),
+        key="http.cors.exposeHeaders",
+        kind=Names(),
+        doc="Response headers a browser script may read, besides `x-trace-id`.",
     )
     max_age: int = setting(
         600,

@@ -107,6 +107,8 @@ class ApiStepConfig(_StepBase):
     timeout: float | None = Field(default=None, gt=0, le=86400)
     # True/False, or headers to set (false removes one); see motia.steps.http_options.
     security_headers: bool | http_options.HeaderOverrides | None = None
+    # This route's CORS policy, in place of http.cors.*; False: no CORS on this route.
+    cors: http_options.CorsConfig | None = None
 
     @field_validator("method", mode="before")
     @classmethod
@@ -117,6 +119,11 @@ class ApiStepConfig(_StepBase):
     @classmethod
     def _security_headers(cls, value: Any) -> Any:
         return http_options.check_security_headers(value)
+
+    @field_validator("cors", mode="before")
+    @classmethod
+    def _cors_off(cls, value: object) -> object:
+        return {"origins": []} if value is False else value
 
     @field_validator("path")
     @classmethod

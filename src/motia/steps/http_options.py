@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
 from motia.settings.kinds import header_problem
+from motia.settings.origins import CREDENTIALS_WITH_ANY, origin_problem
 
 HeaderOverrides = dict[str, str | bool | None]
 
@@ -20,3 +24,34 @@ def check_security_headers(value: bool | HeaderOverrides | None) -> Any:
             if problem:
                 raise ValueError(problem)
     return value
+
+
+class CorsConfig(BaseModel):
+    """A route's own CORS policy. It is whole: what it leaves out takes the default of the
+    matching `http.cors.*` setting, not the value configured there."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+    origins: list[str]
+    credentials: bool = False
+    methods: list[str] = Field(default_factory=lambda: ["*"])
+    headers: list[str] = Field(default_factory=lambda: ["*"])
+    expose_headers: list[str] = Field(default_factory=list)
+    max_age: int = Field(default=600, ge=0)
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            problem = origin_problem(origin)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_for_any(self) -> CorsConfig:
+        if self.credentials and "*" in self.origins:
+            raise ValueError(f"origins: {CREDENTIALS_WITH_ANY}")
+        return self
