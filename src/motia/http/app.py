@@ -242,6 +242,9 @@ class MotiaApp:
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
+            if policy.compressor is not None:
+                accept = headers.get("accept-encoding")
+                payload = await policy.compressor.encode(status, accept, response_headers, payload)
             await self._send(send, status, response_headers, payload, extra)
 
     def _cors_for(self, method: str, scope: Scope) -> CorsPolicy | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
+from motia.http.compression import Compressor
 from motia.http.cors import CorsPolicy
 from motia.http.security_headers import SecurityHeaders, step_changes
 from motia.steps.http_options import CorsConfig
@@ -29,17 +30,20 @@ class RoutePolicy:
     max_body: int  # bytes
     security: SecurityHeaders | None  # None: no security headers
     cors: CorsPolicy | None  # None: no CORS headers
+    compressor: Compressor | None  # None: answers are sent uncompressed
 
 
 class RoutePolicies:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._security = SecurityHeaders.build(settings.security_header_values)
+        self._compressor = Compressor(settings.compression_min_size)
         self.default = RoutePolicy(
             timeout=settings.request_timeout or None,
             max_body=settings.max_body_size,
             security=self._security if settings.security_headers else None,
             cors=CorsPolicy.from_settings(settings.cors) if settings.cors.origins else None,
+            compressor=self._compressor if settings.compression else None,
         )
         self._known: weakref.WeakKeyDictionary[Step, RoutePolicy] = weakref.WeakKeyDictionary()
         # Whether any step of the loaded project has a CORS policy of its own.
@@ -55,7 +59,12 @@ class RoutePolicies:
     def _build(self, step: Step) -> RoutePolicy:
         api = step.api
         default = self.default
-        if api.timeout is None and api.security_headers is None and api.cors is None:
+        if (
+            api.timeout is None
+            and api.security_headers is None
+            and api.cors is None
+            and api.compression is None
+        ):
             return default
         security = default.security
         enabled, changes = step_changes(api.security_headers)
@@ -70,6 +79,11 @@ class RoutePolicies:
             max_body=default.max_body,
             security=security,
             cors=_step_cors(api.cors) if api.cors is not None else default.cors,
+            compressor=(
+                default.compressor
+                if api.compression is None
+                else (self._compressor if api.compression else None)
+            ),
         )
 
     def has_step_cors(self, steps: list[Step]) -> bool:

@@ -200,6 +200,20 @@ class Settings:
         doc="Security headers to set or replace, by name; `false` removes one of the "
         "defaults. From the environment, a JSON object.",
     )
+    compression: bool = setting(
+        True,
+        key="http.compression.enabled",
+        kind=Flag(),
+        doc="Compress API answers for clients that accept it: gzip, and Brotli or Zstandard "
+        "when the `brotli` or `zstandard` module is installed. See "
+        "[security](security.md#compression).",
+    )
+    compression_min_size: int = setting(
+        1024,
+        key="http.compression.minSize",
+        kind=Size(),
+        doc="Smaller answers are sent uncompressed.",
+    )
     cors: CorsSettings = field(default_factory=CorsSettings)
     state_adapter: Store = setting(
         "sqlite",

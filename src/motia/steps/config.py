@@ -109,6 +109,8 @@ class ApiStepConfig(_StepBase):
     security_headers: bool | http_options.HeaderOverrides | None = None
     # This route's CORS policy, in place of http.cors.*; False: no CORS on this route.
     cors: http_options.CorsConfig | None = None
+    # Compress this route's answers (overrides http.compression.enabled).
+    compression: bool | None = None
 
     @field_validator("method", mode="before")
     @classmethod
