@@ -33,6 +33,8 @@ BROKEN = {
     "steps/bad_header_step.py": api(
         "BadHeader", ', "securityHeaders": {"X-Frame-Options": "DENY\\r\\nX-Evil: 1"}'
     ),
+    "steps/bad_size_step.py": api("BadSize", ', "maxBodySize": "lots"'),
+    "steps/zero_size_step.py": api("ZeroSize", ', "maxBodySize": 0'),
     "steps/true_header_step.py": api(
         "TrueHeader", ', "securityHeaders": {"X-Frame-Options": True}'
     ),
@@ -66,6 +68,8 @@ def line_of(output: str, file: str) -> str:
         ("cors_typo_step.py", "CorsTypo", ["cors", "maxage"]),
         ("bad_header_step.py", "BadHeader", ["securityHeaders", "control character"]),
         ("true_header_step.py", "TrueHeader", ["securityHeaders", "X-Frame-Options"]),
+        ("bad_size_step.py", "BadSize", ["maxBodySize", "'lots'", "not a size"]),
+        ("zero_size_step.py", "ZeroSize", ["maxBodySize", "not a positive size"]),
     ],
 )
 def test_bad_step_option_is_named(broken: str, file: str, step: str, words: list[str]) -> None:
@@ -88,6 +92,7 @@ def test_bad_step_option_is_named(broken: str, file: str, step: str, words: list
             ["http.securityHeaders.headers", "not a valid header name"],
         ),
         ("http:\n  requestTimeout: -1\n", ["http.requestTimeout"]),
+        ("http:\n  maxJsonDepth: 0\n", ["http.maxJsonDepth"]),
     ],
 )
 def test_bad_setting_is_named(tmp_path: Path, config: str, words: list[str]) -> None:

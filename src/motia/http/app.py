@@ -72,6 +72,7 @@ class MotiaApp:
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
         self._max_body = runtime.settings.max_body_size
+        self._max_json_depth = runtime.settings.max_json_depth
         self._policies = RoutePolicies(runtime.settings)
         # Without origins, in the settings or a step, there is no CORS: no middleware to pass.
         self._api: ASGIApp = self._http
@@ -173,8 +174,8 @@ class MotiaApp:
 
         policy = self._policies.of(step)
         try:
-            raw = await self._read_body(receive, headers)
-            body = parse_body(raw, headers.get("content-type", ""))
+            raw = await self._read_body(receive, headers, policy.max_body)
+            body = parse_body(raw, headers.get("content-type", ""), self._max_json_depth)
             if step.body_schema is not None and method not in ("GET", "HEAD", "DELETE"):
                 if step.body_model is not None:  # the handler asked for an instance
                     body, errors = parse_model(step.body_model, body)
@@ -255,12 +256,12 @@ class MotiaApp:
         stopped, so its run completes and commits as usual."""
         return step.handler is not None and self.runtime.dispatcher.is_async(step.handler)
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Receive, headers: dict[str, str], limit: int) -> bytes:
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             return b""  # HTTP/1.1: a request with neither header has no body
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BadRequest(413, f"Request body is larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -269,8 +270,8 @@ class MotiaApp:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+            if size > limit:
+                raise BadRequest(413, f"Request body is larger than {limit} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -288,8 +289,9 @@ class MotiaApp:
                 message = "POST /emit is off: in `motia start` it needs a workbench token"
             return json_response(status, {"error": message, "traceId": trace_id})
         try:
-            raw = await self._read_body(receive, headers)
-            body = parse_body(raw, headers.get("content-type", "") or "application/json")
+            raw = await self._read_body(receive, headers, self._max_body)
+            content_type = headers.get("content-type", "") or "application/json"
+            body = parse_body(raw, content_type, self._max_json_depth)
             event = parse_emit(body, trace_id, ["_system"])
         except BadRequest as exc:
             self._log_rejection(None, trace_id, "POST", "/emit", exc.status, exc.message)

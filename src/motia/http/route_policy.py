@@ -64,6 +64,7 @@ class RoutePolicies:
             and api.security_headers is None
             and api.cors is None
             and api.compression is None
+            and api.max_body_size is None
         ):
             return default
         security = default.security
@@ -76,7 +77,7 @@ class RoutePolicies:
             security = self._security
         return RoutePolicy(
             timeout=api.timeout if api.timeout is not None else default.timeout,
-            max_body=default.max_body,
+            max_body=api.max_body_size or default.max_body,
             security=security,
             cors=_step_cors(api.cors) if api.cors is not None else default.cors,
             compressor=(

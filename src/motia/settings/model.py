@@ -140,8 +140,15 @@ class Settings:
         10 * 1024 * 1024,
         key="http.maxBodySize",
         kind=Size(),
-        doc="Larger request bodies get a 413 answer. `kb`/`mb`/`gb` are powers of 1000, "
-        "`kib`/`mib`/`gib` powers of 1024.",
+        doc="Larger request bodies get a 413 answer; a step's `maxBodySize` overrides it. "
+        "`kb`/`mb`/`gb` are powers of 1000, `kib`/`mib`/`gib` powers of 1024.",
+    )
+    max_json_depth: int = setting(
+        64,
+        key="http.maxJsonDepth",
+        kind=Integer(Range(1, 1024)),
+        doc="JSON request bodies that nest objects and arrays deeper get a 400 answer. See "
+        "[security](security.md#body-limits).",
     )
     # A request's line and headers: larger or more get 431; a client that has not sent them
     # all this many seconds after it started is disconnected (slowloris).

@@ -111,6 +111,8 @@ class ApiStepConfig(_StepBase):
     cors: http_options.CorsConfig | None = None
     # Compress this route's answers (overrides http.compression.enabled).
     compression: bool | None = None
+    # Bytes, or a size such as "50mb" (overrides http.maxBodySize).
+    max_body_size: int | None = None
 
     @field_validator("method", mode="before")
     @classmethod
@@ -126,6 +128,11 @@ class ApiStepConfig(_StepBase):
     @classmethod
     def _cors_off(cls, value: object) -> object:
         return {"origins": []} if value is False else value
+
+    @field_validator("max_body_size", mode="before")
+    @classmethod
+    def _body_size(cls, value: object) -> int | None:
+        return http_options.parse_body_size(value)
 
     @field_validator("path")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from motia.settings.kinds import header_problem
+from motia.settings.kinds import Invalid, Size, header_problem
 from motia.settings.origins import CREDENTIALS_WITH_ANY, origin_problem
 
 HeaderOverrides = dict[str, str | bool | None]
@@ -24,6 +24,16 @@ def check_security_headers(value: bool | HeaderOverrides | None) -> Any:
             if problem:
                 raise ValueError(problem)
     return value
+
+
+def parse_body_size(value: object) -> int | None:
+    """`maxBodySize`: bytes, or a size with a unit, as `http.maxBodySize` takes."""
+    if value is None:
+        return None
+    try:
+        return int(Size().parse(value))
+    except Invalid as exc:
+        raise ValueError(f"{value!r} {exc}") from None
 
 
 class CorsConfig(BaseModel):
