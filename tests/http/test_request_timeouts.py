@@ -24,9 +24,10 @@ SLOW = """
               "emits": ["made"]{extra}}}
 
     async def handler(req, ctx):
-        await ctx.emit({{"topic": "made", "data": {{"by": "{name}"}}}})
+        tag = req["body"]["tag"]
+        await ctx.emit({{"topic": "made", "data": {{"by": tag}}}})
         await asyncio.sleep(req["body"]["seconds"])
-        (HERE / "{name}-finished").write_text("1")
+        (HERE / f"{{tag}}-finished").write_text("1")
         return {{"status": 200, "body": {{"done": True}}}}
 """
 SLOW_SYNC = """
@@ -92,37 +93,37 @@ def _made(server: ServerProcess) -> list[str]:
 
 def test_step_timeout_cancels_the_handler_and_answers_504(server: ServerProcess) -> None:
     started = time.monotonic()
-    response = server.client.post("/Own", json={"seconds": 3})
+    response = server.client.post("/Own", json={"seconds": 3, "tag": "own-late"})
     assert response.status_code == 504
     assert time.monotonic() - started < 2.5
     body = response.json()
     assert "0.5 s" in body["error"]
     assert body["traceId"] == response.headers["x-trace-id"]
     time.sleep(3)  # past the end of the sleep the handler would have finished
-    assert not (_project(server) / "Own-finished").exists()
-    assert "Own" not in _made(server)
+    assert not (_project(server) / "own-late-finished").exists()
+    assert "own-late" not in _made(server)
 
 
 def test_global_timeout_applies_to_steps_without_their_own(server: ServerProcess) -> None:
-    response = server.client.post("/Global", json={"seconds": 3})
+    response = server.client.post("/Global", json={"seconds": 3, "tag": "global-late"})
     assert response.status_code == 504
     assert "1 s" in response.json()["error"]
     time.sleep(3)
-    assert not (_project(server) / "Global-finished").exists()
-    assert "Global" not in _made(server)
+    assert not (_project(server) / "global-late-finished").exists()
+    assert "global-late" not in _made(server)
 
 
 def test_a_longer_step_timeout_overrides_the_global_one(server: ServerProcess) -> None:
-    response = server.client.post("/Patient", json={"seconds": 1.5})
+    response = server.client.post("/Patient", json={"seconds": 1.5, "tag": "patient"})
     assert response.status_code == 200
-    assert (_project(server) / "Patient-finished").exists()
-    wait_for(lambda: "Patient" in _made(server), what="the emit of a handler that finished")
+    assert (_project(server) / "patient-finished").exists()
+    wait_for(lambda: "patient" in _made(server), what="the emit of a handler that finished")
 
 
 def test_a_handler_in_time_is_unaffected(server: ServerProcess) -> None:
-    response = server.client.post("/Own", json={"seconds": 0})
+    response = server.client.post("/Own", json={"seconds": 0, "tag": "own-in-time"})
     assert response.status_code == 200
-    wait_for(lambda: "Own" in _made(server), what="the emit of a handler in time")
+    wait_for(lambda: "own-in-time" in _made(server), what="the emit of a handler in time")
 
 
 def test_sync_handler_runs_on_but_its_answer_and_emits_are_dropped(
@@ -137,7 +138,7 @@ def test_sync_handler_runs_on_but_its_answer_and_emits_are_dropped(
 
 
 def test_the_timeout_is_logged_and_traced(server: ServerProcess) -> None:
-    response = server.client.post("/Own", json={"seconds": 2})
+    response = server.client.post("/Own", json={"seconds": 2, "tag": "own-traced"})
     trace_id = response.json()["traceId"]
     assert any("request timeout of 0.5 s" in str(r) for r in records_for(server, trace_id))
 
