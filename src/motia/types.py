@@ -112,6 +112,17 @@ class _StepConfigBase(TypedDict, total=False):
     includeFiles: Sequence[str]
 
 
+class CorsConfig(TypedDict, total=False):
+    """`cors` of an API step: this route's policy, in place of `http.cors.*`."""
+
+    origins: Required[Sequence[str]]
+    credentials: bool
+    methods: Sequence[str]
+    headers: Sequence[str]
+    exposeHeaders: Sequence[str]
+    maxAge: int
+
+
 class ApiRouteConfig(_StepConfigBase, total=False):
     type: Required[Literal["api"]]
     method: Required[HttpMethod]
@@ -124,6 +135,12 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     auth: bool | StepAuthConfig
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
+    # HTTP hardening, see docs/security.md
+    timeout: float
+    securityHeaders: bool | Mapping[str, str | Literal[False] | None]
+    cors: CorsConfig | Literal[False]
+    compression: bool
+    maxBodySize: int | str
 
 
 class EventConfig(_StepConfigBase, total=False):
@@ -212,6 +229,7 @@ __all__ = [
     "ApiResponse",
     "ApiRouteConfig",
     "BackoffConfig",
+    "CorsConfig",
     "CronConfig",
     "CronHandler",
     "Emit",

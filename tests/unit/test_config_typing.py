@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 import motia.types as typing_side
 from motia.steps import config as model_side
+from motia.steps import http_options
 
 # Each public config TypedDict and the model that validates the same dict.
 PAIRS: dict[str, type[BaseModel]] = {
@@ -22,6 +23,7 @@ PAIRS: dict[str, type[BaseModel]] = {
     "QueueConfig": model_side.QueueInfrastructure,
     "InfrastructureConfig": model_side.Infrastructure,
     "ApiRouteConfig": model_side.ApiStepConfig,
+    "CorsConfig": http_options.CorsConfig,
     "EventConfig": model_side.EventStepConfig,
     "CronConfig": model_side.CronStepConfig,
     "NoopConfig": model_side.NoopStepConfig,

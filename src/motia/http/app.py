@@ -16,11 +16,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from motia.adapters.queue.base import Failure
 from motia.clock import new_trace_id
 from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
 from motia.http.auth_gate import ApiAuth, AuthRefused
-from motia.http.cors import CorsMiddleware
+from motia.http.cors import CorsMiddleware, CorsPolicy
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
@@ -33,9 +34,11 @@ from motia.http.response import (
     json_response,
     normalise,
 )
+from motia.http.route_policy import RoutePolicies, RoutePolicy
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
+from motia.http.timeout import RequestTimedOut, within
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
@@ -74,10 +77,13 @@ class MotiaApp:
         self._system.router.default = self._system_fallback
         self._internal = InternalGuard(runtime.settings)
         self._auth = ApiAuth(runtime.settings, runtime.token_verifier, runtime.logger)
-        cors = runtime.settings.cors
-        # Without configured origins there is no CORS at all, so no middleware to pass.
-        self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
         self._max_body = runtime.settings.max_body_size
+        self._max_json_depth = runtime.settings.max_json_depth
+        self._policies = RoutePolicies(runtime.settings)
+        # Without origins, in the settings or a step, there is no CORS: no middleware to pass.
+        self._api: ASGIApp = self._http
+        if runtime.settings.cors.origins or self._policies.has_step_cors(runtime.project.steps):
+            self._api = CorsMiddleware(self._http, self._cors_for)
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
@@ -128,7 +134,7 @@ class MotiaApp:
                 await self._send(
                     send,
                     *json_response(status, body, headers),
-                    [(TRACE_HEADER, trace_id.encode())],
+                    secured(self._policies.default, scope, [(TRACE_HEADER, trace_id.encode())]),
                 )
 
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
@@ -139,6 +145,8 @@ class MotiaApp:
         match = self.runtime.router.match(method, path, scope.get("raw_path"))
         step = match.step
         if step is None:
+            if self._policies.default.security is not None:
+                extra.extend(self._policies.default.security.for_answer(scope, []))
             if method == "POST" and path == "/emit":
                 emitted = await self._emit(receive, headers, scope["query_string"], trace_id)
                 await self._send(send, *emitted, extra)
@@ -172,12 +180,13 @@ class MotiaApp:
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
+        policy = self._policies.of(step)
         claims = None
         try:
             if (scopes := self._auth.scopes(step)) is not None:
                 claims = await self._auth.claims(scopes, headers)
-            raw = await self._read_body(receive, headers)
-            body = parse_body(raw, headers.get("content-type", ""))
+            raw = await self._read_body(receive, headers, policy.max_body)
+            body = parse_body(raw, headers.get("content-type", ""), self._max_json_depth)
             if step.body_schema is not None and method not in ("GET", "HEAD", "DELETE"):
                 if step.body_model is not None:  # the handler asked for an instance
                     body, errors = parse_model(step.body_model, body)
@@ -195,7 +204,11 @@ class MotiaApp:
                 step, trace_id, f"{method} {path}", exc.status, exc.message, invalid
             )
             refusal_headers = exc.headers if isinstance(exc, AuthRefused) else None
-            await self._send(send, *json_response(exc.status, answer, refusal_headers), extra)
+            await self._send(
+                send,
+                *json_response(exc.status, answer, refusal_headers),
+                secured(policy, scope, extra),
+            )
             return
 
         req = {
@@ -211,12 +224,10 @@ class MotiaApp:
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
         invocation = None
         try:
+            run = executor.run_api(step, req, trace_id)
             if self._cancel_on_disconnect and self._async_handler(step):
-                result, invocation = await self._disconnects.run(
-                    executor.run_api(step, req, trace_id), receive
-                )
-            else:
-                result, invocation = await executor.run_api(step, req, trace_id)
+                run = self._disconnects.run(run, receive)
+            result, invocation = await within(policy.timeout, run)
             status, response_headers, payload = normalise(result)
             # The emits are durable before the client hears the request succeeded.
             await executor.commit(invocation)
@@ -226,29 +237,48 @@ class MotiaApp:
             )
             executor.end_span(span, "failed", None, failure_of(gone))
             return
+        except RequestTimedOut as late:
+            message = f"Gateway timeout: the handler did not answer within {late.seconds:g} s"
+            self.runtime.logger.child(step.name, trace_id, step.flows).error(
+                str(late), {"method": method, "path": path, "status": 504}
+            )
+            failure = Failure(str(late), reason="timeout")
+            executor.end_span(span, "failed", None, failure, http_status=504)
+            timed_out = {"error": message, "traceId": trace_id}
+            await self._send(send, *json_response(504, timed_out), secured(policy, scope, extra))
+            return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
             status, failed, failure_headers = _failure_answer(exc, trace_id)
             executor.end_span(span, "failed", invocation, failure_of(exc), http_status=status)
-            await self._send(send, *json_response(status, failed, failure_headers), extra)
+            failed_answer = json_response(status, failed, failure_headers)
+            await self._send(send, *failed_answer, secured(policy, scope, extra))
             return
         executor.end_span(span, "ok", invocation, http_status=status)
+        if policy.security is not None:
+            extra.extend(policy.security.for_answer(scope, response_headers))
         if method == "HEAD":
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
+            if policy.compressor is not None:
+                accept = headers.get("accept-encoding")
+                payload = await policy.compressor.encode(status, accept, response_headers, payload)
             await self._send(send, status, response_headers, payload, extra)
+
+    def _cors_for(self, method: str, scope: Scope) -> CorsPolicy | None:
+        return self._policies.cors_for(self.runtime, method, scope)
 
     def _async_handler(self, step: Step) -> bool:
         """Only async handlers are cancelled: a thread running a `def` handler cannot be
         stopped, so its run completes and commits as usual."""
         return step.handler is not None and self.runtime.dispatcher.is_async(step.handler)
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Receive, headers: dict[str, str], limit: int) -> bytes:
         declared = headers.get("content-length")
         if declared is None and "transfer-encoding" not in headers:
             return b""  # HTTP/1.1: a request with neither header has no body
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BadRequest(413, f"Request body is larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -257,8 +287,8 @@ class MotiaApp:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise BadRequest(413, f"Request body is larger than {self._max_body} bytes")
+            if size > limit:
+                raise BadRequest(413, f"Request body is larger than {limit} bytes")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -276,8 +306,9 @@ class MotiaApp:
                 message = "POST /emit is off: in `motia start` it needs a workbench token"
             return json_response(status, {"error": message, "traceId": trace_id})
         try:
-            raw = await self._read_body(receive, headers)
-            body = parse_body(raw, headers.get("content-type", "") or "application/json")
+            raw = await self._read_body(receive, headers, self._max_body)
+            content_type = headers.get("content-type", "") or "application/json"
+            body = parse_body(raw, content_type, self._max_json_depth)
             event = parse_emit(body, trace_id, ["_system"])
         except BadRequest as exc:
             self._log_rejection(None, trace_id, "POST", "/emit", exc.status, exc.message)
@@ -418,6 +449,13 @@ def _store_failure(exc: BaseException) -> StoreUnavailable | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def secured(policy: RoutePolicy, scope: Scope, extra: Headers) -> Headers:
+    """`extra` and the route's security headers, for an answer Motia makes itself."""
+    if policy.security is None:
+        return extra
+    return [*extra, *policy.security.for_answer(scope, [])]
 
 
 def _failure_answer(exc: Exception, trace_id: str) -> tuple[int, dict[str, Any], Headers]:

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from motia import jsoncodec
+from motia.http.json_depth import depth_message, too_deep
 
 
 class BadRequest(Exception):
@@ -48,16 +49,22 @@ def query_dict(query_string: bytes) -> dict[str, str | list[str]]:
     return params
 
 
-def parse_body(raw: bytes, content_type: str) -> Any:
-    """JSON, form or text bodies, as body-parser gives them; other types stay raw only."""
+def parse_body(raw: bytes, content_type: str, max_depth: int | None = None) -> Any:
+    """JSON, form or text bodies, as body-parser gives them; other types stay raw only.
+    JSON nested deeper than `max_depth` is refused."""
     if not raw:
         return None
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         try:
-            return jsoncodec.loads(raw)
+            value = jsoncodec.loads(raw)
         except jsoncodec.JSONDecodeError as exc:
+            if max_depth is not None and "depth limit" in str(exc):  # past orjson's own
+                raise BadRequest(400, depth_message(max_depth)) from None
             raise BadRequest(400, f"Malformed JSON body: {exc}") from None
+        if max_depth is not None and too_deep(raw, value, max_depth):
+            raise BadRequest(400, depth_message(max_depth))
+        return value
     if media == "application/x-www-form-urlencoded":
         return query_dict(raw)
     text = raw.decode("utf-8", "replace")
@@ -66,7 +73,10 @@ def parse_body(raw: bytes, content_type: str) -> Any:
     if not media:
         # No content type: JSON if it parses, the text otherwise.
         try:
-            return jsoncodec.loads(raw)
+            value = jsoncodec.loads(raw)
         except jsoncodec.JSONDecodeError:
             return text
+        if max_depth is not None and too_deep(raw, value, max_depth):
+            raise BadRequest(400, depth_message(max_depth))
+        return value
     return None

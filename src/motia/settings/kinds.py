@@ -4,6 +4,7 @@ the configuration reference: one parser per kind, so every source obeys the same
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -313,3 +314,50 @@ class PostgresUrl(Kind):
 
     def describe(self) -> str:
         return "`postgresql://[user:password@]host:port/database`"
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class HeaderValues(Kind):
+    """Response headers by name: a value sets one, `false` (or null) removes one. From the
+    environment, a JSON object: `{"Referrer-Policy": "same-origin"}`."""
+
+    def parse(self, value: object) -> tuple[tuple[str, str | None], ...]:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise Invalid("is not a JSON object of header names and values") from None
+        if not isinstance(value, dict):
+            raise Invalid("is not a mapping of header names to values")
+        headers: list[tuple[str, str | None]] = []
+        for name, item in value.items():
+            problem = header_problem(name, item)
+            if problem:
+                raise Invalid(problem)
+            headers.append((str(name).lower(), None if item in (False, None) else str(item)))
+        return tuple(headers)
+
+    def describe(self) -> str:
+        return "mapping of header names to values"
+
+    def show(self, value: Any) -> str:
+        return "`{}`" if not value else super().show(dict(value))
+
+
+def header_problem(name: object, value: object) -> str | None:
+    """Why `name: value` cannot be a response header (a value of false or null removes it)."""
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+        return f"has {name!r}, which is not a valid header name"
+    if value is False or value is None:
+        return None
+    if not isinstance(value, str):
+        return f"has a value for {name!r} that is not a string (or false to remove it)"
+    try:
+        encoded = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return f"has a value for {name!r} with characters outside Latin-1"
+    if re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", encoded):
+        return f"has a value for {name!r} with a control character"
+    return None

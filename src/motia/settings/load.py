@@ -22,6 +22,7 @@ from motia.settings.model import (
     Mode,
     Settings,
 )
+from motia.settings.origins import check_cors
 from motia.settings.row import Setting
 
 
@@ -104,6 +105,7 @@ def _shared_store_by_default(settings: Settings, chosen: set[str]) -> Settings:
 
 def _check(settings: Settings) -> None:
     """What no single setting can say alone."""
+    check_cors(settings.cors)
     if settings.uses_redis and not settings.redis_url:
         raise SettingsError(
             "a Redis adapter is chosen but no Redis is configured: set MOTIA_REDIS_URL "

@@ -13,6 +13,7 @@ from motia.settings.kinds import (
     Choice,
     Flag,
     Folder,
+    HeaderValues,
     Integer,
     Names,
     PostgresUrl,
@@ -40,8 +41,8 @@ class CorsSettings:
         dev=("*",),
         key="http.cors.origins",
         kind=Names(),
-        doc='Origins allowed to call the API from a browser; `"*"` allows any. '
-        "See [CORS](#cors). `[]`: no CORS headers.",
+        doc='Origins allowed to call the API from a browser; `"*"` allows any, '
+        '`"https://*.example.com"` any subdomain. See [CORS](#cors). `[]`: no CORS headers.',
     )
     methods: tuple[str, ...] = setting(
         ("*",),
@@ -60,6 +61,12 @@ class CorsSettings:
         key="http.cors.credentials",
         kind=Flag(),
         doc="Send `Access-Control-Allow-Credentials: true`.",
+    )
+    expose_headers: tuple[str, ...] = setting(
+        (),
+        key="http.cors.exposeHeaders",
+        kind=Names(),
+        doc="Response headers a browser script may read, besides `x-trace-id`.",
     )
     max_age: int = setting(
         600,
@@ -212,8 +219,15 @@ class Settings:
         10 * 1024 * 1024,
         key="http.maxBodySize",
         kind=Size(),
-        doc="Larger request bodies get a 413 answer. `kb`/`mb`/`gb` are powers of 1000, "
-        "`kib`/`mib`/`gib` powers of 1024.",
+        doc="Larger request bodies get a 413 answer; a step's `maxBodySize` overrides it. "
+        "`kb`/`mb`/`gb` are powers of 1000, `kib`/`mib`/`gib` powers of 1024.",
+    )
+    max_json_depth: int = setting(
+        64,
+        key="http.maxJsonDepth",
+        kind=Integer(Range(1, 1024)),
+        doc="JSON request bodies that nest objects and arrays deeper get a 400 answer. See "
+        "[security](security.md#body-limits).",
     )
     # A request's line and headers: larger or more get 431; a client that has not sent them
     # all this many seconds after it started is disconnected (slowloris).
@@ -247,6 +261,44 @@ class Settings:
         doc="Cancel an `async def` API handler when its client disconnects before the answer; "
         "its emits are dropped. `false`: the handler runs to its end and its emits are "
         "committed.",
+    )
+    request_timeout: float = setting(
+        0.0,
+        key="http.requestTimeout",
+        kind=Seconds(Range(0, 86400)),
+        doc="How long an API handler may take to answer; past it the client gets `504` and the "
+        "handler's emits are dropped. A step's `timeout` overrides it. `0`: no limit. See "
+        "[security](security.md#request-timeouts).",
+    )
+    security_headers: bool = setting(
+        False,
+        start=True,
+        key="http.securityHeaders.enabled",
+        kind=Flag(),
+        doc="Add security headers (`X-Content-Type-Options`, `Referrer-Policy`, "
+        "`X-Frame-Options`, ...) to API answers; see "
+        "[security](security.md#security-headers).",
+    )
+    security_header_values: tuple[tuple[str, str | None], ...] = setting(
+        (),
+        key="http.securityHeaders.headers",
+        kind=HeaderValues(),
+        doc="Security headers to set or replace, by name; `false` removes one of the "
+        "defaults. From the environment, a JSON object.",
+    )
+    compression: bool = setting(
+        True,
+        key="http.compression.enabled",
+        kind=Flag(),
+        doc="Compress API answers for clients that accept it: gzip, and Brotli or Zstandard "
+        "when the `brotli` or `zstandard` module is installed. See "
+        "[security](security.md#compression).",
+    )
+    compression_min_size: int = setting(
+        1024,
+        key="http.compression.minSize",
+        kind=Size(),
+        doc="Smaller answers are sent uncompressed.",
     )
     cors: CorsSettings = field(default_factory=CorsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)

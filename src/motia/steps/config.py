@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from motia.steps import http_options
+
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
@@ -126,10 +128,36 @@ class ApiStepConfig(_StepBase):
             raise ValueError('"scopes" must be a list of strings, e.g. ["orders:write"]')
         raise ValueError('must be true, false or {"scopes": [...]}')
 
+    # Seconds the handler may take to answer (overrides http.requestTimeout).
+    timeout: float | None = Field(default=None, gt=0, le=86400)
+    # True/False, or headers to set (false removes one); see motia.steps.http_options.
+    security_headers: bool | http_options.HeaderOverrides | None = None
+    # This route's CORS policy, in place of http.cors.*; False: no CORS on this route.
+    cors: http_options.CorsConfig | None = None
+    # Compress this route's answers (overrides http.compression.enabled).
+    compression: bool | None = None
+    # Bytes, or a size such as "50mb" (overrides http.maxBodySize).
+    max_body_size: int | None = None
+
     @field_validator("method", mode="before")
     @classmethod
     def _upper_method(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("security_headers")
+    @classmethod
+    def _security_headers(cls, value: Any) -> Any:
+        return http_options.check_security_headers(value)
+
+    @field_validator("cors", mode="before")
+    @classmethod
+    def _cors_off(cls, value: object) -> object:
+        return {"origins": []} if value is False else value
+
+    @field_validator("max_body_size", mode="before")
+    @classmethod
+    def _body_size(cls, value: object) -> int | None:
+        return http_options.parse_body_size(value)
 
     @field_validator("path")
     @classmethod

@@ -48,6 +48,24 @@ PRELUDE = """\
     middleware?: readonly ApiMiddleware<any, any>[];
     /** A bearer token (JWT): `true`, `{ scopes: [...] }`, or `false` for an open route. */
     auth?: boolean | { scopes?: readonly string[] };
+    /** Seconds the handler may take; then the client gets 504. */
+    timeout?: number;
+    /** `false` removes the security headers; a mapping changes them (`false` removes one). */
+    securityHeaders?: boolean | { readonly [name: string]: string | false | null };
+    /** This route's CORS policy, in place of `http.cors.*`; `false`: no CORS. */
+    cors?:
+      | false
+      | {
+          origins: readonly string[];
+          credentials?: boolean;
+          methods?: readonly string[];
+          headers?: readonly string[];
+          exposeHeaders?: readonly string[];
+          maxAge?: number;
+        };
+    compression?: boolean;
+    /** Bytes, or a size such as `'50mb'`, in place of `http.maxBodySize`. */
+    maxBodySize?: number | string;
   }
 
   export interface HandlerInfrastructure {
