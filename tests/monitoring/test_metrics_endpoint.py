@@ -38,6 +38,20 @@ STEPS = {
 }
 
 
+LIVE_STEPS = {
+    "steps/board_stream.py": """
+        config = {"name": "board", "schema": {"type": "object"},
+                  "baseConfig": {"storageType": "default"}}
+    """,
+    "steps/slow_cron_step.py": """
+        import asyncio
+        config = {"type": "cron", "name": "SlowCron", "cron": "* * * * * *", "emits": []}
+        async def handler(ctx):
+            await asyncio.sleep(2.5)
+    """,
+}
+
+
 def sample(text: str, name: str, **labels: str) -> float | None:
     """The value of one sample of the exposition, or None when it is not there."""
     for line in text.splitlines():
@@ -159,3 +173,36 @@ def test_workers_add_up_their_counts_whichever_answers(
         text = client.get("/__motia/metrics").text
     runs = sample(text, "motia_step_runs_total", step="Fail", kind="event", outcome="ok")
     assert runs == 40, text
+
+
+def test_open_stream_subscriptions_and_skipped_cron_ticks(
+    tmp_path: Path, server_factory: Factory
+) -> None:
+    project = write_project(tmp_path / "app", LIVE_STEPS)
+    server = server_factory(project, "dev")
+
+    def metrics() -> str:
+        return server.client.get("/__motia/metrics").text
+
+    assert sample(metrics(), "motia_stream_subscribers", stream="board") == 0
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as sse,
+        sse.stream("GET", "/__motia/streams/board/room-1") as events,
+    ):
+        assert events.status_code == 200
+        wait_for(
+            lambda: sample(metrics(), "motia_stream_subscribers", stream="board") == 1,
+            10,
+            what="the SSE client counted",
+        )
+    wait_for(
+        lambda: sample(metrics(), "motia_stream_subscribers", stream="board") == 0,
+        10,
+        what="the SSE client gone",
+    )
+    # A run takes 2.5 s and the job ticks every second: ticks are skipped, and counted.
+    wait_for(
+        lambda: (sample(metrics(), "motia_cron_ticks_skipped_total", step="SlowCron") or 0) >= 1,
+        15,
+        what="a skipped tick counted",
+    )

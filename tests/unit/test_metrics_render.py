@@ -30,3 +30,19 @@ def test_label_values_are_escaped_and_foreign_rows_are_skipped() -> None:
     assert 'motia_queue_messages{subscriber="a\\"b\\\\c",state="x"} 2' in text.splitlines()
     assert "unknown_total" not in text
     assert "motia_step_run_duration_seconds_bucket" not in text
+
+
+def test_live_values_count_only_for_processes_that_still_run() -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    mine, theirs = RunMetrics(), RunMetrics()
+    mine.stream_subscribers.inc(("board",), 2)
+    theirs.stream_subscribers.inc(("board",), 5)
+    theirs.cron_skips.inc(("Nightly",), 3)
+    stopped = {**theirs.snapshot(), "pid": gone.pid}
+    lines = mine.render([mine.snapshot(), stopped], []).splitlines()
+    assert 'motia_stream_subscribers{stream="board"} 2' in lines  # not 7: that one is gone
+    assert 'motia_cron_ticks_skipped_total{step="Nightly"} 3' in lines  # counters stay

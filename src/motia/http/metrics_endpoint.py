@@ -63,12 +63,28 @@ class MetricsEndpoint:
         await stop_task(self._writer)
         self._writer = None
         if self._folder is not None:
-            self._folder.write(self.metrics.snapshot())
+            final = self.snapshot()
+            final["live"] = {}  # a stopped process holds nothing any more
+            self._folder.write(final)
+
+    def snapshot(self) -> dict[str, Any]:
+        """This process's counts, with the runtime's own counters read in now."""
+        runtime, metrics = self.runtime, self.metrics
+        metrics.cron_skips.values = {(k,): float(v) for k, v in runtime.cron.skipped.items()}
+        # Updated, not replaced: the counts stay after the runners stop at shutdown.
+        metrics.runner_restarts.values.update(
+            {(s.language.label,): float(s.restarts) for s in runtime.runners.supervisors.values()}
+        )
+        streams = runtime.streams
+        metrics.stream_subscribers.values = {
+            (name,): float(streams.hub.listener_count(name)) for name in streams.definitions
+        }
+        return metrics.snapshot()
 
     async def _keep_writing(self, folder: MetricsFolder) -> None:
         written: dict[str, Any] | None = None
         while True:
-            snapshot = self.metrics.snapshot()
+            snapshot = self.snapshot()
             if snapshot != written:
                 await asyncio.to_thread(folder.write, snapshot)
                 written = snapshot
@@ -81,7 +97,7 @@ class MetricsEndpoint:
                 status_code=401,
                 headers={"www-authenticate": 'Bearer realm="motia metrics"'},
             )
-        snapshots = [self.metrics.snapshot()]
+        snapshots = [self.snapshot()]
         if self._folder is not None:
             snapshots += await asyncio.to_thread(self._folder.others)
         gauges = [_build_info(), *await self._queue_gauges()]

@@ -51,6 +51,7 @@ class CronScheduler:
         self._unarmed: set[str] = set()  # jobs whose first timer is not set yet
         self._on_settled = on_settled  # told when a tick's run ends (the runtime's join)
         self.last_run: dict[str, datetime] = {}
+        self.skipped: dict[str, int] = {}  # ticks this process skipped, by step (metrics)
 
     def apply(self, steps: Sequence[Step]) -> None:
         wanted = {s.name: s for s in steps if s.type == "cron" and s.handler is not None}
@@ -107,6 +108,7 @@ class CronScheduler:
             self._executor.logger.child(step.name, None, step.flows).warn(
                 "cron tick skipped: the previous run is still going"
             )
+            self.skipped[step.name] = self.skipped.get(step.name, 0) + 1
             return busy
         # Every process schedules every job; the one that claims the tick runs it.
         try:
@@ -115,6 +117,7 @@ class CronScheduler:
             self._executor.logger.child(step.name, None, step.flows).error(
                 f"cron tick skipped: could not claim it: {type(exc).__name__}: {exc}"
             )
+            self.skipped[step.name] = self.skipped.get(step.name, 0) + 1
             return busy
         if not claimed:
             return busy

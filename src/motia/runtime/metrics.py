@@ -87,10 +87,39 @@ class RunMetrics(RunHooks):
         self.dead_letters = Counter(
             "motia_dead_letters_total", "Messages moved to the dead-letter queue", ("step",)
         )
+        # Set from the runtime's own counts just before each snapshot.
+        self.cron_skips = Counter(
+            "motia_cron_ticks_skipped_total",
+            "Cron ticks not run: the previous run was still going, or the tick could not be "
+            "claimed",
+            ("step",),
+        )
+        self.runner_restarts = Counter(
+            "motia_runner_restarts_total",
+            "Restarts of a language runner after its process ended",
+            ("runner",),
+        )
+        # What this process holds now; the sum over the processes that are still running.
+        self.stream_subscribers = Counter(
+            "motia_stream_subscribers",
+            "Open stream subscriptions (WebSocket and SSE clients) by stream",
+            ("stream",),
+        )
 
     @property
     def counters(self) -> list[Counter]:
-        return [self.runs, self.requests, self.retries, self.dead_letters]
+        return [
+            self.runs,
+            self.requests,
+            self.retries,
+            self.dead_letters,
+            self.cron_skips,
+            self.runner_restarts,
+        ]
+
+    @property
+    def live(self) -> list[Counter]:
+        return [self.stream_subscribers]
 
     @property
     def histograms(self) -> list[Histogram]:
@@ -116,7 +145,9 @@ class RunMetrics(RunHooks):
     def snapshot(self) -> dict[str, Any]:
         """What this process counted, as JSON-ready data."""
         return {
+            "pid": os.getpid(),
             "counters": {c.name: [[*k, v] for k, v in c.values.items()] for c in self.counters},
+            "live": {c.name: [[*k, v] for k, v in c.values.items()] for c in self.live},
             "histograms": {
                 h.name: [[*k, *row] for k, row in h.values.items()] for h in self.histograms
             },
@@ -125,6 +156,7 @@ class RunMetrics(RunHooks):
     def render(self, snapshots: Iterable[dict[str, Any]], gauges: Sequence[Gauge]) -> str:
         """The Prometheus text exposition of the sum of `snapshots` and of `gauges`."""
         counters = {c.name: Counter(c.name, c.help, c.labels) for c in self.counters}
+        live = {c.name: Counter(c.name, c.help, c.labels) for c in self.live}
         histograms = {
             h.name: Histogram(h.name, h.help, h.labels, h.buckets) for h in self.histograms
         }
@@ -137,6 +169,12 @@ class RunMetrics(RunHooks):
             for name, rows in snapshot.get("histograms", {}).items():
                 if name in histograms:
                     _add_histogram_rows(histograms[name], rows)
+            if _running(snapshot.get("pid")):
+                for name, rows in snapshot.get("live", {}).items():
+                    if name in live:
+                        width = len(live[name].labels)
+                        for row in rows:
+                            live[name].inc(tuple(row[:width]), float(row[width]))
         lines: list[str] = []
         for counter in counters.values():
             lines += _header(counter.name, counter.help, "counter")
@@ -144,6 +182,10 @@ class RunMetrics(RunHooks):
                 lines.append(f"{counter.name}{_labels(counter.labels, labels)} {_number(value)}")
         for histogram in histograms.values():
             lines += _histogram_lines(histogram)
+        for held in live.values():
+            lines += _header(held.name, held.help, "gauge")
+            for labels, value in sorted(held.values.items()):
+                lines.append(f"{held.name}{_labels(held.labels, labels)} {_number(value)}")
         for gauge in gauges:
             lines += _header(gauge.name, gauge.help, "gauge")
             for labels, value in gauge.values:
@@ -159,6 +201,21 @@ class Gauge:
     help: str
     labels: tuple[str, ...]
     values: Sequence[tuple[Labels, float]]
+
+
+def _running(pid: object) -> bool:
+    """Whether the process that wrote a snapshot still runs (its live values count)."""
+    if not isinstance(pid, int):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _add_histogram_rows(histogram: Histogram, rows: list[list[Any]]) -> None:
