@@ -14,7 +14,16 @@ validates the same configs with the strict models of `motia.steps.config`.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Generic, Literal, Required, TypeAlias, TypedDict
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    NotRequired,
+    Required,
+    TypeAlias,
+    TypedDict,
+)
 
 from typing_extensions import TypeVar
 
@@ -90,6 +99,15 @@ class InfrastructureConfig(TypedDict, total=False):
 SchemaSpec: TypeAlias = Mapping[str, Any] | type[Any]
 
 
+class RateLimitConfig(TypedDict, total=False):
+    """`rateLimit` of an API step: `requests` per `per` (seconds, or "10s", "1m", "1h",
+    "1d"), counted by "ip", "subject", "header:<name>" or `by(req) -> str`."""
+
+    requests: Required[int]
+    per: Required[float | str]
+    by: str | Callable[..., Any]
+
+
 class _StepConfigBase(TypedDict, total=False):
     name: Required[str]
     description: str
@@ -106,6 +124,7 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     responseSchema: Mapping[int, SchemaSpec] | Mapping[str, SchemaSpec]
     queryParams: Sequence[QueryParam]
     middleware: Sequence[Callable[..., Any]]
+    rateLimit: RateLimitConfig | Literal[False]
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
 
@@ -161,6 +180,8 @@ class ApiRequest(TypedDict, Generic[BodyT]):
     pathParams: dict[str, str]
     queryParams: dict[str, str | list[str]]
     rawBody: str
+    # {"ip": ..., "scheme": "http" | "https"}: the client, behind trusted proxies too.
+    client: NotRequired[dict[str, str]]
 
 
 class ApiResponse(TypedDict, total=False):
@@ -208,6 +229,7 @@ __all__ = [
     "NoopConfig",
     "QueryParam",
     "QueueConfig",
+    "RateLimitConfig",
     "SchemaSpec",
     "StepConfig",
     "StreamBaseConfig",

@@ -21,6 +21,7 @@ PAIRS: dict[str, type[BaseModel]] = {
     "QueueConfig": model_side.QueueInfrastructure,
     "InfrastructureConfig": model_side.Infrastructure,
     "ApiRouteConfig": model_side.ApiStepConfig,
+    "RateLimitConfig": model_side.RateLimitConfig,
     "EventConfig": model_side.EventStepConfig,
     "CronConfig": model_side.CronStepConfig,
     "NoopConfig": model_side.NoopStepConfig,

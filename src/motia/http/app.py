@@ -23,6 +23,8 @@ from motia.http.cors import CorsMiddleware
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
+from motia.http.proxies import ClientResolver
+from motia.http.rate_limit import ApiRateLimits, StepLimit, limit_headers, retry_after
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import (
     TRACE_HEADER,
@@ -75,6 +77,8 @@ class MotiaApp:
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
+        self._clients = ClientResolver(runtime.settings.trusted_proxies)
+        self._limits = ApiRateLimits(runtime.rate_limits, runtime.settings)
         self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -164,6 +168,20 @@ class MotiaApp:
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
+        client, scheme = self._clients.resolve(scope, headers)
+        limit = self._limits.for_step(step)
+        if limit is not None:
+            view = {
+                "headers": headers,
+                "pathParams": match.path_params,
+                "queryParams": query_dict(scope["query_string"]),
+                "client": {"ip": client, "scheme": scheme},
+            }
+            refused = await self._rate_limit(limit, view, step, trace_id, method, path, extra)
+            if refused is not None:
+                await self._send(send, *refused, extra)
+                return
+
         try:
             raw = await self._read_body(receive, headers)
             body = parse_body(raw, headers.get("content-type", ""))
@@ -178,7 +196,9 @@ class MotiaApp:
             answer: dict[str, Any] = {"error": exc.message, "traceId": trace_id}
             if exc.errors is not None:
                 answer["errors"] = exc.errors
-            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, exc.errors)
+            self._log_rejection(
+                step, trace_id, method, path, exc.status, exc.message, exc.errors, client
+            )
             self.runtime.executor.record_rejection(
                 step, trace_id, f"{method} {path}", exc.status, exc.message, exc.errors
             )
@@ -191,6 +211,7 @@ class MotiaApp:
             "pathParams": match.path_params,
             "queryParams": query_dict(scope["query_string"]),
             "rawBody": raw.decode("utf-8", "replace"),
+            "client": {"ip": client, "scheme": scheme},
         }
         executor = self.runtime.executor
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
@@ -222,6 +243,35 @@ class MotiaApp:
             await self._send(send, status, response_headers, b"", extra, len(payload))
         else:
             await self._send(send, status, response_headers, payload, extra)
+
+    async def _rate_limit(
+        self,
+        limit: StepLimit,
+        view: dict[str, Any],
+        step: Step,
+        trace_id: str,
+        method: str,
+        path: str,
+        extra: Headers,
+    ) -> tuple[int, Headers, bytes] | None:
+        """The 429 (or, when the counts cannot be reached and limits fail closed, 503)
+        answer; None to go on, with the RateLimit headers added to the answer."""
+        decision = await self._limits.check(limit, view)
+        if decision is None:
+            if not self._limits.fail_closed:
+                return None
+            status, error = 503, "Service unavailable: rate limits cannot be checked now"
+            headers = retry_after(STORE_RETRY_AFTER)
+        elif decision.allowed:
+            extra.extend(limit_headers(limit, decision))
+            return None
+        else:
+            status, error = 429, "Too many requests"
+            headers = [*retry_after(decision.retry_after), *limit_headers(limit, decision)]
+        client = view["client"]["ip"]
+        self._log_rejection(step, trace_id, method, path, status, error, None, client)
+        self.runtime.executor.record_rejection(step, trace_id, f"{method} {path}", status, error)
+        return json_response(status, {"error": error, "traceId": trace_id}, headers)
 
     def _async_handler(self, step: Step) -> bool:
         """Only async handlers are cancelled: a thread running a `def` handler cannot be
@@ -325,12 +375,15 @@ class MotiaApp:
         status: int,
         error: str,
         field_errors: list[dict[str, Any]] | None = None,
+        client: str | None = None,
     ) -> None:
         """Motia answered 4xx on its own. A request addressed to a step is logged at info;
         one that matched no step (a scanner's 404, say) only in dev or at debug."""
         fields: dict[str, Any] = {"method": method, "path": path, "status": status}
         if field_errors:
             fields["errors"] = field_errors
+        if client:
+            fields["client"] = client
         log = self.runtime.logger.child(
             step.name if step else None, trace_id, step.flows if step else []
         )

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from motia.steps.rate_limit import RateLimitConfig, read_rate_limit
+
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
 
@@ -101,6 +103,10 @@ class ApiStepConfig(_StepBase):
     response_schema: dict[int, Any] | None = None
     query_params: list[QueryParam] = Field(default_factory=list)
     middleware: list[Callable[..., Any]] = Field(default_factory=list)
+    # None: the project's default limit (`http.rateLimit`); `False` reads as a falsy config.
+    rate_limit: RateLimitConfig | None = None
+
+    _read_rate_limit = field_validator("rate_limit", mode="before")(read_rate_limit)
 
     @field_validator("method", mode="before")
     @classmethod
