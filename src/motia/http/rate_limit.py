@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from motia.steps.model import Step
 
 
+_MAX_CACHED = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class StepLimit:
     requests: int
@@ -50,6 +53,8 @@ class ApiRateLimits:
         try:
             return self._steps[step]
         except KeyError:
+            if len(self._steps) >= _MAX_CACHED:  # `motia dev` reloads make new steps
+                self._steps.clear()
             limit = self._steps[step] = self._limit_of(step)
             return limit
 
