@@ -11,6 +11,7 @@ import pytest
 from motia.adapters.ratelimit.base import LocalRateLimiter, gcra
 from motia.errors import Problem
 from motia.http.proxies import ClientResolver
+from motia.http.rate_limit import request_key
 from motia.runtime.loading import load_project
 from motia.settings.kinds import Invalid
 from motia.settings.rate_limit import parse_by, parse_period
@@ -206,3 +207,23 @@ def test_bad_rate_limits_are_load_errors_naming_file_step_and_field(tmp_path: Pa
         assert problem.field == field, problem
         assert message in problem.message, problem
         assert problem.file == Path(f"steps/{step.lower()}_step.py")
+
+
+async def test_what_a_request_is_counted_under() -> None:
+    client = {"ip": "203.0.113.7", "scheme": "https"}
+    view: dict[str, object] = {"headers": {"x-api-key": "secret"}, "client": client}
+    assert await request_key("ip", view) == "ip:203.0.113.7"
+    keyed = await request_key("header:x-api-key", view)
+    assert keyed.startswith("k:") and "secret" not in keyed
+    assert await request_key("header:x-other", view) == "ip:203.0.113.7"
+    assert await request_key("subject", view) == "ip:203.0.113.7"
+    with_subject = {**view, "auth": {"sub": "user-1"}}
+    assert await request_key("subject", with_subject) not in (keyed, "ip:203.0.113.7")
+
+    async def tenant(req: dict[str, object]) -> str:
+        return "acme"
+
+    assert await request_key(tenant, view) == await request_key(lambda req: "acme", view)
+    assert await request_key(lambda req: None, view) == "ip:203.0.113.7"
+    no_address = {"headers": {}, "client": {"ip": "", "scheme": "http"}}
+    assert await request_key("ip", no_address) == "ip:unknown"

@@ -74,7 +74,7 @@ class ApiRateLimits:
 
     async def check(self, limit: StepLimit, view: dict[str, Any]) -> Decision | None:
         """Count this request; None when the counts cannot be reached (see `fail_closed`)."""
-        key = await _key(limit.by, view)
+        key = await request_key(limit.by, view)
         return await self._rate_limits.hit(f"{limit.scope}:{key}", limit.requests, limit.per)
 
     @property
@@ -82,7 +82,7 @@ class ApiRateLimits:
         return self._rate_limits.fail_closed
 
 
-async def _key(by: str | Callable[..., Any], view: dict[str, Any]) -> str:
+async def request_key(by: str | Callable[..., Any], view: dict[str, Any]) -> str:
     """What the request is counted under. Header values and keys of the step's own are
     hashed: API keys and tokens never land in the store's key names."""
     client = f"ip:{view['client']['ip'] or 'unknown'}"
