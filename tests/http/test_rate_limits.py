@@ -48,6 +48,9 @@ FILES = {
     "steps/subject_step.py": api(
         "Subject", "/subject", '{"requests": 1, "per": "1h", "by": "subject"}'
     ),
+    "steps/broken_step.py": api(
+        "BrokenKey", "/broken", '{"requests": 1, "per": "1h", "by": lambda req: 1 / 0}'
+    ),
     "steps/defaulted_step.py": api("Defaulted", "/defaulted", None),
     "steps/exempt_step.py": api("Exempt", "/exempt", "False"),
     "steps/who_step.py": api("Who", "/who", '{"requests": 2, "per": "1h"}'),
@@ -125,6 +128,16 @@ def test_subject_without_authentication_is_counted_by_the_client(server: ServerP
     assert (
         server.client.get("/subject", headers={"x-forwarded-for": "192.0.2.2"}).status_code == 200
     )
+
+
+def test_a_failing_by_function_is_a_500_that_names_the_step(server: ServerProcess) -> None:
+    answer = server.client.get("/broken")
+    assert answer.status_code == 500
+    body = answer.json()
+    assert body == {"error": "Internal server error", "traceId": body["traceId"]}
+    record = next(r for r in log_records(server) if r.get("traceId") == body["traceId"])
+    assert record["step"] == "BrokenKey", record
+    assert "ZeroDivisionError" in record["error"], record
 
 
 def test_the_project_default_applies_unless_a_step_opts_out(server: ServerProcess) -> None:

@@ -256,7 +256,11 @@ class MotiaApp:
     ) -> tuple[int, Headers, bytes] | None:
         """The 429 (or, when the counts cannot be reached and limits fail closed, 503)
         answer; None to go on, with the RateLimit headers added to the answer."""
-        decision = await self._limits.check(limit, view)
+        try:
+            decision = await self._limits.check(limit, view)
+        except Exception as exc:  # the step's own `by(req)` failed: its bug, told as such
+            self._log_failure(step.name, step.flows, trace_id, exc)
+            return json_response(500, {"error": "Internal server error", "traceId": trace_id})
         if decision is None:
             if not self._limits.fail_closed:
                 return None
