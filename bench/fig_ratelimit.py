@@ -4,6 +4,7 @@ Redis (one Lua script per request), all four servers measured in interleaved rou
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness import (
     motia_env,
     servers,
 )
+from procs import HOST
 from wrk import load_details, measure_load, median_rps, round_ratios
 
 # A limit no load reaches (a billion a second), so every request is counted and allowed:
@@ -53,6 +55,10 @@ def bench_rate_limits(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
                 status, body = http_request(server.port, "POST", "/items", POST_BODY)
                 if status != 201:
                     raise RuntimeError(f"{name} POST /items answered {status}: {body[:200]!r}")
+                limited = _limit_header(server.port) is not None
+                if limited != labels[name][1]:
+                    raise RuntimeError(f"{name}: rate limit {'on' if limited else 'off'}, "
+                                       "not as configured")
             post = measure_load(wrk, running, "/items", opts, POST_LUA)
         for store, title in (("sqlite", "SQLite"), ("redis", "Redis")):
             on, off = post[f"{store}-on"], post[f"{store}-off"]
@@ -69,3 +75,16 @@ def bench_rate_limits(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
             if labels[label][0]:
                 delete_redis_prefix(opts.redis_url, f"{prefix}_{label}")
     return figures
+
+
+def _limit_header(port: int) -> str | None:
+    """`RateLimit-Limit` of a `POST /items` answer: present only when a limit applies."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=5.0)
+    try:
+        conn.request("POST", "/items", body=POST_BODY,
+                     headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return response.getheader("ratelimit-limit")
+    finally:
+        conn.close()

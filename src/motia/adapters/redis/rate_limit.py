@@ -9,17 +9,24 @@ what an outage means (let through or refuse)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+from typing import Any
+
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError
 
 from motia.adapters.ratelimit.base import Decision, RateLimiter
 from motia.adapters.redis.connection import key
 from motia.errors import StoreUnavailable
 from motia.settings import redis_location
 
-# Milliseconds throughout, Redis's TIME as the clock. Returns allowed (0/1), remaining,
-# retry after and reset (ms, rounded up).
+# Milliseconds throughout, Redis's TIME as the clock. Returns "allowed remaining retry
+# reset" (allowed 0/1; retry after and reset in ms, rounded up) as one string: a reply of
+# one line parses several times faster than an array of four.
 GCRA = """
 local per = tonumber(ARGV[2])
 local interval = per / tonumber(ARGV[1])
@@ -30,17 +37,25 @@ if tat == nil or tat < now then tat = now end
 local next_tat = tat + interval
 local allow_at = next_tat - per
 if now < allow_at then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+  return '0 0 ' .. math.ceil(allow_at - now) .. ' ' .. math.ceil(tat - now)
 end
-redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX', math.ceil(next_tat - now))
+-- At least 1 ms: next to a clock of 1.7e12 ms, an interval of a few ns vanishes.
+redis.call('SET', KEYS[1], string.format('%.3f', next_tat), 'PX',
+  math.max(1, math.ceil(next_tat - now)))
 local remaining = math.floor((now - allow_at) / interval + 1e-9)
-return {1, remaining, 0, math.ceil(next_tat - now)}
+return '1 ' .. remaining .. ' 0 ' .. math.ceil(next_tat - now)
 """
 
 TIMEOUT = 1.0  # seconds; a limiter that waits longer than this is as good as down
 
+# (key, requests, per in ms, the caller's future)
+_Call = tuple[str, int, float, "asyncio.Future[Decision]"]
+
 
 class RedisRateLimiter(RateLimiter):
+    """Calls made while a round trip is under way are sent together in the next one (one
+    pipeline of scripts), so under load a round trip serves many requests."""
+
     def __init__(self, url: str, prefix: str) -> None:
         self._url = url
         self._prefix = prefix
@@ -51,26 +66,67 @@ class RedisRateLimiter(RateLimiter):
             retry=Retry(NoBackoff(), 0),
             retry_on_error=[],
         )
-        self._script = self._client.register_script(GCRA)
+        self._sha = hashlib.sha1(GCRA.encode()).hexdigest()
+        self._waiting: list[_Call] = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def hit(self, name: str, requests: int, per: float) -> Decision:
-        per_ms = per * 1000
-        try:
-            allowed, remaining, retry_ms, reset_ms = await self._script(
-                keys=[key(self._prefix, "ratelimit", name)], args=[requests, per_ms]
-            )
-        except Exception as exc:  # any failure: the counts cannot be read
-            raise StoreUnavailable(
-                f"cannot reach Redis at {redis_location(self._url)} for rate limits "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-        return Decision(
-            bool(allowed),
-            requests,
-            min(int(remaining), requests - 1),
-            int(retry_ms) / 1000,
-            int(reset_ms) / 1000,
-        )
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        self._waiting.append((key(self._prefix, "ratelimit", name), requests, per * 1000, future))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_all())
+        return await future
+
+    async def _send_all(self) -> None:
+        while self._waiting:
+            calls, self._waiting = self._waiting, []
+            try:
+                results = await self._run(calls)
+            except Exception as exc:  # any failure: the counts cannot be read
+                failure = StoreUnavailable(
+                    f"cannot reach Redis at {redis_location(self._url)} for rate limits "
+                    f"({type(exc).__name__}: {exc})"
+                )
+                failure.__cause__ = exc
+                for *_, future in calls:
+                    if not future.done():
+                        future.set_exception(failure)
+                continue
+            for (_key, requests, _per, future), result in zip(calls, results, strict=True):
+                if not future.done():
+                    future.set_result(_decision(requests, result))
+
+    async def _run(self, calls: list[_Call]) -> list[Any]:
+        results = await self._pipeline(calls)
+        if any(isinstance(result, NoScriptError) for result in results):
+            await self._client.script_load(GCRA)  # Redis restarted: its scripts are gone
+            results = await self._pipeline(calls)
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        return results
+
+    async def _pipeline(self, calls: list[_Call]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for name, requests, per_ms, _future in calls:
+            pipe.evalsha(self._sha, 1, name, requests, per_ms)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
 
     async def close(self) -> None:
+        if self._sender is not None and not self._sender.done():
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
         await self._client.aclose()
+
+
+def _decision(requests: int, result: Any) -> Decision:
+    allowed, remaining, retry_ms, reset_ms = result.split()
+    return Decision(
+        allowed == b"1",
+        requests,
+        min(int(remaining), requests - 1),
+        int(retry_ms) / 1000,
+        int(reset_ms) / 1000,
+    )
