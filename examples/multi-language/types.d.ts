@@ -47,6 +47,9 @@ declare module 'motia' {
     responseSchema?: { readonly [status: number]: Schema };
     queryParams?: readonly QueryParam[];
     middleware?: readonly ApiMiddleware<any, any>[];
+    /** `requests` per `per` (seconds, or '10s', '1m', '1h', '1d') for each client; `false`:
+     *  exempt from the project's `http.rateLimit`. */
+    rateLimit?: { requests: number; per: number | string; by?: string } | false;
   }
 
   export interface HandlerInfrastructure {
@@ -118,6 +121,8 @@ declare module 'motia' {
     pathParams: Record<string, string>;
     queryParams: Record<string, string | string[]>;
     rawBody: string;
+    /** The client, behind trusted proxies too. */
+    client?: { ip: string; scheme: string };
   }
 
   /** `body` may be left out only when its type allows `undefined`. */

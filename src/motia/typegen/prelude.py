@@ -46,6 +46,9 @@ PRELUDE = """\
     responseSchema?: { readonly [status: number]: Schema };
     queryParams?: readonly QueryParam[];
     middleware?: readonly ApiMiddleware<any, any>[];
+    /** `requests` per `per` (seconds, or '10s', '1m', '1h', '1d') for each client; `false`:
+     *  exempt from the project's `http.rateLimit`. */
+    rateLimit?: { requests: number; per: number | string; by?: string } | false;
   }
 
   export interface HandlerInfrastructure {
@@ -117,6 +120,8 @@ PRELUDE = """\
     pathParams: Record<string, string>;
     queryParams: Record<string, string | string[]>;
     rawBody: string;
+    /** The client, behind trusted proxies too. */
+    client?: { ip: string; scheme: string };
   }
 
   /** `body` may be left out only when its type allows `undefined`. */
