@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from motia.adapters.ratelimit.base import LocalRateLimiter, gcra
-from motia.errors import Problem
+from motia.adapters.ratelimit.base import Decision, LocalRateLimiter, gcra
+from motia.errors import Problem, StoreUnavailable
 from motia.http.proxies import ClientResolver
 from motia.http.rate_limit import request_key
+from motia.logs import Logger
 from motia.runtime.loading import load_project
+from motia.runtime.rate_limits import RateLimits
 from motia.settings.kinds import Invalid
 from motia.settings.rate_limit import parse_by, parse_period
 from motia.testing import create_mock_context
+from motia.testing._logs import CaptureSink
 from motia.testing.clock import ManualClock
 from tests.conftest import write_project
 
@@ -227,3 +230,41 @@ async def test_what_a_request_is_counted_under() -> None:
     assert await request_key(lambda req: None, view) == "ip:203.0.113.7"
     no_address = {"headers": {}, "client": {"ip": "", "scheme": "http"}}
     assert await request_key("ip", no_address) == "ip:unknown"
+
+
+class _Outage(LocalRateLimiter):
+    """Counts in memory; while `down`, fails as a Redis that cannot be reached does."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        super().__init__(clock)
+        self.down = False
+        self.asked = 0
+
+    async def hit(self, key: str, requests: int, per: float) -> Decision:
+        self.asked += 1
+        if self.down:
+            raise StoreUnavailable("cannot reach Redis at 127.0.0.1:6379 for rate limits")
+        return await super().hit(key, requests, per)
+
+
+@pytest.mark.parametrize("fail_closed", [False, True])
+async def test_an_outage_is_decided_by_the_policy_logged_once_and_healed(
+    fail_closed: bool,
+) -> None:
+    sink = CaptureSink()
+    limiter = _Outage(ManualClock())
+    limits = RateLimits(limiter, Logger(sink, None, None, []), fail_closed=fail_closed)
+    assert (await limits.check("k", 1, 60)).allowed
+    assert not (await limits.check("k", 1, 60)).allowed
+
+    limiter.down = True
+    during = [await limits.check("k", 1, 60) for _ in range(20)]
+    assert {d.allowed for d in during} == {not fail_closed}
+    assert limiter.asked == 3  # once, then not again within RETRY_INTERVAL
+    messages = [r["msg"] for r in sink.records]
+    assert len([m for m in messages if m.startswith("rate limits unavailable")]) == 1
+
+    limiter.down = False
+    limits._next_try = 0.0  # the retry interval has passed
+    assert not (await limits.check("k", 1, 60)).allowed  # the count survived
+    assert sink.records[-1]["msg"] == "rate limits available again"
