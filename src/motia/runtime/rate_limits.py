@@ -41,7 +41,8 @@ class RateLimits:
                     else "rate limits are not enforced"
                 )
                 self._logger.error(
-                    f"rate limits unavailable: {policy} until it is back", {"error": str(exc)}
+                    f"rate limits unavailable: {policy} until their store answers again",
+                    {"error": str(exc)},
                 )
             return None
         if self._down:
