@@ -168,6 +168,8 @@ def _operation(step: Step, components: _Components) -> dict[str, Any]:
         )
         responses.setdefault("400", _error_response(reason))
     responses.setdefault("413", _error_response("The body is larger than the server accepts"))
+    if api.rate_limit:  # the step's own limit (the project's default is not known here)
+        responses.setdefault("429", _error_response("Too many requests: see Retry-After"))
     responses.setdefault("500", _error_response("The handler failed; search the logs by traceId"))
     operation["responses"] = responses
     return operation
@@ -192,6 +194,7 @@ _STATUS_TEXT = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
 }
 
