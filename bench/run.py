@@ -15,6 +15,8 @@ Figures (see bench/README.md for what each one means):
      SQLite queue (the default), each against the memory queue measured in the same run
   7. Redis scale-out: events/s and POST req/s with `motia start --workers 2` against one
      worker process, both on Redis (ratios from one run), and hop latency through Redis
+  10. rate limits: POST req/s with a rate limit on every API step vs none, on SQLite and on
+     Redis, in the same run
   9. stores side by side: durable events/s and POST req/s on SQLite, Redis and PostgreSQL
      (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
@@ -43,6 +45,7 @@ from fig_cold import bench_cold_start
 from fig_durable import bench_durable, events_worker
 from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
+from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
 from fig_stores import bench_stores, postgres_reachable
@@ -64,10 +67,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,9",
-                        help="comma-separated figures to run, e.g. 1,3 (default all; figures 7 "
-                        "and 9 are left out with a warning when Redis (or, for 9, PostgreSQL) "
-                        "does not answer, unless named here)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10",
+                        help="comma-separated figures to run, e.g. 1,3 (default all; figures "
+                        "7, 9 and 10 are left out with a warning when Redis (or, for 9, "
+                        "PostgreSQL) does not answer, unless named here)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
                         help="the Redis server of figure 7 (default $MOTIA_BENCH_REDIS_URL or "
                         "redis://127.0.0.1:6379/0); its keys live under a prefix of the run's "
@@ -134,12 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"bench: {message}")
         print(f"bench: warning: figure 9 left out: {message}", flush=True)
         opts.only.discard(9)
+    if 10 in opts.only and not redis_reachable(opts.redis_url):
+        message = f"figure 10 needs Redis at {opts.redis_url}"
+        if "--only" in " ".join(sys.argv if argv is None else argv):
+            raise SystemExit(f"bench: {message}")
+        print(f"bench: warning: figure 10 left out: {message}", flush=True)
+        opts.only.discard(10)
     atexit.register(kill_all)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if can_pin():
         os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
-    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9} else ""
+    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9, 10} else ""
     busy_before = cpu_busy()
     waited_until = time.monotonic() + args.wait_idle
     while busy_before > 0.15 and time.monotonic() < waited_until:
@@ -169,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_redis(wrk, opts, workdir)
             if 9 in opts.only:
                 figures += bench_stores(wrk, opts, workdir)
+            if 10 in opts.only:
+                figures += bench_rate_limits(wrk, opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

@@ -184,6 +184,8 @@ def _operation(step: Step, components: _Components, auth_required: bool) -> dict
         if scopes:
             responses.setdefault("403", _error_response("The token lacks a required scope"))
     responses.setdefault("413", _error_response("The body is larger than the server accepts"))
+    if api.rate_limit:  # the step's own limit (the project's default is not known here)
+        responses.setdefault("429", _error_response("Too many requests: see Retry-After"))
     responses.setdefault("500", _error_response("The handler failed; search the logs by traceId"))
     operation["responses"] = responses
     return operation
@@ -208,6 +210,7 @@ _STATUS_TEXT = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
 }
 

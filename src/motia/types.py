@@ -105,6 +105,15 @@ class InfrastructureConfig(TypedDict, total=False):
 SchemaSpec: TypeAlias = Mapping[str, Any] | type[Any]
 
 
+class RateLimitConfig(TypedDict, total=False):
+    """`rateLimit` of an API step: `requests` per `per` (seconds, or "10s", "1m", "1h",
+    "1d"), counted by "ip", "subject", "header:<name>" or `by(req) -> str`."""
+
+    requests: Required[int]
+    per: Required[float | str]
+    by: str | Callable[..., Any]
+
+
 class _StepConfigBase(TypedDict, total=False):
     name: Required[str]
     description: str
@@ -133,6 +142,7 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     queryParams: Sequence[QueryParam]
     middleware: Sequence[Callable[..., Any]]
     auth: bool | StepAuthConfig
+    rateLimit: RateLimitConfig | Literal[False]
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
     # HTTP hardening, see docs/security.md
@@ -196,6 +206,8 @@ class ApiRequest(TypedDict, Generic[BodyT]):
     rawBody: str
     # The verified token claims, on steps with `auth` only.
     auth: NotRequired[dict[str, Any]]
+    # {"ip": ..., "scheme": "http" | "https"}: the client, behind trusted proxies too.
+    client: NotRequired[dict[str, str]]
 
 
 class ApiResponse(TypedDict, total=False):
@@ -244,6 +256,7 @@ __all__ = [
     "NoopConfig",
     "QueryParam",
     "QueueConfig",
+    "RateLimitConfig",
     "SchemaSpec",
     "StepAuthConfig",
     "StepConfig",

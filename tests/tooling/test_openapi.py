@@ -115,6 +115,29 @@ def test_query_params_and_pydantic_definitions(tmp_path: Path) -> None:
     assert document["components"]["schemas"]["Tag"]["properties"]["label"]["type"] == "string"
 
 
+def test_a_rate_limited_step_documents_its_429(tmp_path: Path) -> None:
+    step = """
+        config = {{"type": "api", "name": "{name}", "method": "GET", "path": "/{name}",
+                  "emits": [], "rateLimit": {limit}}}
+
+        async def handler(req, ctx):
+            return {{"status": 200, "body": {{}}}}
+    """
+    write_project(
+        tmp_path,
+        {
+            "steps/limited_step.py": step.format(name="limited", limit='{"requests": 1, "per": 1}'),
+            "steps/free_step.py": step.format(name="free", limit="False"),
+        },
+    )
+    project = load_project(tmp_path)
+    assert project.problems == []
+    document = build_openapi(project.steps, title="t")
+    validate(document)
+    assert "429" in document["paths"]["/limited"]["get"]["responses"]
+    assert "429" not in document["paths"]["/free"]["get"]["responses"]
+
+
 @pytest.mark.slow
 def test_served_document_and_docs_page(
     example_copy: Path, server_factory: Callable[..., ServerProcess]

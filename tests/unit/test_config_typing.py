@@ -24,6 +24,7 @@ PAIRS: dict[str, type[BaseModel]] = {
     "InfrastructureConfig": model_side.Infrastructure,
     "ApiRouteConfig": model_side.ApiStepConfig,
     "CorsConfig": http_options.CorsConfig,
+    "RateLimitConfig": model_side.RateLimitConfig,
     "EventConfig": model_side.EventStepConfig,
     "CronConfig": model_side.CronStepConfig,
     "NoopConfig": model_side.NoopStepConfig,

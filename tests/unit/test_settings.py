@@ -33,6 +33,8 @@ from motia.settings.kinds import (
     Text,
     TimeZone,
 )
+from motia.settings.networks import Networks
+from motia.settings.rate_limit import LimitKey, Period
 from motia.settings.reference import main, render
 
 
@@ -311,6 +313,9 @@ def _outside(kind: Kind) -> str | None:
         TimeZone: "Mars/Base",
         RedisUrl: "http://cache:6379",
         PostgresUrl: "mysql://db/app",
+        Period: "2w",
+        LimitKey: "cookie:session",
+        Networks: "10.0.0.0/33",
     }
     return samples.get(type(kind))
 
@@ -335,6 +340,9 @@ def _inside(row: Setting) -> str:
         TimeZone: "Europe/Berlin",
         RedisUrl: "redis://127.0.0.1:6379/5",
         PostgresUrl: "postgresql://127.0.0.1:5432/app",
+        Period: "10s",
+        LimitKey: "header:x-api-key",
+        Networks: "10.0.0.0/8, ::1",
     }
     return samples[type(kind)]
 

@@ -15,6 +15,7 @@ from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
 from motia.adapters.locks.base import CronLocks, LocalCronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
+from motia.adapters.ratelimit.base import LocalRateLimiter, RateLimiter
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.streams.base import StreamStore
 from motia.clock import Clock
@@ -52,6 +53,10 @@ class Backend(ABC):
     def cron_locks(self) -> CronLocks:
         """Lets one process among those that share it run each cron tick."""
         return LocalCronLocks()
+
+    def rate_limiter(self) -> RateLimiter:
+        """Counts the calls of rate-limited keys for the processes that share it."""
+        return LocalRateLimiter(self.clock)
 
     async def migrate(self) -> str:
         """Bring the backend's tables to this version now (they are also migrated on first

@@ -10,6 +10,7 @@ from motia.adapters.broadcast.base import Broadcast
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
+from motia.adapters.ratelimit.base import RateLimiter
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.streams.base import StreamStore
 from motia.clock import Clock
@@ -75,6 +76,7 @@ class Stores:
     broadcast: Broadcast
     cron_locks: CronLocks
     backends: list[Backend]  # each backend once, in the order it was opened
+    rate_limiter: RateLimiter
 
     async def ping(self, timeout: float) -> None:
         """Raise `StoreUnavailable`, naming the store, when a backend the deployment
@@ -86,6 +88,7 @@ class Stores:
         await self.observability.close()
         await self.broadcast.close()
         await self.cron_locks.close()
+        await self.rate_limiter.close()
         await self.queue.close()
         await self.streams.close()
         await self.state.close()
@@ -124,4 +127,5 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         coordinator.broadcast(),
         coordinator.cron_locks(),
         opened,
+        coordinator.rate_limiter(),
     )

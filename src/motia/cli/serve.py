@@ -218,6 +218,9 @@ def _config(settings: Settings, app: Any) -> uvicorn.Config:
         # Whole seconds, rounded up; 0 is "no wait" (uvicorn reads None as "forever").
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
         server_header=False,
+        # X-Forwarded-For is Motia's to read, from `http.trustedProxies` only (uvicorn's
+        # own reading would believe any local peer).
+        proxy_headers=False,
         # Stream clients: protocol pings find dead peers; frames are small JSON messages,
         # written as the same bytes to every subscriber, so not compressed per connection.
         ws=StreamWebSocketProtocol,

@@ -26,6 +26,8 @@ from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
 from motia.http.metrics_endpoint import MetricsEndpoint
+from motia.http.proxies import ClientResolver
+from motia.http.rate_limit import ApiRateLimits, StepLimit, limit_headers, retry_after
 from motia.http.request import BadRequest, headers_dict, parse_body, query_dict
 from motia.http.response import (
     TRACE_HEADER,
@@ -87,6 +89,8 @@ class MotiaApp:
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
+        self._clients = ClientResolver(runtime.settings.trusted_proxies)
+        self._limits = ApiRateLimits(runtime.rate_limits, runtime.settings)
         self.stream_socket = StreamSocketServer(runtime, budget)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -180,10 +184,33 @@ class MotiaApp:
                 await self._send(send, *json_response(405, refusal, allow), extra)
             return
 
+        client, scheme = self._clients.resolve(scope, headers)
+        # What a trusted proxy says the client used (HTTPS at the proxy turns HSTS on).
+        scope["scheme"] = scheme
         policy = self._policies.of(step)
+        limit = self._limits.for_step(step)
         claims = None
         try:
-            if (scopes := self._auth.scopes(step)) is not None:
+            scopes = self._auth.scopes(step)
+            if limit is not None:
+                # Counted before the token is checked, so failed logins count too; a limit
+                # by the authenticated subject needs the token's claims first.
+                if scopes is not None and limit.by == "subject":
+                    claims = await self._auth.claims(scopes, headers)
+                    scopes = None
+                view = {
+                    "headers": headers,
+                    "pathParams": match.path_params,
+                    "queryParams": query_dict(scope["query_string"]),
+                    "client": {"ip": client, "scheme": scheme},
+                }
+                if claims is not None:
+                    view["auth"] = claims
+                refused = await self._rate_limit(limit, view, step, trace_id, method, path, extra)
+                if refused is not None:
+                    await self._send(send, *refused, secured(policy, scope, extra))
+                    return
+            if scopes is not None:
                 claims = await self._auth.claims(scopes, headers)
             raw = await self._read_body(receive, headers, policy.max_body)
             body = parse_body(raw, headers.get("content-type", ""), self._max_json_depth)
@@ -199,7 +226,9 @@ class MotiaApp:
             invalid = exc.errors if isinstance(exc, BadRequest) else None
             if invalid is not None:
                 answer["errors"] = invalid
-            self._log_rejection(step, trace_id, method, path, exc.status, exc.message, invalid)
+            self._log_rejection(
+                step, trace_id, method, path, exc.status, exc.message, invalid, client
+            )
             self.runtime.executor.record_rejection(
                 step, trace_id, f"{method} {path}", exc.status, exc.message, invalid
             )
@@ -217,6 +246,7 @@ class MotiaApp:
             "pathParams": match.path_params,
             "queryParams": query_dict(scope["query_string"]),
             "rawBody": raw.decode("utf-8", "replace"),
+            "client": {"ip": client, "scheme": scheme},
         }
         if claims is not None:
             req["auth"] = claims
@@ -267,6 +297,39 @@ class MotiaApp:
 
     def _cors_for(self, method: str, scope: Scope) -> CorsPolicy | None:
         return self._policies.cors_for(self.runtime, method, scope)
+
+    async def _rate_limit(
+        self,
+        limit: StepLimit,
+        view: dict[str, Any],
+        step: Step,
+        trace_id: str,
+        method: str,
+        path: str,
+        extra: Headers,
+    ) -> tuple[int, Headers, bytes] | None:
+        """The 429 (or, when the counts cannot be reached and limits fail closed, 503)
+        answer; None to go on, with the RateLimit headers added to the answer."""
+        try:
+            decision = await self._limits.check(limit, view)
+        except Exception as exc:  # the step's own `by(req)` failed: its bug, told as such
+            self._log_failure(step.name, step.flows, trace_id, exc)
+            return json_response(500, {"error": "Internal server error", "traceId": trace_id})
+        if decision is None:
+            if not self._limits.fail_closed:
+                return None
+            status, error = 503, "Service unavailable: rate limits cannot be checked now"
+            headers = retry_after(STORE_RETRY_AFTER)
+        elif decision.allowed:
+            extra.extend(limit_headers(limit, decision))
+            return None
+        else:
+            status, error = 429, "Too many requests"
+            headers = [*retry_after(decision.retry_after), *limit_headers(limit, decision)]
+        client = view["client"]["ip"]
+        self._log_rejection(step, trace_id, method, path, status, error, None, client)
+        self.runtime.executor.record_rejection(step, trace_id, f"{method} {path}", status, error)
+        return json_response(status, {"error": error, "traceId": trace_id}, headers)
 
     def _async_handler(self, step: Step) -> bool:
         """Only async handlers are cancelled: a thread running a `def` handler cannot be
@@ -371,12 +434,15 @@ class MotiaApp:
         status: int,
         error: str,
         field_errors: list[dict[str, Any]] | None = None,
+        client: str | None = None,
     ) -> None:
         """Motia answered 4xx on its own. A request addressed to a step is logged at info;
         one that matched no step (a scanner's 404, say) only in dev or at debug."""
         fields: dict[str, Any] = {"method": method, "path": path, "status": status}
         if field_errors:
             fields["errors"] = field_errors
+        if client:
+            fields["client"] = client
         log = self.runtime.logger.child(
             step.name if step else None, trace_id, step.flows if step else []
         )

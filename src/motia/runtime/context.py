@@ -8,11 +8,15 @@ from collections.abc import Coroutine, Generator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from motia.adapters.ratelimit.base import LocalRateLimiter
 from motia.errors import EmitNotDeclared
 from motia.logs import Logger
 from motia.runtime.events import parse_emit
 from motia.runtime.invocation import ContextCall, Invocation
+from motia.runtime.rate_limits import RateLimits
 from motia.runtime.streams import StreamError, StreamService
+from motia.settings.kinds import Invalid
+from motia.settings.rate_limit import parse_period
 
 if TYPE_CHECKING:
     from motia.adapters.state.base import StateAdapter
@@ -190,15 +194,34 @@ class Utils:
 class Services:
     """What every context of a runtime shares; built once, handed to each context."""
 
-    __slots__ = ("clock", "logger", "state", "streams")
+    __slots__ = ("_rate_limits", "clock", "logger", "state", "streams")
 
     def __init__(
-        self, state: StateAdapter, logger: Logger, clock: Clock, streams: StreamService
+        self,
+        state: StateAdapter,
+        logger: Logger,
+        clock: Clock,
+        streams: StreamService,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.state = state
         self.logger = logger
         self.clock = clock
         self.streams = streams
+        self._rate_limits = rate_limits
+
+    @property
+    def rate_limits(self) -> RateLimits:
+        """The runtime's; a context made without one (the test kit's) counts in memory."""
+        if self._rate_limits is None:
+            self._rate_limits = RateLimits(
+                LocalRateLimiter(self.clock), self.logger, fail_closed=False
+            )
+        return self._rate_limits
+
+    @rate_limits.setter
+    def rate_limits(self, value: RateLimits) -> None:
+        self._rate_limits = value
 
 
 class FlowContext:
@@ -285,6 +308,22 @@ class FlowContext:
     @property
     def traceId(self) -> str:
         return self.trace_id
+
+    def rate_limit(self, key: str, *, requests: int, per: float | str) -> Any:
+        """Count one call under `key`, at most `requests` per `per` (seconds, or "10s",
+        "1m", "1h", "1d") across every process that shares the store. Returns a `Decision`:
+        `allowed`, `retry_after` (seconds), `remaining`; it unpacks as
+        `allowed, retry_after`. Awaitable in `async def` handlers."""
+        if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+            raise ValueError(f"rate_limit: requests must be a whole number ≥ 1, not {requests!r}")
+        try:
+            seconds = parse_period(per)
+        except Invalid as exc:
+            raise ValueError(f"rate_limit: per {per!r} {exc}") from None
+        check = self._services.rate_limits.check(f"ctx:{key}", requests, seconds)
+        return self._bridge.state_call(check)
+
+    rateLimit = rate_limit
 
     def emit(self, event: Any) -> Any:
         """Emit `{'topic': ..., 'data': ..., 'messageGroupId'?: ...}` to the topic's

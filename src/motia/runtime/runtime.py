@@ -26,6 +26,7 @@ from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
 from motia.runtime.pending import Pending
+from motia.runtime.rate_limits import RateLimits
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
@@ -89,6 +90,13 @@ class Runtime:
             hooks=self.hooks,
             atomic_state=settings.events_atomic_state,
         )
+        # API steps' limits and `ctx.rate_limit` count in one place.
+        self.rate_limits = RateLimits(
+            self._stores.rate_limiter,
+            self.logger,
+            fail_closed=settings.rate_limit_on_store_failure == "closed",
+        )
+        self.executor.services.rate_limits = self.rate_limits
         self.bus = EventBus(
             self.queue,
             self.executor.run_event,

@@ -24,6 +24,8 @@ from motia.settings.kinds import (
     Text,
     TimeZone,
 )
+from motia.settings.networks import Networks
+from motia.settings.rate_limit import LimitKey, Period
 from motia.settings.row import METADATA, Setting, setting
 
 CONFIG_FILE = "config.yml"
@@ -299,6 +301,45 @@ class Settings:
         key="http.compression.minSize",
         kind=Size(),
         doc="Smaller answers are sent uncompressed.",
+    )
+    # The rate limit of every API step that does not set its own `rateLimit`: off unless
+    # `requests` is set. See docs/security.md.
+    rate_limit_requests: int | None = setting(
+        None,
+        key="http.rateLimit.requests",
+        kind=Integer(Range(1, 1_000_000_000)),
+        shown="none (no default limit)",
+        doc="Requests each client may make to each API step per `http.rateLimit.per`; more "
+        "get `429 Too Many Requests`. A step's own `rateLimit` replaces it; "
+        "`rateLimit: false` exempts a step. See [rate limits](security.md#rate-limits).",
+    )
+    rate_limit_per: float = setting(
+        60.0,
+        key="http.rateLimit.per",
+        kind=Period(),
+        doc="The period of `http.rateLimit.requests`.",
+    )
+    rate_limit_by: str = setting(
+        "ip",
+        key="http.rateLimit.by",
+        kind=LimitKey(),
+        doc="What requests are counted by: the client address (`ip`), a header "
+        "(`header:x-api-key`) or the authenticated subject (`subject`).",
+    )
+    rate_limit_on_store_failure: str = setting(
+        "open",
+        key="http.rateLimit.onStoreFailure",
+        kind=Choice(("open", "closed")),
+        doc="When Redis, which keeps the counts, cannot be reached: `open` lets requests "
+        "through, `closed` answers `503`. Rate limits resume by themselves once it is back.",
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        key="http.trustedProxies",
+        kind=Networks(),
+        doc="Addresses or networks (`10.0.0.0/8`) of the reverse proxies in front of the "
+        "server. Only from them are `X-Forwarded-For`, `Forwarded` and `X-Forwarded-Proto` "
+        "believed. See [trusted proxies](security.md#trusted-proxies).",
     )
     cors: CorsSettings = field(default_factory=CorsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from pydantic.alias_generators import to_camel
 
 from motia.steps import http_options
+from motia.steps.rate_limit import RateLimitConfig, read_rate_limit
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
 
@@ -138,6 +139,10 @@ class ApiStepConfig(_StepBase):
     compression: bool | None = None
     # Bytes, or a size such as "50mb" (overrides http.maxBodySize).
     max_body_size: int | None = None
+    # None: the project's default limit (`http.rateLimit`); `False` reads as a falsy config.
+    rate_limit: RateLimitConfig | None = None
+
+    _read_rate_limit = field_validator("rate_limit", mode="before")(read_rate_limit)
 
     @field_validator("method", mode="before")
     @classmethod

@@ -66,6 +66,9 @@ PRELUDE = """\
     compression?: boolean;
     /** Bytes, or a size such as `'50mb'`, in place of `http.maxBodySize`. */
     maxBodySize?: number | string;
+    /** `requests` per `per` (seconds, or '10s', '1m', '1h', '1d') for each client; `false`:
+     *  exempt from the project's `http.rateLimit`. */
+    rateLimit?: { requests: number; per: number | string; by?: string } | false;
   }
 
   export interface HandlerInfrastructure {
@@ -139,6 +142,8 @@ PRELUDE = """\
     rawBody: string;
     /** The verified token claims, on steps with `auth` only. */
     auth?: Record<string, any>;
+    /** The client, behind trusted proxies too. */
+    client?: { ip: string; scheme: string };
   }
 
   /** `body` may be left out only when its type allows `undefined`. */

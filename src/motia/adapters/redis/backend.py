@@ -10,11 +10,13 @@ from motia.adapters.broadcast.base import Broadcast
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
+from motia.adapters.ratelimit.base import RateLimiter
 from motia.adapters.redis.broadcast import RedisBroadcast
 from motia.adapters.redis.connection import connect
 from motia.adapters.redis.locks import RedisCronLocks
 from motia.adapters.redis.observability import RedisObservabilityStore
 from motia.adapters.redis.queue import RedisQueueAdapter
+from motia.adapters.redis.rate_limit import RedisRateLimiter
 from motia.adapters.redis.state import RedisStateAdapter
 from motia.adapters.redis.streams import RedisStreamStore
 from motia.adapters.state.base import StateAdapter
@@ -52,6 +54,9 @@ class RedisBackend(Backend):
 
     def cron_locks(self) -> CronLocks:
         return RedisCronLocks(self.client, self.prefix)
+
+    def rate_limiter(self) -> RateLimiter:
+        return RedisRateLimiter(self.url, self.prefix)
 
     async def ping(self, timeout: float) -> None:
         try:
