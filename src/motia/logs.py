@@ -1,6 +1,9 @@
-"""Structured logs: every record carries time, level, step, trace id and flows.
+"""Structured logs: every record carries time, level, step, trace id and flows (and, in an
+event run, the topic and attempt).
 
-`motia dev` prints them readably; `motia start` writes one JSON object per line.
+`motia dev` prints them readably; `motia start` writes one JSON object per line. The values
+of secret keys in a record's fields are masked before anything sees the record (see
+`motia.redaction`), so the terminal, the workbench's store and its live view agree.
 """
 
 from __future__ import annotations
@@ -8,10 +11,11 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from motia import jsoncodec
+from motia.redaction import DEFAULT_KEYS, Redactor
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,8 +35,11 @@ class LogSink:
         fmt: str = "pretty",
         stream: TextIO | None = None,
         history: int = 1000,
+        redact: Iterable[str] = DEFAULT_KEYS,
     ) -> None:
         self.threshold = LEVELS[level]
+        keys = tuple(redact)
+        self.redactor: Redactor | None = Redactor(keys) if keys else None
         self._stream = stream if stream is not None else sys.stdout
         self._write: Callable[[LogRecord], None] = (
             self._write_json if fmt == "json" else self._write_pretty
@@ -87,9 +94,23 @@ class Logger:
 
     __slots__ = ("_base", "_sink")
 
-    def __init__(self, sink: LogSink, step: str | None, trace_id: str | None, flows: list[str]):
+    def __init__(
+        self,
+        sink: LogSink,
+        step: str | None,
+        trace_id: str | None,
+        flows: list[str],
+        bound: dict[str, Any] | None = None,
+    ):
         self._sink = sink
         self._base: LogRecord = {"step": step, "traceId": trace_id, "flows": flows}
+        if bound:
+            self._base.update(bound)
+
+    @property
+    def redactor(self) -> Redactor | None:
+        """What masks secret keys in this logger's records; None when nothing is masked."""
+        return self._sink.redactor
 
     def _log(self, level: str, message: Any, fields: Any) -> None:
         if LEVELS[level] < self._sink.threshold:
@@ -99,6 +120,9 @@ class Logger:
         if fields is not None:
             if not isinstance(fields, dict):
                 fields = vars(fields) if hasattr(fields, "__dict__") else {"data": fields}
+            redactor = self._sink.redactor
+            if redactor is not None:
+                fields = redactor.mask(fields)
             for key, value in fields.items():
                 # A user field never replaces a field every record relies on.
                 record[f"{key}_" if key in _SHOWN else key] = value
@@ -125,5 +149,13 @@ class Logger:
         message = fields.pop("msg", fields.pop("message", ""))
         self._log(level if level in LEVELS else "info", message, fields)
 
-    def child(self, step: str | None, trace_id: str | None, flows: list[str]) -> Logger:
-        return Logger(self._sink, step, trace_id, flows)
+    def child(
+        self,
+        step: str | None,
+        trace_id: str | None,
+        flows: list[str],
+        bound: dict[str, Any] | None = None,
+    ) -> Logger:
+        """A logger for one run; `bound` fields (an event's topic, id and attempt) go on each
+        of its records."""
+        return Logger(self._sink, step, trace_id, flows, bound)

@@ -394,6 +394,10 @@ def test_only_plain_strings_lists_and_paths_take_any_value() -> None:
         "auth.issuer",
         "auth.audience",
         "auth.realm",
+        # Key names: any list of strings is one.
+        "logs.redact",
+        "logs.redactAlso",
+        "sentry.dsn",  # refuses only ""; the SDK checks the DSN when the server starts
     }
 
 
@@ -442,6 +446,7 @@ def test_every_setting_has_its_own_motia_variable() -> None:
         "MOTIA_AUTH_JWKS_URL",
         "MOTIA_AUTH_ISSUER",
         "MOTIA_AUTH_AUDIENCE",
+        "MOTIA_SENTRY_DSN",  # SENTRY_DSN, which Sentry's own documentation uses
     }
     keys = {row.key: row.env for row in TABLE}
     assert keys["http.maxBodySize"] == "MOTIA_MAX_BODY_SIZE"

@@ -134,6 +134,8 @@ class MotiaApp:
         except Exception as exc:  # a failure of Motia itself (e.g. the queue): still answer
             self._log_failure(None, [], trace_id, exc)
             status, body, headers = _failure_answer(exc, trace_id)
+            if self.runtime.error_reporter is not None:
+                self.runtime.error_reporter.request_failed(None, trace_id, exc, status)
             with contextlib.suppress(Exception):
                 await self._send(
                     send,
@@ -226,6 +228,9 @@ class MotiaApp:
             invalid = exc.errors if isinstance(exc, BadRequest) else None
             if invalid is not None:
                 answer["errors"] = invalid
+            redactor = self.runtime.logger.redactor
+            if invalid is not None and redactor is not None:  # messages quote values
+                invalid = redactor.field_errors(invalid)
             self._log_rejection(
                 step, trace_id, method, path, exc.status, exc.message, invalid, client
             )
@@ -280,6 +285,10 @@ class MotiaApp:
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc)
             status, failed, failure_headers = _failure_answer(exc, trace_id)
+            if self.runtime.error_reporter is not None:
+                self.runtime.error_reporter.request_failed(
+                    step, trace_id, exc, status, {"method": method, "path": path, "body": body}
+                )
             executor.end_span(span, "failed", invocation, failure_of(exc), http_status=status)
             failed_answer = json_response(status, failed, failure_headers)
             await self._send(send, *failed_answer, secured(policy, scope, extra))
@@ -314,6 +323,8 @@ class MotiaApp:
             decision = await self._limits.check(limit, view)
         except Exception as exc:  # the step's own `by(req)` failed: its bug, told as such
             self._log_failure(step.name, step.flows, trace_id, exc)
+            if self.runtime.error_reporter is not None:
+                self.runtime.error_reporter.request_failed(step, trace_id, exc, 500)
             return json_response(500, {"error": "Internal server error", "traceId": trace_id})
         if decision is None:
             if not self._limits.fail_closed:

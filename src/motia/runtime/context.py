@@ -244,6 +244,7 @@ class FlowContext:
         "attempt",
         "event_id",
         "flows",
+        "topic",
         "trace_id",
     )
 
@@ -260,6 +261,7 @@ class FlowContext:
         attempt: int = 1,
         bridge: CallBridge | None = None,
         state: StateAdapter | None = None,
+        topic: str | None = None,
     ) -> None:
         self._services = services
         # `state`: the store this run's state calls go to, when not the shared one.
@@ -279,11 +281,15 @@ class FlowContext:
         self.flows = flows
         self.event_id = event_id
         self.attempt = attempt
+        self.topic = topic  # the event's, in an event run
 
     @property
     def logger(self) -> Logger:
         if self._logger is None:
-            self._logger = self._services.logger.child(self._step, self.trace_id, self.flows)
+            bound = None
+            if self.topic is not None:  # which delivery of which event a line is about
+                bound = {"topic": self.topic, "eventId": self.event_id, "attempt": self.attempt}
+            self._logger = self._services.logger.child(self._step, self.trace_id, self.flows, bound)
         return self._logger
 
     @property

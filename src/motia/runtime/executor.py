@@ -65,6 +65,7 @@ class StepExecutor:
         event_id: str | None = None,
         attempt: int = 1,
         state: StateAdapter | None = None,
+        topic: str | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.services,
@@ -76,6 +77,7 @@ class StepExecutor:
             event_id=event_id,
             attempt=attempt,
             state=state,
+            topic=topic,
         )
 
     async def commit(self, invocation: Invocation) -> None:
@@ -145,6 +147,8 @@ class StepExecutor:
                 problems = step.input_schema.validate(data)
             if problems:
                 errors = [p.as_dict() for p in problems]
+                if log.redactor is not None:  # messages quote values: not those of secrets
+                    errors = log.redactor.field_errors(errors)
                 log.error(
                     f"event on '{delivery.topic}' does not match the step's input schema; "
                     "moved to the dead-letter queue without retries",
@@ -167,6 +171,7 @@ class StepExecutor:
             event_id=delivery.event_id,
             attempt=delivery.attempt,
             state=pending,
+            topic=delivery.topic,
         )
         assert step.handler is not None
         try:

@@ -8,6 +8,7 @@ import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from motia.adapters.factory import open_stores
 from motia.auth.policy import NO_KEY, required_scopes, verifier_for
@@ -15,6 +16,7 @@ from motia.auth.streams import bind_stream_auth
 from motia.clock import Clock
 from motia.errors import ProjectInvalid, StartupFailed, StoreUnavailable
 from motia.logs import Logger, LogSink
+from motia.redaction import Redactor
 from motia.runners.process import RunnerFailed
 from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.runners.supervisor import RunnerPool
@@ -36,6 +38,9 @@ from motia.steps.languages import runner_names, runner_source_suffixes
 from motia.steps.routes import Router
 from motia.system_paths import SYSTEM_PREFIX
 from motia.tasks import start_task, stop_task
+
+if TYPE_CHECKING:
+    from motia.runtime.sentry import SentryReporter
 
 # Writes the editor types of a loaded project; returns the file written, or None when the
 # project needs none. The CLI passes the one of `motia.typegen`, which sits above the runtime.
@@ -64,7 +69,8 @@ class Runtime:
         self.token_verifier = verifier_for(settings)
         self._types_writer = write_types
         self.project = project
-        self.sink = sink or LogSink(settings.log_level, settings.log_format)
+        redact = (*settings.log_redact, *settings.log_redact_also)
+        self.sink = sink or LogSink(settings.log_level, settings.log_format, redact=redact)
         self.logger = Logger(self.sink, None, None, [])
         self.clock = clock or Clock()
         self._stores = open_stores(settings, self.clock)
@@ -130,6 +136,13 @@ class Runtime:
                 self._stores.observability, self.sink, self.logger, settings.retention_seconds
             )
             self.hooks.add(self.recorder)
+        # Sentry is imported, and costs a run anything, only when a DSN is set.
+        self.error_reporter: SentryReporter | None = None
+        if settings.sentry_dsn:
+            from motia.runtime.sentry import SentryReporter
+
+            self.error_reporter = SentryReporter(settings, Redactor(redact) if redact else None)
+            self.hooks.add(self.error_reporter)
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
@@ -375,6 +388,8 @@ class Runtime:
         if self.recorder is not None:
             await self.recorder.stop()
         await self._stores.close()
+        if self.error_reporter is not None:
+            await asyncio.to_thread(self.error_reporter.flush)
         self.dispatcher.close()
         if self._release_task_factory is not None:
             self._release_task_factory()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from motia.redaction import DEFAULT_KEYS
 from motia.settings.kinds import (
     Choice,
     Flag,
@@ -184,6 +185,22 @@ class Settings:
         key="logFormat",
         kind=Choice(("pretty", "json")),
         doc="`pretty`: one readable line per record. `json`: one JSON object per line.",
+    )
+    log_redact: tuple[str, ...] = setting(
+        DEFAULT_KEYS,
+        key="logs.redact",
+        kind=Names(),
+        shown="`password`, `token`, `authorization`, `cookie`, `api_key` and "
+        "[more](monitoring.md#logs)",
+        doc="Keys whose values are logged, stored and reported as `[redacted]`, at any depth "
+        "of a log record's fields. Case and `-`/`_` do not matter; `*` and `?` are "
+        "wildcards (`*_token`). Replaces the default list; `[]`: nothing is masked.",
+    )
+    log_redact_also: tuple[str, ...] = setting(
+        (),
+        key="logs.redactAlso",
+        kind=Names(),
+        doc="Keys masked as well as those of `logs.redact`.",
     )
     data_dir: Path = setting(
         Path(".motia"),
@@ -401,6 +418,21 @@ class Settings:
         doc="On PostgreSQL, an event handler's state writes commit in the transaction that "
         "completes its message, with its emits: a failed attempt leaves no state behind. "
         "Off: they take effect at once, as on the other stores.",
+    )
+    sentry_dsn: str | None = setting(
+        None,
+        key="sentry.dsn",
+        kind=Text(min_length=1, secret=True),
+        env_aliases=("SENTRY_DSN",),
+        doc="Report handler failures, dead letters and 500 answers to Sentry. Needs "
+        "`pip install 'motia-python[sentry]'`; see [error tracking](monitoring.md"
+        "#error-tracking-sentry).",
+    )
+    sentry_request_bodies: bool = setting(
+        False,
+        key="sentry.requestBodies",
+        kind=Flag(),
+        doc="Attach the request body, secret keys masked, to the report of a failed API request.",
     )
     metrics_enabled: bool = setting(
         False,
