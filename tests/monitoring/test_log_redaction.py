@@ -63,6 +63,34 @@ STEPS = {
         async def handler(data, ctx):
             ctx.logger.info("welcoming", {"mail": {"to": data["name"], "API-Key": "mk-999"}})
     """,
+    "steps/import_step.py": """
+        config = {
+            "type": "api",
+            "name": "Import",
+            "method": "POST",
+            "path": "/import",
+            "emits": ["user.imported"],
+        }
+
+        async def handler(req, ctx):
+            await ctx.emit({"topic": "user.imported", "data": req["body"]})
+            return {"status": 202, "body": {"ok": True}}
+    """,
+    "steps/store_user_step.py": """
+        config = {
+            "type": "event",
+            "name": "StoreUser",
+            "subscribes": ["user.imported"],
+            "emits": [],
+            "input": {
+                "type": "object",
+                "properties": {"password": {"type": "string", "minLength": 20}},
+            },
+        }
+
+        async def handler(data, ctx):
+            pass
+    """,
 }
 SECRETS = ("correct-horse-battery", "Bearer abc.def", "4321", "mk-999", "short-pw")
 
@@ -181,3 +209,24 @@ def test_a_redaction_list_that_is_not_a_list_of_names_is_refused(tmp_path: Path)
     write_project(tmp_path, {"config.yml": "logs:\n  redact: [password, 7]\n"})
     with pytest.raises(SettingsError, match=r"config\.yml:2: 'logs.redact'.*list of strings"):
         load_settings(tmp_path, "start", environ={})
+
+
+def test_an_event_refused_by_its_input_schema_does_not_log_the_secret(
+    server: ServerProcess,
+) -> None:
+    response = server.client.post("/import", json={"password": "tiny-pw-value"})
+    assert response.status_code == 202
+    trace_id = response.headers["x-trace-id"]
+    [line] = wait_for(
+        lambda: [r for r in records_for(server, trace_id) if r["step"] == "StoreUser"]
+    )
+    assert "dead-letter queue" in line["msg"]
+    assert line["errors"] == [{"field": "password", "message": "[redacted]"}]
+    assert (line["topic"], line["attempt"]) == ("user.imported", 1)
+    dead = server.client.get(
+        "/__motia/api/dlq", headers={"authorization": f"Bearer {TOKEN}"}
+    ).json()["items"]
+    # The dead letter keeps the event itself, to be redriven; its error text is masked.
+    [letter] = [d for d in dead if d["traceId"] == trace_id]
+    assert letter["error"].endswith('[{"field":"password","message":"[redacted]"}]')
+    assert "tiny-pw-value" not in server.output()
