@@ -46,6 +46,19 @@ STEPS = {
         async def handler(data, ctx):
             raise ValueError("no courier for this address")
     """,
+    "steps/tenant_step.py": """
+        config = {
+            "type": "api",
+            "name": "TenantLimited",
+            "method": "GET",
+            "path": "/tenant",
+            "emits": [],
+            "rateLimit": {"requests": 5, "per": "1m", "by": lambda req: 1 / 0},
+        }
+
+        async def handler(req, ctx):
+            return {"status": 200, "body": {}}
+    """,
 }
 BODY = {"fail": True, "password": "hunter2-secret", "note": "body-marker"}
 
@@ -95,6 +108,18 @@ def test_a_500_is_reported_with_its_step_and_trace_id_and_no_body(
     assert event["request"] == {"method": "POST", "url": "/checkout"}
     envelopes = b"".join(collector.raw)
     assert b"body-marker" not in envelopes and b"hunter2-secret" not in envelopes
+
+
+def test_a_failing_rate_limit_key_is_reported_as_a_500_of_its_step(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path, collector: Collector
+) -> None:
+    server = _serve(server_factory, tmp_path, collector)
+    response = server.client.get("/tenant")
+    assert response.status_code == 500
+    trace_id = response.headers["x-trace-id"]
+    event = _event(collector, lambda e: tags_of(e).get("trace_id") == trace_id)
+    assert exception_of(event) == ("ZeroDivisionError", "division by zero")
+    assert (tags_of(event)["step"], tags_of(event)["http_status"]) == ("TenantLimited", "500")
 
 
 def test_an_event_failure_and_its_dead_letter_carry_topic_and_attempt(
