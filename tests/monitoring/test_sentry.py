@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from motia.testing import create_tester
 from tests.conftest import ServerProcess, wait_for, write_project
 from tests.monitoring.sentry_support import Collector, exception_of, sentry_collector, tags_of
 
@@ -226,3 +227,13 @@ print("sentry_sdk" in sys.modules)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+async def test_the_test_kit_never_reports_to_the_projects_sentry(
+    tmp_path: Path, collector: Collector
+) -> None:
+    files = {**STEPS, "config.yml": f"sentry:\n  dsn: {collector.dsn}\n"}
+    project = write_project(tmp_path / "project", files)
+    async with create_tester(project) as tester:
+        assert tester.runtime.settings.sentry_dsn is None
+        assert tester.runtime.error_reporter is None

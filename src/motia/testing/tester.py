@@ -20,7 +20,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -157,6 +157,8 @@ class MotiaTester:
             settings = load_settings(
                 self.project_dir, "start", environ=self.env, **{**TEST_SETTINGS, **self.config}
             )
+            if "sentry_dsn" not in self.config:  # tests report nothing to the project's Sentry
+                settings = replace(settings, sentry_dsn=None)
             # Each tester imports the project afresh: no module state leaks between tests.
             forget_project_modules(self.project_dir)
             runtime = Runtime.load(settings, sink=self._sink, clock=self.clock)
