@@ -4,12 +4,15 @@ settings read it, and the docker commands with a stand-in docker CLI or none at 
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import re
 import shutil
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -242,7 +245,8 @@ def test_the_dockerfile_keeps_the_essential_rules(tmp_path: Path, template: str)
     assert "latest" not in dockerfile
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users == ["10001:10001"]
-    assert "useradd --system --no-log-init --uid 10001" in dockerfile
+    assert "groupadd --system --gid 10001 motia" in dockerfile
+    assert "useradd --system --no-log-init --uid 10001 --gid 10001" in dockerfile
     healthcheck = re.search(r"^HEALTHCHECK .*\n.*CMD (\[.*\])$", dockerfile, re.MULTILINE)
     assert healthcheck is not None and "/__motia/ready" in healthcheck.group(1)
     assert json.loads(healthcheck.group(1))[:2] == ["python", "-c"]
@@ -386,3 +390,39 @@ def test_a_failing_docker_build_stops_with_its_exit_code(tmp_path: Path) -> None
     assert result.returncode == 3
     assert "docker build failed (exit 3)" in result.stderr
     assert calls.read_text().splitlines() == [f"build -t app {project}"]  # no run after it
+
+
+# -- the health check --------------------------------------------------------------------
+
+
+class _Probe(http.server.BaseHTTPRequestHandler):
+    status = 200
+    paths: list[str] = []
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_the_health_check_passes_on_200_and_fails_on_503(tmp_path: Path) -> None:
+    project = python_project(tmp_path)
+    assert setup(project).returncode == 0
+    dockerfile = (project / "Dockerfile").read_text()
+    found = re.search(r"^HEALTHCHECK .*\n.*CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert found is not None
+    command = [sys.executable, *json.loads(found.group(1))[1:]]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Probe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {**os.environ, "MOTIA_PORT": str(server.server_address[1])}
+    try:
+        for status, passes in ((200, True), (503, False)):
+            _Probe.status = status
+            result = subprocess.run(command, env=env, capture_output=True, timeout=30)
+            assert (result.returncode == 0) == passes, (status, result.stderr)
+    finally:
+        server.shutdown()
+    assert _Probe.paths == ["/__motia/ready", "/__motia/ready"]

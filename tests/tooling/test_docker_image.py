@@ -8,7 +8,7 @@ instruction is carried out on a folder that stands for the image's root.
 - `RUN` lines run in bash exactly as written, with `/opt/venv`, `/app`, `/data` and
   `/usr/local/bin` moved under that folder; pip installs from the run's wheelhouse and npm
   from its cache, both offline (tests/install_cache.py). Only `apt-get` (the image's Ruby,
-  which this machine has) and `useradd` (the image's user) are left to the image.
+  which this machine has) and `groupadd`/`useradd` (the image's user) are left to the image.
 - `COPY` copies from the project as `.dockerignore` filters it; `ENV` and `WORKDIR` apply.
 
 Then the `CMD` starts the server, the `HEALTHCHECK` command fails before it listens and
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.slow
 
 # Absolute paths of the image, at the start of a word: moved under the stand-in root.
 IMAGE_PATHS = re.compile(r"(?<![\w./:-])(/opt/venv|/app|/data|/usr/local/bin)(?=/|\b|$)")
-LEFT_TO_THE_IMAGE = ("apt-get ", "useradd ")
+LEFT_TO_THE_IMAGE = ("apt-get ", "groupadd ")
 
 
 @dataclass

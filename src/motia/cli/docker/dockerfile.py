@@ -82,7 +82,9 @@ def render_dockerfile(name: str, needs: ProjectNeeds, port: int = DEFAULT_PORT) 
             " && rm -rf /var/lib/apt/lists/*",
         ]
     lines += [
-        f"RUN useradd --system --no-log-init --uid {USER_ID} --user-group --create-home motia \\",
+        f"RUN groupadd --system --gid {USER_ID} motia \\",
+        f" && useradd --system --no-log-init --uid {USER_ID} --gid {USER_ID} \\",
+        "    --create-home motia \\",
         f" && mkdir -p {DATA_DIR} && chown {USER_ID}:{USER_ID} {DATA_DIR}",
     ]
     if needs.node:
