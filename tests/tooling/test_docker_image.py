@@ -12,7 +12,9 @@ instruction is carried out on a folder that stands for the image's root.
 - `COPY` copies from the project as `.dockerignore` filters it; `ENV` and `WORKDIR` apply.
 
 Then the `CMD` starts the server, the `HEALTHCHECK` command fails before it listens and
-passes once it is ready, and the data lands in the volume's folder."""
+passes once it is ready, an order goes through every language of the project, and the data
+lands in the volume's folder, or, with the environment of compose.yaml, in Redis or
+PostgreSQL with two workers."""
 
 from __future__ import annotations
 
@@ -28,15 +30,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
+import yaml
 
 from motia.cli.create import create_project
 from motia.cli.docker.dockerfile import NODE_IMAGE, PYTHON_IMAGE
 from motia.runners.languages import wheel_node
 from tests.cli._support import run_motia
 from tests.conftest import ServerProcess, free_port
+from tests.postgres.conftest import DATABASE_URL, drop_schema, require_postgres, tables_of
+from tests.redis.conftest import REDIS_URL, delete_prefix, require_redis
 from tests.tooling.test_newcomer import newcomer_env
 from tests.tools import require, unavailable
 
@@ -208,18 +214,23 @@ def healthcheck_passes(image: Image, env: dict[str, str]) -> bool:
     return result.returncode == 0
 
 
-@pytest.mark.parametrize("template", ["python", "multi-language"])
-def test_the_dockerfile_steps_build_and_start_the_project(
-    template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
-) -> None:
-    npm_cache: Path | None = None
-    if template == "multi-language":
-        require("node")
-        require("ruby")
-        npm_cache = request.getfixturevalue("npm_cache")
-    env = newcomer_env(wheelhouse, npm_cache)
-    project = create_project("app", template, tmp_path)
-    if template == "multi-language":  # what setup's warning asks for: a lock file for npm ci
+@dataclass
+class Built:
+    template: str
+    project: Path
+    image: Image
+
+
+def build(template: str, parent: Path, wheelhouse: Path, npm_cache: Path | None) -> Built:
+    """`motia create`, `motia docker setup`, then the Dockerfile's steps."""
+    # No store or setting of this shell: the image's environment is its own.
+    env = {
+        key: value
+        for key, value in newcomer_env(wheelhouse, npm_cache).items()
+        if not key.startswith(("MOTIA_", "REDIS_URL", "DATABASE_URL"))
+    }
+    project = create_project("app", template, parent)
+    if npm_cache is not None:  # what setup's warning asks for: a lock file for npm ci
         subprocess.run(
             # With `resolved` URLs, as npm writes by default, so `npm ci` reads the
             # tarballs from the offline cache (a machine's npmrc may leave them out).
@@ -231,30 +242,38 @@ def test_the_dockerfile_steps_build_and_start_the_project(
         )
     setup = run_motia("docker", "setup", "--dir", str(project))
     assert setup.returncode == 0, setup.stderr
-
-    root = tmp_path / "image"
+    root = parent / "image"
     root.mkdir()
-    image = run_dockerfile(project, root, env, python_shim(tmp_path))
+    return Built(template, project, run_dockerfile(project, root, env, python_shim(parent)))
 
-    # Only the system packages and the user are the image's own; the rest ran here.
-    expected_left = 2 if template == "multi-language" else 1
-    assert len(image.left_to_image) == expected_left, image.left_to_image
-    assert image.user == "10001:10001"
-    assert image.volumes == [str(root / "data")]
-    venv = root / "opt" / "venv"
-    assert (venv / "bin" / "motia").is_file()
-    assert not (root / "app" / ".venv").exists() and not (root / "app" / ".motia").exists()
-    if template == "multi-language":
-        assert (root / "app" / "node_modules" / "zod" / "package.json").is_file()
-        assert not (root / "app" / "node_modules" / "typescript").exists()  # --omit=dev
-    else:
-        assert not (root / "app" / "node_modules").exists()
 
-    # `docker run -e MOTIA_PORT=…`: the CMD as written, the health check against it.
+@pytest.fixture(scope="module")
+def python_image(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Built:
+    return build("python", tmp_path_factory.mktemp("python-image"), wheelhouse, None)
+
+
+@pytest.fixture(scope="module")
+def multi_language_image(
+    tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path, npm_cache: Path
+) -> Built:
+    require("node")
+    require("ruby")
+    return build("multi-language", tmp_path_factory.mktemp("ml-image"), wheelhouse, npm_cache)
+
+
+def run_container(
+    built: Built, log_dir: Path, environment: dict[str, str], expect_log: str | None = None
+) -> str:
+    """`docker run -e …`: the CMD as written with the image's environment and these
+    variables; the health check fails before it listens and passes once it is ready; an
+    order goes through (in multi-language, a TypeScript step that validates with zod from
+    node_modules), and `expect_log` shows up in its log; SIGTERM stops it cleanly.
+    Returns what it printed."""
+    image = built.image
     port = free_port()
-    run_env = {**image.stage.env, "MOTIA_PORT": str(port)}
+    run_env = {**image.stage.env, **environment, "MOTIA_PORT": str(port)}
     assert not healthcheck_passes(image, run_env), "the health check passed with no server"
-    log_path = tmp_path / "container.log"
+    log_path = log_dir / f"container-{port}.log"
     process = subprocess.Popen(
         image.cmd,
         cwd=image.stage.workdir,
@@ -271,20 +290,99 @@ def test_the_dockerfile_steps_build_and_start_the_project(
             time.sleep(0.5)
         ready = server.client.get("/__motia/ready")
         assert ready.status_code == 200 and ready.json()["errors"] == 0, ready.text
-        assert (root / "data" / "motia.db").is_file(), "the SQLite data is not on the volume"
-        imported = subprocess.run(
-            ["python", "-c", "import motia, redis, psycopg; print(motia.__file__)"],
-            env=run_env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert imported.stdout.startswith(str(venv)), imported.stdout
-        # In multi-language, a TypeScript step that validates with zod from node_modules.
         order = server.client.post("/orders", json={"item": "book", "quantity": 2})
         assert order.status_code == 201, order.text
+        if expect_log is not None:
+            server.wait_for_output(expect_log, 30)
     except (AssertionError, httpx.HTTPError):
         server.stop(signal.SIGKILL)
         raise
+    server.client.close()
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0, server.output()
+    return server.output()
+
+
+def check_layout(built: Built) -> None:
+    image, root = built.image, built.image.root
+    # Only the system packages and the user are the image's own; the rest ran here.
+    expected_left = 2 if built.template == "multi-language" else 1
+    assert len(image.left_to_image) == expected_left, image.left_to_image
+    assert image.user == "10001:10001"
+    assert image.volumes == [str(root / "data")]
+    venv = root / "opt" / "venv"
+    assert (venv / "bin" / "motia").is_file()
+    assert not (root / "app" / ".venv").exists() and not (root / "app" / ".motia").exists()
+    imported = subprocess.run(
+        ["python", "-c", "import motia, redis, psycopg; print(motia.__file__)"],
+        env=image.stage.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.startswith(str(venv)), imported.stdout
+
+
+def test_a_python_project_builds_and_serves_on_its_volume(
+    python_image: Built, tmp_path: Path
+) -> None:
+    check_layout(python_image)
+    root = python_image.image.root
+    assert not (root / "app" / "node_modules").exists()
+    run_container(python_image, tmp_path, {})
+    assert (root / "data" / "motia.db").is_file(), "the SQLite data is not on the volume"
+
+
+def test_a_python_typescript_and_ruby_project_builds_and_serves(
+    multi_language_image: Built, tmp_path: Path
+) -> None:
+    check_layout(multi_language_image)
+    modules = multi_language_image.image.root / "app" / "node_modules"
+    assert (modules / "zod" / "package.json").is_file()
+    assert not (modules / "typescript").exists()  # npm ci --omit=dev
+    # The order crosses TypeScript, JavaScript and Ruby before the audit entry is logged.
+    audited = '"msg":"Audit entry recorded","step":"AuditTrail"'
+    run_container(multi_language_image, tmp_path, {}, expect_log=audited)
+
+
+def compose_app_environment(project: Path, store: str) -> dict[str, str]:
+    """The app's environment in the compose.yaml of `--store STORE`."""
+    setup = run_motia("docker", "setup", "--dir", str(project), "--store", store, "--force")
+    assert setup.returncode == 0, setup.stderr
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    return {key: str(value) for key, value in compose["services"]["app"]["environment"].items()}
+
+
+def test_the_image_serves_two_workers_on_the_compose_redis(
+    python_image: Built, tmp_path: Path
+) -> None:
+    require_redis()
+    environment = compose_app_environment(python_image.project, "redis")
+    assert environment["MOTIA_WORKERS"] == "2"
+    # The compose service `redis` is this machine's, under a prefix of this test's own.
+    assert environment.pop("MOTIA_REDIS_URL") == "redis://redis:6379/0"
+    prefix = f"test-docker-{uuid4().hex[:12]}"
+    environment.update({"MOTIA_REDIS_URL": REDIS_URL, "MOTIA_REDIS_PREFIX": prefix})
+    try:
+        output = run_container(python_image, tmp_path, environment)
+    finally:
+        keys = delete_prefix(prefix)
+    assert keys > 0, "nothing was written to Redis"
+    assert '"state":"redis"' in output and '"queue":"redis"' in output, output
+
+
+def test_the_image_serves_two_workers_on_the_compose_postgres(
+    python_image: Built, tmp_path: Path
+) -> None:
+    require_postgres()
+    environment = compose_app_environment(python_image.project, "postgres")
+    assert environment["MOTIA_WORKERS"] == "2"
+    assert environment.pop("MOTIA_DATABASE_URL").endswith("@postgres:5432/motia")
+    schema = f"test_docker_{uuid4().hex[:12]}"
+    environment.update({"MOTIA_DATABASE_URL": DATABASE_URL, "MOTIA_DATABASE_SCHEMA": schema})
+    try:
+        output = run_container(python_image, tmp_path, environment)
+        assert tables_of(schema), "no table in the test's schema"
+    finally:
+        drop_schema(schema)
+    assert '"state":"postgres"' in output and '"queue":"postgres"' in output, output
