@@ -189,6 +189,10 @@ def test_the_image_name_comes_from_the_folder_or_a_valid_option(tmp_path: Path) 
     project = write_project(tmp_path / "My Shop", {"steps/hello_step.py": PY_STEP})
     assert setup(project).returncode == 0
     assert "docker build -t my-shop ." in (project / "Dockerfile").read_text()
+    assert yaml.safe_load((project / "compose.yaml").read_text())["name"] == "my-shop"
+    assert setup(project, "--force", "--project-name", "shop.v2").returncode == 0
+    assert "docker build -t shop.v2 ." in (project / "Dockerfile").read_text()
+    assert yaml.safe_load((project / "compose.yaml").read_text())["name"] == "shop-v2"
     result = setup(project, "--force", "--project-name", "Bad/Name")
     assert result.returncode == 2 and "--project-name" in result.stderr
 
@@ -296,6 +300,7 @@ def test_compose_runs_every_store_of_a_project_that_chose_sqlite(
         assert workers > 1 and set(compose["services"]) == {"app", store}
         assert app["depends_on"] == {store: {"condition": "service_healthy"}}
         assert compose["services"][store]["healthcheck"]["test"][0] == "CMD"
+    assert app["build"] == "." and "image" not in app  # compose names it app-app
     if store == "postgres":
         assert settings.database_url == "postgresql://motia:secret@postgres:5432/motia"
     if store == "redis":

@@ -19,11 +19,10 @@ def render_compose(name: str, store: str, port: int = DEFAULT_PORT) -> str:
     lines = [
         f"# {name} with {_STORE_LABELS[store]}, written by `motia docker setup --store {store}`.",
         "# Start: docker compose up --build -d    Logs: docker compose logs -f app",
-        f"name: {name}",
+        f"name: {compose_project_name(name)}",
         "services:",
         "  app:",
         "    build: .",
-        f"    image: {name}:latest",
         "    ports:",
         f'      - "{port}:{port}"',
         "    environment:",
@@ -59,6 +58,11 @@ def render_compose(name: str, store: str, port: int = DEFAULT_PORT) -> str:
     lines += _STORE_SERVICES[store]
     lines += ["volumes:", f"  {_VOLUMES[store]}:", ""]
     return "\n".join(lines)
+
+
+def compose_project_name(image: str) -> str:
+    """Compose project names allow no dots, which image names do."""
+    return image.replace(".", "-")
 
 
 _STORE_LABELS = {
