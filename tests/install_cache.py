@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from motia.cli.docker.dockerfile import MOTIA_REQUIREMENT
 from tests.tools import NPM_CACHE_ENV
 
 __all__ = ["NPM_CACHE_ENV", "WHEELHOUSE_ENV", "build_npm_cache", "build_wheelhouse"]
@@ -65,7 +66,8 @@ def build_wheelhouse(dest: Path) -> Path:
     _run([*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dest), str(REPO)])
     wheel = package_wheel(dest)
     requirements = []
-    for line in template_requirements():
+    # The image of `motia docker setup` adds the scale-out stores' extras.
+    for line in [*template_requirements(), MOTIA_REQUIREMENT]:
         if line.startswith(PACKAGE):  # this checkout's wheel, never a published release
             extras = line[len(PACKAGE) :].strip()
             requirements.append(f"{PACKAGE}{extras} @ {wheel.as_uri()}")

@@ -18,6 +18,7 @@ LAZY_COMMANDS = {
     "create": "motia.cli.create:create",
     "db": "motia.cli.db:db",
     "dlq": "motia.cli.dlq:dlq",
+    "docker": "motia.cli.docker.command:docker",
     "flows": "motia.cli.listing:flows",
     "generate": "motia.cli.generate:generate",
     "routes": "motia.cli.listing:routes",
@@ -87,6 +88,8 @@ def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memo
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
+    envvar="MOTIA_WORKERS",
+    show_envvar=True,
     help="Processes serving the project; more than one needs Redis or PostgreSQL "
     "(MOTIA_REDIS_URL, MOTIA_DATABASE_URL).",
 )
