@@ -25,6 +25,7 @@ from motia.runtime.executor import StepExecutor
 from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
+from motia.runtime.otel import install_otel
 from motia.runtime.pending import Pending
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
@@ -122,6 +123,9 @@ class Runtime:
                 self._stores.observability, self.sink, self.logger, settings.retention_seconds
             )
             self.hooks.add(self.recorder)
+        # OpenTelemetry export, when the OTEL_* environment asks for it.
+        service = settings.project_dir.resolve().name
+        self.otel = install_otel(service, self.hooks, self.bus, self.sink, self.logger)
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
@@ -368,6 +372,8 @@ class Runtime:
             await self.recorder.stop()
         await self._stores.close()
         self.dispatcher.close()
+        if self.otel is not None:  # the spans and logs of the last runs go out too
+            await asyncio.to_thread(self.otel.shutdown)
         if self._release_task_factory is not None:
             self._release_task_factory()
             self._release_task_factory = None
