@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ServerProcess, wait_for, write_project
-from tests.otel.receiver import Received, running
+from tests.otel.receiver import Received, Span, running
 from tests.otel.support import (
     CALLER_SPAN,
     CALLER_TRACE,
@@ -184,3 +184,55 @@ def test_otel_sdk_disabled_and_an_unsupported_protocol(
     refused = server_factory(project, "start", env=grpc, wait=False)
     assert refused.process.wait(30) != 0
     assert "OTEL_EXPORTER_OTLP_PROTOCOL='grpc' is not supported" in refused.output()
+
+
+RETRY_AND_CRON = {
+    "steps/tick_step.py": """
+        config = {"type": "cron", "name": "Tick", "cron": "* * * * * *", "emits": ["job"]}
+
+        async def handler(ctx):
+            if await ctx.state.get("ticks", "done") is None:
+                await ctx.state.set("ticks", "done", True)
+                await ctx.emit({"topic": "job", "data": {"id": "j-1"}})
+    """,
+    "steps/flaky_step.py": """
+        config = {
+            "type": "event", "name": "Flaky", "subscribes": ["job"], "emits": [],
+            "infrastructure": {"queue": {"maxRetries": 1, "backoff": {"delay": 0.1}}},
+        }
+
+        async def handler(data, ctx):
+            if ctx.attempt == 1:
+                raise ValueError("first attempt fails")
+    """,
+}
+
+
+def test_a_cron_run_starts_a_trace_and_a_failed_attempt_is_an_error_span(
+    tmp_path: Path, receiver: tuple[str, Received], server_factory: Callable[..., ServerProcess]
+) -> None:
+    endpoint, received = receiver
+    project = write_project(tmp_path / "jobs", RETRY_AND_CRON)
+    server_factory(project, "start", env=otel_env(endpoint))
+
+    def flaky_runs() -> list[Span]:
+        with received.lock:
+            return [span for span in received.spans if span.name == "event Flaky"]
+
+    first, second = sorted(
+        wait_for(lambda: len(runs := flaky_runs()) >= 2 and runs, 15, what="two attempts"),
+        key=lambda span: span.attributes["motia.attempt"],
+    )
+    spans = received.trace(first.trace_id)
+    tick = one(spans, "cron Tick")
+    emit = one(spans, "emit job")
+    assert tick.parent_id == "" and tick.attributes["motia.outcome"] == "ok"
+    assert emit.parent_id == tick.span_id and emit.kind == "PRODUCER"
+    # Both attempts are children of the one emit.
+    assert first.parent_id == second.parent_id == emit.span_id
+    assert first.status == "ERROR" and first.attributes["motia.outcome"] == "retrying"
+    events = dict(first.events)
+    assert events["exception"]["exception.type"] == "ValueError"
+    assert events["motia.retry"]["motia.retry.delay"] > 0
+    assert second.status == "UNSET" and second.attributes["motia.outcome"] == "ok"
+    assert second.attributes["motia.attempt"] == 2
