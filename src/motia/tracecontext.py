@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_HEX = frozenset("0123456789abcdef")
+_HEX = "0123456789abcdef"
 
 
 @dataclass(frozen=True)
@@ -63,4 +63,4 @@ def emit_span_id(event_id: str) -> str:
 
 
 def _hex(value: str) -> bool:
-    return all(c in _HEX for c in value)
+    return not value.strip(_HEX)  # every character is a hex digit (str.strip runs in C)

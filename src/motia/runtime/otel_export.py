@@ -10,8 +10,6 @@ processes without the message holding anything more. Motia's trace id is the spa
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -73,18 +71,6 @@ class MotiaIds(IdGenerator):
 
     def generate_trace_id(self) -> int:
         return _next_trace_id.get() or self._random.generate_trace_id()
-
-
-@contextmanager
-def span_ids(trace_id: int = 0, span_id: int = 0) -> Iterator[None]:
-    """Spans started inside get these ids (a trace id only matters for a root span)."""
-    trace_token = _next_trace_id.set(trace_id)
-    span_token = _next_span_id.set(span_id)
-    try:
-        yield
-    finally:
-        _next_span_id.reset(span_token)
-        _next_trace_id.reset(trace_token)
 
 
 def trace_int(trace_id: str | None) -> int:
@@ -159,8 +145,13 @@ class OtelExport:
             current = trace.get_current_span().get_span_context()
             if not (current.is_valid and current.trace_id == wanted):
                 parent = Context()
-        with span_ids(wanted, span_id):
+        trace_token = _next_trace_id.set(wanted)
+        span_token = _next_span_id.set(span_id)
+        try:
             return self.tracer.start_span(name, parent, kind, attributes)
+        finally:
+            _next_span_id.reset(span_token)
+            _next_trace_id.reset(trace_token)
 
     def emitted(self, event: Event) -> None:
         """The PRODUCER span of one emit, with the span id its subscribers' runs name."""
