@@ -236,3 +236,27 @@ def test_a_cron_run_starts_a_trace_and_a_failed_attempt_is_an_error_span(
     assert events["motia.retry"]["motia.retry.delay"] > 0
     assert second.status == "UNSET" and second.attributes["motia.outcome"] == "ok"
     assert second.attributes["motia.attempt"] == 2
+
+
+@pytest.mark.parametrize("exporting", [False, True])
+def test_with_accept_traceparent_off_every_request_starts_its_own_trace(
+    tmp_path: Path,
+    receiver: tuple[str, Received],
+    server_factory: Callable[..., ServerProcess],
+    exporting: bool,
+) -> None:
+    endpoint, received = receiver
+    project = write_project(
+        tmp_path / "shop", {"steps/boom_step.py": PROJECT["steps/boom_step.py"]}
+    )
+    env = otel_env(endpoint) if exporting else {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}
+    server = server_factory(project, "start", env={**env, "MOTIA_ACCEPT_TRACEPARENT": "false"})
+    response = server.client.get("/boom", headers=traceparent())
+    trace_id = response.headers["x-trace-id"]
+    assert trace_id != CALLER_TRACE and response.json()["traceId"] == trace_id
+    if exporting:
+        request = wait_for(
+            lambda: received.trace(trace_id) and one(received.trace(trace_id), "GET /boom")
+        )
+        assert request.parent_id == ""  # the caller's span is not its parent either
+        assert received.trace(CALLER_TRACE) == []

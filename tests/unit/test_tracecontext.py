@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from motia.http.traceparent import request_trace_id
+from motia.http.traceparent import own_trace_id, request_trace_id
 from motia.tracecontext import (
     TraceParent,
     emit_span_id,
@@ -54,6 +54,8 @@ def test_the_request_trace_id_is_the_callers() -> None:
     # The OpenTelemetry middleware, when on, has chosen already.
     assert request_trace_id({**scope, "motia.trace_id": "f" * 32}) == "f" * 32
     assert request_trace_id({"headers": []}) != request_trace_id({"headers": []})
+    # `http.acceptTraceparent: false`: the header is not read.
+    assert own_trace_id(scope) != TRACE and is_trace_id(own_trace_id(scope))
 
 
 def test_the_emit_span_id_is_fixed_by_the_event_id() -> None:

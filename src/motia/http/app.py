@@ -35,7 +35,7 @@ from motia.http.response import (
 from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
-from motia.http.traceparent import request_trace_id
+from motia.http.traceparent import own_trace_id, request_trace_id
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
@@ -77,10 +77,12 @@ class MotiaApp:
         cors = runtime.settings.cors
         # Without configured origins there is no CORS at all, so no middleware to pass.
         self._api: ASGIApp = CorsMiddleware(self._http, cors) if cors.origins else self._http
+        accept = runtime.settings.accept_traceparent
+        self._trace_id_of = request_trace_id if accept else own_trace_id
         if runtime.otel is not None and runtime.otel.tracer_provider is not None:
             from motia.http.otel_spans import ServerSpans  # the SDK only when exporting
 
-            self._api = ServerSpans(self._api, runtime.otel)
+            self._api = ServerSpans(self._api, runtime.otel, accept)
         self._max_body = runtime.settings.max_body_size
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
@@ -122,7 +124,7 @@ class MotiaApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        trace_id = request_trace_id(scope)
+        trace_id = self._trace_id_of(scope)
         try:
             await self._handle_http(scope, receive, send, trace_id)
         except Exception as exc:  # a failure of Motia itself (e.g. the queue): still answer

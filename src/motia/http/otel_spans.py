@@ -1,6 +1,7 @@
 """The SERVER span of each request to the API (imported only when spans are exported).
 
-The span is opened before the app picks the request's trace id and hands it over in the
+A caller's `traceparent` is its parent (unless `http.acceptTraceparent` is off). The span
+is opened before the app picks the request's trace id and hands it over in the
 scope, so the request's step run, its emits and its logs all fall in the same trace. The
 response names the span in a `traceparent` header.
 """
@@ -29,12 +30,13 @@ from motia.tracecontext import format_traceparent
 
 
 class ServerSpans:
-    def __init__(self, app: ASGIApp, export: OtelExport) -> None:
+    def __init__(self, app: ASGIApp, export: OtelExport, accept_traceparent: bool) -> None:
         self._app = app
         self._export = export
+        self._accept = accept_traceparent
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        caller = incoming_parent(scope)
+        caller = incoming_parent(scope) if self._accept else None
         parent: Context | None = None
         if caller is not None:
             trace_id = caller.trace_id

@@ -22,6 +22,12 @@ def request_trace_id(scope: Scope) -> str:
     return parent.trace_id if parent is not None else new_trace_id()
 
 
+def own_trace_id(scope: Scope) -> str:
+    """`http.acceptTraceparent: false`: the caller's header is not read."""
+    chosen: str | None = scope.get(TRACE_ID_KEY)
+    return chosen if chosen is not None else new_trace_id()
+
+
 def incoming_parent(scope: Scope) -> TraceParent | None:
     for name, value in scope["headers"]:
         if name == TRACEPARENT:
