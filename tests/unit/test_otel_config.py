@@ -65,3 +65,23 @@ def test_a_missing_sdk_is_said_once_and_nothing_is_installed(
     assert not hooks._hooks
     [record] = [r for r in sink.history if r["level"] == "warn"]
     assert "pip install 'motia-python[otel]'" in record["msg"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "name"),
+    [
+        ({}, "shop"),
+        ({"OTEL_SERVICE_NAME": "orders"}, "orders"),
+        ({"OTEL_RESOURCE_ATTRIBUTES": "service.name=billing,team=payments"}, "billing"),
+    ],
+)
+def test_the_service_is_named_by_the_environment_else_by_the_project_folder(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], name: str
+) -> None:
+    from motia.runtime.otel_export import service_resource
+
+    for variable in ("OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    assert service_resource("shop").attributes["service.name"] == name

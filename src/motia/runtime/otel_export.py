@@ -73,6 +73,15 @@ class MotiaIds(IdGenerator):
         return _next_trace_id.get() or self._random.generate_trace_id()
 
 
+def service_resource(default_name: str) -> Resource:
+    """The resource of `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`; the service is
+    called `default_name` (the project folder's name) when they name none."""
+    resource = Resource.create()
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: default_name}))
+    return resource
+
+
 def trace_int(trace_id: str | None) -> int:
     """Motia's trace id as the SDK's integer; 0 when it is not a W3C one."""
     return int(trace_id, 16) if trace_id is not None and is_trace_id(trace_id) else 0
@@ -82,7 +91,7 @@ class OtelExport:
     """The providers, the run hooks and the listeners; `shutdown` flushes what is left."""
 
     def __init__(self, config: OtelConfig) -> None:
-        resource = Resource.create({SERVICE_NAME: config.service_name})
+        resource = service_resource(config.service_name)
         self.tracer_provider: TracerProvider | None = None
         self.logger_provider: LoggerProvider | None = None
         self._remove: list[Any] = []
