@@ -63,3 +63,29 @@ def test_a_flow_handled_across_two_processes_is_one_trace(
         assert spans["charge"].resource["service.name"] == "shop"
     print(f"flows whose event ran on the other process: {crossed} of {len(traces)}")
     assert crossed >= 1, "no event accepted on A was handled on B"
+
+
+def test_every_worker_process_of_start_workers_sends_its_spans_at_shutdown(
+    tmp_path: Path, redis_env: dict[str, str], servers: Servers, receiver: tuple[str, Received]
+) -> None:
+    require("node")
+    endpoint, received = receiver
+    project = write_project(tmp_path / "shop", PROJECT)
+    supervisor = servers(
+        project, "--workers", "2", env={**redis_env, **otel_env(endpoint, delay_ms=60_000)}
+    )
+    traces = [f"{i + 101:032x}" for i in range(6)]
+    for trace_id in traces:
+        response = supervisor.client.post(
+            "/orders/south", json={"id": trace_id}, headers=traceparent(trace=trace_id)
+        )
+        assert response.status_code == 201, response.text
+    wait_for(
+        lambda: supervisor.output().count('"msg":"notified"') == len(traces),
+        30,
+        what="every flow's last step",
+    )
+    assert received.spans == []  # a minute between exports: nothing has gone yet
+    supervisor.stop()
+    for trace_id in traces:
+        flow_spans(received, trace_id)
