@@ -15,6 +15,9 @@ from motia.http.request import headers_dict
 from motia.http.response import TRACE_HEADER, Headers
 from motia.settings import CorsSettings
 
+# A browser script may read the trace id, and the request's span when spans are exported.
+EXPOSED = TRACE_HEADER + b", traceparent"
+
 
 class CorsMiddleware:
     def __init__(self, app: ASGIApp, cors: CorsSettings) -> None:
@@ -50,13 +53,13 @@ class CorsMiddleware:
         if self._any:
             return [
                 (b"access-control-allow-origin", b"*"),
-                (b"access-control-expose-headers", TRACE_HEADER),
+                (b"access-control-expose-headers", EXPOSED),
             ]
         if origin in self._origins or "*" in self._origins:
             headers: Headers = [
                 (b"access-control-allow-origin", origin.encode("latin-1")),
                 (b"vary", b"Origin"),
-                (b"access-control-expose-headers", TRACE_HEADER),
+                (b"access-control-expose-headers", EXPOSED),
             ]
             if self.cors.credentials:
                 headers.append((b"access-control-allow-credentials", b"true"))
