@@ -19,6 +19,8 @@ Figures (see bench/README.md for what each one means):
      Redis, in the same run
   9. stores side by side: durable events/s and POST req/s on SQLite, Redis and PostgreSQL
      (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
+  10. POST req/s of figure 2's step with OpenTelemetry export on (to a local receiver)
+     against the same server with it off, measured in the same run
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -45,6 +47,7 @@ from fig_cold import bench_cold_start
 from fig_durable import bench_durable, events_worker
 from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
+from fig_otel import bench_otel
 from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
@@ -67,7 +70,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11",
                         help="comma-separated figures to run, e.g. 1,3 (default all; figures "
                         "7, 9 and 10 are left out with a warning when Redis (or, for 9, "
                         "PostgreSQL) does not answer, unless named here)")
@@ -148,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     if can_pin():
         os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
-    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9, 10} else ""
+    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9, 10, 11} else ""
     busy_before = cpu_busy()
     waited_until = time.monotonic() + args.wait_idle
     while busy_before > 0.15 and time.monotonic() < waited_until:
@@ -180,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_stores(wrk, opts, workdir)
             if 10 in opts.only:
                 figures += bench_rate_limits(wrk, opts, workdir)
+            if 11 in opts.only:
+                figures += bench_otel(wrk, opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

@@ -70,6 +70,7 @@ def test_dev_error_responses_carry_cors_headers(dev_server: ServerProcess) -> No
     assert response.headers["access-control-allow-origin"] in ("*", "http://localhost:5173")
     exposed = response.headers["access-control-expose-headers"].lower()
     assert "x-trace-id" in exposed
+    assert "traceparent" in exposed
 
 
 def test_dev_answers_preflight(dev_server: ServerProcess) -> None:

@@ -17,7 +17,6 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from motia.adapters.queue.base import Failure
-from motia.clock import new_trace_id
 from motia.errors import MotiaError, StartupFailed, StoreUnavailable
 from motia.http.api_docs import ApiDocs
 from motia.http.auth_gate import ApiAuth, AuthRefused
@@ -41,6 +40,7 @@ from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
 from motia.http.timeout import RequestTimedOut, within
+from motia.http.traceparent import own_trace_id, request_trace_id
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
@@ -86,6 +86,12 @@ class MotiaApp:
         self._api: ASGIApp = self._http
         if runtime.settings.cors.origins or self._policies.has_step_cors(runtime.project.steps):
             self._api = CorsMiddleware(self._http, self._cors_for)
+        accept = runtime.settings.accept_traceparent
+        self._trace_id_of = request_trace_id if accept else own_trace_id
+        if runtime.otel is not None and runtime.otel.tracer_provider is not None:
+            from motia.http.otel_spans import ServerSpans  # the SDK only when exporting
+
+            self._api = ServerSpans(self._api, runtime.otel, accept)
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
@@ -128,7 +134,7 @@ class MotiaApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        trace_id = new_trace_id()
+        trace_id = self._trace_id_of(scope)
         try:
             await self._handle_http(scope, receive, send, trace_id)
         except Exception as exc:  # a failure of Motia itself (e.g. the queue): still answer

@@ -41,7 +41,10 @@ class CorsPolicy:
         self.credentials = credentials
         # `*` without credentials: the literal `*` answers every origin.
         self._star = "*" in origins and not credentials
-        expose = ", ".join([TRACE_HEADER.decode(), *expose_headers]).encode("latin-1")
+        # A browser script may read the trace id, and the request's span when spans are
+        # exported (traceparent).
+        exposed = [TRACE_HEADER.decode(), "traceparent", *expose_headers]
+        expose = ", ".join(exposed).encode("latin-1")
         self._expose = (b"access-control-expose-headers", expose)
         self._methods = None if tuple(methods) == ("*",) else ", ".join(methods).encode()
         self._headers = None if tuple(headers) == ("*",) else ", ".join(headers).encode()

@@ -27,6 +27,7 @@ from motia.runtime.executor import StepExecutor
 from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
+from motia.runtime.otel import install_otel
 from motia.runtime.pending import Pending
 from motia.runtime.rate_limits import RateLimits
 from motia.runtime.recorder import Recorder
@@ -143,6 +144,9 @@ class Runtime:
 
             self.error_reporter = SentryReporter(settings, Redactor(redact) if redact else None)
             self.hooks.add(self.error_reporter)
+        # OpenTelemetry export, when the OTEL_* environment asks for it.
+        service = settings.project_dir.resolve().name
+        self.otel = install_otel(service, self.hooks, self.bus, self.sink, self.logger)
         self.ready = False
         self._watcher: asyncio.Task[None] | None = None
         self._sources = SourceWatch(settings.project_dir)
@@ -391,6 +395,8 @@ class Runtime:
         if self.error_reporter is not None:
             await asyncio.to_thread(self.error_reporter.flush)
         self.dispatcher.close()
+        if self.otel is not None:  # the spans and logs of the last runs go out too
+            await asyncio.to_thread(self.otel.shutdown)
         if self._release_task_factory is not None:
             self._release_task_factory()
             self._release_task_factory = None

@@ -358,6 +358,16 @@ class Settings:
         "server. Only from them are `X-Forwarded-For`, `Forwarded` and `X-Forwarded-Proto` "
         "believed. See [trusted proxies](security.md#trusted-proxies).",
     )
+    # A caller's W3C traceparent names the trace its request joins.
+    accept_traceparent: bool = setting(
+        True,
+        key="http.acceptTraceparent",
+        kind=Flag(),
+        doc="Continue the caller's trace when a request carries a valid W3C `traceparent` "
+        "header: its trace id becomes the request's (`ctx.trace_id`, the logs, the state "
+        "group of steps that key state by trace id). `false` where callers are not trusted "
+        "to pick it: every request starts a trace of its own.",
+    )
     cors: CorsSettings = field(default_factory=CorsSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     state_adapter: Store = setting(
