@@ -9,12 +9,11 @@ from motia.settings.model import (
     CONFIG_FILE,
     LOG_LEVELS,
     TABLE,
-    AuthSettings,
-    CorsSettings,
     Mode,
     Settings,
 )
 from motia.settings.row import Setting
+from motia.settings.sections import AuthSettings, CorsSettings
 
 __all__ = [
     "ADAPTER_SETTINGS",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from motia.errors import SettingsError
 
 if TYPE_CHECKING:
-    from motia.settings.model import CorsSettings
+    from motia.settings.sections import CorsSettings
 
 _PATTERN = re.compile(r"^([a-z][a-z0-9+.-]*)://\*\.([^*/?#]+)$", re.IGNORECASE)
 
