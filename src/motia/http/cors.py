@@ -51,18 +51,8 @@ class CorsPolicy:
         self._max_age = str(max_age).encode()
 
     @classmethod
-    def from_settings(cls, cors: CorsSettings) -> CorsPolicy:
-        return cls(
-            cors.origins,
-            credentials=cors.credentials,
-            methods=cors.methods,
-            headers=cors.headers,
-            expose_headers=cors.expose_headers,
-            max_age=cors.max_age,
-        )
-
-    @classmethod
-    def from_step(cls, cors: CorsConfig) -> CorsPolicy:
+    def of(cls, cors: CorsSettings | CorsConfig) -> CorsPolicy:
+        """The policy of the project's `http.cors.*` or of a step's `cors`."""
         return cls(
             cors.origins,
             credentials=cors.credentials,

@@ -42,7 +42,7 @@ class RoutePolicies:
             timeout=settings.request_timeout or None,
             max_body=settings.max_body_size,
             security=self._security if settings.security_headers else None,
-            cors=CorsPolicy.from_settings(settings.cors) if settings.cors.origins else None,
+            cors=CorsPolicy.of(settings.cors) if settings.cors.origins else None,
             compressor=self._compressor if settings.compression else None,
         )
         self._known: weakref.WeakKeyDictionary[Step, RoutePolicy] = weakref.WeakKeyDictionary()
@@ -104,4 +104,4 @@ class RoutePolicies:
 
 def _step_cors(option: CorsConfig) -> CorsPolicy | None:
     """`cors: False` is a policy without origins: no CORS on the route."""
-    return CorsPolicy.from_step(option) if option.origins else None
+    return CorsPolicy.of(option) if option.origins else None
