@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from motia.cli.options import project_dir_option
 from motia.errors import SettingsError
 from motia.manifest import build_manifest
 from motia.openapi import DEFAULT_VERSION, build_openapi
@@ -17,16 +18,6 @@ from motia.settings import load_settings
 
 MANIFEST_FILE = "motia-manifest.json"
 OPENAPI_FILE = "openapi.json"
-
-project_dir_option = click.option(
-    "-d",
-    "--dir",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project folder.",
-)
 
 
 def load_checked(project_dir: Path, command: str, *, quiet_warnings: bool = False) -> LoadedProject:

@@ -18,22 +18,13 @@ import click
 from motia import jsoncodec
 from motia.adapters.factory import Stores, open_stores
 from motia.adapters.queue.base import DeadLetter, DeadLetterFilter
+from motia.cli.options import project_dir_option
 from motia.clock import Clock
 from motia.errors import MotiaError
 from motia.settings import load_settings
 from motia.system_paths import SYSTEM_PREFIX
 
 T = TypeVar("T")
-
-_dir_option = click.option(
-    "-d",
-    "--dir",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project folder.",
-)
 
 
 def _run(project_dir: Path, action: Callable[[Stores], Awaitable[T]]) -> T:
@@ -74,7 +65,7 @@ def dlq() -> None:
 
 
 @dlq.command("list")
-@_dir_option
+@project_dir_option
 @click.option("--step", help="Only this subscribing step.")
 @click.option("--topic", help="Only this topic.")
 @click.option("--limit", type=int, default=50, show_default=True)
@@ -100,7 +91,7 @@ def list_(
 
 
 @dlq.command()
-@_dir_option
+@project_dir_option
 @click.argument("dead_letter_id")
 def show(project_dir: Path, dead_letter_id: str) -> None:
     """Everything kept about one dead letter: payload, error, stack, attempts, trace id."""
@@ -118,7 +109,7 @@ def _selection_options(command: Any) -> Any:
         click.option("--topic", help="Every dead letter of this topic."),
         click.option("--step", help="Every dead letter of this step."),
         click.argument("ids", nargs=-1),
-        _dir_option,
+        project_dir_option,
     ):
         command = option(command)
     return command

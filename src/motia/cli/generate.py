@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from motia.cli.build import generate_openapi, load_checked, project_dir_option
+from motia.cli.build import generate_openapi, load_checked
+from motia.cli.options import project_dir_option
 from motia.steps.discovery import STEP_ROOTS, is_discoverable
 from motia.steps.languages import LANGUAGES as LANGUAGE_TABLE
 

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from motia.cli.build import project_dir_option
+from motia.cli.options import project_dir_option
 from motia.runtime.loading import LoadedProject, load_project
 from motia.steps.graph import (
     edges,

@@ -27,6 +27,7 @@ from motia.cli.docker.needs import (
     other_lock_file,
     project_needs,
 )
+from motia.cli.options import project_dir_option
 
 DOCKERFILE = "Dockerfile"
 DOCKERIGNORE = ".dockerignore"
@@ -34,15 +35,6 @@ COMPOSE_FILE = "compose.yaml"
 DOCKER_ENV = "MOTIA_DOCKER"
 ENV_FILE = ".env"
 
-project_dir_option = click.option(
-    "-d",
-    "--dir",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project folder.",
-)
 name_option = click.option(
     "-n",
     "--project-name",
