@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from motia.adapters.factory import backend_class
+from motia.cli.options import project_dir_option
 from motia.clock import Clock
 from motia.errors import MotiaError
 from motia.settings import load_settings
@@ -23,15 +24,7 @@ def db() -> None:
 
 
 @db.command()
-@click.option(
-    "-d",
-    "--dir",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Project folder.",
-)
+@project_dir_option
 def migrate(project_dir: Path) -> None:
     """Create or migrate the tables in the configured schema (database.schema)."""
     settings = load_settings(project_dir, "start", workbench_enabled=False)
