@@ -3,13 +3,14 @@ config.yml or by a step, and never in place of a header the handler set itself."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from motia.http import security_headers
 from motia.http.security_headers import SecurityHeaders
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, write_project
 from tests.http.support import module_server
 
 pytestmark = pytest.mark.slow
@@ -139,3 +140,18 @@ def test_hsts_is_sent_over_https_only() -> None:
 def test_removing_every_header_leaves_none() -> None:
     every = [(name, None) for name, _ in (*security_headers.DEFAULTS, (security_headers.HSTS, ""))]
     assert SecurityHeaders.build(every) is None
+
+
+def test_hsts_follows_https_at_a_trusted_proxy_only(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    """Behind a TLS-terminating proxy the request arrives over plain HTTP: HSTS is sent when
+    a trusted proxy says the client used HTTPS, never because a client says so itself."""
+    project = write_project(tmp_path / "app", {"steps/plain_step.py": api("Plain", "/plain")})
+    https = {"X-Forwarded-Proto": "https"}
+    untrusted = server_factory(project, "start")
+    assert "strict-transport-security" not in untrusted.client.get("/plain", headers=https).headers
+    trusted = server_factory(project, "start", env={"MOTIA_TRUSTED_PROXIES": "127.0.0.1"})
+    behind = trusted.client.get("/plain", headers=https)
+    assert behind.headers["strict-transport-security"].startswith("max-age=")
+    assert "strict-transport-security" not in trusted.client.get("/plain").headers
