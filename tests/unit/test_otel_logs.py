@@ -8,7 +8,7 @@ from typing import Any
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 
-from motia.runtime.otel_export import LogExport
+from motia.runtime.otel_logs import LogExport
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

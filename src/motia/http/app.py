@@ -88,7 +88,7 @@ class MotiaApp:
             self._api = CorsMiddleware(self._http, self._cors_for)
         accept = runtime.settings.accept_traceparent
         self._trace_id_of = request_trace_id if accept else own_trace_id
-        if runtime.otel is not None and runtime.otel.tracer_provider is not None:
+        if runtime.otel is not None and runtime.otel.spans is not None:
             from motia.http.otel_spans import ServerSpans  # the SDK only when exporting
 
             self._api = ServerSpans(self._api, runtime.otel, accept)

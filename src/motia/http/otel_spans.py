@@ -8,24 +8,16 @@ response names the span in a `traceparent` header.
 
 from __future__ import annotations
 
+import time
+import traceback
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import (
-    NonRecordingSpan,
-    SpanContext,
-    SpanKind,
-    Status,
-    StatusCode,
-    TraceFlags,
-)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from motia.clock import new_trace_id
 from motia.http.traceparent import TRACE_ID_KEY, TRACEPARENT, incoming_parent
-from motia.runtime.otel_export import OtelExport
+from motia.runtime.otel_export import OtelExport, current_span, new_span_id
+from motia.runtime.otlp_proto import KIND_SERVER, STATUS_ERROR, SpanRecord, exception_event
 from motia.tracecontext import format_traceparent
 
 
@@ -37,35 +29,27 @@ class ServerSpans:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = incoming_parent(scope) if self._accept else None
-        parent: Context | None = None
         if caller is not None:
             trace_id = caller.trace_id
-            flags = TraceFlags(TraceFlags.SAMPLED if caller.sampled else 0)
-            remote = SpanContext(int(trace_id, 16), int(caller.span_id, 16), True, flags)
-            parent = trace.set_span_in_context(NonRecordingSpan(remote), Context())
+            parent_id = int(caller.span_id, 16)
+            sampled = self._export.sampled_under(trace_id, caller)
         else:
             trace_id = new_trace_id()
-            parent = Context()
+            parent_id = 0
+            sampled = self._export.sampled(trace_id)
         method: str = scope["method"]
-        attributes: dict[str, Any] = {
-            "http.request.method": method,
-            "url.path": scope["path"],
-            "url.scheme": scope.get("scheme", "http"),
-            "network.protocol.version": scope.get("http_version", "1.1"),
-        }
-        if scope.get("query_string"):
-            attributes["url.query"] = scope["query_string"].decode("latin-1")
-        client = scope.get("client")
-        if client:
-            attributes["client.address"] = client[0]
-        for name, value in scope["headers"]:
-            if name == b"user-agent":
-                attributes["user_agent.original"] = value.decode("latin-1")
-        span = self._export.start(method, trace_id, SpanKind.SERVER, attributes, parent)
-        context = span.get_span_context()
-        header = format_traceparent(
-            trace_id, f"{context.span_id:016x}", context.trace_flags.sampled
-        ).encode()
+        span = SpanRecord(
+            trace_id,
+            new_span_id(),
+            parent_id,
+            method,
+            KIND_SERVER,
+            time.time_ns(),
+            sampled,
+            caller is not None,
+            _request_attributes(scope, method) if sampled else {},
+        )
+        header = format_traceparent(trace_id, f"{span.span_id:016x}", sampled).encode()
         status = 0
 
         async def send_with_traceparent(message: Message) -> None:
@@ -78,17 +62,37 @@ class ServerSpans:
                 }
             await send(message)
 
-        token = otel_context.attach(trace.set_span_in_context(span))
+        token = current_span.set(span)
         try:
             await self._app({**scope, TRACE_ID_KEY: trace_id}, receive, send_with_traceparent)
         except Exception as exc:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            if sampled:
+                stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                span.events = [exception_event(type(exc).__name__, str(exc), stack)]
+                span.status, span.status_message = STATUS_ERROR, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            if status:
-                span.set_attribute("http.response.status_code", status)
+            current_span.reset(token)
+            if status and sampled:
+                span.attributes["http.response.status_code"] = status
                 if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
-            span.end()
-            otel_context.detach(token)
+                    span.status = STATUS_ERROR
+            self._export.end(span)
+
+
+def _request_attributes(scope: Scope, method: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": method,
+        "url.path": scope["path"],
+        "url.scheme": scope.get("scheme", "http"),
+        "network.protocol.version": scope.get("http_version", "1.1"),
+    }
+    if scope.get("query_string"):
+        attributes["url.query"] = scope["query_string"].decode("latin-1")
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = client[0]
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            attributes["user_agent.original"] = value.decode("latin-1")
+    return attributes

@@ -89,4 +89,4 @@ def install_otel(
             f"({exc.name or exc}): nothing is exported; {INSTALL_HINT}"
         )
         return None
-    return OtelExport.install(config, hooks, bus, sink)
+    return OtelExport.install(config, hooks, bus, sink, logger)

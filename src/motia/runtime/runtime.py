@@ -239,6 +239,8 @@ class Runtime:
             self._release_task_factory = contain_handler_tasks(
                 asyncio.get_running_loop(), self.logger
             )
+        if self.otel is not None:  # the export thread's warnings are logged on this loop
+            self.otel.bind(asyncio.get_running_loop())
         self._report(self.project)
         unverifiable = self._unverifiable(self.project)
         if unverifiable is not None:

@@ -1,0 +1,185 @@
+"""One span per step run, current while its handler runs (so its emits and logs link)."""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from motia.adapters.queue.base import Failure
+from motia.runtime.hooks import Run, RunEnd, RunHooks
+from motia.runtime.otel_export import (
+    OtelExport,
+    api_context,
+    current_span,
+    new_span_id,
+    otel_trace_id,
+)
+from motia.runtime.otlp_proto import (
+    KIND_CONSUMER,
+    KIND_INTERNAL,
+    KIND_SERVER,
+    STATUS_ERROR,
+    SpanRecord,
+    exception_event,
+)
+from motia.tracecontext import emit_span_id
+
+# Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
+ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
+
+
+class _Open:
+    __slots__ = ("api_token", "span", "token")
+
+    def __init__(
+        self,
+        span: SpanRecord,
+        token: contextvars.Token[SpanRecord | None],
+        api_token: object | None,
+    ) -> None:
+        self.span = span
+        self.token = token
+        self.api_token = api_token
+
+
+class RunSpans(RunHooks):
+    def __init__(self, export: OtelExport) -> None:
+        self._export = export
+        self._open: dict[Run, _Open] = {}
+        # The open run of each step in each trace, for logs that arrive from a runner
+        # process outside the run's task.
+        self._running: dict[tuple[str, str], SpanRecord] = {}
+
+    def running(self, step: str, trace_id: str) -> SpanRecord | None:
+        return self._running.get((step, trace_id))
+
+    def run_started(self, run: Run) -> None:
+        step = run.step
+        trace_id = otel_trace_id(run.trace_id)
+        parent_id = 0
+        remote = False
+        kind = KIND_INTERNAL
+        if run.kind == "api":
+            request = current_span.get()
+            if request is not None and request.trace_id == trace_id:
+                parent_id, sampled = request.span_id, request.sampled
+                if sampled and request.kind == KIND_SERVER:
+                    _name_request(request, run)
+            else:
+                sampled = self._export.sampled(trace_id)
+        elif run.kind == "event" and run.event_id is not None:
+            kind = KIND_CONSUMER
+            parent_id, remote = int(emit_span_id(run.event_id), 16), True
+            sampled = self._export.sampled(trace_id)
+        else:  # a cron run starts its trace
+            kind = KIND_CONSUMER if run.kind == "event" else KIND_INTERNAL
+            sampled = self._export.sampled(trace_id)
+        span = SpanRecord(
+            trace_id,
+            new_span_id(),
+            parent_id,
+            f"{run.kind} {step.name}",
+            kind,
+            time.time_ns(),
+            sampled,
+            remote,
+            _attributes(run) if sampled else {},
+        )
+        api_token = None
+        if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            api_token = otel_context.attach(api_context(span))
+        self._open[run] = _Open(span, current_span.set(span), api_token)
+        self._running[(step.name, run.trace_id)] = span
+
+    def run_failed(self, run: Run, error: BaseException) -> None:
+        opened = self._open.get(run)
+        if opened is not None and opened.span.sampled:
+            span = opened.span
+            stack = _stack(error)
+            _add_event(span, exception_event(type(error).__name__, str(error), stack))
+            span.status, span.status_message = STATUS_ERROR, f"{type(error).__name__}: {error}"
+
+    def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
+        opened = self._open.get(run)
+        if opened is not None and opened.span.sampled:
+            event = ("motia.retry", time.time_ns(), {"motia.retry.delay": delay})
+            _add_event(opened.span, event)
+
+    def run_dead_lettered(self, run: Run, failure: Failure) -> None:
+        opened = self._open.get(run)
+        if opened is not None and opened.span.sampled:
+            reason = {"motia.dead_letter.reason": failure.reason}
+            _add_event(opened.span, ("motia.dead_letter", time.time_ns(), reason))
+
+    def run_ended(self, run: Run, end: RunEnd) -> None:
+        opened = self._open.pop(run, None)
+        if opened is None:
+            return
+        span = opened.span
+        key = (run.step.name, run.trace_id)
+        if self._running.get(key) is span:
+            del self._running[key]
+        if span.sampled:
+            _record_end(span, run, end)
+        self._export.end(span)
+        if opened.api_token is not None:
+            otel_context.detach(opened.api_token)  # type: ignore[arg-type]
+        current_span.reset(opened.token)
+
+
+def _attributes(run: Run) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "motia.step": run.step.name,
+        "motia.kind": run.kind,
+        "motia.attempt": run.attempt,
+    }
+    if run.kind == "event":
+        topic = run.trigger.removeprefix("topic ")
+        attributes["motia.topic"] = topic
+        attributes["messaging.system"] = "motia"
+        attributes["messaging.operation.type"] = "process"
+        attributes["messaging.destination.name"] = topic
+        attributes["messaging.consumer.group.name"] = run.step.name
+        if run.event_id is not None:
+            attributes["messaging.message.id"] = run.event_id
+    return attributes
+
+
+def _name_request(request: SpanRecord, run: Run) -> None:
+    """The request's SERVER span learns its route once the step is known."""
+    route = run.step.api.path
+    method = run.trigger.split(" ", 1)[0]
+    request.name = f"{method} {route}"
+    request.attributes["http.route"] = route
+
+
+def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
+    attributes = span.attributes
+    attributes["motia.outcome"] = end.status
+    if end.emits:
+        attributes["motia.emits"] = list(end.emits)
+    if end.http_status is not None:
+        attributes["http.response.status_code"] = end.http_status
+    if end.status in ERROR_OUTCOMES:
+        failure = end.failure
+        if failure is not None and run.kind == "api":  # an event or cron error was
+            kind, _, message = failure.error.partition(": ")  # recorded by run_failed
+            _add_event(span, exception_event(kind, message, failure.stack))
+        span.status = STATUS_ERROR
+        span.status_message = failure.error if failure is not None else end.status
+
+
+def _add_event(span: SpanRecord, event: tuple[str, int, dict[str, Any]]) -> None:
+    if span.events is None:
+        span.events = []
+    span.events.append(event)
+
+
+def _stack(error: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(error), error, error.__traceback__))

@@ -1,0 +1,215 @@
+"""OTLP trace export requests (`ExportTraceServiceRequest`) in protobuf wire format.
+
+The spans Motia makes have a handful of fields, and most of their attributes repeat from
+run to run (the step, its kind, the topic): writing the wire format directly, with the
+bytes of each repeated attribute kept, costs a small part of building the SDK's message
+objects, and the encoding runs in a thread that shares the server's GIL. Field numbers
+are those of `opentelemetry/proto/trace/v1/trace.proto` and `common/v1/common.proto`.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+# Span kinds and status codes as the protocol numbers them.
+KIND_INTERNAL, KIND_SERVER, KIND_CLIENT, KIND_PRODUCER, KIND_CONSUMER = 1, 2, 3, 4, 5
+STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
+# Span.flags: the W3C trace flags, plus whether the parent's remoteness is known and is.
+FLAG_SAMPLED = 0x01
+FLAG_HAS_IS_REMOTE = 0x100
+FLAG_IS_REMOTE = 0x200
+
+
+SpanEvent = tuple[str, int, dict[str, Any]]  # name, time (ns), attributes
+
+
+@dataclass(slots=True, eq=False)
+class SpanRecord:
+    """One span as Motia keeps it until it is exported. A record that is not `sampled`
+    only names its ids to children and to `traceparent` headers; it is never sent."""
+
+    trace_id: str  # 32 hex digits
+    span_id: int
+    parent_id: int
+    name: str
+    kind: int
+    start: int  # ns since the epoch
+    sampled: bool = True
+    parent_remote: bool = False
+    attributes: dict[str, Any] = field(default_factory=dict)
+    end: int = 0
+    status: int = STATUS_UNSET
+    status_message: str = ""
+    events: list[SpanEvent] | None = None
+
+
+def _varint(value: int) -> bytes:
+    if value < 0:
+        value += 1 << 64  # int64 is written as its two's complement, ten bytes
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _tag(number: int, wire_type: int) -> bytes:
+    return _varint(number << 3 | wire_type)
+
+
+def _len(tag: bytes, payload: bytes) -> bytes:
+    return tag + _varint(len(payload)) + payload
+
+
+_pack_u64 = struct.Struct("<Q").pack
+_pack_u32 = struct.Struct("<I").pack
+_pack_double = struct.Struct("<d").pack
+
+# ExportTraceServiceRequest.resource_spans; ResourceSpans.resource, .scope_spans;
+# Resource.attributes; ScopeSpans.scope, .spans; InstrumentationScope.name, .version.
+_REQUEST_RESOURCE_SPANS = _tag(1, _LEN)
+_RESOURCE_SPANS_RESOURCE = _tag(1, _LEN)
+_RESOURCE_SPANS_SCOPE_SPANS = _tag(2, _LEN)
+_RESOURCE_ATTRIBUTES = _tag(1, _LEN)
+_SCOPE_SPANS_SCOPE = _tag(1, _LEN)
+_SCOPE_SPANS_SPANS = _tag(2, _LEN)
+_SCOPE_NAME = _tag(1, _LEN)
+_SCOPE_VERSION = _tag(2, _LEN)
+# Span fields.
+_TRACE_ID = _tag(1, _LEN) + _varint(16)
+_SPAN_ID = _tag(2, _LEN) + _varint(8)
+_PARENT_SPAN_ID = _tag(4, _LEN) + _varint(8)
+_NAME = _tag(5, _LEN)
+_KIND = _tag(6, _VARINT)
+_START = _tag(7, _I64)
+_END = _tag(8, _I64)
+_ATTRIBUTE = _tag(9, _LEN)
+_EVENT = _tag(11, _LEN)
+_STATUS = _tag(15, _LEN)
+_FLAGS = _tag(16, _I32)
+# Span.Event, Status, KeyValue, AnyValue, ArrayValue fields.
+_EVENT_TIME = _tag(1, _I64)
+_EVENT_NAME = _tag(2, _LEN)
+_EVENT_ATTRIBUTE = _tag(3, _LEN)
+_STATUS_MESSAGE = _tag(2, _LEN)
+_STATUS_CODE = _tag(3, _VARINT)
+_KEY = _tag(1, _LEN)
+_VALUE = _tag(2, _LEN)
+_STRING = _tag(1, _LEN)
+_BOOL = _tag(2, _VARINT)
+_INT = _tag(3, _VARINT)
+_DOUBLE = _tag(4, _I64)
+_ARRAY = _tag(5, _LEN)
+_ARRAY_VALUES = _tag(1, _LEN)
+
+# The bytes of attributes seen before: a busy server repeats a few hundred of them.
+_KNOWN_LIMIT = 4096
+_known: dict[tuple[str, type, Any], bytes] = {}
+
+
+def any_value(value: Any) -> bytes:
+    """An `AnyValue` message: strings, booleans, integers, floats, and sequences of them;
+    anything else as its text."""
+    if isinstance(value, str):
+        return _len(_STRING, value.encode())
+    if isinstance(value, bool):
+        return _BOOL + (b"\x01" if value else b"\x00")
+    if isinstance(value, int):
+        return _INT + _varint(value)
+    if isinstance(value, float):
+        return _DOUBLE + _pack_double(value)
+    if isinstance(value, (list, tuple)):
+        values = b"".join(_len(_ARRAY_VALUES, any_value(item)) for item in value)
+        return _len(_ARRAY, values)
+    return _len(_STRING, str(value).encode())
+
+
+def key_value(key: str, value: Any) -> bytes:
+    """A `KeyValue` message; scalar pairs are encoded once and then reused."""
+    cacheable = isinstance(value, (str, int, float))  # bool is an int
+    if cacheable:
+        known = _known.get((key, value.__class__, value))
+        if known is not None:
+            return known
+    encoded = _len(_KEY, key.encode()) + _len(_VALUE, any_value(value))
+    if cacheable and len(encoded) < 256:
+        if len(_known) >= _KNOWN_LIMIT:
+            _known.clear()
+        _known[(key, value.__class__, value)] = encoded
+    return encoded
+
+
+def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
+    return [_len(tag, key_value(key, value)) for key, value in attributes.items()]
+
+
+def encode_span(span: SpanRecord) -> bytes:
+    parts = [_TRACE_ID, bytes.fromhex(span.trace_id), _SPAN_ID, span.span_id.to_bytes(8, "big")]
+    if span.parent_id:
+        parts += (_PARENT_SPAN_ID, span.parent_id.to_bytes(8, "big"))
+    parts += (
+        _len(_NAME, span.name.encode()),
+        _KIND,
+        _varint(span.kind),
+        _START,
+        _pack_u64(span.start),
+        _END,
+        _pack_u64(span.end),
+    )
+    parts += _attributes(_ATTRIBUTE, span.attributes)
+    for name, time_ns, attributes in span.events or ():
+        event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, name.encode())]
+        event += _attributes(_EVENT_ATTRIBUTE, attributes)
+        parts.append(_len(_EVENT, b"".join(event)))
+    if span.status != STATUS_UNSET:
+        status = _STATUS_CODE + _varint(span.status)
+        if span.status_message:
+            status = _len(_STATUS_MESSAGE, span.status_message.encode()) + status
+        parts.append(_len(_STATUS, status))
+    flags = FLAG_HAS_IS_REMOTE | (FLAG_SAMPLED if span.sampled else 0)
+    if span.parent_remote:
+        flags |= FLAG_IS_REMOTE
+    parts += (_FLAGS, _pack_u32(flags))
+    return b"".join(parts)
+
+
+def encode_resource(attributes: Mapping[str, Any]) -> bytes:
+    """A `Resource` message, encoded once per process."""
+    return b"".join(_attributes(_RESOURCE_ATTRIBUTES, attributes))
+
+
+def encode_scope(name: str, version: str | None) -> bytes:
+    scope = _len(_SCOPE_NAME, name.encode())
+    if version:
+        scope += _len(_SCOPE_VERSION, version.encode())
+    return scope
+
+
+def encode_request(resource: bytes, scope: bytes, spans: Iterable[SpanRecord]) -> bytes:
+    """One `ExportTraceServiceRequest` holding `spans` under one resource and scope."""
+    scope_spans = [_len(_SCOPE_SPANS_SCOPE, scope)]
+    scope_spans += (_len(_SCOPE_SPANS_SPANS, encode_span(span)) for span in spans)
+    resource_spans = _len(_RESOURCE_SPANS_RESOURCE, resource) + _len(
+        _RESOURCE_SPANS_SCOPE_SPANS, b"".join(scope_spans)
+    )
+    return _len(_REQUEST_RESOURCE_SPANS, resource_spans)
+
+
+def exception_event(
+    error_type: str, message: str, stack: str | None, time_ns: int | None = None
+) -> SpanEvent:
+    """The `exception` event of the semantic conventions (at `time_ns`, else now)."""
+    attributes: dict[str, Any] = {
+        "exception.type": error_type,
+        "exception.message": message,
+    }
+    if stack:
+        attributes["exception.stacktrace"] = stack
+    return ("exception", time.time_ns() if time_ns is None else time_ns, attributes)

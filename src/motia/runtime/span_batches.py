@@ -1,0 +1,92 @@
+"""Ended spans wait here and leave in batches from one background thread.
+
+Adding a span is one append to a deque (atomic under the GIL) and, once per full batch,
+a wake-up: the event loop never waits for the encoding or the collector. Sizes and the
+delay come from the standard `OTEL_BSP_*` variables; a full queue drops spans and says so
+once (an exporter must never make the server run out of memory).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from motia.runtime.otlp_http import OtlpPoster
+from motia.runtime.otlp_proto import SpanRecord, encode_request
+
+DEFAULT_DELAY_MS = 5000
+DEFAULT_QUEUE = 2048
+DEFAULT_BATCH = 512
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        value = int(environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class SpanBatches:
+    def __init__(
+        self,
+        poster: OtlpPoster,
+        resource: bytes,
+        scope: bytes,
+        environ: Mapping[str, str],
+        warn: Callable[[str], None],
+    ) -> None:
+        self._poster = poster
+        self._resource = resource
+        self._scope = scope
+        self._warn = warn
+        self._delay = _positive(environ, "OTEL_BSP_SCHEDULE_DELAY", DEFAULT_DELAY_MS) / 1000
+        self._capacity = _positive(environ, "OTEL_BSP_MAX_QUEUE_SIZE", DEFAULT_QUEUE)
+        self._batch = min(
+            _positive(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_BATCH), self._capacity
+        )
+        self._spans: deque[SpanRecord] = deque()
+        self._wake = threading.Event()
+        self._stopping = False
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._run, name="motia-otlp-spans", daemon=True)
+        self._thread.start()
+
+    def add(self, span: SpanRecord) -> None:
+        waiting = len(self._spans)
+        if waiting >= self._capacity:
+            self.dropped += 1
+            if self.dropped == 1:
+                self._warn(
+                    f"OpenTelemetry: {self._capacity} spans are waiting for the collector "
+                    "(OTEL_BSP_MAX_QUEUE_SIZE); newer spans are dropped until it catches up"
+                )
+            return
+        self._spans.append(span)
+        if waiting + 1 == self._batch:
+            self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self._delay)
+            self._wake.clear()
+            self._send_waiting(None)
+        self._send_waiting(time.monotonic() + self._poster.target.timeout)
+        self._poster.close()
+
+    def _send_waiting(self, deadline: float | None) -> None:
+        spans = self._spans
+        while spans:
+            batch = [spans.popleft() for _ in range(min(len(spans), self._batch))]
+            self._poster.post(encode_request(self._resource, self._scope, batch), deadline)
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+
+    def shutdown(self) -> None:
+        """Send what is waiting (the last batches within the exporter's timeout), then
+        stop the thread."""
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(2 * self._poster.target.timeout)
