@@ -603,6 +603,8 @@ async def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness)
         "inFlight": 1,
         "delayed": 2,
         "dead": 1,
+        "oldestWaitingAt": START,  # s3: s0 waits for its retry, s2 is in flight
+        "oldestAge": 0.0,
     }
     harness.clock.advance(LEASE + 1)  # s2's lease ran out; s0 is visible again
     stats = await queue.stats("Sub")
@@ -612,6 +614,43 @@ async def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness)
     assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 0, 1)
     other = await queue.stats("Other")
     assert (other.waiting, other.in_flight, other.delayed, other.dead) == (1, 0, 0, 0)
+
+
+async def test_oldest_waiting_message_is_the_oldest_a_worker_could_take(
+    harness: Harness,
+) -> None:
+    queue = harness.open()
+    assert (await queue.stats("Sub")).oldest_waiting_at is None
+    assert (await queue.stats("Sub")).oldest_age == 0.0
+    await queue.publish([msg(id="first"), msg(id="later", delay=100)])
+    harness.clock.advance(5)
+    await queue.publish([msg(id="second"), msg(id="g1", group="g"), msg(id="g2", group="g")])
+    harness.clock.advance(10)
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(15))
+    first = await lease_one(queue)
+    assert first.id == "first"  # in flight: the oldest waiting one is now `second`
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START + 5, pytest.approx(10))
+    # Retrying (delayed into the future) is not waiting; its lease running out is not
+    # either, until the retry delay has passed.
+    await queue.retry(first, 30, FAIL)
+    assert (await queue.stats("Sub")).oldest_waiting_at == START + 5
+    assert await lease_ids(queue, limit=2) == ["second", "g1"]
+    # g2 waits behind its group's head (in flight): nothing can be taken now.
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (None, 0.0)
+    harness.clock.advance(30)  # first's retry delay has passed: visible again
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(45))
+    harness.clock.advance(LEASE)  # the leases of second and g1 ran out as well
+    assert (await queue.stats("Sub")).oldest_age == pytest.approx(45 + LEASE)
+    assert await lease_ids(queue) == ["first", "second", "g1"]
+    harness.clock.advance(60)  # `later` (visible since START + 100) is the oldest
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(135))
+    assert stats.as_dict()["oldestWaitingAt"] == START
+    assert (await queue.stats("Other")).oldest_waiting_at is None
 
 
 async def test_next_visible_at(harness: Harness) -> None:
