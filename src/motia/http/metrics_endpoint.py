@@ -76,6 +76,8 @@ class MetricsEndpoint:
             {(s.language.label,): float(s.restarts) for s in runtime.runners.supervisors.values()}
         )
         streams = runtime.streams
+        metrics.stream_changes.values = {k: float(v) for k, v in streams.published.items()}
+        metrics.stream_messages.values = {k: float(v) for k, v in streams.hub.sent.items()}
         metrics.stream_subscribers.values = {
             (name,): float(streams.hub.listener_count(name)) for name in streams.definitions
         }
