@@ -221,7 +221,14 @@ class RunSpans(RunHooks):
                 parent = self._emit_parent(run.trace_id, run.event_id)
         else:
             parent = Context()  # a cron run starts its trace
-        span = self._export.start(f"{run.kind} {step.name}", run.trace_id, kind, attributes, parent)
+        span = self._export.start(
+            f"{run.kind} {step.name}",
+            run.trace_id,
+            kind,
+            attributes,
+            parent,
+            span_id=int(run.span_id, 16),  # the id its log lines carry
+        )
         token = otel_context.attach(trace.set_span_in_context(span))
         self._open[run] = (span, token)
         self._running[(step.name, run.trace_id)] = span
