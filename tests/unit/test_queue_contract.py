@@ -989,6 +989,40 @@ async def test_postgres_lease_reads_the_head_of_a_backlog_not_all_of_it(
     assert not [n for n in nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], plan
 
 
+async def test_postgres_stats_find_the_oldest_waiting_message_at_the_head_of_the_index(
+    on_postgres: Harness,
+) -> None:
+    """A scrape asks every subscriber's stats: the oldest waiting message is found by
+    walking the subscriber's index from its oldest row and stopping, never by sorting the
+    backlog."""
+
+    from motia.adapters.postgres import queue as postgres_queue
+
+    queue = on_postgres.open()
+    assert isinstance(queue, postgres_queue.PostgresQueueAdapter)
+    for start in range(0, 5000, 1000):
+        await queue.publish([msg(id=f"b{i}") for i in range(start, start + 1000)])
+    await queue.lease("Sub", 3, LEASE)  # in flight: the walk passes them
+    params = {"subscriber": "Sub", "now": on_postgres.clock.time()}
+    async with queue._db.connection() as connection:
+        cursor = await connection.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + postgres_queue._STATS, params
+        )
+        [(plan,)] = await cursor.fetchall()
+
+    def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    # `m`: the rows the oldest-message lookup reads (`g` looks up group heads).
+    [walk] = [n for n in nodes(plan[0]["Plan"]) if n.get("Alias") == "m"]
+    assert walk["Node Type"] == "Index Scan", walk
+    assert walk["Actual Rows"] == 1 and walk["Rows Removed by Filter"] == 3, walk
+    assert not [n for n in nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], plan
+    assert (await queue.stats("Sub")).oldest_waiting_at == START
+
+
 async def test_postgres_completes_with_state_writes_in_one_transaction(
     on_postgres: Harness,
 ) -> None:
