@@ -290,7 +290,7 @@ class FlowContext:
     def logger(self) -> Logger:
         if self._logger is None:
             bound: dict[str, Any] = {}
-            if self.span_id is not None:  # the run's span, as a traceparent would name it
+            if self.span_id is not None:  # which run a line is about (its span)
                 bound["spanId"] = self.span_id
             if self.topic is not None:  # which delivery of which event a line is about
                 bound.update(topic=self.topic, eventId=self.event_id, attempt=self.attempt)
