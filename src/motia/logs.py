@@ -1,5 +1,5 @@
-"""Structured logs: every record carries time, level, step, trace id and flows (and, in an
-event run, the topic and attempt).
+"""Structured logs: every record carries time, level, step, trace id and flows (and, in a
+step run, the run's span id; in an event run, the topic, event id and attempt too).
 
 `motia dev` prints them readably; `motia start` writes one JSON object per line. The values
 of secret keys in a record's fields are masked before anything sees the record (see
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 _LEVEL_STYLES = {"debug": "magenta", "info": "green", "warn": "yellow", "error": "bold red"}
-_SHOWN = frozenset({"time", "level", "msg", "step", "traceId", "flows"})
+# Fields every record relies on; spanId (on a run's lines) only matters to machines.
+_SHOWN = frozenset({"time", "level", "msg", "step", "traceId", "spanId", "flows"})
 LogRecord = dict[str, Any]
 
 

@@ -7,6 +7,7 @@ the workbench and the logs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 _HEX = "0123456789abcdef"
@@ -50,6 +51,13 @@ def format_traceparent(trace_id: str, span_id: str, sampled: bool) -> str:
 def is_trace_id(value: str) -> bool:
     """32 lowercase hex digits, not all zero."""
     return len(value) == 32 and _hex(value) and value != "0" * 32
+
+
+def new_span_id() -> str:
+    """A fresh span id (16 hex digits, never all zero): each step run has one, on its log
+    lines and, when spans are exported, as its span's id."""
+    value = os.urandom(8).hex()
+    return value if value != "0" * 16 else "0" * 15 + "1"
 
 
 def emit_span_id(event_id: str) -> str:

@@ -603,6 +603,8 @@ async def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness)
         "inFlight": 1,
         "delayed": 2,
         "dead": 1,
+        "oldestWaitingAt": START,  # s3: s0 waits for its retry, s2 is in flight
+        "oldestAge": 0.0,
     }
     harness.clock.advance(LEASE + 1)  # s2's lease ran out; s0 is visible again
     stats = await queue.stats("Sub")
@@ -612,6 +614,43 @@ async def test_stats_counts_waiting_in_flight_delayed_and_dead(harness: Harness)
     assert (stats.waiting, stats.in_flight, stats.delayed, stats.dead) == (4, 0, 0, 1)
     other = await queue.stats("Other")
     assert (other.waiting, other.in_flight, other.delayed, other.dead) == (1, 0, 0, 0)
+
+
+async def test_oldest_waiting_message_is_the_oldest_a_worker_could_take(
+    harness: Harness,
+) -> None:
+    queue = harness.open()
+    assert (await queue.stats("Sub")).oldest_waiting_at is None
+    assert (await queue.stats("Sub")).oldest_age == 0.0
+    await queue.publish([msg(id="first"), msg(id="later", delay=100)])
+    harness.clock.advance(5)
+    await queue.publish([msg(id="second"), msg(id="g1", group="g"), msg(id="g2", group="g")])
+    harness.clock.advance(10)
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(15))
+    first = await lease_one(queue)
+    assert first.id == "first"  # in flight: the oldest waiting one is now `second`
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START + 5, pytest.approx(10))
+    # Retrying (delayed into the future) is not waiting; its lease running out is not
+    # either, until the retry delay has passed.
+    await queue.retry(first, 30, FAIL)
+    assert (await queue.stats("Sub")).oldest_waiting_at == START + 5
+    assert await lease_ids(queue, limit=2) == ["second", "g1"]
+    # g2 waits behind its group's head (in flight): nothing can be taken now.
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (None, 0.0)
+    harness.clock.advance(30)  # first's retry delay has passed: visible again
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(45))
+    harness.clock.advance(LEASE)  # the leases of second and g1 ran out as well
+    assert (await queue.stats("Sub")).oldest_age == pytest.approx(45 + LEASE)
+    assert await lease_ids(queue) == ["first", "second", "g1"]
+    harness.clock.advance(60)  # `later` (visible since START + 100) is the oldest
+    stats = await queue.stats("Sub")
+    assert (stats.oldest_waiting_at, stats.oldest_age) == (START, pytest.approx(135))
+    assert stats.as_dict()["oldestWaitingAt"] == START
+    assert (await queue.stats("Other")).oldest_waiting_at is None
 
 
 async def test_next_visible_at(harness: Harness) -> None:
@@ -948,6 +987,40 @@ async def test_postgres_lease_reads_the_head_of_a_backlog_not_all_of_it(
     assert read, plan
     assert max(n["Actual Rows"] for n in read) <= 5, read
     assert not [n for n in nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], plan
+
+
+async def test_postgres_stats_find_the_oldest_waiting_message_at_the_head_of_the_index(
+    on_postgres: Harness,
+) -> None:
+    """A scrape asks every subscriber's stats: the oldest waiting message is found by
+    walking the subscriber's index from its oldest row and stopping, never by sorting the
+    backlog."""
+
+    from motia.adapters.postgres import queue as postgres_queue
+
+    queue = on_postgres.open()
+    assert isinstance(queue, postgres_queue.PostgresQueueAdapter)
+    for start in range(0, 5000, 1000):
+        await queue.publish([msg(id=f"b{i}") for i in range(start, start + 1000)])
+    await queue.lease("Sub", 3, LEASE)  # in flight: the walk passes them
+    params = {"subscriber": "Sub", "now": on_postgres.clock.time()}
+    async with queue._db.connection() as connection:
+        cursor = await connection.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + postgres_queue._STATS, params
+        )
+        [(plan,)] = await cursor.fetchall()
+
+    def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    # `m`: the rows the oldest-message lookup reads (`g` looks up group heads).
+    [walk] = [n for n in nodes(plan[0]["Plan"]) if n.get("Alias") == "m"]
+    assert walk["Node Type"] == "Index Scan", walk
+    assert walk["Actual Rows"] == 1 and walk["Rows Removed by Filter"] == 3, walk
+    assert not [n for n in nodes(plan[0]["Plan"]) if n["Node Type"] == "Sort"], plan
+    assert (await queue.stats("Sub")).oldest_waiting_at == START
 
 
 async def test_postgres_completes_with_state_writes_in_one_transaction(

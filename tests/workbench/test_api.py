@@ -121,6 +121,11 @@ def test_request_logs_trace_and_streams(dev: ServerProcess) -> None:
 
     queues = {q["step"]: q for q in api(dev, "/queues")["items"]}
     assert queues["AuditResource"]["dead"] == 1
+    # Nothing left to take: the oldest waiting message is none, and its age 0.
+    assert (queues["AuditResource"]["oldestWaitingAt"], queues["AuditResource"]["oldestAge"]) == (
+        None,
+        0,
+    )
 
 
 def test_cron_list_and_run_now(dev: ServerProcess) -> None:

@@ -265,7 +265,7 @@ class MotiaApp:
         span = executor.begin_span(step, trace_id, "api", f"{method} {path}")
         invocation = None
         try:
-            run = executor.run_api(step, req, trace_id)
+            run = executor.run_api(step, req, trace_id, span.span_id)
             if self._cancel_on_disconnect and self._async_handler(step):
                 run = self._disconnects.run(run, receive)
             result, invocation = await within(policy.timeout, run)
@@ -273,23 +273,23 @@ class MotiaApp:
             # The emits are durable before the client hears the request succeeded.
             await executor.commit(invocation)
         except ClientDisconnected as gone:
-            self.runtime.logger.child(step.name, trace_id, step.flows).warn(
-                str(gone), {"method": method, "path": path}
-            )
+            self.runtime.logger.child(
+                step.name, trace_id, step.flows, {"spanId": span.span_id}
+            ).warn(str(gone), {"method": method, "path": path})
             executor.end_span(span, "failed", None, failure_of(gone))
             return
         except RequestTimedOut as late:
             message = f"Gateway timeout: the handler did not answer within {late.seconds:g} s"
-            self.runtime.logger.child(step.name, trace_id, step.flows).error(
-                str(late), {"method": method, "path": path, "status": 504}
-            )
+            self.runtime.logger.child(
+                step.name, trace_id, step.flows, {"spanId": span.span_id}
+            ).error(str(late), {"method": method, "path": path, "status": 504})
             failure = Failure(str(late), reason="timeout")
             executor.end_span(span, "failed", None, failure, http_status=504)
             timed_out = {"error": message, "traceId": trace_id}
             await self._send(send, *json_response(504, timed_out), secured(policy, scope, extra))
             return
         except Exception as exc:
-            self._log_failure(step.name, step.flows, trace_id, exc)
+            self._log_failure(step.name, step.flows, trace_id, exc, span.span_id)
             status, failed, failure_headers = _failure_answer(exc, trace_id)
             if self.runtime.error_reporter is not None:
                 self.runtime.error_reporter.request_failed(
@@ -470,7 +470,12 @@ class MotiaApp:
             log.debug(message, fields)
 
     def _log_failure(
-        self, step: str | None, flows: list[str], trace_id: str, exc: Exception
+        self,
+        step: str | None,
+        flows: list[str],
+        trace_id: str,
+        exc: Exception,
+        span_id: str | None = None,
     ) -> None:
         fields = {"error": f"{type(exc).__name__}: {exc}"}
         store_failure = _store_failure(exc)
@@ -479,7 +484,8 @@ class MotiaApp:
         elif not isinstance(exc, InvalidResponse):
             fields["stack"] = "".join(traceback.format_exception(exc))
         message = "API handler failed" if step else "request failed inside Motia"
-        self.runtime.logger.child(step, trace_id, flows).error(message, fields)
+        bound = {"spanId": span_id} if span_id is not None else None
+        self.runtime.logger.child(step, trace_id, flows, bound).error(message, fields)
 
     async def _health(self, request: Request) -> Response:
         """Liveness: 200 while the process serves requests, whatever its stores do."""

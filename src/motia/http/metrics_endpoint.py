@@ -2,8 +2,8 @@
 
 On in `motia dev`; in `motia start` only with `metrics.enabled`, and behind
 `metrics.token` when one is set. The counters come from `runtime.metrics.RunMetrics`; the
-gauges (queue depth) are read from the store at scrape time, so every process of a
-deployment answers the same for them.
+gauges (queue depth, the age of the oldest waiting message) are read from the store at
+scrape time, so every process of a deployment answers the same for them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class MetricsEndpoint:
             {(s.language.label,): float(s.restarts) for s in runtime.runners.supervisors.values()}
         )
         streams = runtime.streams
+        metrics.stream_changes.values = {k: float(v) for k, v in streams.published.items()}
+        metrics.stream_messages.values = {k: float(v) for k, v in streams.hub.sent.items()}
         metrics.stream_subscribers.values = {
             (name,): float(streams.hub.listener_count(name)) for name in streams.definitions
         }
@@ -137,6 +139,13 @@ class MetricsEndpoint:
                 "Messages of each subscriber by state, read from the store",
                 ("subscriber", "state"),
                 depth,
+            ),
+            Gauge(
+                "motia_queue_oldest_message_age_seconds",
+                "Age of the oldest message of each subscriber that a worker could take now "
+                "(visible, not in flight); 0 when none waits. Read from the store",
+                ("subscriber",),
+                [((s.subscriber,), s.oldest_age) for s in stats],
             ),
             Gauge(
                 "motia_store_up", "Whether the queue's store answered this scrape", (), [((), up)]

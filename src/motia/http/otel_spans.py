@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from motia.clock import new_trace_id
 from motia.http.traceparent import TRACE_ID_KEY, TRACEPARENT, incoming_parent
-from motia.runtime.otel_export import OtelExport, current_span, new_span_id
+from motia.runtime.otel_export import OtelExport, current_span, random_span_id
 from motia.runtime.otlp_proto import KIND_SERVER, STATUS_ERROR, SpanRecord, exception_event
 from motia.tracecontext import format_traceparent
 
@@ -40,7 +40,7 @@ class ServerSpans:
         method: str = scope["method"]
         span = SpanRecord(
             trace_id,
-            new_span_id(),
+            random_span_id(),
             parent_id,
             method,
             KIND_SERVER,

@@ -244,6 +244,7 @@ class FlowContext:
         "attempt",
         "event_id",
         "flows",
+        "span_id",
         "topic",
         "trace_id",
     )
@@ -262,6 +263,7 @@ class FlowContext:
         bridge: CallBridge | None = None,
         state: StateAdapter | None = None,
         topic: str | None = None,
+        span_id: str | None = None,
     ) -> None:
         self._services = services
         # `state`: the store this run's state calls go to, when not the shared one.
@@ -282,13 +284,16 @@ class FlowContext:
         self.event_id = event_id
         self.attempt = attempt
         self.topic = topic  # the event's, in an event run
+        self.span_id = span_id  # the run's (see `hooks.Run`)
 
     @property
     def logger(self) -> Logger:
         if self._logger is None:
-            bound = None
+            bound: dict[str, Any] = {}
+            if self.span_id is not None:  # which run a line is about (its span)
+                bound["spanId"] = self.span_id
             if self.topic is not None:  # which delivery of which event a line is about
-                bound = {"topic": self.topic, "eventId": self.event_id, "attempt": self.attempt}
+                bound.update(topic=self.topic, eventId=self.event_id, attempt=self.attempt)
             self._logger = self._services.logger.child(self._step, self.trace_id, self.flows, bound)
         return self._logger
 

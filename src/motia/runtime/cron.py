@@ -158,8 +158,8 @@ class CronScheduler:
         self.last_run[step.name] = self._clock.now()  # ticks and "run now" alike
         executor = self._executor
         invocation = Invocation()
-        ctx = executor.context(step, trace_id, step.flows, invocation)
         run = executor.begin_span(step, trace_id, "cron", f"cron {step.cron.cron}")
+        ctx = executor.context(step, trace_id, step.flows, invocation, span_id=run.span_id)
         assert step.handler is not None
         returned = False
         try:

@@ -66,6 +66,7 @@ class StepExecutor:
         attempt: int = 1,
         state: StateAdapter | None = None,
         topic: str | None = None,
+        span_id: str | None = None,
     ) -> FlowContext:
         return FlowContext(
             self.services,
@@ -78,6 +79,7 @@ class StepExecutor:
             attempt=attempt,
             state=state,
             topic=topic,
+            span_id=span_id,
         )
 
     async def commit(self, invocation: Invocation) -> None:
@@ -96,12 +98,12 @@ class StepExecutor:
             )
 
     async def run_api(
-        self, step: Step, req: dict[str, Any], trace_id: str
+        self, step: Step, req: dict[str, Any], trace_id: str, span_id: str | None = None
     ) -> tuple[Any, Invocation]:
         """Run middleware and handler; the caller commits the emits once the response is
         known to be valid."""
         invocation = Invocation()
-        ctx = self.context(step, trace_id, step.flows, invocation)
+        ctx = self.context(step, trace_id, step.flows, invocation, span_id=span_id)
         try:
             result = await _call_chain(self.dispatcher, step, req, ctx)
         finally:
@@ -125,7 +127,7 @@ class StepExecutor:
         self, run: Run, step: Step, policy: QueuePolicy, delivery: Delivery
     ) -> _Outcome:
         assert self.bus is not None
-        log = self.logger.child(step.name, delivery.trace_id, step.flows)
+        log = self.logger.child(step.name, delivery.trace_id, step.flows, {"spanId": run.span_id})
         where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
         if delivery.attempt > policy.max_retries + 1:
             # The previous attempt never reported back: its worker died or it ran past
@@ -172,6 +174,7 @@ class StepExecutor:
             attempt=delivery.attempt,
             state=pending,
             topic=delivery.topic,
+            span_id=run.span_id,
         )
         assert step.handler is not None
         try:

@@ -27,6 +27,7 @@ from typing import Any
 from motia.adapters.queue.base import Failure
 from motia.logs import Logger
 from motia.steps.model import Step
+from motia.tracecontext import new_span_id
 
 
 @dataclass(eq=False)
@@ -40,6 +41,8 @@ class Run:
     started_at: float  # on the runtime's clock
     attempt: int = 1
     event_id: str | None = None
+    # The run's span id: on its log lines, and its span's id when spans are exported.
+    span_id: str = field(default_factory=new_span_id)
 
 
 @dataclass(frozen=True)

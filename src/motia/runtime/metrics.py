@@ -99,6 +99,19 @@ class RunMetrics(RunHooks):
             "Restarts of a language runner after its process ended",
             ("runner",),
         )
+        # Set from the stream service's counts just before each snapshot.
+        self.stream_changes = Counter(
+            "motia_stream_changes_total",
+            "Stream changes and custom events published, by stream and kind (create, "
+            "update, delete, event)",
+            ("stream", "kind"),
+        )
+        self.stream_messages = Counter(
+            "motia_stream_messages_sent_total",
+            "Stream frames handed to subscribed clients (WebSocket and SSE), by stream and "
+            "kind (create, update, delete, event)",
+            ("stream", "kind"),
+        )
         # What this process holds now; the sum over the processes that are still running.
         self.stream_subscribers = Counter(
             "motia_stream_subscribers",
@@ -115,6 +128,8 @@ class RunMetrics(RunHooks):
             self.dead_letters,
             self.cron_skips,
             self.runner_restarts,
+            self.stream_changes,
+            self.stream_messages,
         ]
 
     @property

@@ -75,10 +75,10 @@ def otel_trace_id(trace_id: str) -> str:
 
 
 def _describe(sampler: Sampler) -> str:
-    return str(sampler.get_description())  # type: ignore[no-untyped-call]
+    return str(sampler.get_description())
 
 
-def new_span_id() -> int:
+def random_span_id() -> int:
     return getrandbits(64) or 1
 
 

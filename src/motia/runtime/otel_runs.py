@@ -15,7 +15,6 @@ from motia.runtime.otel_export import (
     OtelExport,
     api_context,
     current_span,
-    new_span_id,
     otel_trace_id,
 )
 from motia.runtime.otlp_proto import (
@@ -80,7 +79,7 @@ class RunSpans(RunHooks):
             sampled = self._export.sampled(trace_id)
         span = SpanRecord(
             trace_id,
-            new_span_id(),
+            int(run.span_id, 16),  # the id its log lines carry
             parent_id,
             f"{run.kind} {step.name}",
             kind,

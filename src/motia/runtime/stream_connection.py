@@ -275,6 +275,7 @@ class StreamConnection:
                 break
         else:
             return
+        self._service.hub.count_sent(event)
         payload = event.wire_bytes
         if not self._write_now(payload):
             self._enqueue(event.wire, len(payload))

@@ -84,6 +84,15 @@ class StreamHub:
         self._broadcast = broadcast or LocalBroadcast()
         self._listeners: dict[tuple[str, str], set[Listener]] = {}
         self._all: set[Listener] = set()
+        # For the metrics: the frames this process's client connections took, by (stream,
+        # kind). Each process counts its own clients, so the sum over the processes is
+        # every frame sent.
+        self.sent: dict[tuple[str, str], int] = {}
+
+    def count_sent(self, event: StreamEvent) -> None:
+        """A client connection takes `event` (one frame)."""
+        key = (event.stream, event.type)
+        self.sent[key] = self.sent.get(key, 0) + 1
 
     def subscribe(self, stream: str, group_id: str, listener: Listener) -> Callable[[], None]:
         key = (stream, group_id)
@@ -136,6 +145,14 @@ class StreamService:
         self._logger = logger
         self.definitions: dict[str, StreamDefinition] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        # For the metrics: the changes and custom events this process published, by
+        # (stream, kind: create, update, delete or event).
+        self.published: dict[tuple[str, str], int] = {}
+
+    async def _hand_to_hub(self, event: StreamEvent) -> None:
+        key = (event.stream, event.type)
+        self.published[key] = self.published.get(key, 0) + 1
+        await self.hub.publish(event)
 
     def apply(self, streams: Sequence[StreamDefinition]) -> None:
         self.definitions = {s.name: s for s in streams}
@@ -204,7 +221,7 @@ class StreamService:
                 f"stream '{name}': send needs an event like {{'type': 'typing', 'data': ...}}"
             )
         item_id = channel.get("id")
-        await self.hub.publish(
+        await self._hand_to_hub(
             StreamEvent(
                 stream=name,
                 group_id=str(channel["groupId"]),
@@ -236,7 +253,7 @@ class StreamService:
         await self._publish(name, group_id, item_id, kind, item)
 
     async def _publish(self, name: str, group_id: str, item_id: str, kind: str, item: Item) -> None:
-        await self.hub.publish(
+        await self._hand_to_hub(
             StreamEvent(
                 stream=name,
                 group_id=group_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from motia import jsoncodec
@@ -72,10 +72,9 @@ class MemoryQueueAdapter(QueueAdapter):
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         self._insert(self._entries(messages))
 
-    async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
-        now = self._clock.time()
+    def _leasable(self, subscriber: str, now: float) -> Iterator[_Entry]:
+        """The messages a lease would take now, oldest first."""
         blocked_groups: set[str] = set()
-        leased: list[Delivery] = []
         for entry in self._queue(subscriber).values():  # insertion order is seq order
             group = entry.message.group_id
             if group is not None:
@@ -83,10 +82,15 @@ class MemoryQueueAdapter(QueueAdapter):
                     continue
                 # Only the head of a group may run; anything behind it waits.
                 blocked_groups.add(group)
+            if entry.ready(now):
+                yield entry
+
+    async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
+        now = self._clock.time()
+        leased: list[Delivery] = []
+        for entry in self._leasable(subscriber, now):
             if len(leased) >= limit:
                 break
-            if not entry.ready(now):
-                continue
             entry.attempts += 1
             entry.lease_token = os.urandom(8).hex()
             entry.lease_until = now + lease_seconds
@@ -186,7 +190,10 @@ class MemoryQueueAdapter(QueueAdapter):
         in_flight = sum(1 for e in entries if e.leased(now))
         delayed = sum(1 for e in entries if not e.leased(now) and e.visible_at > now)
         dead = sum(1 for d in self._dead.values() if d.subscriber == subscriber)
-        return QueueStats(subscriber, len(entries) - in_flight, in_flight, delayed, dead)
+        oldest = next(self._leasable(subscriber, now), None)
+        oldest_at = None if oldest is None else oldest.enqueued_at
+        counts = (len(entries) - in_flight, in_flight, delayed, dead)
+        return QueueStats.read(subscriber, counts, oldest_at, now)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         times = [

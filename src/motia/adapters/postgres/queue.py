@@ -114,6 +114,24 @@ WITH no_flush AS (
 SELECT (SELECT * FROM next_visible), leased.* FROM (SELECT 1) AS one
 LEFT JOIN leased ON true
 """
+# The stats of a subscriber in one statement; the oldest message a lease would take is
+# found as `_LEASE` finds it (the subscriber's index in seq order, stopping at the first
+# leasable row), without locking anything.
+_STATS = """
+SELECT count(*),
+    count(*) FILTER (WHERE lease_token IS NOT NULL AND lease_until > %(now)s),
+    count(*) FILTER (WHERE (lease_token IS NULL OR lease_until <= %(now)s)
+        AND visible_at > %(now)s),
+    (SELECT count(*) FROM dead_letters WHERE subscriber = %(subscriber)s),
+    (SELECT enqueued_at FROM queue_messages AS m
+        WHERE subscriber = %(subscriber)s AND visible_at <= %(now)s
+          AND (lease_token IS NULL OR lease_until <= %(now)s)
+          AND (group_id IS NULL OR seq = (
+                SELECT min(seq) FROM queue_messages AS g
+                WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
+        ORDER BY seq LIMIT 1)
+FROM queue_messages WHERE subscriber = %(subscriber)s
+"""
 _NEXT_VISIBLE = (
     "SELECT min(greatest(visible_at, "
     "CASE WHEN lease_token IS NULL THEN 0 ELSE lease_until END)) "
@@ -402,17 +420,10 @@ class PostgresQueueAdapter(QueueAdapter):
 
     async def stats(self, subscriber: str) -> QueueStats:
         now = self._clock.time()
-        row = await self._db.fetch_one(
-            "SELECT count(*), "
-            "count(*) FILTER (WHERE lease_token IS NOT NULL AND lease_until > %(now)s), "
-            "count(*) FILTER (WHERE (lease_token IS NULL OR lease_until <= %(now)s) "
-            "AND visible_at > %(now)s), "
-            "(SELECT count(*) FROM dead_letters WHERE subscriber = %(subscriber)s) "
-            "FROM queue_messages WHERE subscriber = %(subscriber)s",
-            {"now": now, "subscriber": subscriber},
-        )
-        total, in_flight, delayed, dead = row or (0, 0, 0, 0)
-        return QueueStats(subscriber, total - in_flight, in_flight, delayed, dead)
+        row = await self._db.fetch_one(_STATS, {"now": now, "subscriber": subscriber})
+        total, in_flight, delayed, dead, oldest = row or (0, 0, 0, 0, None)
+        counts = (total - in_flight, in_flight, delayed, dead)
+        return QueueStats.read(subscriber, counts, oldest, now)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         row = await self._db.fetch_one(_NEXT_VISIBLE, (subscriber,))

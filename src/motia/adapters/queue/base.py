@@ -133,13 +133,36 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class QueueStats:
-    """Counts for one subscriber; `waiting` includes messages delayed for a retry."""
+    """Counts for one subscriber; `waiting` includes messages delayed for a retry.
+
+    `oldest_waiting_at` is when the oldest message a worker could take now was published:
+    visible (not delayed), not in flight and, in a FIFO queue, the head of its group. None
+    when there is none. `oldest_age` is its age in seconds at the time of the stats (0 when
+    none): how far behind the subscriber's workers are."""
 
     subscriber: str
     waiting: int
     in_flight: int
     delayed: int
     dead: int
+    oldest_waiting_at: float | None = None
+    oldest_age: float = 0.0
+
+    @classmethod
+    def read(
+        cls,
+        subscriber: str,
+        counts: tuple[int, int, int, int],
+        oldest_waiting_at: float | None,
+        now: float,
+    ) -> QueueStats:
+        """From (waiting, in flight, delayed, dead) and the oldest leasable message's
+        publish time, as a backend reads them at `now`."""
+        waiting, in_flight, delayed, dead = counts
+        if oldest_waiting_at is None:
+            return cls(subscriber, waiting, in_flight, delayed, dead)
+        at = float(oldest_waiting_at)
+        return cls(subscriber, waiting, in_flight, delayed, dead, at, max(now - at, 0.0))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +171,8 @@ class QueueStats:
             "inFlight": self.in_flight,
             "delayed": self.delayed,
             "dead": self.dead,
+            "oldestWaitingAt": self.oldest_waiting_at,
+            "oldestAge": self.oldest_age,
         }
 
 

@@ -99,6 +99,7 @@ class RedisQueueAdapter(QueueAdapter):
         self._dead_letter = register(scripts.DEAD_LETTER)
         self._redrive = register(scripts.REDRIVE)
         self._purge = register(scripts.PURGE)
+        self._stats = register(scripts.STATS)
         self._writes: Batcher[_Write, Any] = Batcher(self._flush_writes, _MAX_WRITE)
         self._giving_back: set[asyncio.Task[None]] = set()
 
@@ -341,20 +342,14 @@ class RedisQueueAdapter(QueueAdapter):
 
     async def stats(self, subscriber: str) -> QueueStats:
         now = self._clock.time()
-        after_now = f"({now!r}"
-        q = self._queue_key
-        async with self._client.pipeline(transaction=True) as pipe:
-            for part in ("ready", "delayed", "leased", "parked"):
-                pipe.zcard(q(subscriber, part))
-            pipe.zcount(q(subscriber, "leased"), after_now, "+inf")
-            pipe.zcount(q(subscriber, "delayed"), after_now, "+inf")
-            pipe.zcount(q(subscriber, "parked"), after_now, "+inf")
-            pipe.zcard(q(subscriber, "dead"))
-            ready, delayed, leased, parked, in_flight, later, parked_later, dead = (
-                int(n) for n in await settle(pipe.execute())
-            )
+        reply = await settle(self._stats(args=[self._prefix, subscriber, repr(now)]))
+        *numbers, oldest = reply
+        ready, delayed, leased, parked, in_flight, later, parked_later, dead = (
+            int(n) for n in numbers
+        )
         total = ready + delayed + leased + parked
-        return QueueStats(subscriber, total - in_flight, in_flight, later + parked_later, dead)
+        counts = (total - in_flight, in_flight, later + parked_later, dead)
+        return QueueStats.read(subscriber, counts, float(oldest) if oldest else None, now)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         q = self._queue_key

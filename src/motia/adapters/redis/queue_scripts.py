@@ -108,23 +108,27 @@ end
 -- [next, [id, attempts, enqueued_at, message], ...] with each message's body spliced in as
 -- stored. `next` is 0 when `limit` were leased; otherwise when the next message becomes
 -- visible (`now` if one already is), or null when nothing else waits.
-local function lease(sub, now, now_text, limit, lease_until, token)
-  local q = base(sub)
-  local mkeys = q .. ':m:'
-  -- Due delays and expired leases become leasable; an expired lease's token stays valid
-  -- until the message is leased again.
+-- Due delays and expired leases become leasable; an expired lease's token stays valid
+-- until the message is leased again.
+local function make_due_leasable(q, now)
   for _, part in ipairs({':delayed', ':leased'}) do
     local due = redis.call('ZRANGEBYSCORE', q .. part, '-inf', now)
     if #due > 0 then
       local moved = {}
       for _, id in ipairs(due) do
-        table.insert(moved, redis.call('HGET', mkeys .. id, 'seq'))
+        table.insert(moved, redis.call('HGET', q .. ':m:' .. id, 'seq'))
         table.insert(moved, id)
       end
       zadd_all(q .. ':ready', moved)
       redis.call('ZREMRANGEBYSCORE', q .. part, '-inf', now)
     end
   end
+end
+
+local function lease(sub, now, now_text, limit, lease_until, token)
+  local q = base(sub)
+  local mkeys = q .. ':m:'
+  make_due_leasable(q, now)
   if limit < 1 then return '[0]' end
   local out = {}
   local ids = redis.call('ZRANGE', q .. ':ready', 0, limit - 1)
@@ -359,5 +363,32 @@ for i = 2, #ARGV do
   if undead(ARGV[i]) then count = count + 1 end
 end
 return count
+"""
+)
+
+# ARGV: prefix, subscriber, now. Returns [ready, delayed, leased, parked, leased after now,
+# delayed after now, parked after now, dead, enqueued_at of the oldest leasable message or
+# ""]. Due delays and expired leases are made leasable first, as a lease would: then the
+# oldest leasable message is the first of `ready`, one lookup however long the queue.
+STATS = (
+    LIB
+    + """
+local q = base(ARGV[2])
+local now = tonumber(ARGV[3])
+local after = '(' .. ARGV[3]
+make_due_leasable(q, now)
+local out = {}
+for _, part in ipairs({':ready', ':delayed', ':leased', ':parked'}) do
+  table.insert(out, redis.call('ZCARD', q .. part))
+end
+table.insert(out, redis.call('ZCOUNT', q .. ':leased', after, '+inf'))
+table.insert(out, redis.call('ZCOUNT', q .. ':delayed', after, '+inf'))
+table.insert(out, redis.call('ZCOUNT', q .. ':parked', after, '+inf'))
+table.insert(out, redis.call('ZCARD', q .. ':dead'))
+local oldest = ''
+local head = redis.call('ZRANGE', q .. ':ready', 0, 0)[1]
+if head then oldest = redis.call('HGET', q .. ':m:' .. head, 'enqueued_at') or '' end
+table.insert(out, oldest)
+return out
 """
 )

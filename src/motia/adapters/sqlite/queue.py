@@ -69,15 +69,27 @@ _INSERT = (
 )
 # Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
 # the oldest of its group (so a leased or retrying head blocks the rest of the group).
-_LEASABLE = """
-SELECT seq, id, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued_at
-FROM motia_queue AS m
+_LEASABLE_WHERE = """
 WHERE subscriber = ? AND visible_at <= ? AND (lease_token IS NULL OR lease_until <= ?)
   AND (group_id IS NULL OR seq = (
         SELECT MIN(seq) FROM motia_queue AS g
         WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
 ORDER BY seq
-LIMIT ?
+"""
+_LEASABLE = f"""
+SELECT seq, id, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued_at
+FROM motia_queue AS m {_LEASABLE_WHERE} LIMIT ?
+"""
+# The stats of a subscriber in one statement; the oldest message a lease would take is
+# found as a lease finds it (walking the subscriber's index in seq order, so it stops at
+# the first leasable row).
+_STATS = f"""
+SELECT COUNT(*),
+    COALESCE(SUM(lease_token IS NOT NULL AND lease_until > ?), 0),
+    COALESCE(SUM((lease_token IS NULL OR lease_until <= ?) AND visible_at > ?), 0),
+    (SELECT COUNT(*) FROM motia_dead_letters WHERE subscriber = ?),
+    (SELECT enqueued_at FROM motia_queue AS m {_LEASABLE_WHERE} LIMIT 1)
+FROM motia_queue WHERE subscriber = ?
 """
 # A lease is still held while nobody has leased the message again: an expired lease whose
 # message was not re-leased (the loop was busy, say) can still complete it.
@@ -281,17 +293,11 @@ class SqliteQueueAdapter(QueueAdapter):
     async def stats(self, subscriber: str) -> QueueStats:
         now = self._clock.time()
         row = self._db.query_one(
-            "SELECT COUNT(*), "
-            "COALESCE(SUM(lease_token IS NOT NULL AND lease_until > ?), 0), "
-            "COALESCE(SUM((lease_token IS NULL OR lease_until <= ?) AND visible_at > ?), 0) "
-            "FROM motia_queue WHERE subscriber = ?",
-            (now, now, now, subscriber),
+            _STATS, (now, now, now, subscriber, subscriber, now, now, subscriber)
         )
-        dead = self._db.query_one(
-            "SELECT COUNT(*) FROM motia_dead_letters WHERE subscriber = ?", (subscriber,)
-        )
-        total, in_flight, delayed = row or (0, 0, 0)
-        return QueueStats(subscriber, total - in_flight, in_flight, delayed, dead[0] if dead else 0)
+        total, in_flight, delayed, dead, oldest = row or (0, 0, 0, 0, None)
+        counts = (total - in_flight, in_flight, delayed, dead)
+        return QueueStats.read(subscriber, counts, oldest, now)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         row = self._db.query_one(

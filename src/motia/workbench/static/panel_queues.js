@@ -1,7 +1,7 @@
 // The Queues panel: depth per step, dead letters to inspect and redrive.
 import { api } from "./api.js";
 import { debounce, empty, errorBox, fill, h, jsonView } from "./dom.js";
-import { enc, fmtAgo, fmtDate } from "./format.js";
+import { enc, fmtAgo, fmtDate, fmtDuration } from "./format.js";
 import { render } from "./router.js";
 import { stackView } from "./stack.js";
 import { cache, loadFlows, refreshBadgesSoon, setBadge } from "./store.js";
@@ -29,10 +29,10 @@ export const Queues = {
     cache.queues = queues.items;
     const num = (n, cls = "") => h("td", { class: `num ${n ? cls : "zero"}` }, String(n));
     fill(this.table, queues.items.length ? h("table", { class: "table" },
-      h("thead", {}, h("tr", {}, ["Step", "Type", "Waiting", "In flight", "Delayed (retries)", "Dead", "Max retries", "Concurrency", ""].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Step", "Type", "Waiting", "Oldest waiting", "In flight", "Delayed (retries)", "Dead", "Max retries", "Concurrency", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, queues.items.map((q) => h("tr", { "data-step": q.step, class: q.dead ? "row-dead" : "" },
         h("td", {}, h("a", { href: `#/queues/${enc(q.step)}` }, q.step)), h("td", {}, q.type),
-        num(q.waiting), num(q.inFlight, "info"), num(q.delayed, "warn"), num(q.dead, "bad"), h("td", { class: "num" }, String(q.maxRetries)), h("td", { class: "num" }, String(q.concurrency)),
+        num(q.waiting), h("td", { class: `num ${q.oldestAge ? "" : "zero"}` }, q.oldestAge ? fmtDuration(q.oldestAge * 1000) : "–"), num(q.inFlight, "info"), num(q.delayed, "warn"), num(q.dead, "bad"), h("td", { class: "num" }, String(q.maxRetries)), h("td", { class: "num" }, String(q.concurrency)),
         h("td", { class: "actions" }, q.dead ? [
           h("button", { class: "btn small", "data-action": "redrive-step", onclick: () => this.act("redrive", { step: q.step }, `Redrive all ${q.dead} dead letter(s) of ${q.step}?`) }, "Redrive all"),
           h("button", { class: "btn small ghost danger", onclick: () => this.act("purge", { step: q.step }, `Delete all ${q.dead} dead letter(s) of ${q.step} for good?`) }, "Purge")] : null)))))
