@@ -298,12 +298,17 @@ class MockContext(FlowContext):
 
     @property
     def emitted(self) -> list[dict[str, Any]]:
-        """Every emit so far, in order: `{"topic", "data"[, "messageGroupId"]}`."""
+        """Every emit so far (a cancelled or replaced scheduled one is gone), in order:
+        `{"topic", "data"[, "messageGroupId", "fireAt", "key"]}`."""
         records: list[dict[str, Any]] = []
         for event in self._invocation.outbox:
             record: dict[str, Any] = {"topic": event.topic, "data": event.data}
             if event.message_group_id is not None:
                 record["messageGroupId"] = event.message_group_id
+            if event.fire_at is not None:  # scheduled: when it fires (epoch seconds)
+                record["fireAt"] = event.fire_at
+            if event.key is not None:
+                record["key"] = event.key
             records.append(record)
         return records
 
