@@ -162,3 +162,35 @@ async def test_a_bad_schedule_fails_the_run_naming_step_and_field(project: Path)
         assert response.status_code == 500
         errors = [r for r in tester.logs if r.get("level") == "error"]
         assert any("step 'Remind'" in str(r) and "'delay'" in str(r) for r in errors), errors
+
+
+async def test_the_internal_api_lists_and_cancels(project: Path) -> None:
+    token = "scheduled-emits-token-0123"
+    json_body = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    async with create_tester(project, config={"workbench_token": token}) as tester:
+        first = (await tester.post("/remind", json={"user": "a", "delay": 30})).json()["id"]
+        await tester.post("/remind", json={"user": "b", "delay": 20, "key": "user-b"})
+        listed = (await tester.get("/__motia/api/scheduled", headers=json_body)).json()["items"]
+        assert [(e["key"], e["steps"], e["data"]) for e in listed] == [
+            ("user-b", ["SendReminder"], {"user": "b"}),
+            (None, ["SendReminder"], {"user": "a"}),
+        ]
+        assert listed[1]["id"] == first
+        assert listed[1]["fireAt"] == tester.clock.time() + 30
+        assert listed[1]["topic"] == "reminder.due" and listed[1]["traceId"]
+        topic = await tester.get("/__motia/api/scheduled?topic=other", headers=json_body)
+        assert topic.json() == {"items": []}
+
+        gone = await tester.delete(f"/__motia/api/scheduled/{first}", headers=json_body)
+        assert (gone.status_code, gone.json()) == (200, {"cancelled": 1})
+        again = await tester.delete(f"/__motia/api/scheduled/{first}", headers=json_body)
+        assert again.status_code == 404 and first in again.json()["error"]
+        no_key = await tester.delete("/__motia/api/scheduled", headers=json_body)
+        assert no_key.status_code == 400
+        by_key = await tester.delete("/__motia/api/scheduled?key=user-b", headers=json_body)
+        assert by_key.json() == {"cancelled": 1}
+        assert (await tester.get("/__motia/api/scheduled", headers=json_body)).json() == {
+            "items": []
+        }
+        await tester.advance(60)
+        assert await sent(tester) == []
