@@ -11,7 +11,10 @@ same semantics and passes the same contract tests:
   other message of that group is leased or waiting for a retry;
 - `complete` acknowledges a message and publishes the handler's emits in one atomic step,
   and only while the caller still holds the lease: nobody has leased the message again
-  since (an expired lease that was not taken over still counts as held).
+  since (an expired lease that was not taken over still counts as held);
+- a scheduled message (`fire_at` set) stays listed and cancellable until it is first
+  leased, and one with a `key` replaces, in the step that stores it, the pending copies
+  of an earlier emit with the same topic and key.
 """
 
 from __future__ import annotations
