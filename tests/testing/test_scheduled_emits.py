@@ -194,3 +194,19 @@ async def test_the_internal_api_lists_and_cancels(project: Path) -> None:
         }
         await tester.advance(60)
         assert await sent(tester) == []
+
+        # POST /emit schedules too, and answers the id to cancel it by.
+        emitted = await tester.post(
+            "/emit",
+            json={"topic": "reminder.due", "data": {"user": "e"}, "delay": 5, "key": "via-emit"},
+            headers=json_body,
+        )
+        assert emitted.status_code == 200, emitted.text
+        [pending] = (await tester.get("/__motia/api/scheduled", headers=json_body)).json()["items"]
+        assert (pending["id"], pending["key"]) == (emitted.json()["id"], "via-emit")
+        bad = await tester.post(
+            "/emit", json={"topic": "reminder.due", "delay": "soon"}, headers=json_body
+        )
+        assert bad.status_code == 400 and "'delay' must be a number" in bad.json()["error"]
+        await tester.advance(5)
+        assert await sent(tester) == [{"user": "e", "at": "2025-01-01T00:01:05+00:00"}]

@@ -401,6 +401,7 @@ class MotiaApp:
             200,
             {
                 "success": True,
+                "id": event.id,  # what a scheduled one is cancelled by
                 "emitted": {"topic": event.topic, "data": event.data},
                 "traceId": trace_id,
                 "subscribers": copies,
