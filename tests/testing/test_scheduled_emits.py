@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from motia.testing import create_tester
+from motia.testing import create_mock_context, create_tester
 from tests.conftest import write_project
 
 PROJECT = {
@@ -210,3 +211,22 @@ async def test_the_internal_api_lists_and_cancels(project: Path) -> None:
         assert bad.status_code == 400 and "'delay' must be a number" in bad.json()["error"]
         await tester.advance(5)
         assert await sent(tester) == [{"user": "e", "at": "2025-01-01T00:01:05+00:00"}]
+
+
+async def test_the_mock_context_records_schedules_and_cancels() -> None:
+    ctx = create_mock_context(step="Planner", now=datetime(2026, 1, 1, tzinfo=UTC))
+    first = await ctx.emit({"topic": "t", "data": 1, "delay": 30})
+    ctx.emit({"topic": "t", "data": 2, "at": "2026-01-01T01:00:00+00:00", "key": "k"})
+    ctx.emit({"topic": "t", "data": 3})
+    start = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert ctx.emitted == [
+        {"topic": "t", "data": 1, "fireAt": start + 30},
+        {"topic": "t", "data": 2, "fireAt": start + 3600, "key": "k"},
+        {"topic": "t", "data": 3},
+    ]
+    assert await ctx.cancel(first) is True
+    assert await ctx.cancel(key="k", topic="other") is False
+    assert await ctx.cancel(key="k") is True
+    assert ctx.emitted == [{"topic": "t", "data": 3}]
+    with pytest.raises(ValueError, match="step 'Planner': cancel takes a message id or key"):
+        ctx.cancel()

@@ -241,7 +241,8 @@ class MockStreams(Streams):
 class MockContext(FlowContext):
     """A real `FlowContext` over memory stores, with everything recorded:
 
-    - `emitted`: every `ctx.emit(...)` as `{"topic", "data"[, "messageGroupId"]}`;
+    - `emitted`: every `ctx.emit(...)` as `{"topic", "data"[, "messageGroupId", "fireAt",
+      "key"]}` (a cancelled or replaced scheduled emit is gone);
     - `state`: a `MockState` (`.data`, `.calls`);
     - `logs`: every log record (`{"level", "msg", "step", "traceId", ...fields}`);
     - `streams`: `MockStreams` (`ctx.streams.name.items`, `.calls`);
