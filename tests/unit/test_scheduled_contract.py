@@ -252,3 +252,35 @@ async def test_cancel_races_a_lease_without_losing_or_doubling(shared: Harness) 
     assert len(leased) + sum(cancelled) == 20
     leased_ids = {d.event_id for d in leased}
     assert all((f"e{n}" in leased_ids) != bool(count) for n, count in enumerate(cancelled))
+
+
+async def index_size(harness: Harness) -> int:
+    """How many scheduled emits the backend's index holds (fired ones not pruned yet too)."""
+    backend = harness._opened[-1]
+    if harness.name == "sqlite":
+        row = backend.database.query_one("SELECT count(*) FROM motia_scheduled")  # type: ignore[attr-defined]
+    elif harness.name == "postgres":
+        row = await backend.database.fetch_one("SELECT count(*) FROM scheduled_emits")  # type: ignore[attr-defined]
+    else:
+        prefix = backend_support.settings_for(harness.tmp).redis_prefix
+        return int(await backend.client.zcard(f"{prefix}:s:at"))  # type: ignore[attr-defined]
+    assert row is not None
+    return int(row[0])
+
+
+async def test_the_index_forgets_fired_emits_behind_waiting_ones(durable: Harness) -> None:
+    """Emits due but not taken yet (no worker for their step) stay; those that fired are
+    dropped as new ones are scheduled, however many wait in front of them."""
+    queue = durable.open()
+    for n in range(120):
+        await queue.publish(scheduled(f"idle-{n}", "Idle", fire_in=1))
+    for n in range(30):
+        await queue.publish(scheduled(f"busy-{n}", "Busy", fire_in=2))
+    durable.clock.advance(2)
+    for delivery in await queue.lease("Busy", 100, LEASE):
+        assert await queue.complete(delivery, [])
+    assert await index_size(durable) == 150
+    await queue.publish(scheduled("new-1", "Idle", fire_in=100))
+    await queue.publish(scheduled("new-2", "Idle", fire_in=100))
+    assert await index_size(durable) == 122  # the 120 waiting and the 2 new
+    assert len(await queue.scheduled(limit=1000)) == 122

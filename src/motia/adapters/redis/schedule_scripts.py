@@ -6,7 +6,8 @@ retries and firing once need nothing new. Beside them, with `P` the prefix:
 - `P:s:e:<event>`  hash: topic, key (when given), fire_at, trace, and one field
                    `><subscriber>` = message id per copy;
 - `P:s:at`         zset event -> fire_at: every scheduled emit, soonest first;
-- `P:s:key:<key>`  set of the events with that key (on any topic).
+- `P:s:key:<key>`  set of the events with that key (on any topic);
+- `P:s:prune`      where the pruning of fired emits goes on from.
 
 A copy is pending, and may be cancelled, until it is leased for the first time (no token,
 no attempt). The index is written by the WRITE script that publishes or completes, and
@@ -74,12 +75,26 @@ local function has_pending(emit)
   return false
 end
 
--- Forget emits whose time has come and that have no pending copy left (they fired).
+-- Forget emits whose time has come and that have no pending copy left (they fired). Each
+-- call looks at the next 100 due ones (`P:s:prune` keeps the place), so due emits still
+-- waiting for a worker never hide fired ones behind them.
 local function prune(now)
-  local due = redis.call('ZRANGEBYSCORE', P .. ':s:at', '-inf', now, 'LIMIT', 0, 100)
+  local cursor = P .. ':s:prune'
+  local from = tonumber(redis.call('GET', cursor) or '0')
+  local due = redis.call('ZRANGEBYSCORE', P .. ':s:at', '-inf', now, 'LIMIT', from, 100)
+  local kept = 0
   for _, event in ipairs(due) do
     local emit = scheduled_emit(event)
-    if not emit or not has_pending(emit) then cancel_event(event, now) end
+    if not emit or not has_pending(emit) then
+      cancel_event(event, now)
+    else
+      kept = kept + 1
+    end
+  end
+  if #due < 100 then
+    redis.call('DEL', cursor)
+  else
+    redis.call('SET', cursor, from + kept)
   end
 end
 

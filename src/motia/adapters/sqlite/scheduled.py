@@ -131,25 +131,15 @@ def listing(query: Query, topic: str | None, limit: int) -> list[ScheduledEmit]:
 
 def _prune(execute: Execute, query: Query, now: float) -> None:
     """Forget emits whose time has come and that have no pending copy left (they fired)."""
-    due = [
+    fired = [
         row[0]
         for row in query(
-            "SELECT event_id FROM motia_scheduled WHERE fire_at <= ? ORDER BY fire_at LIMIT ?",
+            "SELECT s.event_id FROM motia_scheduled AS s WHERE s.fire_at <= ? "
+            "AND NOT EXISTS (SELECT 1 FROM motia_scheduled_copies AS c "
+            f"JOIN motia_queue AS q ON q.id = c.message_id AND {PENDING} "
+            "WHERE c.event_id = s.event_id) ORDER BY s.fire_at LIMIT ?",
             (now, _PRUNE_BATCH),
         )
     ]
-    if not due:
-        return
-    marks = ", ".join("?" for _ in due)
-    waiting = {
-        row[0]
-        for row in query(
-            "SELECT DISTINCT c.event_id FROM motia_scheduled_copies AS c "
-            f"JOIN motia_queue AS q ON q.id = c.message_id AND {PENDING} "
-            f"WHERE c.event_id IN ({marks})",
-            tuple(due),
-        )
-    }
-    fired = [event_id for event_id in due if event_id not in waiting]
     if fired:
         cancel(execute, fired)
