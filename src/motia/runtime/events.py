@@ -28,19 +28,20 @@ def parse_emit(
 ) -> Event:
     """Read `{'topic': ..., 'data': ..., 'messageGroupId'?, 'delay'?, 'at'?, 'key'?}` as
     users write it; `now` (epoch seconds) is when a `delay` counts from."""
-    where = f"step '{step}': " if step else ""
     if not isinstance(raw, dict):
         raise InvalidEmit(
-            f"{where}emit expects a dict like {{'topic': 'order.created', 'data': {{...}}}}, "
-            f"got {type(raw).__name__}"
+            f"{_where(step)}emit expects a dict like {{'topic': 'order.created', "
+            f"'data': {{...}}}}, got {type(raw).__name__}"
         )
     topic = raw.get("topic")
     if not isinstance(topic, str) or not topic:
-        raise InvalidEmit(f"{where}emit needs a non-empty string 'topic'")
+        raise InvalidEmit(f"{_where(step)}emit needs a non-empty string 'topic'")
     group = raw.get("messageGroupId", raw.get("message_group_id"))
     if group is not None and not isinstance(group, str):
         group = str(group)
-    fire_at, key = parse_schedule(raw, now, f"{where}emit of '{topic}'")
+    fire_at = key = None
+    if "delay" in raw or "at" in raw or "key" in raw:  # most emits are not scheduled
+        fire_at, key = parse_schedule(raw, now, f"{_where(step)}emit of '{topic}'")
     return Event(
         topic=topic,
         data=raw.get("data"),
@@ -50,3 +51,7 @@ def parse_emit(
         fire_at=fire_at,
         key=key,
     )
+
+
+def _where(step: str | None) -> str:
+    return f"step '{step}': " if step else ""
