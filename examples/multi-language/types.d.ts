@@ -198,11 +198,25 @@ declare module 'motia' {
 
   export type IStateStream<TData> = MotiaStream<TData>
 
-  export type Emitter<TEmit> = (event: TEmit) => Promise<void>
+  /** Scheduling an emit: fire after `delay` seconds or `at` a moment (a Date, or an
+   * ISO-8601 string with an offset); a second emit with the same `key` on the topic
+   * replaces the pending one. */
+  export interface EmitSchedule {
+    delay?: number;
+    at?: Date | string;
+    key?: string;
+  }
+
+  /** Resolves to the message id, which `cancel` takes. */
+  export type Emitter<TEmit> = (event: TEmit & EmitSchedule) => Promise<string>
+
+  /** Cancels a pending scheduled emit by its id or its key; true when one was cancelled. */
+  export type Canceller = (target: string | { key: string; topic?: string }) => Promise<boolean>
 
   export interface FlowContext<TEmit = EmitData> {
     /** Emits to a topic in the step's `emits`; delivered when the run succeeds. */
     emit: Emitter<TEmit>;
+    cancel: Canceller;
     traceId: string;
     flows: string[];
     state: InternalStateManager;

@@ -7,8 +7,6 @@ within its poll interval.
 
 from __future__ import annotations
 
-import asyncio
-import datetime
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,35 +14,17 @@ from typing import Any, TypeVar
 import click
 
 from motia import jsoncodec
-from motia.adapters.factory import Stores, open_stores
+from motia.adapters.factory import Stores
 from motia.adapters.queue.base import DeadLetter, DeadLetterFilter
 from motia.cli.options import project_dir_option
-from motia.clock import Clock
+from motia.cli.stores import when, with_stores
 from motia.errors import MotiaError
-from motia.settings import load_settings
-from motia.system_paths import SYSTEM_PREFIX
 
 T = TypeVar("T")
 
 
 def _run(project_dir: Path, action: Callable[[Stores], Awaitable[T]]) -> T:
-    settings = load_settings(project_dir, "start", workbench_enabled=False)
-    if settings.queue_adapter == "memory":
-        raise MotiaError(
-            "the project's queue is in memory: its dead letters live inside the running "
-            f"server; use its HTTP API under {SYSTEM_PREFIX}/api/dlq"
-        )
-    if settings.queue_adapter == "sqlite" and not settings.database_path.exists():
-        raise MotiaError(f"no Motia data at {settings.database_path}: the project never ran")
-
-    async def main() -> T:
-        stores = open_stores(settings, Clock())
-        try:
-            return await action(stores)
-        finally:
-            await stores.close()
-
-    return asyncio.run(main())
+    return with_stores(project_dir, action, "dead letters", "dlq")
 
 
 def _selection(
@@ -53,10 +33,6 @@ def _selection(
     if not ids and step is None and topic is None and not all_:
         raise click.UsageError("give dead-letter ids, --step, --topic or --all")
     return DeadLetterFilter(ids=ids, subscriber=step, topic=topic)
-
-
-def _when(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @click.group()
@@ -85,7 +61,7 @@ def list_(
         return
     for letter in letters:
         click.echo(
-            f"{letter.id}  {_when(letter.failed_at)}  {letter.subscriber}  {letter.topic}  "
+            f"{letter.id}  {when(letter.failed_at)}  {letter.subscriber}  {letter.topic}  "
             f"attempts={letter.attempts}  {letter.reason}: {_first_line(letter.error)}"
         )
 
@@ -151,8 +127,8 @@ def _describe(letter: DeadLetter) -> str:
         ("message group", letter.group_id),
         ("attempts", letter.attempts),
         ("reason", letter.reason),
-        ("enqueued", _when(letter.enqueued_at)),
-        ("failed", _when(letter.failed_at)),
+        ("enqueued", when(letter.enqueued_at)),
+        ("failed", when(letter.failed_at)),
         ("error", letter.error),
         ("data", jsoncodec.dumps_str(letter.data)),
     ]

@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "flows": "motia.cli.listing:flows",
     "generate": "motia.cli.generate:generate",
     "routes": "motia.cli.listing:routes",
+    "scheduled": "motia.cli.scheduled:scheduled",
 }
 
 

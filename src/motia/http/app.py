@@ -389,7 +389,7 @@ class MotiaApp:
             raw = await self._read_body(receive, headers, self._max_body)
             content_type = headers.get("content-type", "") or "application/json"
             body = parse_body(raw, content_type, self._max_json_depth)
-            event = parse_emit(body, trace_id, ["_system"])
+            event = parse_emit(body, trace_id, ["_system"], now=self.runtime.clock.time())
         except BadRequest as exc:
             self._log_rejection(None, trace_id, "POST", "/emit", exc.status, exc.message)
             return json_response(exc.status, {"error": exc.message, "traceId": trace_id})
@@ -401,6 +401,7 @@ class MotiaApp:
             200,
             {
                 "success": True,
+                "id": event.id,  # what a scheduled one is cancelled by
                 "emitted": {"topic": event.topic, "data": event.data},
                 "traceId": trace_id,
                 "subscribers": copies,

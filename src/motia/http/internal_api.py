@@ -1,4 +1,4 @@
-"""The internal JSON API under /__motia/api: queues and dead letters today, the workbench's
+"""The internal JSON API under /__motia/api: queues, dead letters, scheduled emits, the workbench's
 data as it grows. Guarded by a token when one is configured (always in `motia start`), and
 against other sites (see motia.http.internal_guard)."""
 
@@ -40,6 +40,8 @@ class InternalApi:
             Route(f"{API_PREFIX}/dlq/redrive", guard(self.redrive), methods=["POST"]),
             Route(f"{API_PREFIX}/dlq/purge", guard(self.purge), methods=["POST"]),
             Route(f"{API_PREFIX}/dlq/{{id}}", guard(self.dead_letter)),
+            Route(f"{API_PREFIX}/scheduled", guard(self.scheduled), methods=["GET", "DELETE"]),
+            Route(f"{API_PREFIX}/scheduled/{{id}}", guard(self.cancel), methods=["DELETE"]),
             Route(f"{API_PREFIX}/logs", guard(self.logs)),
             Route(f"{API_PREFIX}/traces", guard(self.traces)),
             Route(f"{API_PREFIX}/traces/{{id}}", guard(self.trace)),
@@ -111,6 +113,31 @@ class InternalApi:
         if isinstance(where, Response):
             return where
         return _json({"purged": await self.runtime.queue.purge(where)})
+
+    async def scheduled(self, request: Request) -> Response:
+        """GET: pending scheduled emits, soonest first (`?topic=`, `?limit=`). DELETE:
+        cancel those with `?key=` (on `?topic=`, or on every topic)."""
+        params = request.query_params
+        topic = params.get("topic") or None
+        if request.method == "DELETE":
+            key = params.get("key")
+            if not key:
+                return _error(400, "say which scheduled emits: DELETE .../scheduled/<id> or ?key=")
+            count = await self.runtime.queue.cancel_scheduled(key=key, topic=topic)
+            return _json({"cancelled": count})
+        try:
+            limit = max(1, min(int(params.get("limit", "100")), 1000))
+        except ValueError:
+            return _error(400, "limit must be an integer")
+        emits = await self.runtime.queue.scheduled(topic, limit=limit)
+        return _json({"items": [emit.as_dict() for emit in emits]})
+
+    async def cancel(self, request: Request) -> Response:
+        message_id = request.path_params["id"]
+        count = await self.runtime.queue.cancel_scheduled(message_id)
+        if not count:
+            return _error(404, f"no pending scheduled emit with id {message_id!r}")
+        return _json({"cancelled": count})
 
     async def _observability(self) -> ObservabilityStore | None:
         recorder = self.runtime.recorder

@@ -31,6 +31,10 @@ class HandlerContext(Protocol):
 
     def emit(self, event: Any) -> Any: ...
 
+    def cancel(
+        self, message_id: str | None = None, *, key: str | None = None, topic: str | None = None
+    ) -> Any: ...
+
 
 _STATE_METHODS = {
     "state.get": "get",
@@ -67,8 +71,9 @@ class ContextTarget:
         if method == "emit":
             if len(args) != 1:
                 raise TypeError("emit takes one event: {topic, data}")
-            await self.ctx.emit(args[0])
-            return None
+            return str(await self.ctx.emit(args[0]))  # the message id
+        if method == "cancel":
+            return await self._cancel(args)
         state_method = _STATE_METHODS.get(method)
         if state_method is not None:
             return await getattr(self.ctx.state, state_method)(*args)
@@ -79,6 +84,17 @@ class ContextTarget:
             stream = self.ctx.streams[args[0]]
             return await getattr(stream, stream_method)(*args[1:])
         raise UnknownContextCall(f"unknown context call '{method}'")
+
+    async def _cancel(self, args: list[Any]) -> bool:
+        """`cancel` takes `[messageId]` or `[{"key": ..., "topic"?: ...}]`."""
+        if len(args) == 1 and isinstance(args[0], str):
+            return bool(await self.ctx.cancel(args[0]))
+        if len(args) == 1 and isinstance(args[0], dict) and isinstance(args[0].get("key"), str):
+            topic = args[0].get("topic")
+            if topic is not None and not isinstance(topic, str):
+                raise TypeError("cancel: 'topic' must be a string")
+            return bool(await self.ctx.cancel(key=args[0]["key"], topic=topic))
+        raise TypeError("cancel takes a message id, or {key, topic?}")
 
     def log(self, level: str, message: str, fields: Any) -> None:
         getattr(self.ctx.logger, level)(message, fields)

@@ -103,7 +103,10 @@ class EventBus:
         """One message per subscriber of each event's topic; topics nobody subscribes to
         produce nothing."""
         messages: list[OutgoingMessage] = []
+        now = self._clock.time()
         for event in events:
+            # A scheduled emit waits until its time, then the subscriber's `delaySeconds`.
+            wait = 0.0 if event.fire_at is None else max(event.fire_at - now, 0.0)
             for listener in self._listeners:
                 listener(event)
             subscribed = self._subscribers.get(event.topic, ())
@@ -123,7 +126,9 @@ class EventBus:
                         trace_id=event.trace_id,
                         flows=event.flows,
                         group_id=group if policy.fifo else None,
-                        delay=policy.delay,
+                        delay=policy.delay + wait,
+                        fire_at=event.fire_at,
+                        key=event.key,
                     )
                 )
         return messages

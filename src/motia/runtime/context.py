@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from motia.adapters.ratelimit.base import LocalRateLimiter
 from motia.errors import EmitNotDeclared
 from motia.logs import Logger
-from motia.runtime.events import parse_emit
+from motia.runtime.events import Event, parse_emit
 from motia.runtime.invocation import ContextCall, Invocation
 from motia.runtime.rate_limits import RateLimits
 from motia.runtime.streams import StreamError, StreamService
@@ -19,6 +19,7 @@ from motia.settings.kinds import Invalid
 from motia.settings.rate_limit import parse_period
 
 if TYPE_CHECKING:
+    from motia.adapters.queue.base import QueueAdapter
     from motia.adapters.state.base import StateAdapter
     from motia.clock import Clock
 
@@ -194,7 +195,7 @@ class Utils:
 class Services:
     """What every context of a runtime shares; built once, handed to each context."""
 
-    __slots__ = ("_rate_limits", "clock", "logger", "state", "streams")
+    __slots__ = ("_rate_limits", "clock", "logger", "queue", "state", "streams")
 
     def __init__(
         self,
@@ -203,7 +204,9 @@ class Services:
         clock: Clock,
         streams: StreamService,
         rate_limits: RateLimits | None = None,
+        queue: QueueAdapter | None = None,
     ) -> None:
+        self.queue = queue  # where `ctx.cancel` reaches scheduled emits; None: outbox only
         self.state = state
         self.logger = logger
         self.clock = clock
@@ -337,25 +340,81 @@ class FlowContext:
     rateLimit = rate_limit
 
     def emit(self, event: Any) -> Any:
-        """Emit `{'topic': ..., 'data': ..., 'messageGroupId'?: ...}` to the topic's
-        subscribers. It is delivered once this handler run succeeds."""
-        parsed = parse_emit(event, self.trace_id, self.flows)
+        """Emit `{'topic': ..., 'data': ..., 'messageGroupId'?, 'delay'?, 'at'?, 'key'?}`
+        to the topic's subscribers. It is delivered once this handler run succeeds (a
+        scheduled one at its time). Returns the message id (a `str`, also awaitable),
+        which `cancel` takes."""
+        now = self._services.clock.time()
+        parsed = parse_emit(event, self.trace_id, self.flows, now=now, step=self._step)
         if self._emits and parsed.topic not in self._emits:
             raise EmitNotDeclared(self._step, parsed.topic, sorted(self._emits))
         # Recorded at once (awaited or not, from the loop or a worker thread); the outbox
         # is published when the run succeeds.
-        self._bridge.invocation.outbox.append(parsed)
-        return _DONE
+        outbox = self._bridge.invocation.outbox
+        if parsed.key is not None:  # replaces an emit of this run with the same key
+            outbox[:] = [
+                e for e in outbox if not scheduled_match(e, None, parsed.key, parsed.topic)
+            ]
+        outbox.append(parsed)
+        return MessageId(parsed.id)
+
+    def cancel(
+        self, message_id: str | None = None, *, key: str | None = None, topic: str | None = None
+    ) -> Any:
+        """Cancel a pending scheduled emit: by the id `emit` returned, or by its `key` (on
+        `topic`, or on every topic). Every copy not yet leased by a subscriber is deleted;
+        True when something was. Awaitable in `async def` handlers."""
+        if (message_id is None) == (key is None):
+            raise ValueError(
+                f"step '{self._step}': cancel takes a message id or key=..., exactly one"
+            )
+        outbox = self._bridge.invocation.outbox
+        kept = [e for e in outbox if not scheduled_match(e, message_id, key, topic)]
+        dropped = len(kept) < len(outbox)  # scheduled earlier in this same run
+        outbox[:] = kept
+        queue = self._services.queue
+        if queue is None:
+            return Ready(dropped)
+
+        async def cancel() -> bool:
+            cancelled = await queue.cancel_scheduled(message_id, topic=topic, key=key)
+            return dropped or cancelled > 0
+
+        return self._bridge.state_call(cancel())
 
 
-class _Done:
-    """An awaitable that is already finished, for calls that complete synchronously."""
+def scheduled_match(event: Event, event_id: str | None, key: str | None, topic: str | None) -> bool:
+    """Whether a scheduled event is the one a cancel (by id, or by key and topic) names."""
+    if event.fire_at is None:
+        return False
+    if event_id is not None:
+        return event.id == event_id
+    return event.key == key and (topic is None or event.topic == topic)
+
+
+class MessageId(str):
+    """The id `ctx.emit` returns: a plain string that `await` also accepts, so both
+    `ctx.emit(...)` and `await ctx.emit(...)` give it."""
 
     __slots__ = ()
 
-    def __await__(self) -> Generator[Any, None, None]:
-        return None
+    def __await__(self) -> Generator[Any, None, str]:
+        return str(self)
         yield  # makes this a generator
 
 
-_DONE = _Done()
+class Ready:
+    """An awaitable that already has its value, for calls that complete synchronously;
+    `bool(...)` reads it without awaiting (a sync handler)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return self.value
+        yield  # makes this a generator

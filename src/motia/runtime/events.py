@@ -7,6 +7,7 @@ from typing import Any
 
 from motia.clock import new_message_id
 from motia.errors import InvalidEmit
+from motia.runtime.schedule import parse_schedule
 
 
 @dataclass(frozen=True)
@@ -17,21 +18,40 @@ class Event:
     flows: list[str] = field(default_factory=list)
     message_group_id: str | None = None
     id: str = field(default_factory=new_message_id)
+    # A scheduled emit: when it fires (epoch seconds, runtime clock) and its replace key.
+    fire_at: float | None = None
+    key: str | None = None
 
 
-def parse_emit(raw: object, trace_id: str, flows: list[str]) -> Event:
-    """Read `{'topic': ..., 'data': ..., 'messageGroupId'?: ...}` as users write it."""
+def parse_emit(
+    raw: object, trace_id: str, flows: list[str], *, now: float = 0.0, step: str | None = None
+) -> Event:
+    """Read `{'topic': ..., 'data': ..., 'messageGroupId'?, 'delay'?, 'at'?, 'key'?}` as
+    users write it; `now` (epoch seconds) is when a `delay` counts from."""
     if not isinstance(raw, dict):
         raise InvalidEmit(
-            f"emit expects a dict like {{'topic': 'order.created', 'data': {{...}}}}, "
-            f"got {type(raw).__name__}"
+            f"{_where(step)}emit expects a dict like {{'topic': 'order.created', "
+            f"'data': {{...}}}}, got {type(raw).__name__}"
         )
     topic = raw.get("topic")
     if not isinstance(topic, str) or not topic:
-        raise InvalidEmit("emit needs a non-empty string 'topic'")
+        raise InvalidEmit(f"{_where(step)}emit needs a non-empty string 'topic'")
     group = raw.get("messageGroupId", raw.get("message_group_id"))
     if group is not None and not isinstance(group, str):
         group = str(group)
+    fire_at = key = None
+    if "delay" in raw or "at" in raw or "key" in raw:  # most emits are not scheduled
+        fire_at, key = parse_schedule(raw, now, f"{_where(step)}emit of '{topic}'")
     return Event(
-        topic=topic, data=raw.get("data"), trace_id=trace_id, flows=flows, message_group_id=group
+        topic=topic,
+        data=raw.get("data"),
+        trace_id=trace_id,
+        flows=flows,
+        message_group_id=group,
+        fire_at=fire_at,
+        key=key,
     )
+
+
+def _where(step: str | None) -> str:
+    return f"step '{step}': " if step else ""

@@ -48,7 +48,7 @@ class StepExecutor:
         self.clock = clock
         self.dispatcher = dispatcher
         self.streams = streams
-        self.services = Services(state, logger, clock, streams)
+        self.services = Services(state, logger, clock, streams, queue=queue)
         # Where the queue and the state share a database, an event handler's state writes
         # commit with the completion of its message (see `adapters.state.pending`).
         self.state_with_completion = atomic_state and queue.holds_state_writes(state)

@@ -241,7 +241,8 @@ class MockStreams(Streams):
 class MockContext(FlowContext):
     """A real `FlowContext` over memory stores, with everything recorded:
 
-    - `emitted`: every `ctx.emit(...)` as `{"topic", "data"[, "messageGroupId"]}`;
+    - `emitted`: every `ctx.emit(...)` as `{"topic", "data"[, "messageGroupId", "fireAt",
+      "key"]}` (a cancelled or replaced scheduled emit is gone);
     - `state`: a `MockState` (`.data`, `.calls`);
     - `logs`: every log record (`{"level", "msg", "step", "traceId", ...fields}`);
     - `streams`: `MockStreams` (`ctx.streams.name.items`, `.calls`);
@@ -298,12 +299,17 @@ class MockContext(FlowContext):
 
     @property
     def emitted(self) -> list[dict[str, Any]]:
-        """Every emit so far, in order: `{"topic", "data"[, "messageGroupId"]}`."""
+        """Every emit so far (a cancelled or replaced scheduled one is gone), in order:
+        `{"topic", "data"[, "messageGroupId", "fireAt", "key"]}`."""
         records: list[dict[str, Any]] = []
         for event in self._invocation.outbox:
             record: dict[str, Any] = {"topic": event.topic, "data": event.data}
             if event.message_group_id is not None:
                 record["messageGroupId"] = event.message_group_id
+            if event.fire_at is not None:  # scheduled: when it fires (epoch seconds)
+                record["fireAt"] = event.fire_at
+            if event.key is not None:
+                record["key"] = event.key
             records.append(record)
         return records
 

@@ -266,7 +266,9 @@ class MotiaTester:
     async def emit(self, event: Mapping[str, Any], *, trace_id: str | None = None) -> Event:
         """Publish `{"topic", "data", "messageGroupId"?}` to its subscribers, as
         `motia emit` does; returns the event (its `trace_id` names the flow)."""
-        parsed = parse_emit(dict(event), trace_id or new_trace_id(), [])
+        parsed = parse_emit(
+            dict(event), trace_id or new_trace_id(), [], now=self.runtime.clock.time()
+        )
         await self.runtime.bus.publish([parsed])
         return parsed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from motia import jsoncodec
@@ -18,6 +18,7 @@ from motia.adapters.queue.base import (
     OutgoingMessage,
     QueueAdapter,
     QueueStats,
+    ScheduledEmit,
 )
 from motia.clock import Clock
 
@@ -38,6 +39,11 @@ class _Entry:
 
     def leased(self, now: float) -> bool:
         return self.lease_token is not None and self.lease_until > now
+
+    @property
+    def pending_schedule(self) -> bool:
+        """A copy of a scheduled emit that no subscriber has leased yet: cancellable."""
+        return self.message.fire_at is not None and self.attempts == 0 and not self.lease_token
 
 
 class MemoryQueueAdapter(QueueAdapter):
@@ -67,7 +73,19 @@ class MemoryQueueAdapter(QueueAdapter):
 
     def _insert(self, entries: list[_Entry]) -> None:
         for entry in entries:
-            self._queue(entry.message.subscriber)[entry.message.id] = entry
+            message = entry.message
+            if message.key is not None:  # replaces the pending emit with the same key
+                self._drop_pending(_replaced_by(message))
+            self._queue(message.subscriber)[message.id] = entry
+
+    def _drop_pending(self, matches: Callable[[OutgoingMessage], bool]) -> int:
+        dropped = 0
+        for queue in self._queues.values():
+            for id_, entry in list(queue.items()):
+                if entry.pending_schedule and matches(entry.message):
+                    del queue[id_]
+                    dropped += 1
+        return dropped
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         self._insert(self._entries(messages))
@@ -195,6 +213,32 @@ class MemoryQueueAdapter(QueueAdapter):
         counts = (len(entries) - in_flight, in_flight, delayed, dead)
         return QueueStats.read(subscriber, counts, oldest_at, now)
 
+    async def scheduled(self, topic: str | None = None, limit: int = 100) -> list[ScheduledEmit]:
+        found: dict[str, ScheduledEmit] = {}
+        for queue in self._queues.values():
+            for entry in queue.values():
+                m = entry.message
+                if not entry.pending_schedule or (topic is not None and m.topic != topic):
+                    continue
+                assert m.fire_at is not None
+                emit = found.setdefault(
+                    m.event_id,
+                    ScheduledEmit(m.event_id, m.topic, m.key, m.fire_at, m.trace_id, [], m.data),
+                )
+                emit.subscribers.append(m.subscriber)
+        for emit in found.values():
+            emit.subscribers.sort()
+        return sorted(found.values(), key=lambda e: (e.fire_at, e.id))[:limit]
+
+    async def cancel_scheduled(
+        self, event_id: str | None = None, *, topic: str | None = None, key: str | None = None
+    ) -> int:
+        if event_id is not None:
+            return self._drop_pending(lambda m: m.event_id == event_id)
+        if key is None:
+            return 0
+        return self._drop_pending(lambda m: m.key == key and topic in (None, m.topic))
+
     async def next_visible_at(self, subscriber: str) -> float | None:
         times = [
             max(e.visible_at, e.lease_until if e.lease_token else 0.0)
@@ -205,6 +249,13 @@ class MemoryQueueAdapter(QueueAdapter):
     async def next_delayed_at(self, subscriber: str, now: float) -> float | None:
         times = [e.visible_at for e in self._queue(subscriber).values() if e.visible_at > now]
         return min(times) if times else None
+
+
+def _replaced_by(new: OutgoingMessage) -> Callable[[OutgoingMessage], bool]:
+    def replaced(old: OutgoingMessage) -> bool:
+        return old.key == new.key and old.topic == new.topic and old.event_id != new.event_id
+
+    return replaced
 
 
 def _delivery(entry: _Entry) -> Delivery:

@@ -119,8 +119,26 @@ CREATE TABLE broadcast_payloads (
 );
 """
 
+# Scheduled emits (see `scheduled.py`): what they were and which queue rows are theirs.
+_V2 = """
+CREATE TABLE scheduled_emits (
+    event_id text PRIMARY KEY,
+    topic    text NOT NULL,
+    key      text,
+    fire_at  double precision NOT NULL,
+    trace_id text NOT NULL
+);
+CREATE INDEX scheduled_emits_by_key ON scheduled_emits (key, topic) WHERE key IS NOT NULL;
+CREATE INDEX scheduled_emits_by_time ON scheduled_emits (fire_at);
+CREATE TABLE scheduled_copies (
+    message_id text PRIMARY KEY,
+    event_id   text NOT NULL
+);
+CREATE INDEX scheduled_copies_by_event ON scheduled_copies (event_id);
+"""
+
 # Version → statements, in order. Append; never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 LATEST = MIGRATIONS[-1][0]
 
 

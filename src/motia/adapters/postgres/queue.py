@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from motia import jsoncodec
+from motia.adapters.postgres import scheduled as schedule
 from motia.adapters.postgres.database import Connection, PostgresDatabase
 from motia.adapters.postgres.listener import Listener
 from motia.adapters.postgres.state import PostgresStateAdapter, apply_writes
@@ -37,6 +38,7 @@ from motia.adapters.queue.base import (
     OutgoingMessage,
     QueueAdapter,
     QueueStats,
+    ScheduledEmit,
 )
 from motia.adapters.queue.batching import Batcher
 from motia.adapters.state.base import StateAdapter
@@ -217,6 +219,9 @@ class PostgresQueueAdapter(QueueAdapter):
         if not messages:
             return
         rows = _rows(messages, self._clock.time())
+        if schedule.has_scheduled(messages):  # indexed in the same transaction, unbatched
+            await self._write_scheduled(_Write(None, rows), messages, ())
+            return
         await self._writes.submit(_Write(None, rows), len(rows))
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
@@ -308,6 +313,8 @@ class PostgresQueueAdapter(QueueAdapter):
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         rows = _rows(emits, self._clock.time())
         ending = (delivery.id, delivery.lease_token)
+        if schedule.has_scheduled(emits):
+            return await self._write_scheduled(_Write(ending, rows), emits, ())
         return await self._writes.submit(_Write(ending, rows), len(rows) + 1)
 
     def holds_state_writes(self, state: StateAdapter) -> bool:
@@ -321,20 +328,30 @@ class PostgresQueueAdapter(QueueAdapter):
     ) -> bool:
         """`complete` and the handler's state writes in one transaction; not batched with
         other completions, since a lost lease must leave the writes out of it."""
-        now = self._clock.time()
         ending = (delivery.id, delivery.lease_token)
-        params = {
-            **_batch_params([_Write(ending, _rows(emits, now))]),
-            "now": now,
-            "channel": self._channel,
-        }
+        return await self._write_scheduled(
+            _Write(ending, _rows(emits, self._clock.time())), emits, state_writes
+        )
+
+    async def _write_scheduled(
+        self,
+        write: _Write,
+        messages: Sequence[OutgoingMessage],
+        state_writes: Sequence[StateWrite],
+    ) -> bool:
+        """One write (a publish, or a completion and its emits) in its own transaction,
+        with the state writes and the index of scheduled emits; False when a completion's
+        lease was lost (then nothing is written)."""
+        now = self._clock.time()
+        params = {**_batch_params([write]), "now": now, "channel": self._channel}
 
         async def work(connection: Connection) -> bool:
             cursor = await connection.execute(_WRITE, params)
             row = await cursor.fetchone()
-            if row is None or not row[0]:
+            if write.ending is not None and (row is None or not row[0]):
                 return False  # the lease was lost: nothing was written, nothing will be
             await apply_writes(connection, state_writes)
+            await schedule.record(connection, messages, now)
             return True
 
         return await self._db.transaction(work)
@@ -424,6 +441,17 @@ class PostgresQueueAdapter(QueueAdapter):
         total, in_flight, delayed, dead, oldest = row or (0, 0, 0, 0, None)
         counts = (total - in_flight, in_flight, delayed, dead)
         return QueueStats.read(subscriber, counts, oldest, now)
+
+    async def scheduled(self, topic: str | None = None, limit: int = 100) -> list[ScheduledEmit]:
+        return await schedule.listing(self._db, topic, limit)
+
+    async def cancel_scheduled(
+        self, event_id: str | None = None, *, topic: str | None = None, key: str | None = None
+    ) -> int:
+        async def work(connection: Connection) -> int:
+            return await schedule.cancel_matching(connection, event_id, topic, key)
+
+        return await self._db.transaction(work)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         row = await self._db.fetch_one(_NEXT_VISIBLE, (subscriber,))

@@ -11,7 +11,10 @@ same semantics and passes the same contract tests:
   other message of that group is leased or waiting for a retry;
 - `complete` acknowledges a message and publishes the handler's emits in one atomic step,
   and only while the caller still holds the lease: nobody has leased the message again
-  since (an expired lease that was not taken over still counts as held).
+  since (an expired lease that was not taken over still counts as held);
+- a scheduled message (`fire_at` set) stays listed and cancellable until it is first
+  leased, and one with a `key` replaces, in the step that stores it, the pending copies
+  of an earlier emit with the same topic and key.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ class OutgoingMessage:
     # None: unordered (standard queue); a string: the FIFO group it is ordered in.
     group_id: str | None = None
     delay: float = 0.0
+    # A scheduled emit (one given `delay`, `at` or `key`): when it fires (epoch seconds)
+    # and the key that replaces it. Its copies can be listed and cancelled until leased.
+    fire_at: float | None = None
+    key: str | None = None
 
 
 @dataclass
@@ -188,6 +195,31 @@ class DeadLetterFilter:
 ALL_DEAD_LETTERS = DeadLetterFilter()
 
 
+@dataclass(frozen=True)
+class ScheduledEmit:
+    """A scheduled emit with at least one copy not leased yet; `id` is the event id that
+    `ctx.emit` returned."""
+
+    id: str
+    topic: str
+    key: str | None
+    fire_at: float
+    trace_id: str
+    subscribers: list[str]
+    data: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "key": self.key,
+            "fireAt": self.fire_at,
+            "traceId": self.trace_id,
+            "steps": self.subscribers,
+            "data": self.data,
+        }
+
+
 class QueueAdapter(ABC):
     @abstractmethod
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
@@ -261,6 +293,18 @@ class QueueAdapter(ABC):
 
     @abstractmethod
     async def stats(self, subscriber: str) -> QueueStats: ...
+
+    @abstractmethod
+    async def scheduled(self, topic: str | None = None, limit: int = 100) -> list[ScheduledEmit]:
+        """Scheduled emits still pending (a copy not leased yet), soonest first."""
+
+    @abstractmethod
+    async def cancel_scheduled(
+        self, event_id: str | None = None, *, topic: str | None = None, key: str | None = None
+    ) -> int:
+        """Delete the pending copies of a scheduled emit, by its event id or by its key
+        (on `topic`, or on every topic when None); returns how many were deleted. A copy
+        already leased (running, retrying) is left alone."""
 
     @abstractmethod
     async def next_visible_at(self, subscriber: str) -> float | None:

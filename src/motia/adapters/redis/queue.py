@@ -69,9 +69,11 @@ from motia.adapters.queue.base import (
     OutgoingMessage,
     QueueAdapter,
     QueueStats,
+    ScheduledEmit,
 )
 from motia.adapters.queue.batching import Batcher
 from motia.adapters.redis import queue_scripts as scripts
+from motia.adapters.redis import schedule_scripts
 from motia.adapters.redis.calls import settle
 from motia.adapters.redis.connection import key
 from motia.clock import Clock
@@ -100,6 +102,9 @@ class RedisQueueAdapter(QueueAdapter):
         self._redrive = register(scripts.REDRIVE)
         self._purge = register(scripts.PURGE)
         self._stats = register(scripts.STATS)
+        schedule_lib = scripts.LIB + schedule_scripts.SCHEDULE_LIB
+        self._cancel_scheduled = register(schedule_lib + schedule_scripts.CANCEL)
+        self._list_scheduled = register(schedule_lib + schedule_scripts.LIST)
         self._writes: Batcher[_Write, Any] = Batcher(self._flush_writes, _MAX_WRITE)
         self._giving_back: set[asyncio.Task[None]] = set()
 
@@ -132,6 +137,8 @@ class RedisQueueAdapter(QueueAdapter):
             )
             bodies.append(body)
             described.append([m.subscriber, m.id, m.group_id, now + m.delay, len(body)])
+            if m.fire_at is not None:
+                described[-1].append([m.event_id, m.topic, m.key, repr(m.fire_at), m.trace_id])
         return described, bodies
 
     async def _flush_writes(self, writes: list[_Write]) -> list[Any]:
@@ -337,6 +344,34 @@ class RedisQueueAdapter(QueueAdapter):
             chunk = ids[start : start + _PAGE]
             count += int(await settle(self._purge(args=[self._prefix, *chunk])))
         return count
+
+    # --- scheduled emits -------------------------------------------------------------
+
+    async def scheduled(self, topic: str | None = None, limit: int = 100) -> list[ScheduledEmit]:
+        if limit <= 0:
+            return []
+        found = await settle(self._list_scheduled(args=[self._prefix, topic or "", limit]))
+        return [
+            ScheduledEmit(
+                id=event_id,
+                topic=topic_,
+                key=key,
+                fire_at=float(fire_at),
+                trace_id=trace_id,
+                subscribers=list(subscribers),
+                data=body["data"],
+            )
+            for (event_id, topic_, key, fire_at, trace_id, subscribers), body in (
+                jsoncodec.loads(found)
+            )
+        ]
+
+    async def cancel_scheduled(
+        self, event_id: str | None = None, *, topic: str | None = None, key: str | None = None
+    ) -> int:
+        await self._writes.drain()  # a cancel sees the publishes made before it
+        args = [self._prefix, repr(self._clock.time()), event_id or "", key or "", topic or ""]
+        return int(await settle(self._cancel_scheduled(args=args)))
 
     # --- observation -----------------------------------------------------------------
 

@@ -24,6 +24,8 @@ strings Python made, and stored as given: Lua's own number formatting would drop
 
 from __future__ import annotations
 
+from motia.adapters.redis.schedule_scripts import SCHEDULE_LIB
+
 # ARGV[1] is always the prefix; keys are built as `RedisQueueAdapter._queue_key` builds them.
 LIB = """
 local P = ARGV[1]
@@ -181,11 +183,13 @@ end
 # - ["l", subscriber, limit, lease_until, token]: lease (see `lease` above). A worker's
 #   lease usually travels with the completions that freed its slots, and so sees the next
 #   messages of their FIFO groups.
-# A message is [subscriber, id, group or null, visible_at, length of its body], its body
-# the next `length` bytes of the bodies. Returns a JSON array with one entry per
-# operation: 1, 0 when the lease was lost, or the lease's result.
+# A message is [subscriber, id, group or null, visible_at, length of its body, schedule?],
+# its body the next `length` bytes of the bodies; `schedule` (a scheduled emit's copy, see
+# `schedule_scripts`) is [event, topic, key or null, fire_at, trace]. Returns a JSON array
+# with one entry per operation: 1, 0 when the lease was lost, or the lease's result.
 WRITE = (
     LIB
+    + SCHEDULE_LIB
     + """
 local now_text = ARGV[2]
 local now = tonumber(now_text)
@@ -208,6 +212,7 @@ local function enqueue_all(messages, keep)
       if group == cjson.null then group = nil end
       enqueue(m[1], m[2], group, string.sub(bodies, offset, stop - 1), m[4], now, now_text,
         seq, ready)
+      if m[6] then schedule(m[1], m[2], m[6], now) end
     end
     offset = stop
   end

@@ -18,7 +18,9 @@ from motia.adapters.queue.base import (
     OutgoingMessage,
     QueueAdapter,
     QueueStats,
+    ScheduledEmit,
 )
+from motia.adapters.sqlite import scheduled as schedule
 from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.clock import Clock
 
@@ -102,6 +104,7 @@ class SqliteQueueAdapter(QueueAdapter):
         self._clock = clock or Clock()
         self._undoing: set[asyncio.Future[int]] = set()
         self._db.execute_script(SCHEMA)
+        self._db.execute_script(schedule.SCHEMA)
 
     @staticmethod
     def _row(message: OutgoingMessage, now: float) -> tuple[Any, ...]:
@@ -123,7 +126,21 @@ class SqliteQueueAdapter(QueueAdapter):
             return
         now = self._clock.time()
         rows = [self._row(m, now) for m in messages]  # encode first: a bad payload writes nothing
+        if any(m.fire_at is not None for m in messages):
+            await self._db.transact(lambda execute: self._insert(execute, messages, rows, now))
+            return
         await self._db.write_many((_INSERT, row) for row in rows)
+
+    def _insert(
+        self,
+        execute: Execute,
+        messages: Sequence[OutgoingMessage],
+        rows: list[tuple[Any, ...]],
+        now: float,
+    ) -> None:
+        for row in rows:
+            execute(_INSERT, row)
+        schedule.record(execute, self._db.query, messages, now)
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
@@ -197,8 +214,7 @@ class SqliteQueueAdapter(QueueAdapter):
                 f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token)
             )
             if deleted:
-                for row in rows:
-                    execute(_INSERT, row)
+                self._insert(execute, emits, rows, now)
             return deleted > 0
 
         return await self._db.transact(work)
@@ -298,6 +314,17 @@ class SqliteQueueAdapter(QueueAdapter):
         total, in_flight, delayed, dead, oldest = row or (0, 0, 0, 0, None)
         counts = (total - in_flight, in_flight, delayed, dead)
         return QueueStats.read(subscriber, counts, oldest, now)
+
+    async def scheduled(self, topic: str | None = None, limit: int = 100) -> list[ScheduledEmit]:
+        return schedule.listing(self._db.query, topic, limit)
+
+    async def cancel_scheduled(
+        self, event_id: str | None = None, *, topic: str | None = None, key: str | None = None
+    ) -> int:
+        def work(execute: Execute) -> int:
+            return schedule.cancel(execute, schedule.matching(self._db.query, event_id, topic, key))
+
+        return await self._db.transact(work)
 
     async def next_visible_at(self, subscriber: str) -> float | None:
         row = self._db.query_one(

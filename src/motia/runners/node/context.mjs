@@ -137,7 +137,10 @@ export function createCalls(channel) {
       for (const name of wire.streams) streams[name] = stream(invocation, name)
     }
     return {
+      // Resolves to the message id; `delay`, `at` (a Date or ISO string) and `key` schedule.
       emit: (event) => call(invocation, 'emit', [event]),
+      // cancel(messageId) or cancel({ key, topic? }): resolves to true when one was cancelled.
+      cancel: (target) => call(invocation, 'cancel', [target]),
       state: {
         get: (groupId, key) => call(invocation, 'state.get', [groupId, key]),
         set: (groupId, key, value) => call(invocation, 'state.set', [groupId, key, value]),

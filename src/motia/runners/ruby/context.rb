@@ -1,5 +1,6 @@
 # frozen_string_literal: true
 
+require 'time'
 require_relative 'record'
 
 module Motia
@@ -26,7 +27,8 @@ module Motia
     end
 
     # emit(topic: 'x', data: {...}) or emit({ 'topic' => 'x', ... }); a message group
-    # may be given as messageGroupId or message_group_id.
+    # may be given as messageGroupId or message_group_id. `delay` (seconds), `at` (a Time
+    # or an ISO-8601 string with an offset) and `key` schedule it. Returns the message id.
     def emit(event)
       unless event.is_a?(Hash) || event.is_a?(Record)
         raise ArgumentError, "emit takes a Hash such as { topic: 'x', data: {} }, not #{event.class}"
@@ -39,8 +41,23 @@ module Motia
       group = Context.pick(event, 'messageGroupId')
       group = Context.pick(event, 'message_group_id') if group.nil?
       out['messageGroupId'] = group unless group.nil?
+      %w[delay at key].each do |field|
+        value = Context.pick(event, field)
+        value = value.iso8601(6) if value.respond_to?(:iso8601) && !value.is_a?(String)
+        out[field] = value unless value.nil?
+      end
       @link.call('emit', [out])
-      nil
+    end
+
+    # cancel(message_id) or cancel(key: 'k', topic: 'optional.topic'): cancels a pending
+    # scheduled emit; true when one was cancelled.
+    def cancel(message_id = nil, key: nil, topic: nil)
+      if message_id.nil? == key.nil?
+        raise ArgumentError, 'cancel takes a message id or key: ..., exactly one'
+      end
+
+      target = message_id.nil? ? { 'key' => key, 'topic' => topic }.compact : message_id
+      @link.call('cancel', [target])
     end
 
     def state

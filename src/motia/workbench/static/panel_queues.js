@@ -1,4 +1,4 @@
-// The Queues panel: depth per step, dead letters to inspect and redrive.
+// The Queues panel: depth per step, scheduled emits to cancel, dead letters to inspect and redrive.
 import { api } from "./api.js";
 import { debounce, empty, errorBox, fill, h, jsonView } from "./dom.js";
 import { enc, fmtAgo, fmtDate, fmtDuration } from "./format.js";
@@ -14,8 +14,10 @@ export const Queues = {
     this.step = arg || "";
     this.table = h("div", { id: "queue-table" });
     this.dlq = h("div", { id: "dlq" });
+    this.scheduled = h("div", { id: "scheduled" });
     el.append(h("div", { class: "panel-col scroll pad-panel" },
       h("div", { class: "section-title" }, "Subscribers"), this.table,
+      h("div", { class: "section-title" }, "Scheduled"), this.scheduled,
       h("div", { class: "row section-title" }, h("span", {}, "Dead letters"), this.step ? h("span", { class: "filter-note" }, "step ", h("code", {}, this.step), " ", h("a", { href: "#/queues" }, "show all")) : null), this.dlq));
     await this.refresh();
     this.timer = setInterval(() => this.refresh(), 4000);
@@ -23,13 +25,23 @@ export const Queues = {
   async refresh() {
     let queues;
     let letters;
+    let scheduled;
     try {
-      [queues, letters] = await Promise.all([api("/queues"), api(`/dlq?limit=500${this.step ? `&step=${enc(this.step)}` : ""}`)]);
+      [queues, letters, scheduled] = await Promise.all([api("/queues"), api(`/dlq?limit=500${this.step ? `&step=${enc(this.step)}` : ""}`), api("/scheduled?limit=200")]);
     } catch (err) { fill(this.table, errorBox(err)); return; }
+    const mine = scheduled.items.filter((e) => !this.step || e.steps.includes(this.step));
+    fill(this.scheduled, mine.length ? h("table", { class: "table", id: "scheduled-table" },
+      h("thead", {}, h("tr", {}, ["Fires", "Topic", "Key", "Steps", "Trace", ""].map((t) => h("th", {}, t)))),
+      h("tbody", {}, mine.map((e) => h("tr", { "data-id": e.id },
+        h("td", { class: "nowrap", title: fmtDate(e.fireAt * 1000) }, fmtDate(e.fireAt * 1000)), h("td", {}, h("code", {}, e.topic)),
+        h("td", {}, e.key ? h("code", {}, e.key) : "—"), h("td", {}, e.steps.join(", ")),
+        h("td", {}, h("a", { href: `#/traces/${enc(e.traceId)}` }, e.traceId.slice(0, 12))),
+        h("td", { class: "actions" }, h("button", { class: "btn small ghost danger", "data-action": "cancel-scheduled", onclick: () => this.cancel(e) }, "Cancel"))))))
+      : empty("Nothing scheduled", "Emits given a delay, an at or a key wait here until they fire."));
     cache.queues = queues.items;
     const num = (n, cls = "") => h("td", { class: `num ${n ? cls : "zero"}` }, String(n));
     fill(this.table, queues.items.length ? h("table", { class: "table" },
-      h("thead", {}, h("tr", {}, ["Step", "Type", "Waiting", "Oldest waiting", "In flight", "Delayed (retries)", "Dead", "Max retries", "Concurrency", ""].map((t) => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Step", "Type", "Waiting", "Oldest waiting", "In flight", "Delayed (retries, scheduled)", "Dead", "Max retries", "Concurrency", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, queues.items.map((q) => h("tr", { "data-step": q.step, class: q.dead ? "row-dead" : "" },
         h("td", {}, h("a", { href: `#/queues/${enc(q.step)}` }, q.step)), h("td", {}, q.type),
         num(q.waiting), h("td", { class: `num ${q.oldestAge ? "" : "zero"}` }, q.oldestAge ? fmtDuration(q.oldestAge * 1000) : "–"), num(q.inFlight, "info"), num(q.delayed, "warn"), num(q.dead, "bad"), h("td", { class: "num" }, String(q.maxRetries)), h("td", { class: "num" }, String(q.concurrency)),
@@ -72,6 +84,14 @@ export const Queues = {
     } catch (err) { toast(err.message, "error"); }
     await this.refresh();
     refreshBadgesSoon();
+  },
+  async cancel(e) {
+    if (!confirm(`Cancel the scheduled ${e.topic} emit?`)) return;
+    try {
+      const result = await api(`/scheduled/${enc(e.id)}`, { method: "DELETE" });
+      toast(`Cancelled ${result.cancelled} copy(ies)`, "ok");
+    } catch (err) { toast(err.message, "error"); }
+    await this.refresh();
   },
   route(arg) { this.step = arg; render(true); },
   onLive(kind) { if (kind === "span") (this.soon ||= debounce(() => this.table && this.refresh(), 500))(); },
