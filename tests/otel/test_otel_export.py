@@ -134,7 +134,7 @@ async def main():
     MotiaApp(runtime)
     await runtime.start()
     loaded = [name for name in sys.modules if name.startswith("opentelemetry")]
-    threads = [t.name for t in threading.enumerate() if t.name.startswith("Otel")]
+    threads = [t.name for t in threading.enumerate() if t.name.startswith(("Otel", "motia-otlp"))]
     print("modules", len(loaded), "hooks", len(runtime.hooks._hooks), "threads", threads)
     await runtime.stop()
 
@@ -162,7 +162,9 @@ def test_without_otel_nothing_of_opentelemetry_is_imported_or_started(
     )
     assert done.returncode == 0, done.stderr
     if exporting:
-        assert "hooks 1 threads ['OtelBatchSpanRecordProcessor'" in done.stdout, done.stdout
+        assert "hooks 1 threads ['motia-otlp-spans', 'OtelBatchLogRecordProcessor']" in (
+            done.stdout
+        ), done.stdout
         assert "modules 0" not in done.stdout
     else:
         assert "modules 0 hooks 0 threads []" in done.stdout, done.stdout

@@ -64,8 +64,12 @@ def _tag(number: int, wire_type: int) -> bytes:
     return _varint(number << 3 | wire_type)
 
 
+_ONE_BYTE = [bytes((n,)) for n in range(128)]
+
+
 def _len(tag: bytes, payload: bytes) -> bytes:
-    return tag + _varint(len(payload)) + payload
+    size = len(payload)
+    return tag + (_ONE_BYTE[size] if size < 128 else _varint(size)) + payload
 
 
 _pack_u64 = struct.Struct("<Q").pack
@@ -109,9 +113,10 @@ _DOUBLE = _tag(4, _I64)
 _ARRAY = _tag(5, _LEN)
 _ARRAY_VALUES = _tag(1, _LEN)
 
-# The bytes of attributes seen before: a busy server repeats a few hundred of them.
+# The framed bytes of attributes seen before: a busy server repeats a few hundred of them.
 _KNOWN_LIMIT = 4096
-_known: dict[tuple[str, type, Any], bytes] = {}
+_known: dict[tuple[bytes, str, type, Any], bytes] = {}
+_keys: dict[str, bytes] = {}
 
 
 def any_value(value: Any) -> bytes:
@@ -132,40 +137,68 @@ def any_value(value: Any) -> bytes:
 
 
 def key_value(key: str, value: Any) -> bytes:
-    """A `KeyValue` message; scalar pairs are encoded once and then reused."""
-    cacheable = isinstance(value, (str, int, float))  # bool is an int
-    if cacheable:
-        known = _known.get((key, value.__class__, value))
-        if known is not None:
-            return known
-    encoded = _len(_KEY, key.encode()) + _len(_VALUE, any_value(value))
-    if cacheable and len(encoded) < 256:
-        if len(_known) >= _KNOWN_LIMIT:
-            _known.clear()
-        _known[(key, value.__class__, value)] = encoded
-    return encoded
+    """A `KeyValue` message."""
+    encoded_key = _keys.get(key)
+    if encoded_key is None:
+        encoded_key = _keys[key] = _len(_KEY, key.encode())
+        if len(_keys) > _KNOWN_LIMIT:
+            _keys.clear()
+    return encoded_key + _len(_VALUE, any_value(value))
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
-    return [_len(tag, key_value(key, value)) for key, value in attributes.items()]
+    """Each attribute framed as the field `tag`; scalar pairs are encoded once and then
+    reused (bool is an int, so the type is part of the key)."""
+    framed = []
+    known = _known
+    for key, value in attributes.items():
+        lookup = (tag, key, value.__class__, value) if value.__class__ in _SCALARS else None
+        encoded = known.get(lookup) if lookup is not None else None
+        if encoded is None:
+            encoded = _len(tag, key_value(key, value))
+            if lookup is not None and len(encoded) < 256:
+                if len(known) >= _KNOWN_LIMIT:
+                    known.clear()
+                known[lookup] = encoded
+        framed.append(encoded)
+    return framed
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+# Start and end times with their tags (fields 7 and 8, fixed64) in one pack.
+_pack_times = struct.Struct("<BQBQ").pack
+_START_TAG, _END_TAG = _START[0], _END[0]
+_KIND_FIELDS = [_KIND + _varint(kind) for kind in range(6)]
+_FLAG_FIELDS = {
+    (sampled, remote): _FLAGS
+    + _pack_u32(
+        FLAG_HAS_IS_REMOTE | (FLAG_SAMPLED if sampled else 0) | (FLAG_IS_REMOTE if remote else 0)
+    )
+    for sampled in (False, True)
+    for remote in (False, True)
+}
+_names: dict[str, bytes] = {}
 
 
 def encode_span(span: SpanRecord) -> bytes:
+    name = _names.get(span.name)
+    if name is None:
+        name = _len(_NAME, span.name.encode())
+        if len(_names) < _KNOWN_LIMIT:
+            _names[span.name] = name
     parts = [_TRACE_ID, bytes.fromhex(span.trace_id), _SPAN_ID, span.span_id.to_bytes(8, "big")]
     if span.parent_id:
         parts += (_PARENT_SPAN_ID, span.parent_id.to_bytes(8, "big"))
     parts += (
-        _len(_NAME, span.name.encode()),
-        _KIND,
-        _varint(span.kind),
-        _START,
-        _pack_u64(span.start),
-        _END,
-        _pack_u64(span.end),
+        name,
+        _KIND_FIELDS[span.kind],
+        _pack_times(_START_TAG, span.start, _END_TAG, span.end),
     )
     parts += _attributes(_ATTRIBUTE, span.attributes)
-    for name, time_ns, attributes in span.events or ():
-        event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, name.encode())]
+    for event_name, time_ns, attributes in span.events or ():
+        event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
         event += _attributes(_EVENT_ATTRIBUTE, attributes)
         parts.append(_len(_EVENT, b"".join(event)))
     if span.status != STATUS_UNSET:
@@ -173,10 +206,7 @@ def encode_span(span: SpanRecord) -> bytes:
         if span.status_message:
             status = _len(_STATUS_MESSAGE, span.status_message.encode()) + status
         parts.append(_len(_STATUS, status))
-    flags = FLAG_HAS_IS_REMOTE | (FLAG_SAMPLED if span.sampled else 0)
-    if span.parent_remote:
-        flags |= FLAG_IS_REMOTE
-    parts += (_FLAGS, _pack_u32(flags))
+    parts.append(_FLAG_FIELDS[span.sampled, span.parent_remote])
     return b"".join(parts)
 
 
