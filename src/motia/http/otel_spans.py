@@ -17,7 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from motia.clock import new_trace_id
 from motia.http.traceparent import TRACE_ID_KEY, TRACEPARENT, incoming_parent
 from motia.runtime.otel_export import OtelExport, current_span, random_span_id
-from motia.runtime.otlp_proto import KIND_SERVER, STATUS_ERROR, SpanRecord, exception_event
+from motia.runtime.otlp_proto import (
+    KIND_SERVER,
+    STATUS_ERROR,
+    SpanRecord,
+    encode_attributes,
+    exception_event,
+)
 from motia.tracecontext import format_traceparent
 
 
@@ -48,6 +54,7 @@ class ServerSpans:
             sampled,
             caller is not None,
             _request_attributes(scope, method) if sampled else {},
+            _fixed_attributes(scope, method) if sampled else b"",
         )
         header = format_traceparent(trace_id, f"{span.span_id:016x}", sampled).encode()
         status = 0
@@ -81,12 +88,7 @@ class ServerSpans:
 
 
 def _request_attributes(scope: Scope, method: str) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "http.request.method": method,
-        "url.path": scope["path"],
-        "url.scheme": scope.get("scheme", "http"),
-        "network.protocol.version": scope.get("http_version", "1.1"),
-    }
+    attributes: dict[str, Any] = {"url.path": scope["path"]}
     if scope.get("query_string"):
         attributes["url.query"] = scope["query_string"].decode("latin-1")
     client = scope.get("client")
@@ -96,3 +98,23 @@ def _request_attributes(scope: Scope, method: str) -> dict[str, Any]:
         if name == b"user-agent":
             attributes["user_agent.original"] = value.decode("latin-1")
     return attributes
+
+
+_fixed: dict[tuple[str, str, str], bytes] = {}
+
+
+def _fixed_attributes(scope: Scope, method: str) -> bytes:
+    """Method, scheme and protocol version, in wire format: few combinations repeat."""
+    key = (method, scope.get("scheme", "http"), scope.get("http_version", "1.1"))
+    encoded = _fixed.get(key)
+    if encoded is None:
+        encoded = encode_attributes(
+            {
+                "http.request.method": key[0],
+                "url.scheme": key[1],
+                "network.protocol.version": key[2],
+            }
+        )
+        if len(_fixed) < 64:  # a client can send any method name: keep a few
+            _fixed[key] = encoded
+    return encoded

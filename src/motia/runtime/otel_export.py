@@ -43,6 +43,7 @@ from motia.runtime.otlp_http import OtlpPoster, OtlpTarget
 from motia.runtime.otlp_proto import (
     KIND_PRODUCER,
     SpanRecord,
+    encode_attributes,
     encode_resource,
     encode_scope,
 )
@@ -205,17 +206,30 @@ class OtelExport:
             f"emit {event.topic}",
             KIND_PRODUCER,
             now,
-            attributes={
-                "messaging.system": "motia",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": event.topic,
-                "messaging.message.id": event.id,
-                "motia.topic": event.topic,
-            },
+            attributes={"messaging.message.id": event.id},
+            fixed=_emit_attributes(event.topic),
         )
         span.end = now
         if self.spans is not None:
             self.spans.add(span)
+
+
+_emit_fixed: dict[str, bytes] = {}
+
+
+def _emit_attributes(topic: str) -> bytes:
+    """The attributes every emit to `topic` shares, in wire format."""
+    encoded = _emit_fixed.get(topic)
+    if encoded is None:
+        encoded = _emit_fixed[topic] = encode_attributes(
+            {
+                "messaging.system": "motia",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "motia.topic": topic,
+            }
+        )
+    return encoded
 
 
 def api_context(span: SpanRecord) -> Context:

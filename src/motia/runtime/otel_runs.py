@@ -23,6 +23,7 @@ from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
     SpanRecord,
+    encode_attributes,
     exception_event,
 )
 from motia.tracecontext import emit_span_id
@@ -87,6 +88,7 @@ class RunSpans(RunHooks):
             sampled,
             remote,
             _attributes(run) if sampled else {},
+            _fixed_attributes(run) if sampled else b"",
         )
         api_token = None
         if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
@@ -130,22 +132,31 @@ class RunSpans(RunHooks):
         current_span.reset(opened.token)
 
 
+# The attributes every run of a step shares, in wire format, by (step, kind, trigger).
+_fixed: dict[tuple[str, str, str], bytes] = {}
+
+
+def _fixed_attributes(run: Run) -> bytes:
+    key = (run.step.name, run.kind, run.trigger if run.kind == "event" else "")
+    encoded = _fixed.get(key)
+    if encoded is None:
+        attributes: dict[str, Any] = {"motia.step": run.step.name, "motia.kind": run.kind}
+        if run.kind == "event":
+            topic = run.trigger.removeprefix("topic ")
+            attributes["motia.topic"] = topic
+            attributes["messaging.system"] = "motia"
+            attributes["messaging.operation.type"] = "process"
+            attributes["messaging.destination.name"] = topic
+            attributes["messaging.consumer.group.name"] = run.step.name
+        encoded = _fixed[key] = encode_attributes(attributes)
+    return encoded
+
+
 def _attributes(run: Run) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        "motia.step": run.step.name,
-        "motia.kind": run.kind,
-        "motia.attempt": run.attempt,
-    }
-    if run.kind == "event":
-        topic = run.trigger.removeprefix("topic ")
-        attributes["motia.topic"] = topic
-        attributes["messaging.system"] = "motia"
-        attributes["messaging.operation.type"] = "process"
-        attributes["messaging.destination.name"] = topic
-        attributes["messaging.consumer.group.name"] = run.step.name
-        if run.event_id is not None:
-            attributes["messaging.message.id"] = run.event_id
-    return attributes
+    """The attributes of this run alone."""
+    if run.event_id is not None:
+        return {"motia.attempt": run.attempt, "messaging.message.id": run.event_id}
+    return {"motia.attempt": run.attempt}
 
 
 def _name_request(request: SpanRecord, run: Run) -> None:

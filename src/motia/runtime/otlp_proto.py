@@ -43,6 +43,8 @@ class SpanRecord:
     sampled: bool = True
     parent_remote: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Attributes already in wire format (those every run of a step shares), sent first.
+    fixed: bytes = b""
     end: int = 0
     status: int = STATUS_UNSET
     status_message: str = ""
@@ -196,6 +198,8 @@ def encode_span(span: SpanRecord) -> bytes:
         _KIND_FIELDS[span.kind],
         _pack_times(_START_TAG, span.start, _END_TAG, span.end),
     )
+    if span.fixed:
+        parts.append(span.fixed)
     parts += _attributes(_ATTRIBUTE, span.attributes)
     for event_name, time_ns, attributes in span.events or ():
         event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
@@ -208,6 +212,11 @@ def encode_span(span: SpanRecord) -> bytes:
         parts.append(_len(_STATUS, status))
     parts.append(_FLAG_FIELDS[span.sampled, span.parent_remote])
     return b"".join(parts)
+
+
+def encode_attributes(attributes: Mapping[str, Any]) -> bytes:
+    """Span attributes in wire format, for `SpanRecord.fixed`."""
+    return b"".join(_attributes(_ATTRIBUTE, attributes))
 
 
 def encode_resource(attributes: Mapping[str, Any]) -> bytes:
