@@ -91,8 +91,10 @@ class ProcessPool:
             worker = await self._take()
             try:
                 result = await worker.invoke(file, kind, input, meta, target)
-            except RemoteHandlerError:
+            except RemoteHandlerError as exc:
                 self._give_back(worker)
+                if exc.stack:  # the handler's own frames, for the log and the trace
+                    exc.add_note(f"In the worker process of step '{step}':\n{exc.stack}")
                 raise
             except TypeError as exc:  # the input could not be sent: nothing reached the worker
                 self._give_back(worker)

@@ -1,0 +1,336 @@
+"""`"executor": "process"` on a real server: the handler runs in a worker process, its
+`ctx` calls reach the server, a run past its timeout kills its worker, and a worker that
+dies fails only its own run and is replaced."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ServerProcess, wait_for, write_project
+from tests.hostile._handler_support import CONFIG, dead_letters, records
+
+WORK = """
+    import os
+    from pathlib import Path
+
+    config = {"type": "api", "name": "Work", "method": "POST", "path": "/work",
+              "executor": "process", "emits": ["worked"], "flows": ["jobs"]}
+
+    DEFINE handler(req, ctx):
+        pid = os.getpid()
+        ctx.logger.info("working in a worker", {"pid": pid})
+        AWAIT ctx.state.set("jobs", ctx.trace_id, {"pid": pid})
+        AWAIT ctx.state.set("scratch", "a", 1)
+        AWAIT ctx.state.set("scratch", "b", 2)
+        deleted = AWAIT ctx.state.delete("scratch", "a")
+        group = AWAIT ctx.state.get_group("scratch")
+        AWAIT ctx.state.clear("scratch")
+        AWAIT ctx.streams.items.set("g", ctx.trace_id, {"text": "made in a worker"})
+        AWAIT ctx.streams.items.set("g", "gone", {"text": "deleted"})
+        AWAIT ctx.streams.items.delete("g", "gone")
+        AWAIT ctx.streams["items"].send({"groupId": "g"}, {"type": "hello", "data": {}})
+        items = AWAIT ctx.streams.items.get_group("g")
+        AWAIT ctx.emit({"topic": "worked", "data": {"traceId": ctx.trace_id, "pid": pid}})
+        return {"status": 200, "body": {
+            "pid": pid, "traceId": ctx.trace_id, "flows": ctx.flows,
+            "state": AWAIT ctx.state.get("jobs", ctx.trace_id), "deleted": deleted,
+            "group": group, "afterClear": AWAIT ctx.state.get_group("scratch"),
+            "items": [item["id"] for item in items], "body": req["body"],
+        }}
+"""
+
+PROJECT = {
+    "config.yml": CONFIG + "executors:\n  processes: 2\n",
+    "steps/items_stream.py": """
+        config = {"name": "items", "schema": {"type": "object"},
+                  "baseConfig": {"storageType": "default"}}
+    """,
+    "steps/worked_step.py": """
+        from pathlib import Path
+
+        config = {"type": "event", "name": "Worked", "subscribes": ["worked"]}
+
+        async def handler(data, ctx):
+            here = Path(__file__).parent.parent
+            (here / f"worked-{data['traceId']}").write_text(str(data["pid"]))
+    """,
+    "steps/read_step.py": """
+        config = {"type": "api", "name": "Read", "method": "GET", "path": "/read/:trace"}
+
+        async def handler(req, ctx):
+            trace = req["pathParams"]["trace"]
+            return {"status": 200, "body": {
+                "state": await ctx.state.get("jobs", trace),
+                "item": await ctx.streams.items.get("g", trace),
+            }}
+    """,
+    "steps/pid_step.py": """
+        import os
+
+        config = {"type": "api", "name": "Pid", "method": "GET", "path": "/pid",
+                  "executor": "process"}
+
+        def handler(req, ctx):
+            return {"status": 200, "body": {"pid": os.getpid()}}
+    """,
+    "steps/crash_step.py": """
+        import ctypes
+        import os
+        import signal
+
+        config = {"type": "api", "name": "Crash", "method": "POST", "path": "/crash",
+                  "executor": "process"}
+
+        def handler(req, ctx):
+            how = req["body"]["how"]
+            if how == "exit":
+                os._exit(7)
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            ctypes.string_at(0)  # a segmentation fault
+    """,
+    "steps/crash_once_step.py": """
+        import os
+        from pathlib import Path
+
+        config = {"type": "event", "name": "CrashOnce", "subscribes": ["crash-once"],
+                  "executor": "process",
+                  "infrastructure": {"queue": {"maxRetries": 2,
+                      "backoff": {"delay": 0.05, "jitter": False}}}}
+
+        def handler(data, ctx):
+            here = Path(__file__).parent.parent
+            if ctx.attempt == 1:
+                os._exit(3)
+            (here / "crash-once-done").write_text(f"{ctx.attempt} {os.getpid()}")
+    """,
+    "steps/slow_step.py": """
+        import os
+        import time
+        from pathlib import Path
+
+        config = {"type": "api", "name": "Slow", "method": "POST", "path": "/slow",
+                  "executor": "process", "timeout": 1, "emits": ["slow-event"]}
+
+        def handler(req, ctx):
+            (Path(__file__).parent.parent / "slow-pid").write_text(str(os.getpid()))
+            time.sleep(60)
+    """,
+    "steps/slow_event_step.py": """
+        import os
+        import time
+        from pathlib import Path
+
+        config = {"type": "event", "name": "SlowEvent", "subscribes": ["slow-event"],
+                  "executor": "process",
+                  "infrastructure": {"handler": {"timeout": 1}, "queue": {"maxRetries": 0}}}
+
+        async def handler(data, ctx):
+            (Path(__file__).parent.parent / "slow-event-pid").write_text(str(os.getpid()))
+            time.sleep(60)
+    """,
+    "steps/start_slow_event_step.py": """
+        config = {"type": "api", "name": "StartSlowEvent", "method": "POST",
+                  "path": "/slow-event", "emits": ["slow-event", "crash-once"]}
+
+        async def handler(req, ctx):
+            await ctx.emit({"topic": req["body"]["topic"], "data": {}})
+            return {"status": 202, "body": {}}
+    """,
+    "steps/not_json_step.py": """
+        config = {"type": "api", "name": "NotJson", "method": "GET", "path": "/not-json",
+                  "executor": "process"}
+
+        def handler(req, ctx):
+            return {"status": 200, "body": {"thing": object()}}
+    """,
+}
+
+
+def _project(root: Path, kind: str = "sync") -> Path:
+    work = WORK.replace("DEFINE", "async def" if kind == "async" else "def")
+    work = work.replace("AWAIT ", "await " if kind == "async" else "")
+    return write_project(root, {**PROJECT, "steps/work_step.py": work})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead too: it has exited, its parent has not reaped it yet.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _errors_of(server: ServerProcess, step: str) -> list[dict[str, Any]]:
+    return [r for r in records(server) if r.get("step") == step and r["level"] == "error"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_ctx_calls_from_a_worker_reach_the_server(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess], kind: str
+) -> None:
+    project = _project(tmp_path / "project", kind)
+    server = server_factory(project)
+    answer = server.client.post("/work", json={"n": 1}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    trace = body["traceId"]
+    worker_pid = body["pid"]
+    assert worker_pid != server.process.pid
+    assert body["flows"] == ["jobs"]
+    assert body["body"] == {"n": 1}
+    assert body["state"] == {"pid": worker_pid}
+    assert body["deleted"] == 1
+    assert body["group"] == [2]
+    assert body["afterClear"] == []
+    assert body["items"] == [trace]
+    assert answer.headers["x-trace-id"] == trace
+
+    # The emit reached its subscriber on the server.
+    worked = project / f"worked-{trace}"
+    wait_for(worked.exists, what="the subscriber of 'worked' ran")
+    assert worked.read_text() == str(worker_pid)
+    # State and stream writes are the server's: another step reads them.
+    seen = server.client.get(f"/read/{trace}").json()
+    assert seen["state"] == {"pid": worker_pid}
+    assert seen["item"]["id"] == trace
+    assert seen["item"]["text"] == "made in a worker"
+    # The worker's log line is the server's, tagged with the run.
+    lines = [r for r in records(server) if r["msg"] == "working in a worker"]
+    assert len(lines) == 1
+    assert lines[0]["traceId"] == trace
+    assert lines[0]["step"] == "Work"
+    assert lines[0]["flows"] == ["jobs"]
+    assert lines[0]["pid"] == worker_pid
+
+    # The worker is kept for the next run, and stops with the server.
+    again = server.client.post("/work", json={"n": 2}, timeout=30).json()
+    assert again["pid"] == worker_pid
+    assert server.stop(signal.SIGTERM) == 0
+    wait_for(lambda: not _alive(worker_pid), timeout=5, what="the worker stopped with the server")
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("exit", "exited with status 7"),
+        ("kill", "was killed by signal SIGKILL"),
+        ("segv", "was killed by signal SIGSEGV"),
+    ],
+)
+def test_a_worker_that_dies_fails_only_its_run_and_is_replaced(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess], how: str, said: str
+) -> None:
+    project = _project(tmp_path / "project")
+    server = server_factory(project)
+    first = server.client.get("/pid", timeout=30).json()["pid"]
+
+    answer = server.client.post("/crash", json={"how": how}, timeout=30)
+    assert answer.status_code == 500
+    trace = answer.json()["traceId"]
+    errors = _errors_of(server, "Crash")
+    assert errors and errors[-1]["traceId"] == trace
+    assert said in errors[-1]["error"], errors[-1]
+    assert "the worker process running step 'Crash'" in errors[-1]["error"]
+
+    # The crash ran in the idle worker and took it; the server lives on and the next run
+    # gets a new worker.
+    assert server.process.poll() is None
+    wait_for(lambda: not _alive(first), timeout=5, what="the crashed worker is gone")
+    after = server.client.get("/pid", timeout=30)
+    assert after.status_code == 200
+    assert after.json()["pid"] != first
+
+
+def test_an_event_whose_worker_dies_is_retried_in_a_new_worker(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = _project(tmp_path / "project")
+    server = server_factory(project)
+    assert server.client.post("/slow-event", json={"topic": "crash-once"}).status_code == 202
+    done = project / "crash-once-done"
+    wait_for(done.exists, timeout=30, what="the retry ran in a new worker")
+    attempt, _ = done.read_text().split()
+    assert attempt == "2"
+    errors = _errors_of(server, "CrashOnce")
+    assert len(errors) == 1
+    assert "exited with status 3" in errors[0]["error"]
+    assert "retrying" in errors[0]["msg"]
+
+
+def test_a_run_past_its_timeout_kills_its_worker(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = _project(tmp_path / "project")
+    server = server_factory(project)
+
+    answer = server.client.post("/slow", json={}, timeout=30)
+    assert answer.status_code == 504, answer.text
+    pid = int((project / "slow-pid").read_text())
+    wait_for(lambda: not _alive(pid), timeout=5, what="the timed-out worker was killed")
+
+    assert server.client.post("/slow-event", json={"topic": "slow-event"}).status_code == 202
+    letters = wait_for(lambda: dead_letters(server), timeout=30, what="the event dead-lettered")
+    assert letters[0]["step"] == "SlowEvent"
+    assert "HandlerTimeout" in letters[0]["error"]
+    assert "timeout of 1 s" in letters[0]["error"]
+    event_pid = int((project / "slow-event-pid").read_text())
+    wait_for(lambda: not _alive(event_pid), timeout=5, what="the event's worker was killed")
+    # Workers are replaced: the next run works.
+    assert server.client.get("/pid", timeout=30).status_code == 200
+
+
+def test_a_result_that_is_not_json_fails_the_run_and_says_why(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = _project(tmp_path / "project")
+    server = server_factory(project)
+    answer = server.client.get("/not-json", timeout=30)
+    assert answer.status_code == 500
+    errors = _errors_of(server, "NotJson")
+    assert errors
+    assert '"executor": "process" exchanges JSON with the server' in errors[-1]["error"]
+    assert "return value is not JSON" in errors[-1]["error"]
+    assert server.client.get("/pid", timeout=30).status_code == 200  # the worker lives on
+
+
+def test_a_cron_step_runs_in_a_worker_and_its_timeout_kills_it(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/tick_step.py": """
+                import os
+                import time
+                from pathlib import Path
+
+                config = {"type": "cron", "name": "Tick", "cron": "* * * * * *",
+                          "executor": "process", "timeout": 0.5}
+
+                def handler(ctx):
+                    ctx.logger.info("tick in a worker", {"pid": os.getpid()})
+                    time.sleep(60)
+            """,
+        },
+    )
+    server = server_factory(project)
+    ticks = wait_for(
+        lambda: len(t := [r for r in records(server) if r["msg"] == "tick in a worker"]) >= 2 and t,
+        timeout=15,
+        what="two ticks ran",
+    )
+    assert all(tick["pid"] != server.process.pid for tick in ticks)
+    wait_for(lambda: not _alive(ticks[0]["pid"]), timeout=5, what="the first tick's worker died")
+    errors = wait_for(lambda: _errors_of(server, "Tick"), timeout=5, what="the tick failed")
+    assert "timeout of 0.5 s" in errors[0]["error"]
