@@ -198,8 +198,10 @@ def test_ctx_calls_from_a_worker_reach_the_server(
 
     # The emit reached its subscriber on the server.
     worked = project / f"worked-{trace}"
-    wait_for(worked.exists, what="the subscriber of 'worked' ran")
-    assert worked.read_text() == str(worker_pid)
+    wait_for(
+        lambda: worked.exists() and worked.read_text() == str(worker_pid),
+        what="the subscriber of 'worked' ran",
+    )
     # State and stream writes are the server's: another step reads them.
     seen = server.client.get(f"/read/{trace}").json()
     assert seen["state"] == {"pid": worker_pid}
@@ -259,7 +261,7 @@ def test_an_event_whose_worker_dies_is_retried_in_a_new_worker(
     server = server_factory(project)
     assert server.client.post("/slow-event", json={"topic": "crash-once"}).status_code == 202
     done = project / "crash-once-done"
-    wait_for(done.exists, timeout=30, what="the retry ran in a new worker")
+    wait_for(lambda: done.exists() and done.read_text(), timeout=30, what="the retry ran")
     attempt, _ = done.read_text().split()
     assert attempt == "2"
     errors = _errors_of(server, "CrashOnce")
@@ -273,18 +275,22 @@ def test_a_run_past_its_timeout_kills_its_worker(
 ) -> None:
     project = _project(tmp_path / "project")
     server = server_factory(project)
+    # A worker is ready (timeouts count from the call, and a worker's start is not the
+    # handler's time): the pool keeps the one that answered.
+    assert server.client.get("/pid", timeout=30).status_code == 200
 
     answer = server.client.post("/slow", json={}, timeout=30)
     assert answer.status_code == 504, answer.text
     pid = int((project / "slow-pid").read_text())
     wait_for(lambda: not _alive(pid), timeout=5, what="the timed-out worker was killed")
+    assert server.client.get("/pid", timeout=30).status_code == 200  # replaced
 
     assert server.client.post("/slow-event", json={"topic": "slow-event"}).status_code == 202
     letters = wait_for(lambda: dead_letters(server), timeout=30, what="the event dead-lettered")
     assert letters[0]["step"] == "SlowEvent"
     assert "HandlerTimeout" in letters[0]["error"]
     assert "timeout of 1 s" in letters[0]["error"]
-    event_pid = int((project / "slow-event-pid").read_text())
+    event_pid = int(wait_for(lambda: (project / "slow-event-pid").read_text()))
     wait_for(lambda: not _alive(event_pid), timeout=5, what="the event's worker was killed")
     # Workers are replaced: the next run works.
     assert server.client.get("/pid", timeout=30).status_code == 200
@@ -316,7 +322,7 @@ def test_a_cron_step_runs_in_a_worker_and_its_timeout_kills_it(
                 from pathlib import Path
 
                 config = {"type": "cron", "name": "Tick", "cron": "* * * * * *",
-                          "executor": "process", "timeout": 0.5}
+                          "executor": "process", "timeout": 1.5}
 
                 def handler(ctx):
                     ctx.logger.info("tick in a worker", {"pid": os.getpid()})
@@ -333,4 +339,82 @@ def test_a_cron_step_runs_in_a_worker_and_its_timeout_kills_it(
     assert all(tick["pid"] != server.process.pid for tick in ticks)
     wait_for(lambda: not _alive(ticks[0]["pid"]), timeout=5, what="the first tick's worker died")
     errors = wait_for(lambda: _errors_of(server, "Tick"), timeout=5, what="the tick failed")
-    assert "timeout of 0.5 s" in errors[0]["error"]
+    assert "timeout of 1.5 s" in errors[0]["error"]
+
+
+VERSION_STEP = """
+    import os
+
+    from steps.lib.words import WORD
+
+    config = {"type": "api", "name": "Version", "method": "GET", "path": "/version",
+              "executor": "process"}
+
+    def handler(req, ctx):
+        return {"status": 200, "body": {"v": VERSION, "word": WORD, "pid": os.getpid()}}
+"""
+
+
+def test_dev_reload_retires_workers_that_hold_the_old_code(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/lib/__init__.py": "",
+            "steps/lib/words.py": "WORD = 'alpha'\n",
+            "steps/version_step.py": VERSION_STEP.replace("VERSION", "1"),
+        },
+    )
+    server = server_factory(project, "dev")
+    first = server.client.get("/version", timeout=30).json()
+    assert first["v"] == 1 and first["word"] == "alpha"
+
+    write_project(project, {"steps/lib/words.py": "WORD = 'beta'\n"})
+    second = wait_for(
+        lambda: (b := server.client.get("/version", timeout=30).json())["word"] == "beta" and b,
+        timeout=20,
+        what="the worker ran the edited helper",
+    )
+    assert second["pid"] != first["pid"]
+    wait_for(lambda: not _alive(first["pid"]), timeout=10, what="the old worker stopped")
+
+    write_project(project, {"steps/version_step.py": VERSION_STEP.replace("VERSION", "2")})
+    wait_for(
+        lambda: server.client.get("/version", timeout=30).json()["v"] == 2,
+        timeout=20,
+        what="the worker ran the edited step",
+    )
+
+
+def test_a_handler_typed_with_a_pydantic_model_gets_an_instance_in_the_worker(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/order_step.py": """
+                from pydantic import BaseModel
+
+                from motia import ApiRequest
+
+                class Order(BaseModel):
+                    item: str
+                    quantity: int
+
+                config = {"type": "api", "name": "Order", "method": "POST", "path": "/orders",
+                          "executor": "process"}
+
+                def handler(req: ApiRequest[Order], ctx):
+                    order = req["body"]
+                    return {"status": 201, "body": {"kind": type(order).__name__,
+                                                    "total": order.quantity * 2}}
+            """,
+        },
+    )
+    server = server_factory(project)
+    answer = server.client.post("/orders", json={"item": "tea", "quantity": 3}, timeout=30)
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"kind": "Order", "total": 6}
+    refused = server.client.post("/orders", json={"item": "tea", "quantity": "x"}, timeout=30)
+    assert refused.status_code == 400

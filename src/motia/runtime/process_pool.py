@@ -30,6 +30,7 @@ from motia.logs import Logger
 from motia.runners.languages import RunnerLanguage, _die_with_parent
 from motia.runners.process import RemoteHandlerError, RunnerFailed, RunnerProcess
 from motia.runners.remote import ContextTarget, HandlerContext
+from motia.tasks import start_task
 
 # How long a new worker may take to start (an interpreter and the framework's imports).
 START_TIMEOUT = 30.0
@@ -75,6 +76,7 @@ class ProcessPool:
         # Workers started before the last reload hold old code: they retire when free.
         self._generation = 0
         self._generation_of: dict[RunnerProcess, int] = {}
+        self._warming: asyncio.Task[None] | None = None
         self._closed = False
 
     @property
@@ -103,21 +105,30 @@ class ProcessPool:
                     f"is not: {exc}"
                 ) from None
             except RunnerFailed:
+                self.warm()
                 raise WorkerStopped(await self._death_of(worker, step)) from None
             except BaseException:
                 # Cancelled: a timeout, the server stopping, a client gone. Python cannot stop
                 # the handler inside the worker, so the worker goes.
                 self._discard(worker)
+                self.warm()
                 raise
             self._give_back(worker)
             return result
 
     async def _take(self) -> RunnerProcess:
-        while self._idle:
-            worker = self._idle.pop()
-            if worker.alive:
-                return worker
-            self._discard(worker)
+        while True:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker
+                self._discard(worker)
+            if self._warming is None:
+                return await self._start()
+            # A worker is being started for whoever needs one next: that is this run.
+            await asyncio.shield(self._warming)
+
+    async def _start(self) -> RunnerProcess:
         worker = RunnerProcess(PYTHON_WORKER, self.project_dir, self.logger, on_lost=self._lost)
         self._all.add(worker)
         self._generation_of[worker] = self._generation
@@ -128,8 +139,27 @@ class ProcessPool:
             raise
         return worker
 
+    def warm(self) -> None:
+        """Start a worker in the background when none is idle, so the next run (after the
+        server starts, a reload, a crash or a kill) finds one ready: an interpreter's start
+        is not spent out of a handler's timeout."""
+        if self._closed or self._idle or self._warming is not None or len(self._all) >= self.size:
+            return
+        self._warming = start_task(self._warm(), self.logger, "starting a Python worker")
+
+    async def _warm(self) -> None:
+        try:
+            worker = await self._start()
+        except Exception as exc:
+            self.logger.warn(f"could not start a Python worker process: {exc}")
+            return
+        finally:
+            self._warming = None
+        self._give_back(worker)
+
     def _give_back(self, worker: RunnerProcess) -> None:
-        if self._closed or self._generation_of.get(worker) != self._generation:
+        stale = self._generation_of.get(worker) != self._generation
+        if self._closed or stale or len(self._all) > self.size:
             self._retire(worker)
         elif worker.alive:
             self._idle.append(worker)
@@ -181,6 +211,10 @@ class ProcessPool:
     async def stop(self, timeout: float) -> None:
         """Stop every worker: idle ones exit, those still running a handler are killed."""
         self._closed = True
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         idle, self._idle = self._idle, []
         busy = [worker for worker in self._all if worker not in idle]
         for worker in busy:
@@ -225,6 +259,7 @@ class ProcessHandler:
         if ctx.event_id is not None:
             meta["eventId"] = ctx.event_id
             meta["attempt"] = ctx.attempt
+            meta["topic"] = getattr(ctx, "topic", None)
         return await self.pool.invoke(
             self.step, self.file, self.kind, input, meta, ContextTarget(ctx)
         )

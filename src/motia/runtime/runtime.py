@@ -304,13 +304,14 @@ class Runtime:
         loaded the previous code retire."""
         self.processes.reset()
         self.processes.stream_names = sorted(stream.name for stream in project.streams)
+        uses_processes = False
         for step in project.steps:
-            if (
-                step.language == "python"
-                and getattr(step.config, "executor", "thread") == "process"
-                and not isinstance(step.handler, ProcessHandler)
-            ):
-                step.handler = ProcessHandler(self.processes, step.file, step.type, step.name)
+            if step.language == "python" and getattr(step.config, "executor", "") == "process":
+                uses_processes = True
+                if not isinstance(step.handler, ProcessHandler):
+                    step.handler = ProcessHandler(self.processes, step.file, step.type, step.name)
+        if uses_processes:
+            self.processes.warm()
 
     async def _apply_runners(self, project: LoadedProject, restart: set[str]) -> None:
         """Start (or restart) the runners before anything can route work to them."""
