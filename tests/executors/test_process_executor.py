@@ -143,6 +143,20 @@ PROJECT = {
             await ctx.emit({"topic": req["body"]["topic"], "data": {}})
             return {"status": 202, "body": {}}
     """,
+    "steps/refused_call_step.py": """
+        config = {"type": "api", "name": "RefusedCall", "method": "POST", "path": "/refused",
+                  "executor": "process", "emits": ["declared"]}
+
+        def handler(req, ctx):
+            try:
+                if req["body"]["call"] == "emit":
+                    ctx.emit({"topic": "undeclared", "data": {}})
+                else:
+                    ctx.state.set("g", "k", object())
+            except Exception as exc:
+                return {"status": 200, "body": {"raised": type(exc).__name__, "says": str(exc)}}
+            return {"status": 200, "body": {}}
+    """,
     "steps/not_json_step.py": """
         config = {"type": "api", "name": "NotJson", "method": "GET", "path": "/not-json",
                   "executor": "process"}
@@ -418,3 +432,57 @@ def test_a_handler_typed_with_a_pydantic_model_gets_an_instance_in_the_worker(
     assert answer.json() == {"kind": "Order", "total": 6}
     refused = server.client.post("/orders", json={"item": "tea", "quantity": "x"}, timeout=30)
     assert refused.status_code == 400
+
+
+def test_stopping_the_server_kills_a_worker_that_is_still_running(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "config.yml": "shutdownTimeout: 1\n",
+            "steps/busy_step.py": """
+                import os
+                import time
+                from pathlib import Path
+
+                config = {"type": "event", "name": "Busy", "subscribes": ["busy"],
+                          "executor": "process"}
+
+                def handler(data, ctx):
+                    (Path(__file__).parent.parent / "busy-pid").write_text(str(os.getpid()))
+                    time.sleep(600)
+            """,
+            "steps/start_step.py": """
+                config = {"type": "api", "name": "Start", "method": "POST", "path": "/start",
+                          "emits": ["busy"]}
+
+                async def handler(req, ctx):
+                    await ctx.emit({"topic": "busy", "data": {}})
+                    return {"status": 202, "body": {}}
+            """,
+        },
+    )
+    server = server_factory(project)
+    assert server.client.post("/start").status_code == 202
+    pid = int(
+        wait_for(lambda: (project / "busy-pid").exists() and (project / "busy-pid").read_text())
+    )
+    assert _alive(pid)
+    server.process.send_signal(signal.SIGTERM)
+    server.process.wait(15)  # the shutdown bound (1 s) and a margin, not the handler's 600 s
+    wait_for(lambda: not _alive(pid), timeout=5, what="the busy worker was killed")
+
+
+def test_a_context_call_the_server_refuses_raises_in_the_handler(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = _project(tmp_path / "project")
+    server = server_factory(project)
+    emitted = server.client.post("/refused", json={"call": "emit"}, timeout=30).json()
+    assert emitted["raised"] == "ContextCallFailed"
+    assert emitted["says"].startswith("EmitNotDeclared:")
+    assert "undeclared" in emitted["says"]
+    stored = server.client.post("/refused", json={"call": "state"}, timeout=30).json()
+    assert stored["raised"] == "TypeError"
+    assert stored["says"].startswith('state.set: a step with "executor": "process" exchanges JSON')
