@@ -134,7 +134,7 @@ def test_api_latency_holds_while_a_cpu_bound_step_runs_in_a_worker(
         assert sum(end - start for start, end in burner.runs) >= 1.0
 
         # The control: the same loop on the event loop blocks every request meanwhile.
-        with Burner(server.url, "/burn-on-loop", 0.5, once=True) as on_loop:
+        with Burner(server.url, "/burn-on-loop", 1.0, once=True) as on_loop:
             time.sleep(0.05)
             blocked = [latency for _, latency in _pings(client, 50)]
         assert on_loop.runs

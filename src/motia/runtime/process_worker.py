@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from motia.runners.protocol import PROTOCOL_VERSION, encode
-from motia.runtime.worker_context import RULE, Channel, ParentGone, WorkerContext
+from motia.runners.protocol import PROTOCOL_VERSION
+from motia.runtime.worker_context import Channel, ParentGone, WorkerContext
 from motia.steps.importer import activate, import_step_file
 from motia.steps.typed_bodies import input_model, request_model
 
@@ -44,7 +44,7 @@ class Worker:
         while not self.channel.shutdown_requested:
             frame = self.channel.receive()
             if frame.get("t") == "invoke":
-                self.channel.send(self._invoke(frame))
+                self.channel.answer(self._invoke(frame))
             else:
                 self.channel.other_frame(frame)
         self._loop.close()
@@ -75,13 +75,7 @@ class Worker:
             raise
         except BaseException as exc:  # SystemExit too: it fails this run, as in a thread
             return {"t": "err", "re": rid, "error": _error(exc)}
-        answer = {"t": "ok", "re": rid, "value": result}
-        try:
-            encode(answer)
-        except TypeError as exc:
-            message = f"{RULE}; the handler's return value is not JSON: {exc}"
-            return {"t": "err", "re": rid, "error": {"message": message, "name": "TypeError"}}
-        return answer
+        return {"t": "ok", "re": rid, "value": result}
 
 
 async def _finish(awaitable: Any) -> Any:

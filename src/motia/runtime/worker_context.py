@@ -40,6 +40,16 @@ class Channel:
     def send(self, frame: dict[str, Any]) -> None:
         self._sock.sendall(encode(frame))
 
+    def answer(self, frame: dict[str, Any]) -> None:
+        """The answer to an invocation; a return value that is not JSON fails the run."""
+        try:
+            data = encode(frame)
+        except TypeError as exc:
+            message = f"{RULE}; the handler's return value is not JSON: {exc}"
+            error = {"message": message, "name": "TypeError"}
+            data = encode({"t": "err", "re": frame.get("re"), "error": error})
+        self._sock.sendall(data)
+
     def receive(self) -> dict[str, Any]:
         line = self._reader.readline()
         if not line:
