@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -486,3 +487,32 @@ def test_a_context_call_the_server_refuses_raises_in_the_handler(
     stored = server.client.post("/refused", json={"call": "state"}, timeout=30).json()
     assert stored["raised"] == "TypeError"
     assert stored["says"].startswith('state.set: a step with "executor": "process" exchanges JSON')
+
+
+def test_a_client_that_leaves_gets_its_worker_killed(
+    tmp_path: Path, server_factory: Callable[..., ServerProcess]
+) -> None:
+    project = write_project(
+        tmp_path / "project",
+        {
+            "steps/long_step.py": """
+                import os
+                import time
+                from pathlib import Path
+
+                config = {"type": "api", "name": "Long", "method": "GET", "path": "/long",
+                          "executor": "process"}
+
+                def handler(req, ctx):
+                    (Path(__file__).parent.parent / "long-pid").write_text(str(os.getpid()))
+                    time.sleep(600)
+            """,
+        },
+    )
+    server = server_factory(project)
+    pid_file = project / "long-pid"
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), timeout=30))
+    wait_for(lambda: not _alive(pid), timeout=10, what="the worker of the departed client died")
+    assert server.process.poll() is None
