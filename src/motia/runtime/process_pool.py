@@ -27,7 +27,7 @@ from typing import Any
 
 from motia.errors import MotiaError
 from motia.logs import Logger
-from motia.runners.languages import RunnerLanguage, _die_with_parent
+from motia.runners.languages import RunnerLanguage, die_with_parent
 from motia.runners.process import RemoteHandlerError, RunnerFailed, RunnerProcess
 from motia.runners.remote import ContextTarget, HandlerContext
 from motia.tasks import start_task
@@ -44,7 +44,7 @@ class WorkerStopped(MotiaError):
 @dataclass(frozen=True)
 class _PythonWorker(RunnerLanguage):
     def command(self, binary: str) -> list[str]:
-        return [*_die_with_parent(), binary, "-m", "motia.runtime.process_worker"]
+        return [*die_with_parent(), binary, "-m", "motia.runtime.process_worker"]
 
 
 def _worker_environment(binary: str) -> dict[str, str]:
@@ -57,7 +57,7 @@ PYTHON_WORKER = _PythonWorker(
     name="python-worker",
     label="Python worker",
     binary=sys.executable,
-    binary_env="MOTIA_PYTHON",
+    binary_env="",  # always the interpreter that runs the server
     script=Path(__file__),
     install_hint="",
     environment=_worker_environment,
