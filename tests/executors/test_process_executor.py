@@ -152,6 +152,8 @@ PROJECT = {
             try:
                 if req["body"]["call"] == "emit":
                     ctx.emit({"topic": "undeclared", "data": {}})
+                elif req["body"]["call"] == "rate":
+                    ctx.rate_limit("calls", requests=1, per=1)
                 else:
                     ctx.state.set("g", "k", object())
             except Exception as exc:
@@ -487,6 +489,9 @@ def test_a_context_call_the_server_refuses_raises_in_the_handler(
     stored = server.client.post("/refused", json={"call": "state"}, timeout=30).json()
     assert stored["raised"] == "TypeError"
     assert stored["says"].startswith('state.set: a step with "executor": "process" exchanges JSON')
+    limited = server.client.post("/refused", json={"call": "rate"}, timeout=30).json()
+    assert limited["raised"] == "NotImplementedError"
+    assert "ctx.rate_limit is not available" in limited["says"]
 
 
 def test_a_client_that_leaves_gets_its_worker_killed(

@@ -268,6 +268,14 @@ class WorkerContext:
     def traceId(self) -> str:
         return self.trace_id
 
+    def rate_limit(self, key: str, *, requests: int, per: float | str) -> Any:
+        raise NotImplementedError(
+            'ctx.rate_limit is not available in a step with "executor": "process"; call it '
+            "in a step that runs in the server and emit to this one"
+        )
+
+    rateLimit = rate_limit
+
     def emit(self, event: Any) -> Any:
         """Checked by the server (declared topics, form) and sent with the run's emits."""
         return self._caller("emit", event)
