@@ -30,10 +30,12 @@ from motia.logs import Logger
 from motia.runners.languages import RunnerLanguage, die_with_parent
 from motia.runners.process import RemoteHandlerError, RunnerFailed, RunnerProcess
 from motia.runners.remote import ContextTarget, HandlerContext
-from motia.tasks import start_task
+from motia.tasks import start_task, stop_task
 
 # How long a new worker may take to start (an interpreter and the framework's imports).
 START_TIMEOUT = 30.0
+# How long a worker with old code may take to finish and exit before it is killed.
+RETIRE_TIMEOUT = 5.0
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
@@ -77,12 +79,8 @@ class ProcessPool:
         self._generation = 0
         self._generation_of: dict[RunnerProcess, int] = {}
         self._warming: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
         self._closed = False
-
-    @property
-    def started(self) -> int:
-        """Workers alive now."""
-        return sum(1 for worker in self._all if worker.alive)
 
     async def invoke(
         self, step: str, file: str, kind: str, input: Any, meta: dict[str, Any], target: Any
@@ -105,6 +103,7 @@ class ProcessPool:
                     f"is not: {exc}"
                 ) from None
             except RunnerFailed:
+                self._forget(worker)
                 self.warm()
                 raise WorkerStopped(await self._death_of(worker, step)) from None
             except BaseException:
@@ -181,8 +180,9 @@ class ProcessPool:
 
     def _retire(self, worker: RunnerProcess) -> None:
         self._forget(worker)
-        task = asyncio.get_running_loop().create_task(worker.stop(5.0))
-        task.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+        task = start_task(worker.stop(RETIRE_TIMEOUT), self.logger, "stopping a Python worker")
+        self._retiring.add(task)  # held: the loop keeps only weak references to tasks
+        task.add_done_callback(self._retiring.discard)
 
     async def _death_of(self, worker: RunnerProcess, step: str) -> str:
         """Why a worker stopped, once its exit status is known."""
@@ -211,15 +211,14 @@ class ProcessPool:
     async def stop(self, timeout: float) -> None:
         """Stop every worker: idle ones exit, those still running a handler are killed."""
         self._closed = True
-        if self._warming is not None:
-            self._warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._warming
+        await stop_task(self._warming)
         idle, self._idle = self._idle, []
         busy = [worker for worker in self._all if worker not in idle]
         for worker in busy:
             worker.kill()
         await asyncio.gather(*(worker.stop(timeout) for worker in [*idle, *busy]))
+        if self._retiring:  # idle workers with old code, exiting already
+            await asyncio.wait(set(self._retiring), timeout=RETIRE_TIMEOUT)
         self._all.clear()
         self._generation_of.clear()
 
