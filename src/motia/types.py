@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 BodyT = TypeVar("BodyT", default=Any)
 
 HttpMethod: TypeAlias = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+# "process": the handler runs in a worker process (see docs/scaling.md).
+Executor: TypeAlias = Literal["thread", "process"]
 
 
 class EmitTopic(TypedDict, total=False):
@@ -151,6 +153,7 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     cors: CorsConfig | Literal[False]
     compression: bool
     maxBodySize: int | str
+    executor: Executor
 
 
 class EventConfig(_StepConfigBase, total=False):
@@ -161,6 +164,7 @@ class EventConfig(_StepConfigBase, total=False):
     infrastructure: InfrastructureConfig
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
+    executor: Executor
 
 
 class CronConfig(_StepConfigBase, total=False):
@@ -169,6 +173,8 @@ class CronConfig(_StepConfigBase, total=False):
     emits: Required[Sequence[EmitsEntry]]
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
+    executor: Executor
+    timeout: float
 
 
 class NoopConfig(_StepConfigBase, total=False):

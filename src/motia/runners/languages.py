@@ -35,7 +35,7 @@ class RunnerLanguage:
         return shutil.which(self.binary) or self.bundled()
 
     def command(self, binary: str) -> list[str]:
-        return [*_die_with_parent(), binary, str(self.script)]
+        return [*die_with_parent(), binary, str(self.script)]
 
 
 def wheel_node() -> str | None:
@@ -59,7 +59,7 @@ def _node_environment(binary: str) -> dict[str, str]:
 
 
 @functools.cache
-def _die_with_parent() -> tuple[str, ...]:
+def die_with_parent() -> tuple[str, ...]:
     """On Linux, a runner gets SIGKILL when the server dies, even a `kill -9` while one of its
     handlers blocks it (a runner otherwise exits when its socket closes). `setpriv` sets
     that and execs the runner, so no Python code runs in the forked child."""

@@ -163,7 +163,9 @@ class CronScheduler:
         assert step.handler is not None
         returned = False
         try:
-            await executor.dispatcher.call(step.handler, (ctx,), step=step.name, trace_id=trace_id)
+            await executor.dispatcher.call(
+                step.handler, (ctx,), step.cron.timeout, step=step.name, trace_id=trace_id
+            )
             returned = True
             await executor.settle(step, trace_id, invocation)
             await executor.commit(invocation)

@@ -21,6 +21,7 @@ from typing import Any
 from motia.errors import HandlerExited, HandlerTimeout
 from motia.logs import Logger
 from motia.runtime.handler_tasks import handler_call
+from motia.runtime.loop_block import BlockReporter, block_message, timed
 from motia.runtime.sync_pool import SyncPool
 
 
@@ -30,9 +31,14 @@ class Dispatcher:
         sync_threads: int,
         sync_threads_per_step: int | None = None,
         logger: Logger | None = None,
+        block_warning: float = 0.0,
     ) -> None:
         self.pool = SyncPool(sync_threads, sync_threads_per_step, logger)
         self._is_async: dict[Callable[..., Any], bool] = {}
+        # Set (in `motia dev` by default): async handlers' slices are timed.
+        self.blocks: BlockReporter | None = None
+        if block_warning > 0 and logger is not None:
+            self.blocks = BlockReporter(block_warning, _block_warner(logger, block_warning))
 
     def is_async(self, handler: Callable[..., Any]) -> bool:
         known = self._is_async.get(handler)
@@ -52,23 +58,32 @@ class Dispatcher:
     ) -> Any:
         with handler_call(step, trace_id):
             if timeout is None:
-                return await self._call(handler, args, step)
-            return await self._call_within(timeout, handler, args, step)
+                return await self._call(handler, args, step, trace_id)
+            return await self._call_within(timeout, handler, args, step, trace_id)
 
     async def _call_within(
-        self, timeout: float, handler: Callable[..., Any], args: tuple[Any, ...], step: str
+        self,
+        timeout: float,
+        handler: Callable[..., Any],
+        args: tuple[Any, ...],
+        step: str,
+        trace_id: str | None,
     ) -> Any:
         try:
             async with asyncio.timeout(timeout):
-                return await self._call(handler, args, step)
+                return await self._call(handler, args, step, trace_id)
         except TimeoutError:
             raise HandlerTimeout(
                 f"the handler ran longer than its timeout of {timeout:g} s"
             ) from None
 
-    async def _call(self, handler: Callable[..., Any], args: tuple[Any, ...], step: str) -> Any:
+    async def _call(
+        self, handler: Callable[..., Any], args: tuple[Any, ...], step: str, trace_id: str | None
+    ) -> Any:
         with handler_exits():
             if self.is_async(handler):
+                if self.blocks is not None:
+                    return await timed(handler(*args), self.blocks, step, trace_id)
                 return await handler(*args)
             context = contextvars.copy_context()
             result = await self.pool.run(step, functools.partial(context.run, handler, *args))
@@ -78,6 +93,15 @@ class Dispatcher:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _block_warner(logger: Logger, threshold: float) -> Callable[[str, str | None, float], None]:
+    def warn(step: str, trace_id: str | None, seconds: float) -> None:
+        logger.child(step, trace_id, []).warn(
+            block_message(step, seconds, threshold), {"blockedMs": round(seconds * 1000)}
+        )
+
+    return warn
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
 from motia.runtime.otel import install_otel
 from motia.runtime.pending import Pending
+from motia.runtime.process_pool import ProcessHandler, ProcessPool
 from motia.runtime.rate_limits import RateLimits
 from motia.runtime.recorder import Recorder
 from motia.runtime.streams import StreamHub, StreamService
@@ -82,7 +84,13 @@ class Runtime:
         # Set whenever work may have finished: what join() waits on between counts.
         self._settled = asyncio.Event()
         self.dispatcher = Dispatcher(
-            settings.sync_handler_threads, settings.sync_handler_threads_per_step, self.logger
+            settings.sync_handler_threads,
+            settings.sync_handler_threads_per_step,
+            self.logger,
+            block_warning=settings.loop_block_warning,
+        )
+        self.processes = ProcessPool(
+            settings.project_dir, settings.executor_processes or os.cpu_count() or 1, self.logger
         )
         self.streams = StreamService(
             self._stores.streams, StreamHub(self._stores.broadcast), self.logger
@@ -285,12 +293,27 @@ class Runtime:
 
     async def _apply(self, project: LoadedProject, restart: set[str] | None = None) -> None:
         await self._apply_runners(project, restart or set())
+        self._apply_processes(project)
         project.authenticate = bind_stream_auth(project.authenticate, self.token_verifier)
         self.project = project
         self.router = Router(project.steps)
         self.streams.apply(project.streams)
         await self.bus.apply(project.steps)
         self.cron.apply(project.steps)
+
+    def _apply_processes(self, project: LoadedProject) -> None:
+        """Steps with `"executor": "process"` run in the worker processes; workers that
+        loaded the previous code retire."""
+        self.processes.reset()
+        self.processes.stream_names = sorted(stream.name for stream in project.streams)
+        uses_processes = False
+        for step in project.steps:
+            if step.language == "python" and getattr(step.config, "executor", "") == "process":
+                uses_processes = True
+                if not isinstance(step.handler, ProcessHandler):
+                    step.handler = ProcessHandler(self.processes, step.file, step.type, step.name)
+        if uses_processes:
+            self.processes.warm()
 
     async def _apply_runners(self, project: LoadedProject, restart: set[str]) -> None:
         """Start (or restart) the runners before anything can route work to them."""
@@ -390,6 +413,7 @@ class Runtime:
         timeout = max(0.0, self._stop_deadline - time.monotonic())
         await asyncio.gather(self.cron.stop(timeout), self.bus.stop(timeout))
         await self.runners.stop(max(0.0, self._stop_deadline - time.monotonic()))
+        await self.processes.stop(max(0.0, self._stop_deadline - time.monotonic()))
         await self.streams.stop()
         if self.recorder is not None:
             await self.recorder.stop()

@@ -114,6 +114,23 @@ class Settings:
         "cannot starve the others; see [steps](steps.md#handlers-that-exit-or-hang). Set it "
         "to `syncHandlerThreads` to let one step use the whole pool.",
     )
+    # None: one per CPU core.
+    executor_processes: int | None = setting(
+        None,
+        key="executors.processes",
+        kind=Integer(Range(1, 1024)),
+        shown="the number of CPU cores",
+        doc='Worker processes that run the handlers of steps with `"executor": "process"`, '
+        "started on first use; see [scaling](scaling.md#one-machine-workers-and-executors).",
+    )
+    loop_block_warning: float = setting(
+        0.1,
+        start=0.0,
+        key="loopBlockWarning",
+        kind=Seconds(Range(0)),
+        doc="An `async def` handler that holds the event loop this long without awaiting "
+        "gets a warning naming the step and the time. `0`: not measured (no cost).",
+    )
     max_body_size: int = setting(
         10 * 1024 * 1024,
         key="http.maxBodySize",

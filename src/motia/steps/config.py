@@ -12,6 +12,9 @@ from motia.steps import http_options
 from motia.steps.rate_limit import RateLimitConfig, read_rate_limit
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
+# Where a Python handler runs: "thread" (the default) runs `async def` handlers on the
+# event loop and `def` handlers in the thread pool; "process" runs it in a worker process.
+Executor = Literal["thread", "process"]
 
 
 class _Strict(BaseModel):
@@ -131,6 +134,7 @@ class ApiStepConfig(_StepBase):
 
     # Seconds the handler may take to answer (overrides http.requestTimeout).
     timeout: float | None = Field(default=None, gt=0, le=86400)
+    executor: Executor = "thread"
     # True/False, or headers to set (false removes one); see motia.steps.http_options.
     security_headers: bool | http_options.HeaderOverrides | None = None
     # This route's CORS policy, in place of http.cors.*; False: no CORS on this route.
@@ -194,11 +198,15 @@ class EventStepConfig(_StepBase):
     subscribes: list[str]
     input: Any = None
     infrastructure: Infrastructure | None = None
+    executor: Executor = "thread"
 
 
 class CronStepConfig(_StepBase):
     type: Literal["cron"]
     cron: str = Field(min_length=1)
+    executor: Executor = "thread"
+    # Seconds a tick's handler may run; a process-executor worker past it is killed.
+    timeout: float | None = Field(default=None, gt=0, le=86400)
 
 
 class NoopStepConfig(_StepBase):

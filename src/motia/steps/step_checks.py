@@ -84,6 +84,18 @@ def build_step(
             report(problem)
         return None
 
+    if language != "python" and getattr(config, "executor", "thread") == "process":
+        report(
+            Problem(
+                f'"executor": "process" is for Python steps; this {language} step runs in '
+                f"the {language} runner",
+                file=rel,
+                step=config.name,
+                field="executor",
+                hint='remove "executor" (or set it to "thread")',
+            )
+        )
+        return None
     step = Step(file=path, config=config, raw_config=raw, handler=handler, language=language)  # type: ignore[arg-type]
     ok = _check_handler(step, rel, report)
     ok = _compile_step_schemas(step, rel, report) and ok
