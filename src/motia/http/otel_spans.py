@@ -71,7 +71,8 @@ class ServerSpans:
 
         token = current_span.set(span)
         try:
-            await self._app({**scope, TRACE_ID_KEY: trace_id}, receive, send_with_traceparent)
+            scope[TRACE_ID_KEY] = trace_id  # the scope is this request's own
+            await self._app(scope, receive, send_with_traceparent)
         except Exception as exc:
             if sampled:
                 stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

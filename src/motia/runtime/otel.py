@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from motia.errors import SettingsError
 from motia.logs import Logger, LogSink
+from motia.runtime.otel_sampling import TraceSampling
 
 if TYPE_CHECKING:
     from motia.runtime.bus import EventBus
@@ -30,6 +31,7 @@ class OtelConfig:
     traces: bool
     logs: bool
     service_name: str
+    sampling: TraceSampling = field(default_factory=TraceSampling)
 
     @property
     def enabled(self) -> bool:
@@ -38,7 +40,7 @@ class OtelConfig:
 
 def otel_config(environ: Mapping[str, str], default_service: str) -> OtelConfig:
     """What the environment asks to export; raises `SettingsError` for a protocol other
-    than http/protobuf."""
+    than http/protobuf, or a sampler Motia cannot apply."""
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return OtelConfig(False, False, default_service)
     endpoint = bool(environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -56,7 +58,9 @@ def otel_config(environ: Mapping[str, str], default_service: str) -> OtelConfig:
                 f"{name}={protocol!r} is not supported: Motia exports OTLP over HTTP "
                 f"with protobuf; set it to {PROTOCOL!r} (or leave it unset)"
             )
-    return OtelConfig(traces, logs, environ.get("OTEL_SERVICE_NAME") or default_service)
+    service = environ.get("OTEL_SERVICE_NAME") or default_service
+    sampling = TraceSampling.from_environ(environ) if traces else TraceSampling()
+    return OtelConfig(traces, logs, service, sampling)
 
 
 def _exporter(environ: Mapping[str, str], name: str) -> bool:

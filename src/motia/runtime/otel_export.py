@@ -8,10 +8,10 @@ processes without the message holding anything more. Motia's trace id is the spa
 
 Spans are Motia's own light records (`SpanRecord`), encoded by `otlp_proto` and posted by
 `otlp_http` from a background thread: the SDK's span objects cost more than the runs they
-describe. The SDK still provides what users configure: the resource (`OTEL_SERVICE_NAME`,
-`OTEL_RESOURCE_ATTRIBUTES`), the sampler (`OTEL_TRACES_SAMPLER`) and the log pipeline.
-A trace's sampling decision is taken where it enters the process (a request, a cron run,
-an event from the queue); the spans made inside follow it.
+describe. The SDK still provides the resource (`OTEL_SERVICE_NAME`,
+`OTEL_RESOURCE_ATTRIBUTES`) and the log pipeline. A trace's sampling decision
+(`otel_sampling`) is taken where it enters the process (a request, a cron run, an event
+from the queue); the spans made inside follow it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,14 @@ from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    ProxyTracerProvider,
+    SpanContext,
+    TraceFlags,
+    get_tracer_provider,
+    set_span_in_context,
+)
 
 from motia import __version__
 from motia.logs import Logger, LogSink
@@ -75,10 +80,6 @@ def otel_trace_id(trace_id: str) -> str:
     return hashlib.blake2b(trace_id.encode(), digest_size=16).hexdigest()
 
 
-def _describe(sampler: Sampler) -> str:
-    return str(sampler.get_description())
-
-
 def random_span_id() -> int:
     return getrandbits(64) or 1
 
@@ -90,16 +91,11 @@ class OtelExport:
         resource = service_resource(config.service_name)
         self._logger = logger
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.user_tracing = False
         self._remove: list[Callable[[], None]] = []
         self.spans: SpanBatches | None = None
         self.logger_provider: LoggerProvider | None = None
-        # The sampler the standard variables name, as the SDK builds it.
-        self.sampler: Sampler = TracerProvider(shutdown_on_exit=False).sampler
-        # The default (`parentbased_always_on`) samples every trace: no call is needed.
-        self._roots_always = _describe(self.sampler) in {
-            _describe(ALWAYS_ON),
-            _describe(ParentBased(ALWAYS_ON)),
-        }
+        self.sampling = config.sampling
         if config.traces:
             poster = OtlpPoster(OtlpTarget.from_environ(environ, "traces"), self.warn)
             self.spans = SpanBatches(
@@ -140,8 +136,12 @@ class OtelExport:
         return export
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The loop that warnings from the export thread are logged on."""
+        """The loop that warnings from the export thread are logged on. Called when the
+        server starts, with the steps loaded: a tracer provider set by then (by
+        `opentelemetry-instrument`, or when a step module is imported) gets each run's
+        span as the current one, so the spans handlers open are its children."""
         self._loop = loop
+        self.user_tracing = not isinstance(get_tracer_provider(), ProxyTracerProvider)
 
     def warn(self, message: str) -> None:
         loop = self._loop
@@ -162,24 +162,13 @@ class OtelExport:
             self.logger_provider.shutdown()
 
     def sampled(self, trace_id: str) -> bool:
-        """The decision for a trace met without a parent that says (a cron run, an event
-        from the queue): the standard samplers decide by the trace id alone."""
-        if self._roots_always:
-            return True
-        decision = self.sampler.should_sample(None, int(trace_id, 16), "run")
-        return decision.decision is Decision.RECORD_AND_SAMPLE
+        """The decision for a trace met without a parent that says (a request without
+        `traceparent`, a cron run, an event from the queue)."""
+        return self.sampling.root(trace_id)
 
     def sampled_under(self, trace_id: str, caller: TraceParent) -> bool:
         """The decision for a request whose caller sent `traceparent`."""
-        remote = SpanContext(
-            int(trace_id, 16),
-            int(caller.span_id, 16),
-            True,
-            TraceFlags(TraceFlags.SAMPLED if caller.sampled else 0),
-        )
-        parent = set_span_in_context(NonRecordingSpan(remote), Context())
-        decision = self.sampler.should_sample(parent, int(trace_id, 16), "request")
-        return decision.decision is Decision.RECORD_AND_SAMPLE
+        return self.sampling.under(trace_id, caller.sampled)
 
     def end(self, span: SpanRecord) -> None:
         span.end = time.time_ns()
@@ -188,8 +177,10 @@ class OtelExport:
 
     def emitted(self, event: Event) -> None:
         """The PRODUCER span of one emit, with the span id its subscribers' runs name."""
-        trace_id = otel_trace_id(event.trace_id)
         parent = current_span.get()
+        trace_id = event.trace_id
+        if parent is None or parent.trace_id != trace_id:
+            trace_id = otel_trace_id(trace_id)
         if parent is not None and parent.trace_id == trace_id:
             if not parent.sampled:
                 return

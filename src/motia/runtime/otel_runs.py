@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
 
 from motia.adapters.queue.base import Failure
 from motia.runtime.hooks import Run, RunEnd, RunHooks
@@ -51,20 +50,23 @@ class RunSpans(RunHooks):
         self._export = export
         self._open: dict[Run, _Open] = {}
         # The open run of each step in each trace, for logs that arrive from a runner
-        # process outside the run's task.
+        # process outside the run's task (kept only when logs are exported).
         self._running: dict[tuple[str, str], SpanRecord] = {}
+        self._track = export.logger_provider is not None
 
     def running(self, step: str, trace_id: str) -> SpanRecord | None:
         return self._running.get((step, trace_id))
 
     def run_started(self, run: Run) -> None:
         step = run.step
-        trace_id = otel_trace_id(run.trace_id)
+        request = current_span.get()
+        trace_id = run.trace_id
+        if request is None or request.trace_id != trace_id:
+            trace_id = otel_trace_id(trace_id)
         parent_id = 0
         remote = False
         kind = KIND_INTERNAL
         if run.kind == "api":
-            request = current_span.get()
             if request is not None and request.trace_id == trace_id:
                 parent_id, sampled = request.span_id, request.sampled
                 if sampled and request.kind == KIND_SERVER:
@@ -91,10 +93,11 @@ class RunSpans(RunHooks):
             _fixed_attributes(run) if sampled else b"",
         )
         api_token = None
-        if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        if self._export.user_tracing:
             api_token = otel_context.attach(api_context(span))
         self._open[run] = _Open(span, current_span.set(span), api_token)
-        self._running[(step.name, run.trace_id)] = span
+        if self._track:
+            self._running[(step.name, run.trace_id)] = span
 
     def run_failed(self, run: Run, error: BaseException) -> None:
         opened = self._open.get(run)
@@ -121,9 +124,10 @@ class RunSpans(RunHooks):
         if opened is None:
             return
         span = opened.span
-        key = (run.step.name, run.trace_id)
-        if self._running.get(key) is span:
-            del self._running[key]
+        if self._track:
+            key = (run.step.name, run.trace_id)
+            if self._running.get(key) is span:
+                del self._running[key]
         if span.sampled:
             _record_end(span, run, end)
         self._export.end(span)
