@@ -61,25 +61,22 @@ class RunSpans(RunHooks):
         step = run.step
         request = current_span.get()
         trace_id = run.trace_id
-        if request is None or request.trace_id != trace_id:
-            trace_id = otel_trace_id(trace_id)
         parent_id = 0
         remote = False
         kind = KIND_INTERNAL
-        if run.kind == "api":
-            if request is not None and request.trace_id == trace_id:
-                parent_id, sampled = request.span_id, request.sampled
-                if sampled and request.kind == KIND_SERVER:
-                    _name_request(request, run)
-            else:
-                sampled = self._export.sampled(trace_id)
-        elif run.kind == "event" and run.event_id is not None:
-            kind = KIND_CONSUMER
-            parent_id, remote = int(emit_span_id(run.event_id), 16), True
+        if run.kind == "api" and request is not None and request.trace_id == trace_id:
+            parent_id, sampled = request.span_id, request.sampled
+            if sampled and request.kind == KIND_SERVER:
+                _name_request(request, run)
+        else:  # an event from the queue, a cron run: the decision is taken here
+            trace_id = otel_trace_id(trace_id)
             sampled = self._export.sampled(trace_id)
-        else:  # a cron run starts its trace
-            kind = KIND_CONSUMER if run.kind == "event" else KIND_INTERNAL
-            sampled = self._export.sampled(trace_id)
+            if run.kind == "event":
+                kind = KIND_CONSUMER
+                if run.event_id is not None and (sampled or self._export.user_tracing):
+                    parent_id, remote = int(emit_span_id(run.event_id), 16), True
+        if not sampled and not self._export.user_tracing:
+            return  # nothing to record, and nothing inside asks (emits decide alike)
         span = SpanRecord(
             trace_id,
             int(run.span_id, 16),  # the id its log lines carry
