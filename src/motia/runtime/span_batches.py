@@ -70,16 +70,17 @@ class SpanBatches:
 
     def _run(self) -> None:
         while not self._stopping:
-            self._wake.wait(self._delay)
+            # Woken: full batches leave now. The delay passed: whatever waits leaves.
+            full_only = self._wake.wait(self._delay)
             self._wake.clear()
-            self._send_waiting(None)
-        self._send_waiting(time.monotonic() + self._poster.target.timeout)
+            self._send_waiting(None, full_only)
+        self._send_waiting(time.monotonic() + self._poster.target.timeout, False)
         self._poster.close()
 
-    def _send_waiting(self, deadline: float | None) -> None:
-        spans = self._spans
-        while spans:
-            batch = [spans.popleft() for _ in range(min(len(spans), self._batch))]
+    def _send_waiting(self, deadline: float | None, full_only: bool) -> None:
+        spans, size = self._spans, self._batch
+        while len(spans) >= (size if full_only else 1):
+            batch = [spans.popleft() for _ in range(min(len(spans), size))]
             self._poster.post(encode_request(self._resource, self._scope, batch), deadline)
             if deadline is not None and time.monotonic() >= deadline:
                 return
