@@ -98,12 +98,25 @@ async def test_mixed_backends_each_open_once_and_redis_carries_streams_between_p
 async def test_without_a_shared_backend_updates_and_cron_ticks_stay_in_the_process(
     tmp_path: Path,
 ) -> None:
-    settings = backend_support.settings_for(tmp_path, state_adapter="memory")
+    settings = backend_support.settings_for(
+        tmp_path, state_adapter="memory", queue_adapter="memory", streams_adapter="memory"
+    )
 
     stores = open_stores(settings, Clock())
     assert isinstance(stores.observability, MemoryObservabilityStore)
     assert stores.broadcast.__class__.__name__ == "LocalBroadcast"
     assert stores.cron_locks.__class__.__name__ == "LocalCronLocks"
+    await stores.close()
+
+
+async def test_the_sqlite_file_carries_updates_and_cron_ticks_between_its_processes(
+    tmp_path: Path,
+) -> None:
+    settings = backend_support.settings_for(tmp_path, state_adapter="memory")
+
+    stores = open_stores(settings, Clock())
+    assert stores.broadcast.__class__.__name__ == "SqliteBroadcast"
+    assert stores.cron_locks.__class__.__name__ == "SqliteCronLocks"
     await stores.close()
 
 

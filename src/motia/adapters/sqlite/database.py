@@ -276,6 +276,9 @@ class SqliteDatabase:
                 tx.commit_handle.cancel()
             self._commit(tx)
         with contextlib.suppress(sqlite3.Error):
+            # Without waiting: other processes sharing the file may be writing, and a
+            # TRUNCATE that waits holds their writers back.
+            self._conn.execute("PRAGMA busy_timeout=0")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
 
