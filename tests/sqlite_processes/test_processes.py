@@ -5,13 +5,15 @@ WebSocket clients of another process)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests import shared_store_scenarios as scenarios
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, wait_for, write_project
+from tests.redis.support import PROJECT, read_runs
 
 pytestmark = pytest.mark.slow
 
@@ -52,3 +54,37 @@ async def test_stream_change_on_one_process_reaches_a_websocket_client_on_anothe
     await scenarios.stream_change_on_one_process_reaches_a_websocket_client_on_another(
         tmp_path, sqlite_env, servers, count
     )
+
+
+def test_an_idle_process_is_woken_at_once_not_at_its_next_poll(
+    tmp_path: Path, sqlite_env: dict[str, str], servers: Servers
+) -> None:
+    """With a 30 s poll, two orders accepted on A (each process runs one at a time, the
+    first takes 3 s): B runs one of them as soon as it is accepted, so B's worker was
+    woken through its peer socket, not by a poll."""
+    project = write_project(
+        tmp_path / "shop",
+        {**PROJECT, "config.yml": "queue:\n  leaseSeconds: 5\n  pollInterval: 30\n"},
+    )
+    a = servers(project, env=sqlite_env)
+    b = servers(project, env=sqlite_env)
+    time.sleep(0.5)  # both idle, each asleep until its next poll
+
+    sleeps = {"first": 3.0, "second": 0.0}
+    accepted: dict[str, float] = {}
+    for order, sleep in sleeps.items():
+        accepted[order] = time.time()
+        response = a.client.post("/orders", json={"id": order, "sleep": sleep})
+        assert response.status_code == 201, response.text
+        time.sleep(0.3)
+    runs = wait_for(
+        lambda: len(read_runs(project, "handled")) == 2 and read_runs(project, "handled"),
+        8,
+        what="both orders handled",
+    )
+    started = {run.ident: run.at - sleeps[run.ident] - accepted[run.ident] for run in runs}
+    on = {run.ident: run.pid for run in runs}
+    print(f"handled on {on}, started this long after being accepted: {started}")
+    assert set(on.values()) == {a.process.pid, b.process.pid}
+    [on_b] = [order for order, pid in on.items() if pid == b.process.pid]
+    assert started[on_b] < 1.0, f"B took {on_b!r} {started[on_b]:.2f} s after it was accepted"
