@@ -5,12 +5,16 @@ WebSocket clients of another process)."""
 
 from __future__ import annotations
 
+import shutil
+import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from motia.adapters.sqlite.fanout import peer_folder
 from tests import shared_store_scenarios as scenarios
 from tests.conftest import ServerProcess, wait_for, write_project
 from tests.redis.support import PROJECT, read_runs
@@ -88,3 +92,27 @@ def test_an_idle_process_is_woken_at_once_not_at_its_next_poll(
     assert set(on.values()) == {a.process.pid, b.process.pid}
     [on_b] = [order for order, pid in on.items() if pid == b.process.pid]
     assert started[on_b] < 1.0, f"B took {on_b!r} {started[on_b]:.2f} s after it was accepted"
+
+
+def test_a_process_that_cannot_reach_its_peers_says_so_and_serves_alone(
+    tmp_path: Path, sqlite_env: dict[str, str], servers: Servers
+) -> None:
+    project = write_project(tmp_path / "shop", PROJECT)
+    # A short path, so the peer folder is the one beside the file (not one in /tmp).
+    data = Path(tempfile.mkdtemp(prefix="motia-peers-"))
+    blocked = data / "motia.db.peers"
+    assert peer_folder(data / "motia.db") == blocked
+    server: ServerProcess | None = None
+    try:
+        blocked.write_text("a file where the peer folder should be")
+        server = servers(project, env={**sqlite_env, "MOTIA_DATA_DIR": str(data)})
+        response = server.client.post("/orders", json={"id": "alone"})
+        assert response.status_code == 201, response.text
+        wait_for(lambda: read_runs(project, "handled"), 10, what="the order handled")
+        output = server.output()
+        assert "cannot open a peer socket in" in output and "motia.db.peers" in output, output
+        assert "will find its events at their next poll" in output
+    finally:
+        if server is not None:
+            server.stop(signal.SIGTERM, timeout=10)
+        shutil.rmtree(data)

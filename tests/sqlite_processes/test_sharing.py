@@ -23,6 +23,8 @@ from motia.adapters.sqlite.fanout import INLINE_LIMIT, Fanout, peer_folder
 from motia.clock import Clock
 from motia.settings import Settings
 
+pytestmark = pytest.mark.async_timeout(60)
+
 MESSAGES = 600
 GROUPS = 6
 
@@ -187,4 +189,12 @@ def test_the_peer_folder_fits_a_socket_address_wherever_the_database_is(tmp_path
     assert far != peer_folder(deep.with_name("other.db"))
 
 
-pytestmark = pytest.mark.async_timeout(60)
+async def test_a_process_that_cannot_open_its_peer_socket_runs_alone(tmp_path: Path) -> None:
+    blocked = tmp_path / "motia.db.peers"
+    blocked.write_text("a file where the folder should be")
+    fanout = Fanout(blocked)
+    await fanout.start()
+    assert not fanout.started
+    assert fanout.problem is not None and str(blocked) in fanout.problem
+    await fanout.send(b"x", b"goes nowhere, raises nothing")
+    await fanout.close()

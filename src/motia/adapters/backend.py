@@ -58,6 +58,10 @@ class Backend(ABC):
         """Counts the calls of rate-limited keys for the processes that share it."""
         return LocalRateLimiter(self.clock)
 
+    def degraded(self) -> str | None:
+        """Once started: what works less well than it should (for the log), or None."""
+        return None
+
     async def migrate(self) -> str:
         """Bring the backend's tables to this version now (they are also migrated on first
         use); says what was done, for people (`motia db migrate`)."""

@@ -71,6 +71,15 @@ class SqliteBackend(Backend):
     def cron_locks(self) -> CronLocks:
         return SqliteCronLocks(self.database, self.clock)
 
+    def degraded(self) -> str | None:
+        problem = None if self._fanout is None else self._fanout.problem
+        if problem is None:
+            return None
+        return (
+            f"{problem}; other processes on {self.settings.database_path} will not see this "
+            "one's stream changes and will find its events at their next poll"
+        )
+
     async def ping(self, timeout: float) -> None:
         """A small write must commit: a full disk or a damaged file fails it."""
         if self._database is None:

@@ -73,6 +73,8 @@ class Fanout:
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spilled: list[tuple[float, Path]] = []
+        # Why the other processes cannot be reached, when `start` could not bind.
+        self.problem: str | None = None
 
     @property
     def started(self) -> bool:
@@ -88,14 +90,22 @@ class Fanout:
         self._receivers[channel] = receive
 
     async def start(self) -> None:
-        """Bind our socket and greet the peers; idempotent."""
+        """Bind our socket and greet the peers; idempotent. When the folder cannot be
+        used (a read-only file system, say) the process runs alone: `problem` says why,
+        and sends do nothing."""
         if self._sock is not None:
             return
         self._loop = asyncio.get_running_loop()
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        sock.bind(str(self.folder / self.name))
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            sock.setblocking(False)
+            sock.bind(str(self.folder / self.name))
+        except OSError as exc:
+            sock.close()
+            self.problem = f"cannot open a peer socket in {self.folder}: {exc.strerror or exc}"
+            return
+        self.problem = None
         self._sock = sock
         self._loop.add_reader(sock.fileno(), self._readable)
         self._sweep_spilled_of_the_dead()
@@ -110,7 +120,10 @@ class Fanout:
         if not self._peers:
             return
         if len(payload) > INLINE_LIMIT:
-            frame = SPILLED + channel + self._spill(payload).encode()
+            try:
+                frame = SPILLED + channel + self._spill(payload).encode()
+            except OSError:
+                return  # a full disk, say: the peers miss this one, as a late one
         else:
             frame = channel + payload
         await self._send_frame(frame)
