@@ -6,6 +6,7 @@ wake-ups and stream changes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -198,3 +199,32 @@ async def test_a_process_that_cannot_open_its_peer_socket_runs_alone(tmp_path: P
     assert fanout.problem is not None and str(blocked) in fanout.problem
     await fanout.send(b"x", b"goes nowhere, raises nothing")
     await fanout.close()
+
+
+async def test_a_peer_that_takes_nothing_cannot_hold_the_sender_up(tmp_path: Path) -> None:
+    """A stopped process's queue fills; the sender waits for it once (`send_wait`), then
+    drops what it cannot take at once, and sends again as soon as it has room."""
+    folder = tmp_path / "peers"
+    folder.mkdir()
+    frozen = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # bound, never read
+    frozen.bind(str(folder / "1-frozen.sock"))
+    frozen.setblocking(False)
+    sender = Fanout(folder, send_wait=0.2)
+    await sender.start()
+
+    started = time.monotonic()
+    for i in range(3000):
+        await sender.send(b"x", b"%d" % i)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"3000 sends to a frozen peer took {elapsed:.2f} s"
+
+    received = 0
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            frozen.recv(1024)
+            received += 1
+    assert 0 < received < 3000, received  # its queue held some; the rest were dropped
+    await sender.send(b"x", b"after")
+    assert frozen.recv(1024) == b"xafter", "the peer got room again: messages flow again"
+    frozen.close()
+    await sender.close()

@@ -9,7 +9,8 @@ peers it finds, so those that listed the folder before it appeared look again at
 
 A connected datagram socket waits while its peer's receive queue is full, so a busy peer
 slows the sender down instead of losing messages; a peer that takes nothing for
-`SEND_WAIT` seconds is skipped for that message. Payloads over `INLINE_LIMIT` bytes are
+`SEND_WAIT` seconds (a stopped process) misses that message and every later one until
+its queue has room again, so it cannot hold the others up. Payloads over `INLINE_LIMIT` bytes are
 written to a file in the folder and sent by name; such files are removed after `KEEP_SPILLED`
 seconds.
 
@@ -58,13 +59,17 @@ class _Peer:
         self.name = name
         self.sock = sock
         self.sending = asyncio.Lock()
+        # Took nothing for SEND_WAIT seconds (stopped, or its loop is stuck): until its
+        # queue has room again, messages to it are dropped rather than waited for.
+        self.stalled = False
 
 
 class Fanout:
     """This process's end: `send` reaches every peer's receivers of that channel."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, send_wait: float = SEND_WAIT) -> None:
         self.folder = folder
+        self._send_wait = send_wait
         self.name = f"{os.getpid()}-{os.urandom(4).hex()}.sock"
         self._receivers: dict[bytes, Receiver] = {}
         self._peers: dict[str, _Peer] = {}
@@ -137,14 +142,23 @@ class Fanout:
             if not peer.sending.locked():
                 try:
                     peer.sock.send(frame)
+                    peer.stalled = False
                     return
                 except BlockingIOError:
-                    pass  # its queue is full: wait below, behind nobody
-            async with peer.sending, asyncio.timeout(SEND_WAIT):
+                    if peer.stalled:
+                        return  # still full: this message is lost to it
+                    # its queue is full: wait below, behind nobody
+            async with peer.sending:
+                if peer.stalled:  # it stalled while we waited for our turn
+                    with contextlib.suppress(BlockingIOError):
+                        peer.sock.send(frame)
+                        peer.stalled = False
+                    return
                 assert self._loop is not None
-                await self._loop.sock_sendall(peer.sock, frame)
+                async with asyncio.timeout(self._send_wait):
+                    await self._loop.sock_sendall(peer.sock, frame)
         except TimeoutError:
-            return  # a peer that takes nothing for that long misses this message
+            peer.stalled = True  # it misses this message, and the next while it is full
         except OSError:
             self._forget(peer.name, stale=True)
 
