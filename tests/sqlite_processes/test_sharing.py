@@ -228,3 +228,18 @@ async def test_a_peer_that_takes_nothing_cannot_hold_the_sender_up(tmp_path: Pat
     assert frozen.recv(1024) == b"xafter", "the peer got room again: messages flow again"
     frozen.close()
     await sender.close()
+
+
+async def test_a_peer_folder_others_may_write_in_is_not_used(tmp_path: Path) -> None:
+    open_to_all = tmp_path / "peers"
+    open_to_all.mkdir()
+    open_to_all.chmod(0o777)
+    fanout = Fanout(open_to_all)
+    await fanout.start()
+    assert not fanout.started
+    assert fanout.problem is not None and "others may write in it" in fanout.problem
+    assert not list(open_to_all.iterdir())
+    open_to_all.chmod(0o700)
+    await fanout.start()
+    assert fanout.started and fanout.problem is None
+    await fanout.close()

@@ -51,7 +51,20 @@ def peer_folder(database: Path) -> Path:
     if len(str(beside)) <= MAX_FOLDER_PATH:
         return beside
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"motia-{os.getuid()}" / digest
+    return Path(tempfile.gettempdir()) / _TEMP_PARENT / digest
+
+
+_TEMP_PARENT = f"motia-{os.getuid()}"
+
+
+def _check_private(folder: Path) -> None:
+    """Stream changes pass through the folder: it must be ours, and writable by us only
+    (in a shared temp folder another user could have made it first)."""
+    found = folder.stat()
+    if found.st_uid != os.getuid() or found.st_mode & 0o022:
+        raise PermissionError(
+            f"{folder} belongs to another user or others may write in it; remove it"
+        )
 
 
 class _Peer:
@@ -103,7 +116,11 @@ class Fanout:
         self._loop = asyncio.get_running_loop()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
+            if self.folder.parent.name == _TEMP_PARENT:
+                self.folder.parent.mkdir(mode=0o700, exist_ok=True)
+                _check_private(self.folder.parent)
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _check_private(self.folder)
             sock.setblocking(False)
             sock.bind(str(self.folder / self.name))
         except OSError as exc:
