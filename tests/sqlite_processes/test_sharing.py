@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import itertools
 import multiprocessing
 import os
 import socket
+import sqlite3
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,6 +23,7 @@ import pytest
 
 from motia.adapters.queue.base import OutgoingMessage
 from motia.adapters.sqlite.backend import SqliteBackend
+from motia.adapters.sqlite.checkpoint import Checkpointer
 from motia.adapters.sqlite.fanout import INLINE_LIMIT, Fanout, peer_folder
 from motia.clock import Clock
 from motia.settings import Settings
@@ -243,3 +247,44 @@ async def test_a_peer_folder_others_may_write_in_is_not_used(tmp_path: Path) -> 
     await fanout.start()
     assert fanout.started and fanout.problem is None
     await fanout.close()
+
+
+class _NoWriters:
+    """Writers of a process that has none: a checkpoint may always start."""
+
+    def pause_for_checkpoint(self, may_start: threading.Event) -> bool:
+        may_start.set()
+        return True
+
+    def resume_after_checkpoint(self) -> None:
+        return None
+
+
+def test_one_checkpointer_at_a_time_works_on_a_shared_file(tmp_path: Path) -> None:
+    path = tmp_path / "motia.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (v BLOB)")
+    for _ in range(40):
+        conn.execute("INSERT INTO t VALUES (?)", (os.urandom(16_384),))
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size > 256 * 1024
+
+    # Another process's checkpointer at work: it holds the lock.
+    lock = os.open(f"{path}-checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    checkpointer = Checkpointer(
+        path, _NoWriters(), passive_above=64 * 1024, truncate_above=128 * 1024, interval=0.01
+    )
+    try:
+        time.sleep(0.3)
+        assert wal.stat().st_size > 256 * 1024, "it worked while another one held the lock"
+        os.close(lock)  # the other one is done
+        deadline = time.monotonic() + 3
+        while wal.exists() and wal.stat().st_size > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not wal.exists() or wal.stat().st_size == 0, "the WAL was not truncated"
+    finally:
+        checkpointer.stop()
+        conn.close()
