@@ -1,7 +1,8 @@
 """`motia start --workers N` on the embedded SQLite file, no services: the workers share
 the port and the file; events are handled once by either, a worker killed mid-handler
 loses nothing, cron fires once per tick, and a stream change answered by one worker
-reaches a client (the published npm stream client) connected to another."""
+reaches a client (the published npm stream client) connected to another, as does a
+stream event sent there."""
 
 from __future__ import annotations
 
@@ -54,7 +55,27 @@ JOIN_RECORDING_STREAM: dict[str, str] = {
             item = await ctx.streams.todo.set(params["group"], params["id"], req["body"])
             return {"status": 200, "body": {"pid": os.getpid(), "item": item}}
     """,
+    "steps/api/ping_todo_step.py": """
+        import os
+        config = {"type": "api", "name": "PingTodo", "method": "POST",
+                  "path": "/todo/:group/ping", "emits": [], "flows": ["todo"]}
+        async def handler(req, ctx):
+            group = req["pathParams"]["group"]
+            await ctx.streams.todo.send({"groupId": group}, {"type": "ping", "data": req["body"]})
+            return {"status": 200, "body": {"pid": os.getpid()}}
+    """,
 }
+
+
+def post_until_another_worker_answers(url: str, path: str, than: int) -> tuple[int, int]:
+    """POST `{"n": attempt}` on new connections until a worker other than `than` answers;
+    returns that attempt and the worker."""
+    for attempt in range(60):
+        response = post_fresh(url, path, {"n": attempt})
+        assert response.status_code == 200, response.text
+        if response.json()["pid"] != than:
+            return attempt, response.json()["pid"]
+    pytest.fail(f"worker {than} answered all 60 requests")
 
 
 @pytest.mark.parametrize("count", [2, 3])
@@ -153,7 +174,11 @@ def test_a_stream_change_answered_by_one_worker_reaches_a_client_on_another(
     # each on a group of its own.
     groups = [f"g{i}-{uuid.uuid4().hex[:6]}" for i in range(4)]
     drivers = {
-        group: driver_factory(url, [{"label": "todo", "stream": "todo", "group": group}])
+        group: driver_factory(
+            url,
+            [{"label": "todo", "stream": "todo", "group": group, "events": ["error", "ping"]}],
+            events=["error", "ping"],
+        )
         for group in groups
     }
     for driver in drivers.values():
@@ -161,17 +186,23 @@ def test_a_stream_change_answered_by_one_worker_reaches_a_client_on_another(
     joined = {run.ident: run.pid for run in read_runs(project, "join")}
     assert set(joined) == set(groups), joined
 
-    # For one client, change its group through requests until a worker other than the
-    # client's answers one (a new connection each time).
+    # For one client, change its group (then send it an event) through requests until a
+    # worker other than the client's answers one (a new connection each time).
     group = groups[0]
     client_worker = joined[group]
-    for attempt in range(60):
-        response = post_fresh(supervisor.url, f"/todo/{group}/t1", {"n": attempt})
-        assert response.status_code == 200, response.text
-        if response.json()["pid"] != client_worker:
-            break
-    else:
-        pytest.fail(f"worker {client_worker} answered all 60 requests")
-    print(f"client on worker {client_worker}; change {attempt} made on {response.json()['pid']}")
+    attempt, answered_by = post_until_another_worker_answers(
+        supervisor.url, f"/todo/{group}/t1", client_worker
+    )
+    print(f"client on worker {client_worker}; change {attempt} made on {answered_by}")
     state = drivers[group].wait_state("todo", lambda s: s == [{"n": attempt, "id": "t1"}])
     assert state == [{"n": attempt, "id": "t1"}]
+
+    mark = drivers[group].mark()
+    attempt, answered_by = post_until_another_worker_answers(
+        supervisor.url, f"/todo/{group}/ping", client_worker
+    )
+    drivers[group].wait_for(
+        lambda o: o["kind"] == "event" and o["type"] == "ping" and o["data"] == {"n": attempt},
+        after=mark,
+        what=f"the ping event sent on worker {answered_by}",
+    )
