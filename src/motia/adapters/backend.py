@@ -28,6 +28,8 @@ class Backend(ABC):
     # True when every process of a deployment uses the same store: it then carries
     # stream updates between them and elects the one process that runs each cron tick.
     spans_processes: ClassVar[bool] = False
+    # True when those processes may be on several machines (a server, not a local file).
+    spans_machines: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
