@@ -110,6 +110,7 @@ def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memo
     "-w",
     "--workers",
     type=_Workers(),
+    metavar="N|auto",
     default="1",
     show_default=True,
     envvar="MOTIA_WORKERS",
