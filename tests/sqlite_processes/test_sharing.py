@@ -24,8 +24,10 @@ import pytest
 from motia.adapters.queue.base import OutgoingMessage
 from motia.adapters.sqlite.backend import SqliteBackend
 from motia.adapters.sqlite.checkpoint import Checkpointer
+from motia.adapters.sqlite.database import SqliteDatabase
 from motia.adapters.sqlite.fanout import INLINE_LIMIT, Fanout, peer_folder
 from motia.clock import Clock
+from motia.errors import StoreUnavailable
 from motia.settings import Settings
 
 pytestmark = pytest.mark.async_timeout(60)
@@ -288,3 +290,41 @@ def test_one_checkpointer_at_a_time_works_on_a_shared_file(tmp_path: Path) -> No
     finally:
         checkpointer.stop()
         conn.close()
+
+
+async def test_a_write_waits_for_another_processs_lock_without_holding_the_loop(
+    tmp_path: Path,
+) -> None:
+    database = SqliteDatabase(tmp_path / "motia.db")
+    await database.write("CREATE TABLE t (v INTEGER)")
+    other = sqlite3.connect(tmp_path / "motia.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+    started = time.monotonic()
+    await database.write("INSERT INTO t VALUES (1)")
+    waited = time.monotonic() - started
+    assert 0.25 < waited < 1.0, waited
+    assert ticks >= 15, f"the loop ran {ticks} times while the write waited"
+    assert database.query("SELECT v FROM t") == [(1,)]
+
+    # A lock held past `busy_wait`: the write fails, naming the file and the cause.
+    database.busy_wait = 0.2
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailable, match=r"motia\.db is locked by another process"):
+        await database.write("INSERT INTO t VALUES (2)")
+    other.execute("COMMIT")
+    await database.write("INSERT INTO t VALUES (3)")
+    assert database.query("SELECT v FROM t ORDER BY v") == [(1,), (3,)]
+    ticking.cancel()
+    other.close()
+    database.close()
