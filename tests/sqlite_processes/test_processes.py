@@ -5,10 +5,13 @@ WebSocket clients of another process)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
+import sqlite3
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pytest
 from motia.adapters.sqlite.fanout import peer_folder
 from tests import shared_store_scenarios as scenarios
 from tests.conftest import ServerProcess, wait_for, write_project
-from tests.redis.support import PROJECT, read_runs
+from tests.redis.support import CREATE_JOB_STEP, PROJECT, read_runs
 
 pytestmark = pytest.mark.slow
 
@@ -116,3 +119,57 @@ def test_a_process_that_cannot_reach_its_peers_says_so_and_serves_alone(
         if server is not None:
             server.stop(signal.SIGTERM, timeout=10)
         shutil.rmtree(data)
+
+
+FAILING_STEP = """
+    from steps.lib.runlog import record
+    config = {"type": "event", "name": "AlwaysFails", "subscribes": ["job.created"],
+              "flows": ["jobs"],
+              "infrastructure": {"queue": {"maxRetries": 2,
+                                           "backoff": {"type": "fixed", "delay": 0.2,
+                                                       "jitter": False}}}}
+    async def handler(data, ctx):
+        record("attempt", f"{data['id']}#{ctx.attempt}", ctx.attempt)
+        raise RuntimeError(f"job {data['id']} cannot be done")
+"""
+
+
+def test_retries_and_dead_letters_count_once_across_processes(
+    tmp_path: Path, sqlite_env: dict[str, str], servers: Servers
+) -> None:
+    """Jobs accepted on one of three processes fail every time: each runs exactly 1 + 2
+    retries, attempts numbered 1 to 3 (whichever process ran them), then lands in the
+    dead-letter table once."""
+    project = write_project(
+        tmp_path / "jobs",
+        {
+            **PROJECT,
+            "steps/events/always_fails_step.py": FAILING_STEP,
+            "steps/api/create_job_step.py": CREATE_JOB_STEP,
+        },
+    )
+    processes = [servers(project, env=sqlite_env) for _ in range(3)]
+    jobs = [f"job-{i}" for i in range(8)]
+    for job in jobs:
+        response = processes[0].client.post("/jobs", json={"id": job})
+        assert response.status_code == 202, response.text
+
+    database = project / ".motia" / "motia.db"
+
+    def dead() -> int:
+        with contextlib.closing(sqlite3.connect(database)) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM motia_dead_letters").fetchone()[0])
+
+    wait_for(lambda: dead() == len(jobs), 20, what="every job dead-lettered")
+    time.sleep(0.5)  # nothing more runs
+    attempts = read_runs(project, "attempt")
+    by_pid = Counter(run.pid for run in attempts)
+    print(f"attempts by process: {dict(by_pid)}")
+    assert Counter(run.ident for run in attempts) == Counter(
+        f"{job}#{n}" for job in jobs for n in (1, 2, 3)
+    )
+    assert set(by_pid) <= {p.process.pid for p in processes}
+    assert dead() == len(jobs)
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        rows = conn.execute("SELECT attempts, reason FROM motia_dead_letters").fetchall()
+    assert {tuple(row) for row in rows} == {(3, "handler failed")}, rows
