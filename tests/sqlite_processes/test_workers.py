@@ -206,3 +206,16 @@ def test_a_stream_change_answered_by_one_worker_reaches_a_client_on_another(
         after=mark,
         what=f"the ping event sent on worker {answered_by}",
     )
+
+
+def test_workers_auto_starts_one_per_cpu_core(
+    tmp_path: Path, sqlite_env: dict[str, str], servers: Servers
+) -> None:
+    cores = os.cpu_count() or 1
+    if cores > 8:
+        pytest.skip(f"{cores} cores: too many processes for a test")
+    project = write_project(tmp_path / "auto", PROJECT)
+    supervisor = servers(project, env={**sqlite_env, "MOTIA_WORKERS": "auto"})
+    workers = worker_pids(supervisor.process.pid)
+    assert len(workers) == (cores if cores > 1 else 0), workers  # one core: no supervisor
+    assert get_fresh(supervisor.url, "/pid").status_code == 200
