@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from fig_redis import redis_reachable
 from harness import Figure, Options, run_worker
+from peer_http import bench_fastapi
 from peer_motia import PEER_DIR, http_run
 from peers_env import peer_python
 from procs import run_json_child
@@ -28,7 +29,8 @@ from procs import run_json_child
 IN_PROCESS = ("motia-sqlite", "motia-redis")
 HTTP = ("motia-sqlite-http", "motia-redis-http")
 PEERS = ("celery", "dramatiq", "arq", "rq", "huey-sqlite", "huey-redis", "dbos")
-SYSTEMS = (*IN_PROCESS, *HTTP, *PEERS)
+HTTP_REFERENCE = "fastapi"  # figure 12d, measured by wrk in rounds of its own
+SYSTEMS = (*IN_PROCESS, *HTTP, *PEERS, HTTP_REFERENCE)
 NEEDS_REDIS = {"motia-redis", "motia-redis-http", "celery", "dramatiq", "arq", "rq",
                "huey-redis"}
 
@@ -114,6 +116,7 @@ def bench_peers(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
           f"{opts.peers_rate:g}/s, {opts.rounds} interleaved round(s); Redis keys and DBOS "
           f"databases named {run_tag}*", flush=True)
     ready = _available(selected, opts, workdir)
+    fastapi = ready.pop(HTTP_REFERENCE, None)
     runs: dict[str, list[dict[str, Any]]] = {system: [] for system in ready}
     errors: dict[str, list[str]] = {}
     try:
@@ -134,7 +137,10 @@ def bench_peers(wrk: str, opts: Options, workdir: Path) -> list[Figure]:
             print(f"  deleted {_delete_keys(opts.redis_url, run_tag)} Redis keys", flush=True)
     rows = summarize(runs)
     print_peer_table(rows)
-    return peer_figures(rows, runs, errors)
+    figures = peer_figures(rows, runs, errors)
+    if fastapi is not None:
+        figures += bench_fastapi(wrk, fastapi, opts, workdir)
+    return figures
 
 
 def _round_line(result: dict[str, Any]) -> str:

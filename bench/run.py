@@ -96,7 +96,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--peers", default="",
                         help="figure 12: comma-separated systems to measure (default all: "
                         "motia-sqlite, motia-redis, motia-sqlite-http, motia-redis-http, celery, "
-                        "dramatiq, arq, rq, huey-sqlite, huey-redis, dbos)")
+                        "dramatiq, arq, rq, huey-sqlite, huey-redis, dbos, fastapi)")
     parser.add_argument("--peers-count", type=int, default=None,
                         help="figure 12: events enqueued back to back per run (default 10000, "
                         "quick 3000)")
