@@ -230,6 +230,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="wrk warm-up (3)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--top", type=int, default=15, help="functions listed (15)")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="also keep the profiled pass's cProfile stats here (for pstats)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--stats", type=Path, default=None, help=argparse.SUPPRESS)
@@ -249,6 +251,9 @@ def main() -> int:
             print(f"profiled pass: {profiled['cpu_us_per_event']:.0f} us of CPU per event "
                   f"under cProfile ({profiled['rps']:.0f} req/s)")
             report(plain, stats_file, args.top)
+            if args.save is not None:
+                args.save.write_bytes(stats_file.read_bytes())
+                print(f"\ncProfile stats written to {args.save}")
     finally:
         kill_all()
     return 0
