@@ -27,15 +27,17 @@ from harness import (
 )
 from wrk import WrkResult, load_details, median_rps, run_wrk
 
-# (label, store, worker processes); SQLite serves one process only.
+# (label, store, worker processes); SQLite's workers share one file on one machine.
 CONFIGS: tuple[tuple[str, str, int], ...] = (
     ("sqlite-1w", "sqlite", 1),
+    ("sqlite-2w", "sqlite", 2),
     ("redis-1w", "redis", 1),
     ("redis-2w", "redis", 2),
     ("postgres-1w", "postgres", 1),
     ("postgres-2w", "postgres", 2),
 )
-TITLES = {"sqlite-1w": "SQLite", "redis-1w": "Redis, 1 worker", "redis-2w": "Redis, 2 workers",
+TITLES = {"sqlite-1w": "SQLite", "sqlite-2w": "SQLite, 2 workers",
+          "redis-1w": "Redis, 1 worker", "redis-2w": "Redis, 2 workers",
           "postgres-1w": "PostgreSQL, 1 worker", "postgres-2w": "PostgreSQL, 2 workers"}
 # Environment variables that would move a server to another store than the one measured.
 STORE_VARIABLES = ("MOTIA_REDIS_URL", "REDIS_URL", "MOTIA_DATABASE_URL", "DATABASE_URL",
@@ -246,6 +248,7 @@ def _figures(events: dict[str, list[dict[str, Any]]], loads: dict[str, list[WrkR
     others: tuple[Row, ...] = (
         ("postgres-2w", "postgres-1w", "PostgreSQL, 2 workers vs 1", None),
         ("redis-2w", "redis-1w", "Redis, 2 workers vs 1", None),
+        ("sqlite-2w", "sqlite-1w", "SQLite, 2 workers vs 1", None),
         ("postgres-1w", "sqlite-1w", "PostgreSQL vs SQLite, 1 worker", None),
         ("redis-1w", "sqlite-1w", "Redis vs SQLite, 1 worker", None),
     )

@@ -164,6 +164,11 @@ class Options:
     only: set[int]
     redis_url: str = DEFAULT_REDIS_URL
     database_url: str = DEFAULT_DATABASE_URL
+    peers: str = ""  # figure 12: comma-separated systems, empty for all
+    peers_count: int = 10000
+    peers_hop_count: int = 1000
+    peers_rate: float = 200.0
+    peers_max_seconds: float = 30.0
 
 
 

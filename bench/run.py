@@ -21,6 +21,9 @@ Figures (see bench/README.md for what each one means):
      (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
   10. POST req/s of figure 2's step with OpenTelemetry export on (to a local receiver)
      against the same server with it off, measured in the same run
+  12. peers (only when named: `--only 12`; installs the peers into a cache folder): durable
+     events/s and hop latency of Motia on SQLite and Redis (in-process emits, and one event
+     per HTTP request) against Celery, Dramatiq, arq, RQ, Huey and DBOS, in the same run
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -48,11 +51,13 @@ from fig_durable import bench_durable, events_worker
 from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
 from fig_otel import bench_otel
+from fig_peers import bench_peers
 from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
 from fig_stores import bench_stores, postgres_reachable
 from harness import CLIENT_CPU, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Figure, Options
+from peer_motia import peers_worker
 from procs import can_pin, cpu_busy, kill_all, on_signal
 from report import code_version, machine_info, print_table
 from wrk import ensure_wrk
@@ -73,7 +78,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11",
                         help="comma-separated figures to run, e.g. 1,3 (default all; figures "
                         "7, 9 and 10 are left out with a warning when Redis (or, for 9, "
-                        "PostgreSQL) does not answer, unless named here)")
+                        "PostgreSQL) does not answer, unless named here; figure 12, the "
+                        "peers, runs only when named)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
                         help="the Redis server of figure 7 (default $MOTIA_BENCH_REDIS_URL or "
                         "redis://127.0.0.1:6379/0); its keys live under a prefix of the run's "
@@ -87,6 +93,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="first wait up to this long for other work on the machine to stop")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 1 when a figure misses its target")
+    parser.add_argument("--peers", default="",
+                        help="figure 12: comma-separated systems to measure (default all: "
+                        "motia-sqlite, motia-redis, motia-sqlite-http, motia-redis-http, celery, "
+                        "dramatiq, arq, rq, huey-sqlite, huey-redis, dbos, fastapi)")
+    parser.add_argument("--peers-count", type=int, default=None,
+                        help="figure 12: events enqueued back to back per run (default 10000, "
+                        "quick 3000)")
+    parser.add_argument("--peers-hop-count", type=int, default=None,
+                        help="figure 12: paced hops per run (default 1000, quick 400)")
+    parser.add_argument("--peers-rate", type=float, default=200.0,
+                        help="figure 12: events/s of the paced hop phase (200)")
+    parser.add_argument("--peers-max-seconds", type=float, default=30.0,
+                        help="figure 12: longest wait for a run's events to be handled; a "
+                        "slower system is reported as handled/elapsed (30)")
+    parser.add_argument("--peers-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--hop-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--hop-count", type=int, default=None,
                         help="sequential publishes of figures 3 and 6b (default 5000, quick 2000)")
@@ -108,6 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         hop_worker(args.hop_count or 3000, args.queue, args.data_dir, args.redis_url,
                    args.redis_prefix, args.database_url)
         return 0
+    if args.peers_worker:
+        peers_worker(args.queue, args.peers_count or 10000, args.peers_hop_count or 1000,
+                     args.peers_rate, args.peers_max_seconds, args.data_dir, args.redis_url,
+                     args.redis_prefix)
+        return 0
     if args.events_worker:
         events_worker(args.events_count or 20000, args.events_chunk, args.queue, args.data_dir)
         return 0
@@ -124,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         only={int(x) for x in args.only.split(",") if x.strip()},
         redis_url=args.redis_url,
         database_url=args.database_url,
+        peers=args.peers,
+        peers_count=args.peers_count or (3000 if args.quick else 10000),
+        peers_hop_count=args.peers_hop_count or (400 if args.quick else 1000),
+        peers_rate=args.peers_rate,
+        peers_max_seconds=args.peers_max_seconds,
     )
     if 7 in opts.only and not redis_reachable(opts.redis_url):
         message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
@@ -151,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     if can_pin():
         os.sched_setaffinity(0, {int(CLIENT_CPU)})  # keep this harness off the server's CPU
-    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9, 10, 11} else ""
+    wrk = ensure_wrk() if opts.only & {1, 2, 7, 9, 10, 11, 12} else ""
     busy_before = cpu_busy()
     waited_until = time.monotonic() + args.wait_idle
     while busy_before > 0.15 and time.monotonic() < waited_until:
@@ -185,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_rate_limits(wrk, opts, workdir)
             if 11 in opts.only:
                 figures += bench_otel(wrk, opts, workdir)
+            if 12 in opts.only:
+                figures += bench_peers(wrk, opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

@@ -312,11 +312,25 @@ def test_compose_runs_every_store_of_a_project_that_chose_sqlite(
 
 def test_motia_start_reads_its_workers_from_motia_workers(tmp_path: Path) -> None:
     project = python_project(tmp_path)
-    two = run_motia("start", "--dir", str(project), env={"MOTIA_WORKERS": "2"})
+    # In memory each process would keep its own queue: refused, naming the cause.
+    two = run_motia("start", "--memory", "--dir", str(project), env={"MOTIA_WORKERS": "2"})
     assert two.returncode == 1
-    assert "--workers needs every adapter on Redis or PostgreSQL" in two.stderr
+    assert "--workers needs every adapter on a store that processes share" in two.stderr
+    assert "--memory" in two.stderr
     bad = run_motia("start", "--dir", str(project), env={"MOTIA_WORKERS": "many"})
     assert bad.returncode == 2 and "MOTIA_WORKERS" in bad.stderr
+    assert "neither a number of processes nor 'auto'" in bad.stderr
+    zero = run_motia("start", "--dir", str(project), "--workers", "0")
+    assert zero.returncode == 2 and "0 is not between 1 and 64" in zero.stderr
+
+
+def test_workers_auto_is_one_per_cpu_core() -> None:
+    from motia.cli.main import MAX_WORKERS, start
+
+    workers = next(p for p in start.params if p.name == "workers")
+    assert workers.type.convert("auto", workers, None) == min(os.cpu_count() or 1, MAX_WORKERS)
+    assert workers.type.convert(" AUTO ", workers, None) == min(os.cpu_count() or 1, MAX_WORKERS)
+    assert workers.type.convert("3", workers, None) == 3
 
 
 # -- build and run -----------------------------------------------------------------------

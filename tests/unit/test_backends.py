@@ -98,12 +98,41 @@ async def test_mixed_backends_each_open_once_and_redis_carries_streams_between_p
 async def test_without_a_shared_backend_updates_and_cron_ticks_stay_in_the_process(
     tmp_path: Path,
 ) -> None:
-    settings = backend_support.settings_for(tmp_path, state_adapter="memory")
+    settings = backend_support.settings_for(
+        tmp_path, state_adapter="memory", queue_adapter="memory", streams_adapter="memory"
+    )
 
     stores = open_stores(settings, Clock())
     assert isinstance(stores.observability, MemoryObservabilityStore)
     assert stores.broadcast.__class__.__name__ == "LocalBroadcast"
     assert stores.cron_locks.__class__.__name__ == "LocalCronLocks"
+    await stores.close()
+
+
+async def test_a_store_that_machines_share_coordinates_before_the_sqlite_file(
+    tmp_path: Path,
+) -> None:
+    """Stream items in SQLite, state and events on Redis: cron ticks and stream updates go
+    through Redis, which every machine of the deployment reaches."""
+    backend_support.require("redis")
+    settings = backend_support.settings_for(
+        tmp_path, state_adapter="redis", queue_adapter="redis", streams_adapter="sqlite"
+    )
+
+    stores = open_stores(settings, Clock())
+    assert stores.broadcast.__class__.__name__ == "RedisBroadcast"
+    assert stores.cron_locks.__class__.__name__ == "RedisCronLocks"
+    await stores.close()
+
+
+async def test_the_sqlite_file_carries_updates_and_cron_ticks_between_its_processes(
+    tmp_path: Path,
+) -> None:
+    settings = backend_support.settings_for(tmp_path, state_adapter="memory")
+
+    stores = open_stores(settings, Clock())
+    assert stores.broadcast.__class__.__name__ == "SqliteBroadcast"
+    assert stores.cron_locks.__class__.__name__ == "SqliteCronLocks"
     await stores.close()
 
 

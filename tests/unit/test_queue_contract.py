@@ -41,8 +41,8 @@ def start_clock() -> ManualClock:
 
 # Backends whose messages outlive the adapter object (reopened on the same storage).
 DURABLE = {"sqlite", "redis", "postgres"}
-# Backends that many processes share at once (SQLite is one process's embedded store).
-SHARED = {"redis", "postgres"}
+# Backends that many processes share at once (SQLite: the processes of one machine).
+SHARED = {"sqlite", "redis", "postgres"}
 
 
 @dataclass

@@ -28,6 +28,8 @@ class Backend(ABC):
     # True when every process of a deployment uses the same store: it then carries
     # stream updates between them and elects the one process that runs each cron tick.
     spans_processes: ClassVar[bool] = False
+    # True when those processes may be on several machines (a server, not a local file).
+    spans_machines: ClassVar[bool] = False
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings
@@ -57,6 +59,10 @@ class Backend(ABC):
     def rate_limiter(self) -> RateLimiter:
         """Counts the calls of rate-limited keys for the processes that share it."""
         return LocalRateLimiter(self.clock)
+
+    def degraded(self) -> str | None:
+        """Once started: what works less well than it should (for the log), or None."""
+        return None
 
     async def migrate(self) -> str:
         """Bring the backend's tables to this version now (they are also migrated on first

@@ -110,15 +110,18 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
     streams = backend(settings.streams_store).streams()
     # Logs and traces for the workbench are kept where state is.
     observability = state_backend.observability()
-    # When processes share a store, stream updates and cron ticks go through it: the
-    # streams' store first (Redis beside PostgreSQL carries the fan-out).
+    # When processes share a store, stream updates and cron ticks go through it: one that
+    # machines share before the SQLite file of one machine, and among equals the streams'
+    # store first (Redis beside PostgreSQL carries the fan-out).
     opened = list(backends.values())
     streams_backend = backends[settings.streams_store]
-    coordinator = (
-        streams_backend
-        if streams_backend.spans_processes
-        else next((b for b in opened if b.spans_processes), state_backend)
-    )
+    best = max(_reach(b) for b in opened)
+    if best == 0:
+        coordinator = state_backend
+    elif _reach(streams_backend) == best:
+        coordinator = streams_backend
+    else:
+        coordinator = next(b for b in opened if _reach(b) == best)
     return Stores(
         state,
         queue,
@@ -129,3 +132,9 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         opened,
         coordinator.rate_limiter(),
     )
+
+
+def _reach(backend: Backend) -> int:
+    """How far the processes that share a backend may be: 2 machines, 1 one machine, 0 one
+    process."""
+    return 2 if backend.spans_machines else 1 if backend.spans_processes else 0

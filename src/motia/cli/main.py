@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,29 @@ class _LazyGroup(click.Group):
         module_name, attribute = target.split(":")
         command: click.Command = getattr(importlib.import_module(module_name), attribute)
         return command
+
+
+MAX_WORKERS = 64
+
+
+class _Workers(click.ParamType[int]):
+    """A number of processes, or `auto`: one per CPU core."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            count = value
+        elif str(value).strip().lower() == "auto":
+            count = min(os.cpu_count() or 1, MAX_WORKERS)
+        else:
+            try:
+                count = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is neither a number of processes nor 'auto'", param, ctx)
+        if not 1 <= count <= MAX_WORKERS:
+            self.fail(f"{count} is not between 1 and {MAX_WORKERS} (or 'auto')", param, ctx)
+        return count
 
 
 def _common_server_options(func: Any) -> Any:
@@ -86,13 +110,14 @@ def dev(port: int | None, host: str | None, project_dir: Path, debug: bool, memo
 @click.option(
     "-w",
     "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
+    type=_Workers(),
+    metavar="N|auto",
+    default="1",
     show_default=True,
     envvar="MOTIA_WORKERS",
     show_envvar=True,
-    help="Processes serving the project; more than one needs Redis or PostgreSQL "
-    "(MOTIA_REDIS_URL, MOTIA_DATABASE_URL).",
+    help="Processes serving the project on one port, or 'auto' for one per CPU core. They "
+    "share the SQLite file, or Redis or PostgreSQL; not with --memory.",
 )
 def start(
     port: int | None, host: str | None, project_dir: Path, debug: bool, memory: bool, workers: int

@@ -114,9 +114,9 @@ def serve(
     settings = _load_settings(project_dir, mode, flags)
     if workers > 1 and not _all_shared(settings):
         raise SettingsError(
-            "--workers needs every adapter on Redis or PostgreSQL, so the processes share one "
-            "deployment: set MOTIA_REDIS_URL or MOTIA_DATABASE_URL (the embedded SQLite store "
-            "serves one process)"
+            "--workers needs every adapter on a store that processes share (SQLite, Redis or "
+            "PostgreSQL): memory keeps each process's state to itself; drop --memory (or the "
+            "memory adapters in config.yml)"
         )
     runtime = _load_or_exit(settings)
     if workers <= 1:
@@ -130,7 +130,8 @@ def serve(
             sys.exit(1)
         return
     # Each worker process builds its own runtime from the same project and flags; they
-    # share the listening socket and, through Redis or PostgreSQL, everything else.
+    # share the listening socket and, through the SQLite file (and its peer sockets),
+    # Redis or PostgreSQL, everything else.
     del runtime
     os.environ[WORKER_ENV] = json.dumps(
         {"project_dir": str(settings.project_dir), "mode": mode, "flags": flags}
@@ -187,9 +188,10 @@ def _load_settings(project_dir: Path, mode: Mode, flags: dict[str, Any]) -> Sett
 
 
 def _all_shared(settings: Settings) -> bool:
-    """Every adapter on a store that many processes share."""
+    """Every adapter on a store that many processes share (the SQLite file is shared by
+    the processes of one machine)."""
     stores = (settings.state_adapter, settings.queue_adapter, settings.streams_store)
-    return all(store in ("redis", "postgres") for store in stores)
+    return all(store in ("sqlite", "redis", "postgres") for store in stores)
 
 
 def _load_or_exit(settings: Settings) -> Runtime:

@@ -259,6 +259,10 @@ class Runtime:
         # Messages other processes publish wake our idle workers, where the queue can say.
         await self.queue.watch(self.bus.wake)
         await self.streams.start()
+        for backend in self._stores.backends:
+            degraded = backend.degraded()
+            if degraded is not None:
+                self.logger.warn(degraded)
         if self.recorder is not None:
             self.recorder.start()
         if self.settings.mode == "dev":

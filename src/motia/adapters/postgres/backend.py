@@ -29,6 +29,7 @@ from motia.settings import Settings
 
 class PostgresBackend(Backend):
     spans_processes = True
+    spans_machines = True
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         super().__init__(settings, clock)

@@ -28,6 +28,7 @@ from motia.settings import Settings, redis_location
 
 class RedisBackend(Backend):
     spans_processes = True
+    spans_machines = True
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         super().__init__(settings, clock)

@@ -6,14 +6,21 @@ starts over when a checkpoint has copied everything at a moment no writer is act
 never happens while writes keep coming. So once the WAL passes a size, the event loop is
 asked to hold new transactions for a moment, and a TRUNCATE checkpoint (which then has
 little left to copy) empties the file.
+
+Processes that share the file each run a checkpointer; a lock on `<file>-checkpoint.lock`
+lets one of them work at a time (the others skip the round). A TRUNCATE checkpoint holds
+back the writers of the other processes too: they wait on SQLite's busy timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +57,7 @@ class Checkpointer:
         self._passive_above = passive_above
         self._truncate_above = truncate_above
         self._interval = interval
+        self._lock_path = Path(f"{path}-checkpoint.lock")
         self._stopping = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="motia-sqlite-checkpoint", daemon=True
@@ -62,16 +70,38 @@ class Checkpointer:
         try:
             while not self._stopping.wait(self._interval):
                 try:
-                    # Past the truncate size a passive round first only lets the WAL grow
-                    # further (it fills at 100+ MB/s under heavy load): truncate at once.
-                    if self._wal_size() > self._truncate_above:
-                        self._truncate(conn)
-                    elif self._wal_size() > self._passive_above:
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    with self._alone() as alone:
+                        if alone:
+                            self._round(conn)
                 except (OSError, sqlite3.Error):
                     continue  # a full disk, say: the next round tries again
         finally:
             conn.close()
+
+    @contextlib.contextmanager
+    def _alone(self) -> Iterator[bool]:
+        """Whether no other process's checkpointer is at work (then keep it so)."""
+        if self._wal_size() <= self._passive_above:
+            yield False  # nothing to do: no need for the lock
+            return
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _round(self, conn: sqlite3.Connection) -> None:
+        # Past the truncate size a passive round first only lets the WAL grow further
+        # (it fills at 100+ MB/s under heavy load): truncate at once.
+        if self._wal_size() > self._truncate_above:
+            self._truncate(conn)
+        elif self._wal_size() > self._passive_above:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _wal_size(self) -> int:
         try:

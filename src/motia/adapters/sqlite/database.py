@@ -10,6 +10,10 @@ When the store fails (a full disk, an I/O error, a corrupted file) every writer 
 failed transaction gets `StoreUnavailable` at once: a failure never leaves a writer waiting.
 A corrupted file stays failed until the process restarts; other failures are retried by
 the next write, and `probe()` tells readiness checks whether writes work again.
+
+Processes that share the file take turns for the write lock. A process that finds it
+taken tries again after a short sleep, its event loop running meanwhile, for up to
+`busy_wait` seconds; then the write fails with `StoreUnavailable` naming the file.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from motia.adapters.sqlite.checkpoint import Checkpointer
-from motia.adapters.sqlite.errors import describe, is_corruption, is_store_failure
+from motia.adapters.sqlite.errors import describe, is_busy, is_corruption, is_store_failure
 from motia.errors import StoreUnavailable
 
 SYNCHRONOUS_MODES = ("off", "normal", "full", "extra")
@@ -36,6 +40,13 @@ INTEGRITY_CHECK_SECONDS = 2.0
 FAILURE_HOLD_SECONDS = 5.0
 # After the WAL is reset, its file is cut back to this size.
 WAL_SIZE_LIMIT = 16 * 1024 * 1024
+# Statements wait this long for a lock another process holds (SQLite's busy handler).
+BUSY_TIMEOUT_MS = 5000
+# Starting a write transaction is tried again, sleeping from the first to the cap (each
+# time twice as long), for up to `SqliteDatabase.busy_wait` seconds.
+BUSY_RETRY_FIRST = 0.0002
+BUSY_RETRY_CAP = 0.005
+BUSY_WAIT = BUSY_TIMEOUT_MS / 1000
 
 T = TypeVar("T")
 Execute = Callable[[str, Sequence[Any]], int]
@@ -77,6 +88,7 @@ class SqliteDatabase:
         self._paused: asyncio.Future[None] | None = None
         self._checkpoint_may_start: threading.Event | None = None
         self._checkpointer = Checkpointer(path, self)
+        self.busy_wait = BUSY_WAIT
 
     # --- reads ------------------------------------------------------------------------
 
@@ -120,9 +132,7 @@ class SqliteDatabase:
         A failure fails every writer of the transaction with `StoreUnavailable`."""
         if self._corrupted is not None:
             raise StoreUnavailable(self._corrupted)
-        while self._paused is not None:
-            await asyncio.shield(self._paused)
-        tx = self._begin()
+        tx = await self._open_transaction()
         ran = 0
 
         def execute(sql: str, params: Sequence[Any]) -> int:
@@ -145,6 +155,26 @@ class SqliteDatabase:
         await asyncio.shield(tx.committed)
         return result
 
+    async def _open_transaction(self) -> _Transaction:
+        """The open transaction, or a new one. While another process holds the write lock
+        the loop keeps running: the attempt is made again after a short sleep, for up to
+        `busy_wait` seconds, rather than blocked in SQLite's busy handler."""
+        delay = BUSY_RETRY_FIRST
+        deadline: float | None = None
+        while True:
+            while self._paused is not None:
+                await asyncio.shield(self._paused)
+            try:
+                return self._begin()
+            except _Busy as busy:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.busy_wait
+                elif now >= deadline:
+                    raise self._failure(busy.error) from busy.error
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BUSY_RETRY_CAP)
+
     def _begin(self) -> _Transaction:
         if self._tx is not None:
             return self._tx
@@ -154,8 +184,16 @@ class SqliteDatabase:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            # Without waiting: another process's write lock is waited for by the caller,
+            # off SQLite's busy handler, which would hold the whole event loop.
+            self._conn.execute("PRAGMA busy_timeout=0")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
+            if is_busy(exc):
+                raise _Busy(exc) from exc
             raise self._failure(exc) from exc
         tx = _Transaction(loop)
         tx.commit_handle = loop.call_soon(self._commit, tx)
@@ -276,8 +314,19 @@ class SqliteDatabase:
                 tx.commit_handle.cancel()
             self._commit(tx)
         with contextlib.suppress(sqlite3.Error):
+            # Without waiting: other processes sharing the file may be writing, and a
+            # TRUNCATE that waits holds their writers back.
+            self._conn.execute("PRAGMA busy_timeout=0")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+
+
+class _Busy(Exception):
+    """Another process holds the write lock right now."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _settle(tx: _Transaction, error: BaseException | None) -> None:
@@ -310,7 +359,7 @@ def _open(path: Path, synchronous: str) -> sqlite3.Connection:
         # normal: a commit survives the process being killed; only a power loss can undo
         # the last commits before a checkpoint. "full" trades throughput for that too.
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # Reads through a memory map: no read() syscall per page. The page cache then holds
         # mostly written pages, and a small one keeps the process's own memory flat.
         conn.execute("PRAGMA mmap_size=268435456")

@@ -34,6 +34,11 @@ def is_store_failure(exc: BaseException) -> bool:
     return _code(exc) in _STORE_FAILURES
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the lock this one needs (it may be free in a moment)."""
+    return _code(exc) in (_BUSY, _LOCKED)
+
+
 def is_corruption(exc: BaseException) -> bool:
     return _code(exc) in (_CORRUPT, _NOTADB)
 

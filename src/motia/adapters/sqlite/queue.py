@@ -144,13 +144,44 @@ class SqliteQueueAdapter(QueueAdapter):
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
-        rows = self._db.query(_LEASABLE, (subscriber, now, now, limit))
-        if not rows:
+        # A read first, so an idle poll writes nothing; then the rows are picked again in
+        # the write transaction, which other processes sharing the file cannot enter: two
+        # processes never lease the same message.
+        if not self._db.query(_LEASABLE, (subscriber, now, now, 1)):
             return []
         until = now + lease_seconds
         # One token for the whole batch: a lease is identified by message id and token.
         token = os.urandom(8).hex()
-        deliveries = [
+
+        def work(execute: Execute) -> list[tuple[Any, ...]]:
+            rows = self._db.query(_LEASABLE, (subscriber, now, now, limit))
+            if rows:
+                seqs = [row[0] for row in rows]
+                execute(
+                    "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, "
+                    f"lease_until = ? WHERE seq IN ({', '.join('?' for _ in seqs)})",
+                    (token, until, *seqs),
+                )
+            return rows
+
+        # The attempt is counted durably before the handler runs: when the store cannot
+        # write (a full disk), nothing runs, rather than runs that are never counted.
+        try:
+            rows = await self._db.transact(work)
+        except asyncio.CancelledError:
+            # The caller is gone but the lease may still commit: hand the messages back,
+            # their attempt not counted (a no-op when the lease was never written).
+            undo = asyncio.ensure_future(
+                self._db.write(
+                    "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
+                    "attempts = MAX(attempts - 1, 0) WHERE lease_token = ?",
+                    (token,),
+                )
+            )
+            self._undoing.add(undo)
+            undo.add_done_callback(self._undone)
+            raise
+        return [
             Delivery(
                 id=id_,
                 event_id=event_id,
@@ -166,29 +197,6 @@ class SqliteQueueAdapter(QueueAdapter):
             )
             for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in rows
         ]
-        seqs = [row[0] for row in rows]
-        # The attempt is counted durably before the handler runs: when the store cannot
-        # write (a full disk), nothing runs, rather than runs that are never counted.
-        try:
-            await self._db.write(
-                "UPDATE motia_queue SET attempts = attempts + 1, lease_token = ?, "
-                f"lease_until = ? WHERE seq IN ({', '.join('?' for _ in seqs)})",
-                (token, until, *seqs),
-            )
-        except asyncio.CancelledError:
-            # The caller is gone but the lease may still commit: hand the messages back,
-            # their attempt not counted (a no-op when the lease was never written).
-            undo = asyncio.ensure_future(
-                self._db.write(
-                    "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
-                    "attempts = MAX(attempts - 1, 0) WHERE lease_token = ?",
-                    (token,),
-                )
-            )
-            self._undoing.add(undo)
-            undo.add_done_callback(self._undone)
-            raise
-        return deliveries
 
     def _undone(self, task: asyncio.Future[int]) -> None:
         self._undoing.discard(task)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from motia.adapters.sqlite.database import SqliteDatabase
+from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.adapters.state.base import StateAdapter
 
 SCHEMA = """
@@ -38,12 +38,19 @@ class SqliteStateAdapter(StateAdapter):
         )
 
     async def _delete(self, group_id: str, key: str) -> bytes | None:
-        old = await self._get(group_id, key)
-        if old is not None:
-            await self._db.write(
-                "DELETE FROM motia_state WHERE group_id = ? AND key = ?", (group_id, key)
+        # Read in the write transaction: of processes deleting one key at once, one gets it.
+        def work(execute: Execute) -> bytes | None:
+            row = self._db.query_one(
+                "SELECT value FROM motia_state WHERE group_id = ? AND key = ?", (group_id, key)
             )
-        return old
+            if row is None:
+                return None
+            execute("DELETE FROM motia_state WHERE group_id = ? AND key = ?", (group_id, key))
+            return bytes(row[0])
+
+        if await self._get(group_id, key) is None:
+            return None
+        return await self._db.transact(work)
 
     async def _items(self, group_id: str) -> list[tuple[str, bytes]]:
         rows = self._db.query(

@@ -1,8 +1,13 @@
-"""SQLite stream store: items survive restarts, in the project's `.motia/motia.db`."""
+"""SQLite stream store: items survive restarts, in the project's `.motia/motia.db`.
+
+A write that reports what it replaced or removed reads it in its own write transaction, so
+processes sharing the file agree on it (one `delete` event for an item, say)."""
 
 from __future__ import annotations
 
-from motia.adapters.sqlite.database import SqliteDatabase
+from typing import Any
+
+from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.adapters.streams.base import PutResult, StreamStore
 from motia.clock import Clock
 
@@ -46,29 +51,40 @@ class SqliteStreamStore(StreamStore):
         expires_at: float | None,
         now: float,
     ) -> PutResult:
-        row = self._db.query_one(
-            "SELECT expires_at FROM motia_stream_items WHERE stream = ? AND group_id = ? "
-            "AND item_id = ?",
-            (stream, group_id, item_id),
-        )
-        await self._db.write(
-            "INSERT INTO motia_stream_items (stream, group_id, item_id, value, expires_at, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (stream, group_id, item_id) DO UPDATE SET value = excluded.value, "
-            "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-            (stream, group_id, item_id, value, expires_at, now, now),
-        )
+        def work(execute: Execute) -> tuple[float | None] | None:
+            row = self._db.query_one(
+                "SELECT expires_at FROM motia_stream_items WHERE stream = ? AND group_id = ? "
+                "AND item_id = ?",
+                (stream, group_id, item_id),
+            )
+            execute(
+                "INSERT INTO motia_stream_items (stream, group_id, item_id, value, expires_at, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (stream, group_id, item_id) DO UPDATE SET value = excluded.value, "
+                "expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+                (stream, group_id, item_id, value, expires_at, now, now),
+            )
+            return None if row is None else (row[0],)
+
+        row = await self._db.transact(work)
         if row is None:
             return "created"
         return "updated" if row[0] is None or row[0] > now else "revived"
 
     async def _delete(self, stream: str, group_id: str, item_id: str, now: float) -> bytes | None:
-        old = await self._get(stream, group_id, item_id, now)
-        await self._db.write(
-            "DELETE FROM motia_stream_items WHERE stream = ? AND group_id = ? AND item_id = ?",
-            (stream, group_id, item_id),
-        )
-        return old
+        def work(execute: Execute) -> bytes | None:
+            row = self._db.query_one(
+                "SELECT value FROM motia_stream_items WHERE stream = ? AND group_id = ? "
+                f"AND item_id = ? AND {_LIVE}",
+                (stream, group_id, item_id, now),
+            )
+            execute(
+                "DELETE FROM motia_stream_items WHERE stream = ? AND group_id = ? AND item_id = ?",
+                (stream, group_id, item_id),
+            )
+            return None if row is None else bytes(row[0])
+
+        return await self._db.transact(work)
 
     async def _group(self, stream: str, group_id: str, now: float) -> list[tuple[str, bytes]]:
         rows = self._db.query(
@@ -88,14 +104,15 @@ class SqliteStreamStore(StreamStore):
 
     async def expired(self) -> list[tuple[str, str, str]]:
         now = self.clock.time()
-        rows = self._db.query(
-            "SELECT stream, group_id, item_id FROM motia_stream_items "
-            "WHERE expires_at IS NOT NULL AND expires_at <= ?",
-            (now,),
-        )
-        if rows:
-            await self._db.write(
-                "DELETE FROM motia_stream_items WHERE expires_at IS NOT NULL AND expires_at <= ?",
-                (now,),
-            )
+        expired = "FROM motia_stream_items WHERE expires_at IS NOT NULL AND expires_at <= ?"
+        if not self._db.query(f"SELECT 1 {expired} LIMIT 1", (now,)):
+            return []
+
+        def work(execute: Execute) -> list[tuple[Any, ...]]:
+            rows = self._db.query(f"SELECT stream, group_id, item_id {expired}", (now,))
+            if rows:
+                execute(f"DELETE {expired}", (now,))
+            return rows
+
+        rows = await self._db.transact(work)
         return [(str(s), str(g), str(i)) for s, g, i in rows]
