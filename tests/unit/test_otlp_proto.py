@@ -15,6 +15,7 @@ from motia.runtime.otlp_proto import (
     encode_resource,
     encode_scope,
     exception_event,
+    span_field,
 )
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -29,7 +30,7 @@ def plain(value: AnyValue) -> object:
 
 def decoded(*spans: SpanRecord) -> ExportTraceServiceRequest:
     resource = encode_resource({"service.name": "shop", "host.cpus": 2, "tags": ["a", "b"]})
-    body = encode_request(resource, encode_scope("motia", "0.1.0"), spans)
+    body = encode_request(resource, encode_scope("motia", "0.1.0"), map(span_field, spans))
     return ExportTraceServiceRequest.FromString(body)
 
 

@@ -231,12 +231,17 @@ def encode_scope(name: str, version: str | None) -> bytes:
     return scope
 
 
-def encode_request(resource: bytes, scope: bytes, spans: Iterable[SpanRecord]) -> bytes:
-    """One `ExportTraceServiceRequest` holding `spans` under one resource and scope."""
-    scope_spans = [_len(_SCOPE_SPANS_SCOPE, scope)]
-    scope_spans += (_len(_SCOPE_SPANS_SPANS, encode_span(span)) for span in spans)
+def span_field(span: SpanRecord) -> bytes:
+    """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
+    return _len(_SCOPE_SPANS_SPANS, encode_span(span))
+
+
+def encode_request(resource: bytes, scope: bytes, span_fields: Iterable[bytes]) -> bytes:
+    """One `ExportTraceServiceRequest` holding the spans (from `span_fields`) under one
+    resource and scope."""
+    scope_spans = _len(_SCOPE_SPANS_SCOPE, scope) + b"".join(span_fields)
     resource_spans = _len(_RESOURCE_SPANS_RESOURCE, resource) + _len(
-        _RESOURCE_SPANS_SCOPE_SPANS, b"".join(scope_spans)
+        _RESOURCE_SPANS_SCOPE_SPANS, scope_spans
     )
     return _len(_REQUEST_RESOURCE_SPANS, resource_spans)
 

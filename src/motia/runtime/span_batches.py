@@ -1,7 +1,10 @@
 """Ended spans wait here and leave in batches from one background thread.
 
-Adding a span is one append to a deque (atomic under the GIL) and, once per full batch,
-a wake-up: the event loop never waits for the encoding or the collector. Sizes and the
+A span is encoded when it ends and waits as bytes: plain bytes are not tracked by the
+garbage collector, so thousands of waiting spans do not make every collection longer (as
+span objects surviving into the older generations would). Adding one is an append to a
+deque (atomic under the GIL) and, once per full batch, a wake-up: the event loop never
+waits for the collector. Sizes and the
 delay come from the standard `OTEL_BSP_*` variables; a full queue drops spans and says so
 once (an exporter must never make the server run out of memory).
 """
@@ -14,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from motia.runtime.otlp_http import OtlpPoster
-from motia.runtime.otlp_proto import SpanRecord, encode_request
+from motia.runtime.otlp_proto import SpanRecord, encode_request, span_field
 
 DEFAULT_DELAY_MS = 5000
 DEFAULT_QUEUE = 2048
@@ -47,7 +50,7 @@ class SpanBatches:
         self._batch = min(
             _positive(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_BATCH), self._capacity
         )
-        self._spans: deque[SpanRecord] = deque()
+        self._spans: deque[bytes] = deque()
         self._wake = threading.Event()
         self._stopping = False
         self.dropped = 0
@@ -64,7 +67,7 @@ class SpanBatches:
                     "(OTEL_BSP_MAX_QUEUE_SIZE); newer spans are dropped until it catches up"
                 )
             return
-        self._spans.append(span)
+        self._spans.append(span_field(span))
         if waiting + 1 == self._batch:
             self._wake.set()
 
