@@ -47,6 +47,10 @@ class MetricsEndpoint:
         folder = os.environ.get(METRICS_DIR_ENV)
         self._folder = MetricsFolder(Path(folder)) if folder and self.enabled else None
         self._writer: asyncio.Task[None] | None = None
+        # One write at a time, in the order the snapshots were taken: a file never goes
+        # back to older counts.
+        self._writing = asyncio.Lock()
+        self._written: dict[str, Any] | None = None
         if self.enabled:
             runtime.add_hooks(self.metrics)
 
@@ -63,9 +67,10 @@ class MetricsEndpoint:
         await stop_task(self._writer)
         self._writer = None
         if self._folder is not None:
-            final = self.snapshot()
-            final["live"] = {}  # a stopped process holds nothing any more
-            self._folder.write(final)
+            async with self._writing:
+                final = self.snapshot()
+                final["live"] = {}  # a stopped process holds nothing any more
+                self._folder.write(final)
 
     def snapshot(self) -> dict[str, Any]:
         """This process's counts, with the runtime's own counters read in now."""
@@ -84,13 +89,21 @@ class MetricsEndpoint:
         return metrics.snapshot()
 
     async def _keep_writing(self, folder: MetricsFolder) -> None:
-        written: dict[str, Any] | None = None
         while True:
-            snapshot = self.snapshot()
-            if snapshot != written:
-                await asyncio.to_thread(folder.write, snapshot)
-                written = snapshot
+            async with self._writing:
+                snapshot = self.snapshot()
+                if snapshot != self._written:
+                    await asyncio.to_thread(folder.write, snapshot)
+                    self._written = snapshot
             await asyncio.sleep(WRITE_INTERVAL)
+
+    async def _deployment_snapshots(self, folder: MetricsFolder) -> list[dict[str, Any]]:
+        """The counts of every process, this one's written first (see `runtime.metrics`)."""
+        async with self._writing:
+            snapshot = self.snapshot()
+            found = await asyncio.to_thread(folder.exchange, snapshot)
+            self._written = snapshot
+        return found
 
     async def scrape(self, request: Request) -> Response:
         if not self._authorized(request.headers.get("authorization", "")):
@@ -99,9 +112,10 @@ class MetricsEndpoint:
                 status_code=401,
                 headers={"www-authenticate": 'Bearer realm="motia metrics"'},
             )
-        snapshots = [self.snapshot()]
-        if self._folder is not None:
-            snapshots += await asyncio.to_thread(self._folder.others)
+        if self._folder is None:
+            snapshots = [self.snapshot()]
+        else:
+            snapshots = await self._deployment_snapshots(self._folder)
         gauges = [_build_info(), *await self._queue_gauges()]
         text = self.metrics.render(snapshots, gauges)
         return Response(text, media_type=CONTENT_TYPE)
