@@ -4,7 +4,6 @@ and the counts of every `--workers` process added up by whichever answers the sc
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,26 +152,29 @@ def test_workers_add_up_their_counts_whichever_answers(
     for i in range(40):
         assert post_fresh(server.url, f"/things/{i}", {"n": i}).status_code == 201
 
-    def total(text: str) -> float:
-        return (
-            sample(
-                text, "motia_http_requests_total", route="/things/:id", method="POST", status="201"
-            )
-            or 0.0
-        )
+    answers: list[tuple[float, float, float]] = []
 
-    deadline = time.monotonic() + 15
-    answers: list[float] = []
-    while time.monotonic() < deadline:
-        answers = [total(get_fresh(server.url, "/__motia/metrics").text) for _ in range(6)]
-        if answers == [40.0] * 6:
-            break
-        time.sleep(0.3)
-    assert answers == [40.0] * 6, answers  # every scrape, whichever process answered it
-    with httpx.Client(base_url=server.url) as client:
-        text = client.get("/__motia/metrics").text
-    runs = sample(text, "motia_step_runs_total", step="Fail", kind="event", outcome="ok")
-    assert runs == 40, text
+    def scraped() -> tuple[float, float, float]:
+        """Requests, step runs of the event step and request durations counted, from one
+        scrape on a new connection (either process answers)."""
+        text = get_fresh(server.url, "/__motia/metrics").text
+        route = {"route": "/things/:id", "method": "POST"}
+        answer = (
+            sample(text, "motia_http_requests_total", **route, status="201") or 0.0,
+            sample(text, "motia_step_runs_total", step="Fail", kind="event", outcome="ok") or 0.0,
+            sample(text, "motia_http_request_duration_seconds_count", **route) or 0.0,
+        )
+        answers.append(answer)
+        return answer
+
+    wait_for(lambda: scraped() == (40, 40, 40), 15, what="the counts of both processes")
+    # Once complete, the sum stays so on every later scrape, whichever process answers;
+    # and no counter went down between two scrapes on the way there.
+    final = [scraped() for _ in range(6)]
+    assert final == [(40, 40, 40)] * 6, answers
+    for column in range(3):
+        values = [answer[column] for answer in answers]
+        assert values == sorted(values), answers
 
 
 def test_open_stream_subscriptions_and_skipped_cron_ticks(

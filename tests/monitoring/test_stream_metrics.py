@@ -147,13 +147,15 @@ async def test_workers_add_up_the_frames_each_sent_to_its_own_clients(
             assert await kinds_received(socket, 1) == ["create"]
 
     def create_counts() -> list[float]:
+        """Frames sent and changes published, both from one scrape (one process answers)."""
+        text = get_fresh(server.url, "/__motia/metrics").text
         return [
-            counters(get_fresh(server.url, "/__motia/metrics").text, name).get(
-                ("todo", "create"), 0
-            )
+            counters(text, name).get(("todo", "create"), 0)
             for name in ("motia_stream_messages_sent", "motia_stream_changes")
         ]
 
-    # Each process writes its counts every second; any process answers with the sum.
+    # Each process writes its counts every second and before it answers a scrape; any
+    # process answers with the sum, and a sum once complete stays so on every later scrape.
     wait_for(lambda: create_counts() == [clients, 1], 10, what="the counts of both processes")
-    assert all(create_counts() == [clients, 1] for _ in range(6))
+    seen = [create_counts() for _ in range(6)]
+    assert all(c == [clients, 1] for c in seen), seen

@@ -12,8 +12,9 @@ import asyncio
 import hmac
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,6 +36,8 @@ METRICS_DIR_ENV = "MOTIA_METRICS_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WRITE_INTERVAL = 1.0  # seconds between two writes of this process's counts
 
+_T = TypeVar("_T")
+
 
 class MetricsEndpoint:
     def __init__(self, runtime: Runtime) -> None:
@@ -47,6 +50,11 @@ class MetricsEndpoint:
         folder = os.environ.get(METRICS_DIR_ENV)
         self._folder = MetricsFolder(Path(folder)) if folder and self.enabled else None
         self._writer: asyncio.Task[None] | None = None
+        # One write at a time, in the order the snapshots were taken: a file never goes
+        # back to older counts, and two writes never cross in it.
+        self._writing = asyncio.Lock()
+        self._in_flight: asyncio.Future[Any] | None = None
+        self._written: dict[str, Any] | None = None
         if self.enabled:
             runtime.add_hooks(self.metrics)
 
@@ -63,9 +71,9 @@ class MetricsEndpoint:
         await stop_task(self._writer)
         self._writer = None
         if self._folder is not None:
-            final = self.snapshot()
-            final["live"] = {}  # a stopped process holds nothing any more
-            self._folder.write(final)
+            folder = self._folder
+            # A stopped process holds nothing any more: no open subscriptions.
+            await self._in_turn(lambda snapshot: folder.write({**snapshot, "live": {}}))
 
     def snapshot(self) -> dict[str, Any]:
         """This process's counts, with the runtime's own counters read in now."""
@@ -84,13 +92,31 @@ class MetricsEndpoint:
         return metrics.snapshot()
 
     async def _keep_writing(self, folder: MetricsFolder) -> None:
-        written: dict[str, Any] | None = None
         while True:
-            snapshot = self.snapshot()
-            if snapshot != written:
-                await asyncio.to_thread(folder.write, snapshot)
-                written = snapshot
+            if self.snapshot() != self._written:
+                await self._in_turn(folder.write)
             await asyncio.sleep(WRITE_INTERVAL)
+
+    async def _deployment_snapshots(self, folder: MetricsFolder) -> list[dict[str, Any]]:
+        """The counts of every process, this one's written first (see `runtime.metrics`)."""
+        found: list[dict[str, Any]] = await self._in_turn(folder.exchange)
+        return found
+
+    async def _in_turn(self, write: Callable[[dict[str, Any]], _T]) -> _T:
+        """Hand a snapshot taken now to `write`, in a thread, after every earlier write.
+
+        A write that has begun runs to its end even when the task that asked for it is
+        cancelled (the periodic writer at shutdown), and the next one waits for it."""
+        async with self._writing:
+            if self._in_flight is not None:
+                await asyncio.wait([self._in_flight])
+                if not self._in_flight.cancelled():
+                    self._in_flight.exception()  # seen: its task was cancelled, not told
+            snapshot = self.snapshot()
+            self._in_flight = asyncio.ensure_future(asyncio.to_thread(write, snapshot))
+            result: _T = await asyncio.shield(self._in_flight)
+            self._written = snapshot
+            return result
 
     async def scrape(self, request: Request) -> Response:
         if not self._authorized(request.headers.get("authorization", "")):
@@ -99,9 +125,10 @@ class MetricsEndpoint:
                 status_code=401,
                 headers={"www-authenticate": 'Bearer realm="motia metrics"'},
             )
-        snapshots = [self.snapshot()]
-        if self._folder is not None:
-            snapshots += await asyncio.to_thread(self._folder.others)
+        if self._folder is None:
+            snapshots = [self.snapshot()]
+        else:
+            snapshots = await self._deployment_snapshots(self._folder)
         gauges = [_build_info(), *await self._queue_gauges()]
         text = self.metrics.render(snapshots, gauges)
         return Response(text, media_type=CONTENT_TYPE)

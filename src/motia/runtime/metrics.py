@@ -8,6 +8,12 @@ With `--workers N` the processes share one listening port, so a scrape reaches a
 them: each process writes its counts to a file of its own in a folder the processes share
 (`MetricsFolder`), and the process that answers adds up every file. Files of processes
 that have stopped stay, so counters never go down while the deployment runs.
+
+The answering process writes its own file before it reads the others and answers with
+exactly what the files hold: each file only grows, so every answer is at least the one
+before it, whichever process gave either. (Adding its own fresh counts to the others'
+older files would not be: the next scrape, answered by another process, would read this
+process's older file and a counter would go down, which Prometheus reads as a restart.)
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import bisect
 import contextlib
 import json
 import os
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,13 +291,21 @@ class MetricsFolder:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._mine = folder / f"{os.getpid()}.json"
+        # Unique per writer, not only per pid: a later process given the pid of one that
+        # stopped must not replace the counts that one left.
+        self._mine = folder / f"{os.getpid()}-{uuid.uuid4().hex[:12]}.json"
 
     def write(self, snapshot: dict[str, Any]) -> None:
         """Replace this process's file at once, so a reader never sees half of it."""
         partial = self._mine.with_suffix(".partial")
         partial.write_text(json.dumps(snapshot))
         partial.replace(self._mine)
+
+    def exchange(self, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+        """Write this process's counts, then read every other's: the counts of the whole
+        deployment as the files hold them, this process's own included."""
+        self.write(snapshot)
+        return [snapshot, *self.others()]
 
     def others(self) -> list[dict[str, Any]]:
         """The last counts of every other process, stopped ones included."""
