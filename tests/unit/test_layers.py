@@ -48,8 +48,8 @@ TIERS: list[tuple[str, ...]] = [
     ("tasks",),
     # Leaves. `types` holds the TypedDicts users annotate with and imports nothing at run
     # time; logs write JSON with `jsoncodec`, the one leaf below them. `system_paths` is the
-    # one spelling of the `/__motia` URL prefix.
-    ("errors", "logs", "clock", "types", "system_paths", "tracecontext"),
+    # one spelling of the `/__motia` URL prefix. `files` replaces a file atomically.
+    ("errors", "logs", "clock", "types", "system_paths", "tracecontext", "files"),
     ("jsoncodec", "redaction"),
 ]
 TIER_OF = {name: len(TIERS) - index for index, names in enumerate(TIERS) for name in names}

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from motia import jsoncodec
+from motia.files import replace_atomically
 from motia.runtime.cron import next_fire_time
 from motia.runtime.streams import event_frame
 from motia.steps.schema_example import example_of
@@ -88,7 +89,8 @@ class WorkbenchApi:
         layout[request.path_params["flow"]] = {
             name: {"x": float(p["x"]), "y": float(p["y"])} for name, p in positions.items()
         }
-        path.write_text(jsoncodec.dumps_str(layout) + "\n", encoding="utf-8")
+        # The file sits in the user's project, where editors and watchers read it.
+        replace_atomically(path, jsoncodec.dumps_str(layout) + "\n")
         return _json({"saved": len(positions)})
 
     async def step(self, request: Request) -> Response:

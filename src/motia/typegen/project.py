@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from motia.files import replace_atomically
 from motia.steps.languages import runner_source_suffixes
 from motia.typegen.prelude import PRELUDE
 from motia.typegen.schema import (
@@ -99,11 +100,8 @@ def write_if_changed(path: Path, text: str) -> bool:
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Replace atomically: a type checker watching the file never sees half of it.
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    # A type checker watching the file never sees half of it.
+    replace_atomically(path, text)
     return True
 
 
