@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,44 @@ def test_motia_emit_delivers_to_subscriber(server: ServerProcess) -> None:
     assert isinstance(received, list)
     assert received[0]["step"] == "OnExternal"
     assert received[0]["payload"] == {"a": 1}
+
+
+def test_motia_emit_schedules_and_replaces_by_key(server: ServerProcess) -> None:
+    env = {"MOTIA_WORKBENCH_TOKEN": TOKEN}
+    base = ("emit", "--topic", "external.topic", "--port", str(server.port), "--key", "cli-k")
+    first = run_motia(*base, "--message", '{"n":1}', "--delay", "1.5", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    # The same key replaces the pending one: only the second is ever delivered.
+    second = run_motia(*base, "--message", '{"n":2}', "--delay", "0.2", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert json.loads(second.stdout)["id"] != json.loads(first.stdout)["id"]
+    received = wait_for(
+        lambda: [r for r in records(server, "external received") if "n" in r["payload"]]
+    )
+    assert isinstance(received, list)
+    assert [r["payload"] for r in received] == [{"n": 2}]
+    time.sleep(2)  # past the first one's time: it must not come
+    assert [r["payload"] for r in records(server, "external received") if "n" in r["payload"]] == [
+        {"n": 2}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--delay", "1", "--at", "2030-01-01T00:00:00Z"), "give --delay or --at, not both"),
+        (("--at", "next tuesday"), "'at'"),
+        (("--delay", "-1"), "Invalid value for '--delay'"),
+    ],
+    ids=["both", "bad-at", "negative-delay"],
+)
+def test_motia_emit_refuses_a_bad_schedule(
+    server: ServerProcess, extra: tuple[str, ...], message: str
+) -> None:
+    emit = ("emit", "--topic", "external.topic", "--port", str(server.port), *extra)
+    result = run_motia(*emit, env={"MOTIA_WORKBENCH_TOKEN": TOKEN})
+    assert result.returncode in (1, 2)
+    assert message in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

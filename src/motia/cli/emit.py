@@ -9,12 +9,29 @@ import sys
 from motia.errors import MotiaError
 
 
-def emit_event(topic: str, message: str, host: str, port: int, token: str | None = None) -> None:
+def emit_event(
+    topic: str,
+    message: str,
+    host: str,
+    port: int,
+    token: str | None = None,
+    *,
+    delay: float | None = None,
+    at: str | None = None,
+    key: str | None = None,
+) -> None:
     try:
         data = json.loads(message)
     except json.JSONDecodeError as exc:
         raise MotiaError(f"--message is not valid JSON: {exc}") from None
-    body = json.dumps({"topic": topic, "data": data})
+    if delay is not None and at is not None:
+        raise MotiaError("give --delay or --at, not both")
+    event: dict[str, object] = {"topic": topic, "data": data}
+    # The server checks these as it checks `ctx.emit`'s, and names the field when refusing.
+    for field, value in (("delay", delay), ("at", at), ("key", key)):
+        if value is not None:
+            event[field] = value
+    body = json.dumps(event)
     connection = http.client.HTTPConnection(host, port, timeout=10)
     try:
         headers = {"content-type": "application/json"}

@@ -138,11 +138,31 @@ def start(
     envvar="MOTIA_WORKBENCH_TOKEN",
     help="The server's workbench token (default: $MOTIA_WORKBENCH_TOKEN).",
 )
-def emit(topic: str, message: str, port: int, host: str, token: str | None) -> None:
-    """Emit an event to a running server (POST /emit)."""
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    help="Deliver the event this many seconds from now (a scheduled emit).",
+)
+@click.option("--at", help="Deliver the event at this ISO-8601 time with a UTC offset.")
+@click.option(
+    "--key",
+    help="A key for the scheduled emit: it replaces a pending one with the same key, and "
+    "`motia scheduled cancel --key` cancels it.",
+)
+def emit(
+    topic: str,
+    message: str,
+    port: int,
+    host: str,
+    token: str | None,
+    delay: float | None,
+    at: str | None,
+    key: str | None,
+) -> None:
+    """Emit an event to a running server (POST /emit), now or later."""
     from motia.cli.emit import emit_event
 
-    emit_event(topic, message, host, port, token)
+    emit_event(topic, message, host, port, token, delay=delay, at=at, key=key)
 
 
 def main() -> None:
