@@ -169,6 +169,8 @@ class Options:
     peers_hop_count: int = 1000
     peers_rate: float = 200.0
     peers_max_seconds: float = 30.0
+    scheduled_count: int = 100000  # figure 14
+    scheduled_window: float = 60.0
 
 
 

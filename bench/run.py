@@ -19,11 +19,14 @@ Figures (see bench/README.md for what each one means):
      Redis, in the same run
   9. stores side by side: durable events/s and POST req/s on SQLite, Redis and PostgreSQL
      (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
-  10. POST req/s of figure 2's step with OpenTelemetry export on (to a local receiver)
+  11. POST req/s of figure 2's step with OpenTelemetry export on (to a local receiver)
      against the same server with it off, measured in the same run
   12. peers (only when named: `--only 12`; installs the peers into a cache folder): durable
      events/s and hop latency of Motia on SQLite and Redis (in-process emits, and one event
      per HTTP request) against Celery, Dramatiq, arq, RQ, Huey and DBOS, in the same run
+  14. scheduled emits (only when named: `--only 14`): 100,000 emits scheduled within a
+     minute on SQLite, Redis and PostgreSQL; how late each fires (p50/p99/max), and the
+     scheduling rate against immediate emits on the same store
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -55,6 +58,7 @@ from fig_peers import bench_peers
 from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
+from fig_scheduled import bench_scheduled, scheduled_worker
 from fig_stores import bench_stores, postgres_reachable
 from harness import CLIENT_CPU, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Figure, Options
 from peer_motia import peers_worker
@@ -116,6 +120,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--events-chunk", type=int, default=100,
                         help="events per bus.publish call in figure 6a (100)")
     parser.add_argument("--events-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scheduled-count", type=int, default=None,
+                        help="figure 14: emits scheduled per store (default 100000, quick 20000)")
+    parser.add_argument("--scheduled-window", type=float, default=None,
+                        help="figure 14: seconds their fire times spread over (default 60, "
+                        "quick 15)")
+    parser.add_argument("--scheduled-lead", type=float, default=5.0, help=argparse.SUPPRESS)
+    parser.add_argument("--scheduled-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--queue", choices=("sqlite", "memory", "redis", "postgres"),
                         default="memory", help=argparse.SUPPRESS)
     parser.add_argument("--redis-prefix", default=None, help=argparse.SUPPRESS)
@@ -133,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers_worker(args.queue, args.peers_count or 10000, args.peers_hop_count or 1000,
                      args.peers_rate, args.peers_max_seconds, args.data_dir, args.redis_url,
                      args.redis_prefix)
+        return 0
+    if args.scheduled_worker:
+        scheduled_worker(args.scheduled_count or 100000, args.scheduled_window or 60.0,
+                         args.scheduled_lead, args.queue, args.data_dir, args.redis_url,
+                         args.redis_prefix, args.database_url)
         return 0
     if args.events_worker:
         events_worker(args.events_count or 20000, args.events_chunk, args.queue, args.data_dir)
@@ -155,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers_hop_count=args.peers_hop_count or (400 if args.quick else 1000),
         peers_rate=args.peers_rate,
         peers_max_seconds=args.peers_max_seconds,
+        scheduled_count=args.scheduled_count or (20000 if args.quick else 100000),
+        scheduled_window=args.scheduled_window or (15.0 if args.quick else 60.0),
     )
     if 7 in opts.only and not redis_reachable(opts.redis_url):
         message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
@@ -218,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_otel(wrk, opts, workdir)
             if 12 in opts.only:
                 figures += bench_peers(wrk, opts, workdir)
+            if 14 in opts.only:
+                figures += bench_scheduled(opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

@@ -109,6 +109,7 @@ class SubscriberWorker:
             self._wakeup.clear()
             free = self.policy.concurrency - self._active()
             if free > 0:
+                asked = self._clock.time()
                 try:
                     deliveries, next_at = await self._queue.lease_and_peek(
                         self.name, free, self._lease_seconds
@@ -125,7 +126,7 @@ class SubscriberWorker:
                         continue  # there may be more: look again once a slot is free
                     # Nothing more can be leased now: wait for a publish, a finishing handler
                     # or the next message's visibility, without asking the store again.
-                    timeout = self._idle_timeout(next_at)
+                    timeout = self._idle_timeout(next_at, asked)
                     self._caught_up = True
                     self._settled()
             else:
@@ -150,11 +151,18 @@ class SubscriberWorker:
         self._logger.error(f"leasing messages failed ({reason}); trying again in {delay:.2g} s")
         return delay
 
-    def _idle_timeout(self, next_at: float | None) -> float:
+    def _idle_timeout(self, next_at: float | None, asked: float) -> float:
+        """How long to wait after a lease that took all it could; `asked` is when it began."""
         now = self._clock.time()
-        if next_at is None or next_at <= now:
-            # Nothing waiting, or only messages blocked behind a running FIFO head: a
-            # finishing handler or a publish wakes us; the poll covers other processes.
+        if next_at is None:
+            return self._poll_interval  # nothing waits: a publish wakes us
+        if next_at <= now:
+            if next_at > asked:
+                # It became visible while the lease was on its way (scheduled emits due
+                # a millisecond apart): look again now rather than a poll interval late.
+                return 0.0
+            # Visible since before the lease, yet not leased: blocked behind a running FIFO
+            # head. A finishing handler wakes us; the poll covers other processes.
             return self._poll_interval
         return min(next_at - now, self._poll_interval)
 
