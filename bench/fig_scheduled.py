@@ -2,8 +2,9 @@
 
 One child per store schedules `count` emits whose fire times are spread evenly over
 `window` seconds, starting once the store has had time to take them all (at least 5 s,
-more on a slower store), in chunks of 100 per `bus.publish` call (as 100 requests scheduling one emit each would). The subscriber
-records how late each one starts (handler start - fire time). The same child first
+more on a slower store), in chunks of 100 per `bus.publish` call (as 100 requests
+scheduling one emit each would). The subscriber records how late each one starts
+(handler start - fire time). The same child first
 publishes a fifth as many immediate emits to the same subscriber: the scheduling rate is
 reported against that immediate rate, measured in the same process on the same store.
 """
