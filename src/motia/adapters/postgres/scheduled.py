@@ -31,35 +31,56 @@ def has_scheduled(messages: Sequence[OutgoingMessage]) -> bool:
 async def record(connection: Connection, messages: Sequence[OutgoingMessage], now: float) -> None:
     """Index the scheduled messages among `messages` (inserted into the queue in this
     transaction); a keyed one replaces the pending emit with its topic and key first."""
-    seen: set[str] = set()
-    for m in messages:
-        if m.fire_at is None:
-            continue
-        if m.event_id not in seen:
-            seen.add(m.event_id)
-            if m.key is not None:
-                await connection.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                    (f"motia.scheduled:{m.topic}\n{m.key}",),
-                )
-                cursor = await connection.execute(
-                    "SELECT event_id FROM scheduled_emits WHERE key = %s AND topic = %s "
-                    "AND event_id <> %s",
-                    (m.key, m.topic, m.event_id),
-                )
-                await cancel(connection, [row[0] for row in await cursor.fetchall()])
+    scheduled = [m for m in messages if m.fire_at is not None]
+    if not scheduled:
+        return
+    emits: dict[str, OutgoingMessage] = {}
+    for m in scheduled:
+        emits.setdefault(m.event_id, m)
+    # A keyed emit replaces what waits under its key, including an earlier emit of this
+    # same publish: one at a time, in order, each indexed before the next looks.
+    for m in emits.values():
+        if m.key is not None:
             await connection.execute(
-                "INSERT INTO scheduled_emits (event_id, topic, key, fire_at, trace_id) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
-                (m.event_id, m.topic, m.key, m.fire_at, m.trace_id),
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"motia.scheduled:{m.topic}\n{m.key}",),
             )
-        await connection.execute(
-            "INSERT INTO scheduled_copies (message_id, event_id) VALUES (%s, %s) "
-            "ON CONFLICT (message_id) DO NOTHING",
-            (m.id, m.event_id),
-        )
-    if seen:
-        await _prune(connection, now)
+            cursor = await connection.execute(
+                "SELECT event_id FROM scheduled_emits WHERE key = %s AND topic = %s "
+                "AND event_id <> %s",
+                (m.key, m.topic, m.event_id),
+            )
+            await cancel(connection, [row[0] for row in await cursor.fetchall()])
+            await _index(connection, [m], [c for c in scheduled if c.event_id == m.event_id])
+    # The others in one statement per table: a round trip per row made scheduling ten
+    # times slower than an immediate emit.
+    plain = {event_id: m for event_id, m in emits.items() if m.key is None}
+    await _index(connection, list(plain.values()), [c for c in scheduled if c.event_id in plain])
+    await _prune(connection, now)
+
+
+async def _index(
+    connection: Connection, emits: Sequence[OutgoingMessage], copies: Sequence[OutgoingMessage]
+) -> None:
+    if not emits:
+        return
+    await connection.execute(
+        "INSERT INTO scheduled_emits (event_id, topic, key, fire_at, trace_id) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::text[]) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        (
+            [m.event_id for m in emits],
+            [m.topic for m in emits],
+            [m.key for m in emits],
+            [m.fire_at for m in emits],
+            [m.trace_id for m in emits],
+        ),
+    )
+    await connection.execute(
+        "INSERT INTO scheduled_copies (message_id, event_id) "
+        "SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT (message_id) DO NOTHING",
+        ([m.id for m in copies], [m.event_id for m in copies]),
+    )
 
 
 async def cancel(connection: Connection, event_ids: Sequence[str]) -> int:

@@ -50,27 +50,50 @@ def record(execute: Execute, query: Query, messages: Sequence[OutgoingMessage], 
     scheduled = [m for m in messages if m.fire_at is not None]
     if not scheduled:
         return
-    seen: set[str] = set()
+    emits: dict[str, OutgoingMessage] = {}
     for m in scheduled:
-        if m.event_id not in seen:
-            seen.add(m.event_id)
-            if m.key is not None:
-                rows = query(
-                    "SELECT event_id FROM motia_scheduled WHERE topic = ? AND key = ? "
-                    "AND event_id != ?",
-                    (m.topic, m.key, m.event_id),
-                )
-                cancel(execute, [row[0] for row in rows])
-            execute(
-                "INSERT OR REPLACE INTO motia_scheduled (event_id, topic, key, fire_at, trace_id) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (m.event_id, m.topic, m.key, m.fire_at, m.trace_id),
+        emits.setdefault(m.event_id, m)
+    # A keyed emit replaces what waits under its key, including an earlier emit of this
+    # same publish: one at a time, in order, each indexed before the next looks.
+    for m in emits.values():
+        if m.key is not None:
+            rows = query(
+                "SELECT event_id FROM motia_scheduled WHERE topic = ? AND key = ? "
+                "AND event_id != ?",
+                (m.topic, m.key, m.event_id),
             )
-        execute(
-            "INSERT OR IGNORE INTO motia_scheduled_copies (message_id, event_id) VALUES (?, ?)",
-            (m.id, m.event_id),
-        )
+            cancel(execute, [row[0] for row in rows])
+            _index(execute, [m], [c for c in scheduled if c.event_id == m.event_id])
+    # The others many per statement: scheduling costs about what the queue insert does.
+    plain = {event_id: m for event_id, m in emits.items() if m.key is None}
+    _index(execute, list(plain.values()), [c for c in scheduled if c.event_id in plain])
     _prune(execute, query, now)
+
+
+_ROWS_PER_INSERT = 200
+
+
+def _index(
+    execute: Execute, emits: Sequence[OutgoingMessage], copies: Sequence[OutgoingMessage]
+) -> None:
+    _insert_rows(
+        execute,
+        "INSERT OR REPLACE INTO motia_scheduled (event_id, topic, key, fire_at, trace_id)",
+        [(m.event_id, m.topic, m.key, m.fire_at, m.trace_id) for m in emits],
+    )
+    _insert_rows(
+        execute,
+        "INSERT OR IGNORE INTO motia_scheduled_copies (message_id, event_id)",
+        [(m.id, m.event_id) for m in copies],
+    )
+
+
+def _insert_rows(execute: Execute, insert: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        marks = "(" + ", ".join("?" for _ in chunk[0]) + ")"
+        values = ", ".join(marks for _ in chunk)
+        execute(f"{insert} VALUES {values}", tuple(v for row in chunk for v in row))
 
 
 def cancel(execute: Execute, event_ids: Sequence[str]) -> int:
