@@ -31,14 +31,16 @@ def test_sync_tester_fixture_runs_the_example(
 
     tester.wait_until_idle()
     assert processed.last["id"] == resource_id
-    assert status.types == ["create", "update"]
+    # Waiting until idle moves the fake clock to the approval's deadline: it expires.
+    assert status.types == ["create", "update", "create", "update"]
+    assert tester.state.get("approvals", resource_id)["status"] == "expired"
     assert tester.state.get("resources", resource_id)["name"] == "Report"
     assert tester.get(f"/resources/{resource_id}").json()["id"] == resource_id
     assert tester.post("/resources", json={"kind": "document"}).status_code == 400
 
     tester.clock.advance(60)  # the ResourceReport cron job: * * * * *
     tester.wait_until_idle()
-    [report] = [r for r in tester.logs if r["msg"] == "Resource report"]
+    report = [r for r in tester.logs if r["msg"] == "Resource report"][-1]
     assert report["processed"] == 1
 
 

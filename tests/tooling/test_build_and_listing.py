@@ -15,7 +15,7 @@ from tests.tooling.support import motia
 def test_build_writes_manifest_and_openapi(example_copy: Path) -> None:
     result = motia("build", "--dir", str(example_copy), cwd=example_copy.parent)
     assert result.returncode == 0, result.stderr
-    assert "built 7 step(s)" in result.stdout
+    assert "built 11 step(s)" in result.stdout
     manifest = json.loads((example_copy / "dist" / "motia-manifest.json").read_text())
     openapi = json.loads((example_copy / "dist" / "openapi.json").read_text())
     assert openapi["paths"]["/resources/{id}"]["get"]["operationId"] == "GetResource"
@@ -36,7 +36,7 @@ def test_build_writes_manifest_and_openapi(example_copy: Path) -> None:
     assert topics["resource.approved"]["virtualEmitters"] == ["HumanReview"]
 
     (flow,) = manifest["flows"]
-    assert flow["name"] == "resource-processing" and len(flow["steps"]) == 7
+    assert flow["name"] == "resource-processing" and len(flow["steps"]) == 11
     edges = {(e["from"], e["topic"], e["to"], e["virtual"]) for e in flow["edges"]}
     assert ("CreateResource", "resource.created", "ProcessResource", False) in edges
     assert ("ProcessResource", "resource.processed", "HumanReview", True) in edges
@@ -79,19 +79,21 @@ def test_routes_table(example_copy: Path) -> None:
     result = CliRunner().invoke(cli, ["routes", "--dir", str(example_copy)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "3 API route(s)" in lines[0]
+    assert "4 API route(s)" in lines[0]
     row = next(line for line in lines if "/resources/:id" in line)
     assert "GET" in row and "GetResource" in row and "resource-processing" in row
     row = next(line for line in lines if "CreateResource" in line)
     assert "POST" in row and "/resources " in row
     assert any("/live" in line and "LivePage" in line for line in lines)
+    row = next(line for line in lines if "DecideApproval" in line)
+    assert "POST" in row and "/resources/:id/approval" in row
 
 
 def test_flows_tables(example_copy: Path) -> None:
     result = CliRunner().invoke(cli, ["flows", "--dir", str(example_copy)])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Flow resource-processing: 7 step(s)" in out
+    assert "Flow resource-processing: 11 step(s)" in out
     assert "Flow resource-processing: topic edges" in out
     lines = out.splitlines()
     edge = next(

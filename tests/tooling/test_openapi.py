@@ -37,7 +37,12 @@ def test_example_document_validates_and_describes_the_steps(example_copy: Path) 
     validate(document)  # raises on an invalid OpenAPI 3.1 document
     assert document["openapi"] == "3.1.0"
     assert document["info"] == {"title": "Resources", "version": "2.0.0"}
-    assert set(document["paths"]) == {"/resources", "/resources/{id}", "/live"}
+    assert set(document["paths"]) == {
+        "/resources",
+        "/resources/{id}",
+        "/resources/{id}/approval",
+        "/live",
+    }
 
     create = document["paths"]["/resources"]["post"]
     assert create["operationId"] == "CreateResource"

@@ -56,8 +56,16 @@ EXPECTED_STEPS = {
     "HumanReview",
     "AuditResource",
     "LivePage",
+    "RequestApproval",
+    "DecideApproval",
+    "ApprovalDeadline",
+    "SettleApproval",
 }
-EXPECTED_EDGES = 4  # Create→Process, Create→Audit, Process→Notify, Process→HumanReview (virtual)
+# Create→Process, Create→Audit, Process→Notify, Process→HumanReview (virtual),
+# Process→RequestApproval, RequestApproval→ApprovalDeadline, ApprovalDeadline→Settle,
+# Decide→Settle, HumanReview→Decide (virtual).
+EXPECTED_EDGES = 9
+EXPECTED_VIRTUAL_EDGES = 2
 
 
 @pytest.fixture

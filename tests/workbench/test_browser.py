@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLE, ServerProcess, wait_for
-from tests.workbench.conftest import EXPECTED_EDGES, EXPECTED_STEPS, TOKEN
+from tests.workbench.conftest import EXPECTED_EDGES, EXPECTED_STEPS, EXPECTED_VIRTUAL_EDGES, TOKEN
 
 pytestmark = pytest.mark.slow
 Factory = Callable[..., ServerProcess]
@@ -55,7 +55,7 @@ def test_flow_graph_shows_the_steps_and_edges(
     names = set(page.locator("svg.graph .node").evaluate_all("ns => ns.map(n => n.dataset.step)"))
     assert names == EXPECTED_STEPS
     assert page.locator("svg.graph path.edge").count() == EXPECTED_EDGES
-    assert page.locator("svg.graph path.edge-virtual").count() == 1
+    assert page.locator("svg.graph path.edge-virtual").count() == EXPECTED_VIRTUAL_EDGES
     api_node = page.locator('svg.graph .node[data-step="CreateResource"]')
     assert "POST" in api_node.text_content() and "/resources" in api_node.text_content()
     assert "* * * * *" in page.locator('svg.graph .node[data-step="ResourceReport"]').text_content()

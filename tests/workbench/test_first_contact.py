@@ -235,7 +235,7 @@ def test_favicon_and_the_api_docs_link_and_try_it_body(server: ServerProcess, pa
     docs = opened.value
     docs.wait_for_load_state()
     assert docs.url == f"{server.url}/__motia/docs"
-    op = docs.locator("details.op", has_text="/resources").filter(has_text="POST")
+    op = docs.locator("details.op", has_text="Accept a resource").filter(has_text="POST")
     op.locator("summary").click()
     body = op.locator("textarea")
     assert json.loads(body.input_value()) == {"name": "example name"}

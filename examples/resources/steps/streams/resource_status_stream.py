@@ -1,4 +1,5 @@
-"""Live status of each resource, grouped by kind; browsers watch it over WebSocket."""
+"""Live status of each resource, grouped by kind, and of its approval (group `approvals`);
+browsers watch it over WebSocket."""
 
 from motia import StreamConfig
 
@@ -8,7 +9,17 @@ config: StreamConfig = {
         "type": "object",
         "properties": {
             "name": {"type": "string"},
-            "status": {"type": "string", "enum": ["accepted", "processed"]},
+            "status": {
+                "type": "string",
+                "enum": [
+                    "accepted",
+                    "processed",
+                    "awaiting approval",
+                    "approved",
+                    "rejected",
+                    "expired",
+                ],
+            },
             "updatedAt": {"type": "string"},
         },
         "required": ["name", "status"],
