@@ -1,7 +1,8 @@
 """What the newcomer tests install, built once per run: a wheel of this checkout in a
 wheelhouse that also holds everything the templates' requirements.txt files name (so a
 created project installs with `pip install --no-index --find-links`), and an npm cache
-holding the multi-language template's packages (so its `npm install` runs offline).
+holding the packages of the templates with a `package.json` (so their `npm install` runs
+offline).
 
 `.ci/run` builds both once and passes them in MOTIA_TEST_WHEELHOUSE and MOTIA_TEST_NPM_CACHE;
 without those variables the session fixtures build them in the run's temporary folder:
@@ -78,18 +79,20 @@ def build_wheelhouse(dest: Path) -> Path:
 
 
 def build_npm_cache(dest: Path) -> Path:
-    """Fill the npm cache `dest` with the multi-language template's packages and their
-    metadata, so that `npm install --offline` resolves them without a lock file."""
+    """Fill the npm cache `dest` with the packages of every template that has a
+    `package.json`, and their metadata, so that `npm install --offline` resolves them
+    without a lock file."""
     npm = shutil.which("npm")
     if npm is None:
         raise BuildFailed("`npm` is not on PATH")
     dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="motia-npm-") as scratch:
-        shutil.copy(TEMPLATES / "multi-language" / "package.json", scratch)
-        _run(
-            [npm, "install", "--no-audit", "--no-fund", "--cache", str(dest)],
-            cwd=Path(scratch),
-        )
+    for package_json in sorted(TEMPLATES.glob("*/package.json")):
+        with tempfile.TemporaryDirectory(prefix="motia-npm-") as scratch:
+            shutil.copy(package_json, scratch)
+            _run(
+                [npm, "install", "--no-audit", "--no-fund", "--cache", str(dest)],
+                cwd=Path(scratch),
+            )
     return dest
 
 

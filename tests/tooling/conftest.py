@@ -37,7 +37,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def npm_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An npm cache holding the multi-language template's packages."""
+    """An npm cache holding the packages of the templates with a package.json."""
     given = os.environ.get(NPM_CACHE_ENV)
     if given:
         return Path(given)

@@ -14,9 +14,11 @@ from click.testing import CliRunner
 from motia.cli.main import cli
 from tests.conftest import ServerProcess, wait_for
 from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, require
+from tests.tooling.readme_walkthrough import replay
 from tests.tooling.support import motia, run
 
-TEMPLATES = ["python", "minimal", "multi-language"]
+TEMPLATES = ["python", "minimal", "multi-language", "pipeline"]
+NODE_TEMPLATES = {"multi-language", "pipeline"}
 
 
 def create(tmp_path: Path, template: str, name: str = "app") -> Path:
@@ -34,12 +36,13 @@ def create(tmp_path: Path, template: str, name: str = "app") -> Path:
 def test_created_project_tests_builds_and_serves(
     tmp_path: Path, template: str, server_factory: Callable[..., ServerProcess]
 ) -> None:
-    if template == "multi-language":
+    if template in NODE_TEMPLATES:
         # Fails in CI (skips locally) when node or ruby is missing.
         require("node")
+    if template == "multi-language":
         require("ruby")
     project = create(tmp_path, template)
-    if template == "multi-language":
+    if template in NODE_TEMPLATES:
         # The template asks for the example's package versions, so its packages serve
         # offline in place of `npm install`.
         (project / "node_modules").symlink_to(example_node_modules())
@@ -85,6 +88,14 @@ def test_created_project_tests_builds_and_serves(
     elif template == "minimal":
         response = server.client.get("/hello", params={"name": "Ada"})
         assert response.json() == {"message": "Hello, Ada!"}
+    elif template == "pipeline":
+        # The README's walk-through, answer by answer, against `motia start`.
+        def routed(batch_id: str) -> None:
+            wait_for(
+                lambda: server.client.get(f"/batches/{batch_id}").json()["status"] != "checking"
+            )
+
+        assert replay(readme, server.client, routed) == 4
     else:
         response = server.client.post("/orders", json={"item": "lamp", "quantity": 2})
         assert response.status_code == 201, response.text  # TypeScript, in the Node runner
@@ -102,7 +113,7 @@ def test_created_project_tests_builds_and_serves(
         quote_id = response.json()["id"]
         wait_for(lambda: server.client.get(f"/quotes/{quote_id}").json().get("price") == 9.0)
 
-    if template == "multi-language":
+    if template in NODE_TEMPLATES:
         types = motia("generate", "types", cwd=project)
         assert types.returncode == 0, types.stdout + types.stderr
         assert (project / "types.d.ts").is_file()
@@ -111,7 +122,7 @@ def test_created_project_tests_builds_and_serves(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["python", "multi-language"])
+@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline"])
 def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)
     result = run([sys.executable, "-m", "mypy"], project)

@@ -59,6 +59,14 @@ EDITS = {
         {"error": "order not found"},
         {"error": "no order with that id"},
     ),
+    "pipeline": Edit(
+        "steps/api/get_batch_step.py",
+        '"batch not found"',
+        '"no batch with that id"',
+        "/batches/nope",
+        {"error": "batch not found"},
+        {"error": "no batch with that id"},
+    ),
     "multi-language": Edit(
         "steps/api/get_quote_step.py",
         '"quote not found"',
@@ -176,15 +184,16 @@ def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 2
     raise AssertionError(f"the edited step never answered {edit.after}:\n{server.output()}")
 
 
-@pytest.mark.parametrize("template", ["python", "minimal", "multi-language"])
+@pytest.mark.parametrize("template", ["python", "minimal", "multi-language", "pipeline"])
 def test_a_newcomer_follows_the_created_readme(
     template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
 ) -> None:
     npm_cache: Path | None = None
-    if template == "multi-language":
+    if template in ("multi-language", "pipeline"):
         require("node")
-        require("ruby")
         npm_cache = request.getfixturevalue("npm_cache")
+    if template == "multi-language":
+        require("ruby")
     env = newcomer_env(wheelhouse, npm_cache)
     project = create_project(tmp_path, template, env)
 
