@@ -29,12 +29,16 @@ async def handler(input_data: dict[str, Any], ctx: FlowContext) -> None:
     resource_id: str = input_data["id"]
     outcome: str = input_data["outcome"]
     approval: dict[str, Any] | None = await ctx.state.get("approvals", resource_id)
-    if approval is None or approval["status"] != "pending":
+    # Settled by another message: stop. A retry of the message that settled it carries on,
+    # since state writes take effect at once but what follows them may not have happened.
+    if approval is None or (
+        approval["status"] != "pending" and approval.get("settledBy") != ctx.event_id
+    ):
         status = approval and approval["status"]
         ctx.logger.info("Approval already settled", {"resourceId": resource_id, "status": status})
         return
     settled_at = ctx.utils.dates.now().isoformat()
-    settled = {**approval, "status": outcome, "settledAt": settled_at}
+    settled = {**approval, "status": outcome, "settledAt": settled_at, "settledBy": ctx.event_id}
     if "reviewer" in input_data:
         settled["reviewer"] = input_data["reviewer"]
     await ctx.state.set("approvals", resource_id, settled)
