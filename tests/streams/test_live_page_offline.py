@@ -100,6 +100,13 @@ TEMPLATE_PAGES = {
     # template: (list id, request path, request body, item text once done)
     "python": ("orders", "/orders", {"item": "book", "quantity": 2}, "{id}: processed, total 25"),
     "multi-language": ("quotes", "/quotes", {"item": "lamp", "quantity": 2}, "{id}: priced"),
+    # JavaScript API, Python checks and summary, TypeScript report: the lines show up too.
+    "pipeline": (
+        "batches",
+        "/batches",
+        {"records": [{"id": "r1", "amount": 10, "country": "FR"}]},
+        "{id}: reported",
+    ),
 }
 
 
@@ -119,6 +126,7 @@ def test_a_template_live_page_connects_and_updates_offline(
     project = tmp_path / "shop"
     if template == "multi-language":
         require("ruby")
+    if template in ("multi-language", "pipeline"):
         (project / "node_modules").symlink_to(example_node_modules())
     list_id, path, body, done = TEMPLATE_PAGES[template]
     server = server_factory(project, "dev")
@@ -130,6 +138,8 @@ def test_a_template_live_page_connects_and_updates_offline(
     assert response.status_code in (201, 202), response.text
     text = done.format(id=response.json()["id"])
     page.wait_for_selector(f"#{list_id} li:text('{text}')")
+    if template == "pipeline":
+        page.wait_for_selector("#batches ul.lines li:text('FR: 10.00 in 1 record(s)')")
     assert refused == []
 
 

@@ -54,11 +54,15 @@ export function layout(nodes, edges) {
   const preds = new Map(ids.map((id) => [id, []]));
   dag.forEach((e) => preds.get(e.to).push(e.from));
   const memo = new Map();
-  const depth = (id, seen = new Set()) => {
+  // `onPath` holds the nodes of the current recursion only: a node reached before by
+  // another branch must still count, or a node whose predecessor was seen there would
+  // land in the first column.
+  const depth = (id, onPath = new Set()) => {
     if (memo.has(id)) return memo.get(id);
-    seen.add(id);
+    onPath.add(id);
     let d = 0;
-    for (const p of preds.get(id)) if (!seen.has(p)) d = Math.max(d, depth(p, seen) + 1);
+    for (const p of preds.get(id)) if (!onPath.has(p)) d = Math.max(d, depth(p, onPath) + 1);
+    onPath.delete(id);
     memo.set(id, d);
     return d;
   };
