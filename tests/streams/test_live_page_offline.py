@@ -100,6 +100,7 @@ TEMPLATE_PAGES = {
     # template: (list id, request path, request body, item text once done)
     "python": ("orders", "/orders", {"item": "book", "quantity": 2}, "{id}: processed, total 25"),
     "multi-language": ("quotes", "/quotes", {"item": "lamp", "quantity": 2}, "{id}: priced"),
+    "jobs": ("jobs", "/jobs", {"kind": "thumbnails", "items": 3}, "{id}: done, 3/3"),
     # JavaScript API, Python checks and summary, TypeScript report: the lines show up too.
     "pipeline": (
         "batches",
@@ -124,9 +125,9 @@ def test_a_template_live_page_connects_and_updates_offline(
     )
     assert created.returncode == 0, created.stdout + created.stderr
     project = tmp_path / "shop"
-    if template == "multi-language":
+    if template in ("multi-language", "jobs"):
         require("ruby")
-    if template in ("multi-language", "pipeline"):
+    if template in ("multi-language", "pipeline", "jobs"):
         (project / "node_modules").symlink_to(example_node_modules())
     list_id, path, body, done = TEMPLATE_PAGES[template]
     server = server_factory(project, "dev")

@@ -17,8 +17,9 @@ from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, 
 from tests.tooling.readme_walkthrough import replay
 from tests.tooling.support import motia, run
 
-TEMPLATES = ["python", "minimal", "multi-language", "pipeline"]
-NODE_TEMPLATES = {"multi-language", "pipeline"}
+TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs"]
+NODE_TEMPLATES = {"multi-language", "pipeline", "jobs"}
+RUBY_TEMPLATES = {"multi-language", "jobs"}
 
 
 def create(tmp_path: Path, template: str, name: str = "app") -> Path:
@@ -39,7 +40,7 @@ def test_created_project_tests_builds_and_serves(
     if template in NODE_TEMPLATES:
         # Fails in CI (skips locally) when node or ruby is missing.
         require("node")
-    if template == "multi-language":
+    if template in RUBY_TEMPLATES:
         require("ruby")
     project = create(tmp_path, template)
     if template in NODE_TEMPLATES:
@@ -96,6 +97,9 @@ def test_created_project_tests_builds_and_serves(
             )
 
         assert replay(readme, server.client, routed) == 4
+    elif template == "jobs":
+        # The README's walk-through: a job done, one retried, one dead-lettered.
+        assert replay(readme, server.client) == 4
     else:
         response = server.client.post("/orders", json={"item": "lamp", "quantity": 2})
         assert response.status_code == 201, response.text  # TypeScript, in the Node runner
@@ -122,7 +126,7 @@ def test_created_project_tests_builds_and_serves(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline"])
+@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline", "jobs"])
 def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)
     result = run([sys.executable, "-m", "mypy"], project)

@@ -67,6 +67,14 @@ EDITS = {
         {"error": "batch not found"},
         {"error": "no batch with that id"},
     ),
+    "jobs": Edit(
+        "steps/api/get_job_step.py",
+        '"job not found"',
+        '"no job with that id"',
+        "/jobs/nope",
+        {"error": "job not found"},
+        {"error": "no job with that id"},
+    ),
     "multi-language": Edit(
         "steps/api/get_quote_step.py",
         '"quote not found"',
@@ -184,15 +192,15 @@ def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 2
     raise AssertionError(f"the edited step never answered {edit.after}:\n{server.output()}")
 
 
-@pytest.mark.parametrize("template", ["python", "minimal", "multi-language", "pipeline"])
+@pytest.mark.parametrize("template", ["python", "minimal", "multi-language", "pipeline", "jobs"])
 def test_a_newcomer_follows_the_created_readme(
     template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
 ) -> None:
     npm_cache: Path | None = None
-    if template in ("multi-language", "pipeline"):
+    if template in ("multi-language", "pipeline", "jobs"):
         require("node")
         npm_cache = request.getfixturevalue("npm_cache")
-    if template == "multi-language":
+    if template in ("multi-language", "jobs"):
         require("ruby")
     env = newcomer_env(wheelhouse, npm_cache)
     project = create_project(tmp_path, template, env)

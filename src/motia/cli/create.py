@@ -11,7 +11,7 @@ import click
 
 from motia.system_paths import SYSTEM_PREFIX
 
-TEMPLATES = ("python", "minimal", "multi-language", "pipeline")
+TEMPLATES = ("python", "minimal", "multi-language", "pipeline", "jobs")
 TEMPLATE_SUFFIX = ".tmpl"
 # Names a wheel or tool would mishandle are stored without their leading dot.
 RENAMED = {"gitignore": ".gitignore"}
@@ -107,7 +107,9 @@ def create(name: str, template: str, parent: Path) -> None:
         click.echo("  npm install      # zod, esbuild, typescript; needs Node.js 18+ (and Ruby 3+)")
     if template == "pipeline":
         click.echo("  npm install      # esbuild, typescript; needs Node.js 18+")
+    if template == "jobs":
+        click.echo("  npm install      # zod, esbuild, typescript; needs Node.js 18+ and Ruby 3+")
     click.echo(f"  motia dev        # http://localhost:3000, API docs at {SYSTEM_PREFIX}/docs")
     click.echo("  pytest           # the project's tests")
-    if template in ("multi-language", "pipeline"):
+    if template in ("multi-language", "pipeline", "jobs"):
         click.echo("  motia generate types && npx tsc --noEmit   # type-check the TypeScript steps")
