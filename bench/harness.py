@@ -171,6 +171,7 @@ class Options:
     peers_max_seconds: float = 30.0
     scheduled_count: int = 100000  # figure 14
     scheduled_window: float = 60.0
+    pipeline_count: int = 500  # figure 16
 
 
 

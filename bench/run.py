@@ -27,6 +27,9 @@ Figures (see bench/README.md for what each one means):
   14. scheduled emits (only when named: `--only 14`): 100,000 emits scheduled within a
      minute on SQLite, Redis and PostgreSQL; how late each fires (p50/p99/max), and the
      scheduling rate against immediate emits on the same store
+  16. the `pipeline` template (only when named: `--only 16`): flows/s end to end (ten
+     handler runs in Python, JavaScript and TypeScript per flow) against a trivial flow
+     (POST + one event), same run
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -55,6 +58,7 @@ from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
 from fig_otel import bench_otel
 from fig_peers import bench_peers
+from fig_pipeline import bench_pipeline
 from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
@@ -127,6 +131,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "quick 15)")
     parser.add_argument("--scheduled-lead", type=float, default=5.0, help=argparse.SUPPRESS)
     parser.add_argument("--scheduled-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--pipeline-count", type=int, default=None,
+                        help="figure 16: flows per run (default 500, quick 200)")
     parser.add_argument("--queue", choices=("sqlite", "memory", "redis", "postgres"),
                         default="memory", help=argparse.SUPPRESS)
     parser.add_argument("--redis-prefix", default=None, help=argparse.SUPPRESS)
@@ -173,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         peers_max_seconds=args.peers_max_seconds,
         scheduled_count=args.scheduled_count or (20000 if args.quick else 100000),
         scheduled_window=args.scheduled_window or (15.0 if args.quick else 60.0),
+        pipeline_count=args.pipeline_count or (200 if args.quick else 500),
     )
     if 7 in opts.only and not redis_reachable(opts.redis_url):
         message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
@@ -238,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_peers(wrk, opts, workdir)
             if 14 in opts.only:
                 figures += bench_scheduled(opts, workdir)
+            if 16 in opts.only:
+                figures += bench_pipeline(opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()
