@@ -2,7 +2,9 @@
 ```bash block of curl commands followed by a ```json block must answer what it shows.
 
 In the shown JSON, the string "…" stands for any value (ids, times); everything else must
-be equal. `<id>` in a command is the `id` of the last answer that had one.
+be equal. A placeholder `<name>` in a command's path, headers or body is the string `name`
+of the last answer that had one (`<id>`, `<accessToken>`), or comes from `secrets`: what
+only the test can know, such as the token of a mail.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import httpx
 
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
+PLACEHOLDER = re.compile(r"<(\w+)>")
 ANY = "…"
 
 
@@ -26,7 +29,8 @@ ANY = "…"
 class Request:
     method: str
     path: str
-    body: Any
+    body: str | None
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -54,22 +58,25 @@ def _commands(block: str) -> list[str]:
 def parse_curl(command: str) -> Request:
     words = shlex.split(command)
     method, body, url = "GET", None, ""
+    headers: dict[str, str] = {}
     i = 1
     while i < len(words):
         word = words[i]
         if word == "-X":
             method, i = words[i + 1], i + 2
         elif word in ("-d", "--data"):
-            body, i = json.loads(words[i + 1]), i + 2
+            body, i = words[i + 1], i + 2
             method = "POST" if method == "GET" else method
         elif word == "-H":
+            name, _, value = words[i + 1].partition(":")
+            headers[name.strip().lower()] = value.strip()
             i += 2
         elif word.startswith("-"):
             i += 1
         else:
             url, i = word, i + 1
     path = "/" + url.split("/", 1)[1] if "/" in url else "/"
-    return Request(method, path, body)
+    return Request(method, path, body, headers)
 
 
 def matches(shown: Any, actual: Any) -> bool:
@@ -95,31 +102,45 @@ def replay(
     client: httpx.Client,
     before_id_request: Callable[[str], None] = lambda _id: None,
     timeout: float = 15.0,
+    secrets: dict[str, Callable[[], str]] | None = None,
 ) -> int:
     """Run every step; the last request of each is repeated until it answers what the
     README shows (the flow behind it is asynchronous) or `timeout` passes. Returns the
     number of steps checked."""
     found = steps(readme)
     assert found, "the README shows no curl walk-through"
-    current_id: str | None = None
+    known: dict[str, str] = {}
+    given = secrets or {}
+
+    def fill(text: str) -> str:
+        for name in PLACEHOLDER.findall(text):
+            if name in given:
+                value = given[name]()
+            else:
+                assert name in known, f"no answer so far had a {name!r} for {text}"
+                value = known[name]
+            text = text.replace(f"<{name}>", value)
+        return text
+
     for step in found:
         answer: Any = None
         for n, request in enumerate(step.requests):
-            path = request.path
-            if "<id>" in path:
-                assert current_id is not None, f"no id yet for {path}"
-                before_id_request(current_id)
-                path = path.replace("<id>", current_id)
+            if "<id>" in request.path:
+                assert "id" in known, f"no id yet for {request.path}"
+                before_id_request(known["id"])
+            path = fill(request.path)
+            headers = {k: fill(v) for k, v in request.headers.items()}
+            body = None if request.body is None else json.loads(fill(request.body))
             deadline = time.monotonic() + timeout
             while True:
-                response = client.request(request.method, path, json=request.body)
-                answer = response.json()
+                response = client.request(request.method, path, json=body, headers=headers)
+                answer = response.json() if response.content else None
                 last = n == len(step.requests) - 1
                 if not last or matches(step.shown, answer) or time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
-            if isinstance(answer, dict) and isinstance(answer.get("id"), str):
-                current_id = answer["id"]
+            if isinstance(answer, dict):
+                known.update((k, v) for k, v in answer.items() if isinstance(v, str))
         assert matches(step.shown, answer), (
             f"the README shows {json.dumps(step.shown)}\nbut {step.requests[-1]} answers "
             f"{json.dumps(answer)}"

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
+from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from motia.cli.main import cli
-from tests.conftest import ServerProcess, wait_for
+from tests.conftest import ServerProcess, free_port, wait_for
 from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, require
 from tests.tooling.readme_walkthrough import replay
 from tests.tooling.support import motia, run
 
-TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs"]
+TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs", "auth"]
 NODE_TEMPLATES = {"multi-language", "pipeline", "jobs"}
 RUBY_TEMPLATES = {"multi-language", "jobs"}
 
@@ -30,6 +33,44 @@ def create(tmp_path: Path, template: str, name: str = "app") -> Path:
     project = tmp_path / name
     assert project.is_dir()
     return project
+
+
+def auth_walkthrough(
+    project: Path, readme: str, server_factory: Callable[..., ServerProcess]
+) -> None:
+    """The auth README's walk-through against `motia start`, with a real SMTP server whose
+    mail gives the verification token."""
+    from aiosmtpd.controller import Controller
+
+    mails: list[bytes] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+            mails.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = {
+            "JWT_SECRET": "a-walkthrough-secret-longer-than-32-characters",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+        }
+        server = server_factory(project, "start", env=env)
+
+        def token() -> str:
+            wait_for(lambda: mails, what="the verification mail")
+            body = message_from_bytes(mails[-1]).get_payload(decode=True)
+            assert isinstance(body, bytes)
+            found = re.search(rb"token=([\w-]+)", body)
+            assert found, body
+            return found.group(1).decode()
+
+        assert replay(readme, server.client, secrets={"token": token}) == 6
+    finally:
+        controller.stop()
 
 
 @pytest.mark.slow
@@ -78,6 +119,9 @@ def test_created_project_tests_builds_and_serves(
         assert languages["PriceQuote"] == ("steps/events/price_quote_step.py", "python")
         assert "/orders" in openapi["paths"]
 
+    if template == "auth":
+        auth_walkthrough(project, readme, server_factory)
+        return
     server = server_factory(project, "start")
     if template == "python":
         response = server.client.post("/orders", json={"item": "book", "quantity": 2})
@@ -126,7 +170,7 @@ def test_created_project_tests_builds_and_serves(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline", "jobs"])
+@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline", "jobs", "auth"])
 def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)
     result = run([sys.executable, "-m", "mypy"], project)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
@@ -75,6 +78,14 @@ EDITS = {
         {"error": "job not found"},
         {"error": "no job with that id"},
     ),
+    "auth": Edit(
+        "steps/auth/verify_email_step.py",
+        '"this link is not valid (or was used already)"',
+        '"no such link"',
+        "/auth/verify?token=made-up",
+        {"error": "invalid_token", "message": "this link is not valid (or was used already)"},
+        {"error": "invalid_token", "message": "no such link"},
+    ),
     "multi-language": Edit(
         "steps/api/get_quote_step.py",
         '"quote not found"',
@@ -86,19 +97,34 @@ EDITS = {
 }
 
 
-def readme_commands(readme: str) -> tuple[list[str], list[str]]:
+class ReadmeShell(NamedTuple):
+    commands: list[str]  # what a script can run, in order
+    servers: list[str]  # the server command
+    services: list[str]  # what the README runs in another terminal (a local mail server)
+    exports: list[str]  # `export NAME=...` lines, which the server's shell needs too
+
+
+def readme_commands(readme: str) -> ReadmeShell:
     """The commands of the README's ```bash blocks, in order, without comments, split
-    into those a script can run and the server command. `curl` lines are requests the
-    test makes itself (the README's port is taken by other processes on a test machine)."""
-    commands: list[str] = []
-    servers: list[str] = []
+    into those a script can run, the server command, and the services the README starts
+    in another terminal (its comment says so). `curl` lines are requests the test makes
+    itself (the README's port is taken by other processes on a test machine)."""
+    shell = ReadmeShell([], [], [], [])
     for block in BASH_BLOCK.findall(readme):
         for line in block.replace("\\\n", " ").splitlines():
-            command = re.sub(r"\s+#.*$", "", line).strip()
+            command, _, comment = line.partition(" #")
+            command = command.strip()
             if not command or command.startswith("curl "):
                 continue
-            (servers if command == SERVER_COMMAND else commands).append(command)
-    return commands, servers
+            if command == SERVER_COMMAND:
+                shell.servers.append(command)
+            elif "terminal" in comment:
+                shell.services.append(command)
+            else:
+                shell.commands.append(command)
+                if command.startswith("export "):
+                    shell.exports.append(command)
+    return shell
 
 
 def newcomer_env(wheelhouse: Path, npm_cache: Path | None) -> dict[str, str]:
@@ -146,12 +172,16 @@ def create_project(parent: Path, template: str, env: dict[str, str]) -> Path:
     return parent / "app"
 
 
-def start_dev(project: Path, server_command: str, env: dict[str, str]) -> ServerProcess:
-    """`motia dev` in an activated shell, in its own process group, as in a terminal."""
+def start_dev(
+    project: Path, server_command: str, env: dict[str, str], exports: Sequence[str] = ()
+) -> ServerProcess:
+    """`motia dev` in an activated shell, in its own process group, as in a terminal,
+    after the README's `export` lines."""
     port = free_port()
     log_path = project.parent / "motia-dev.log"
+    prelude = "".join(f"{line} && " for line in exports)
     process = subprocess.Popen(
-        ["bash", "-c", f". .venv/bin/activate && exec {server_command} --port {port}"],
+        ["bash", "-c", f". .venv/bin/activate && {prelude}exec {server_command} --port {port}"],
         cwd=project,
         env=env,
         stdout=log_path.open("wb"),
@@ -161,6 +191,27 @@ def start_dev(project: Path, server_command: str, env: dict[str, str]) -> Server
     server = ServerProcess(process, port, log_path)
     wait_until_ready(server, timeout=60)
     return server
+
+
+def start_service(project: Path, command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A command the README runs in another terminal, in an activated shell of its own."""
+    process = subprocess.Popen(
+        ["bash", "-c", f". .venv/bin/activate && exec {command}"],
+        cwd=project,
+        env=env,
+        stdout=(project.parent / "service.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    time.sleep(1.0)
+    assert process.poll() is None, (project.parent / "service.log").read_text()
+    return process
+
+
+def stop_service(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def press_ctrl_c(server: ServerProcess, timeout: float = 30) -> int:
@@ -192,7 +243,9 @@ def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 2
     raise AssertionError(f"the edited step never answered {edit.after}:\n{server.output()}")
 
 
-@pytest.mark.parametrize("template", ["python", "minimal", "multi-language", "pipeline", "jobs"])
+@pytest.mark.parametrize(
+    "template", ["python", "minimal", "multi-language", "pipeline", "jobs", "auth"]
+)
 def test_a_newcomer_follows_the_created_readme(
     template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -205,14 +258,16 @@ def test_a_newcomer_follows_the_created_readme(
     env = newcomer_env(wheelhouse, npm_cache)
     project = create_project(tmp_path, template, env)
 
-    commands, servers = readme_commands((project / "README.md").read_text())
+    commands, servers, services, exports = readme_commands((project / "README.md").read_text())
     assert commands[0] == "python3 -m venv .venv && . .venv/bin/activate", commands
     assert "pip install -r requirements.txt" in commands and "pytest" in commands
     assert "mypy" in commands
     assert servers == [SERVER_COMMAND]
 
     # Every command of the README, in one shell, as typed: the tests pass, mypy is happy.
-    script = "\n".join(["set -euo pipefail", *(f"echo '$ {c}' && {c}" for c in commands)])
+    script = "\n".join(
+        ["set -euo pipefail", *(f"echo {shlex.quote('$ ' + c)} && {c}" for c in commands)]
+    )
     result = subprocess.run(
         ["bash", "-c", script],
         cwd=project,
@@ -236,8 +291,11 @@ def test_a_newcomer_follows_the_created_readme(
     )
     assert installed.stdout.startswith(str(project / ".venv")), installed.stdout
 
-    # `motia dev`: the banner names the app, the workbench and the API docs.
-    server = start_dev(project, servers[0], env)
+    # What the README runs in another terminal, then `motia dev`: the banner names the
+    # app, the workbench and the API docs.
+    started = [start_service(project, command, env) for command in services]
+    request.addfinalizer(lambda: [stop_service(process) for process in started])
+    server = start_dev(project, servers[0], env, exports)
     try:
         output = server.output()
         url = f"http://127.0.0.1:{server.port}"
