@@ -355,6 +355,24 @@ async def test_release_gives_message_back_without_counting_the_attempt(harness: 
     assert await queue.complete(held, []) is False
 
 
+async def test_release_with_delay_hides_message_without_counting_the_attempt(
+    harness: Harness,
+) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m", group="g"), msg(id="behind", group="g"), msg(id="other")])
+    held = await lease_one(queue)
+    assert held.id == "m"
+    await queue.release(held, delay=5.0)  # a flow-control limit was full
+    # Hidden for the delay; in its FIFO group nothing overtakes it meanwhile.
+    assert await lease_ids(queue) == ["other"]
+    assert await queue.next_delayed_at("Sub", harness.clock.time()) == pytest.approx(START + 5)
+    harness.clock.advance(4.9)
+    assert await lease_ids(queue) == []
+    harness.clock.advance(0.1)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("m", 1)
+
+
 async def test_delay_on_publish(harness: Harness) -> None:
     queue = harness.open()
     await queue.publish([msg(id="late", delay=10), msg(id="now")])

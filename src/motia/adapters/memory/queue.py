@@ -144,11 +144,13 @@ class MemoryQueueAdapter(QueueAdapter):
             entry.visible_at = self._clock.time() + delay
             entry.last_error = failure
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
         entry = self._held(delivery)
         if entry is not None:
             entry.lease_token = None
             entry.attempts -= 1
+            if delay > 0:
+                entry.visible_at = self._clock.time() + delay
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
         queue = self._queue(delivery.subscriber)

@@ -137,8 +137,19 @@ CREATE TABLE scheduled_copies (
 CREATE INDEX scheduled_copies_by_event ON scheduled_copies (event_id);
 """
 
+# Flow-control slots of event steps (see `flow_slots.py`): one row per live slot.
+_V3 = """
+CREATE TABLE flow_slots (
+    scope      text COLLATE "C" NOT NULL,
+    holder     text COLLATE "C" NOT NULL,
+    expires_at double precision NOT NULL,
+    PRIMARY KEY (scope, holder)
+);
+CREATE INDEX flow_slots_expiry ON flow_slots (expires_at);
+"""
+
 # Version → statements, in order. Append; never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -363,11 +363,13 @@ class PostgresQueueAdapter(QueueAdapter):
             (self._clock.time() + delay, failure.error, delivery.id, delivery.lease_token),
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await self._db.execute(
             "UPDATE queue_messages SET lease_token = NULL, lease_until = 0, "
+            "visible_at = greatest(visible_at, %s), "
             f"attempts = greatest(attempts - 1, 0) WHERE {_HELD}",
-            (delivery.id, delivery.lease_token),
+            (visible_at, delivery.id, delivery.lease_token),
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:

@@ -271,8 +271,9 @@ class QueueAdapter(ABC):
         """Make the message visible again after `delay` seconds."""
 
     @abstractmethod
-    async def release(self, delivery: Delivery) -> None:
-        """Give the message back untouched (shutdown): this attempt does not count."""
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        """Give the message back untouched (shutdown, or a flow-control limit that is
+        full): this attempt does not count. It is visible again after `delay` seconds."""
 
     @abstractmethod
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:

@@ -202,7 +202,7 @@ class RedisQueueAdapter(QueueAdapter):
     async def _release_all(self, subscriber: str, token: str, ids: list[str]) -> None:
         with contextlib.suppress(Exception):  # if Redis is gone, the lease runs out instead
             for id_ in ids:
-                await settle(self._release(args=[self._prefix, subscriber, id_, token]))
+                await settle(self._release(args=[self._prefix, subscriber, id_, token, "0"]))
 
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         if not deliveries:
@@ -234,10 +234,17 @@ class RedisQueueAdapter(QueueAdapter):
             )
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await settle(
             self._release(
-                args=[self._prefix, delivery.subscriber, delivery.id, delivery.lease_token]
+                args=[
+                    self._prefix,
+                    delivery.subscriber,
+                    delivery.id,
+                    delivery.lease_token,
+                    repr(visible_at),
+                ]
             )
         )
 

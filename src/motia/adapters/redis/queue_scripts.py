@@ -279,7 +279,7 @@ return 1
 """
 )
 
-# ARGV: prefix, subscriber, id, token.
+# ARGV: prefix, subscriber, id, token, visible_at (0: at once).
 RELEASE = (
     LIB
     + """
@@ -290,7 +290,12 @@ local mkey = q .. ':m:' .. id
 local fields = redis.call('HMGET', mkey, 'attempts', 'seq')
 redis.call('HSET', mkey, 'token', '', 'attempts', math.max(tonumber(fields[1]) - 1, 0))
 redis.call('ZREM', q .. ':leased', id)
-redis.call('ZADD', q .. ':ready', fields[2], id)
+if tonumber(ARGV[5]) > 0 then
+  redis.call('ZREM', q .. ':ready', id)
+  redis.call('ZADD', q .. ':delayed', ARGV[5], id)
+else
+  redis.call('ZADD', q .. ':ready', fields[2], id)
+end
 return 1
 """
 )

@@ -235,11 +235,13 @@ class SqliteQueueAdapter(QueueAdapter):
             (now + delay, failure.error, delivery.id, delivery.lease_token),
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await self._db.write(
             "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
+            "visible_at = MAX(visible_at, ?), "
             f"attempts = MAX(attempts - 1, 0) WHERE {_HELD}",
-            (delivery.id, delivery.lease_token),
+            (visible_at, delivery.id, delivery.lease_token),
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:

@@ -1,0 +1,197 @@
+"""Flow control of event steps, enforced where a leased message is about to run: the
+idempotency claim, the concurrency slot and the throttle slot are taken, in that order,
+from the queue backend's `FlowSlots`, which every process of the deployment shares.
+
+A message that cannot start now is released back to its queue, without counting an
+attempt: after a short wait when its concurrency key is full, after exactly the time the
+throttle names when that is full. A duplicate (an idempotency key already claimed by
+another message within the window) is acknowledged without running. Debounce is not a
+gate: the bus publishes each event of a debounced step as a keyed scheduled copy, so a
+later event replaces the pending one (see `debounced`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from motia.adapters.flow.base import FlowSlots
+from motia.adapters.queue.base import Delivery, QueueAdapter
+from motia.clock import new_message_id
+from motia.logs import Logger
+from motia.runtime.events import Event
+from motia.runtime.queue_policy import QueuePolicy
+from motia.steps.flow_config import Key
+from motia.steps.model import Step
+
+RunDelivery = Callable[[Step, QueuePolicy, Delivery], Awaitable[None]]
+
+# A message whose concurrency key is full comes back after about this long (seconds);
+# jitter spreads the messages of one hot key so they do not all return at once.
+BUSY_RETRY = 0.2
+# A concurrency slot lives this long unless renewed: a crashed process's slots free
+# themselves after it. A running handler renews its slot every third of it.
+SLOT_TTL = 30.0
+# The key of events whose key expression finds nothing: they share one limit.
+NO_KEY = "-"
+
+
+def key_of(expression: Key | None, data: Any, where: dict[str, Any]) -> str | None:
+    """The key an expression gives for one event; None when it finds nothing."""
+    if expression is None:
+        return NO_KEY
+    if callable(expression):
+        value = expression(data)
+    else:
+        head, *path = expression.split(".")
+        value = data if head == "data" else where.get(head)
+        for part in path:
+            if isinstance(value, dict):
+                value = value.get(part)
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return None
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _where(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "topic": delivery.topic,
+        "traceId": delivery.trace_id,
+        "messageGroupId": delivery.group_id,
+    }
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    run: bool
+    held: str | None = None  # the concurrency scope whose slot this run holds
+
+
+class FlowGate:
+    def __init__(self, slots: FlowSlots, queue: QueueAdapter, logger: Logger) -> None:
+        self._slots = slots
+        self._queue = queue
+        self._logger = logger
+
+    def wrap(self, run: RunDelivery) -> RunDelivery:
+        """`run`, behind the flow control of each step it runs (read at each run, so a
+        reloaded config applies at once)."""
+
+        async def gated(step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
+            config = step.event
+            if not (config.concurrency or config.throttle_rule or config.idempotency_key):
+                await run(step, policy, delivery)
+                return
+            verdict = await self._admit(step, policy, delivery)
+            if not verdict.run:
+                return
+            if verdict.held is None:
+                await run(step, policy, delivery)
+                return
+            renew = asyncio.create_task(self._renew(verdict.held, delivery.id, step, policy))
+            try:
+                await run(step, policy, delivery)
+            finally:
+                renew.cancel()
+                with contextlib.suppress(BaseException):
+                    await renew
+                await self._slots.give_back(verdict.held, delivery.id)
+
+        return gated
+
+    async def _admit(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> _Verdict:
+        config = step.event
+        log = self._logger.child(step.name, delivery.trace_id, step.flows)
+        try:
+            keys = self._keys(step, delivery)
+        except Exception as exc:  # a key function that fails is the step's own bug
+            log.error(
+                f"a flow-control key function failed: {type(exc).__name__}: {exc}; the event "
+                "runs under the shared key",
+                {"topic": delivery.topic, "eventId": delivery.event_id},
+            )
+            keys = (None, NO_KEY, NO_KEY)
+        idempotency, concurrency, throttle = keys
+        if config.idempotency_key is not None and idempotency is not None:
+            scope = f"idem:{step.name}:{idempotency}"
+            if await self._slots.take(scope, delivery.id, 1, config.idempotency_window):
+                log.info(
+                    f"duplicate event skipped: step {step.name} already ran idempotency key "
+                    f"{idempotency!r} within {config.idempotency_window:g} s",
+                    {"topic": delivery.topic, "eventId": delivery.event_id},
+                )
+                await self._queue.complete(delivery, [])
+                return _Verdict(False)
+        held: str | None = None
+        if config.concurrency is not None:
+            scope = f"conc:{step.name}:{concurrency}"
+            ttl = min(SLOT_TTL, policy.visibility_timeout)
+            if await self._slots.take(scope, delivery.id, config.concurrency.limit, ttl):
+                await self._queue.release(delivery, BUSY_RETRY * (0.5 + random.random()))
+                return _Verdict(False)
+            held = scope
+        rule = config.throttle_rule
+        if rule is not None:
+            scope = f"rate:{step.name}:{throttle}"
+            wait = await self._slots.take(scope, new_message_id(), rule.limit, rule.period)
+            if wait:
+                if held is not None:
+                    await self._slots.give_back(held, delivery.id)
+                await self._queue.release(delivery, wait)
+                return _Verdict(False)
+        return _Verdict(True, held)
+
+    def _keys(self, step: Step, delivery: Delivery) -> tuple[str | None, str, str]:
+        config = step.event
+        where = _where(delivery)
+        data = delivery.data
+        idempotency = (
+            None if config.idempotency_key is None else key_of(config.idempotency_key, data, where)
+        )
+        concurrency = throttle = NO_KEY
+        if config.concurrency is not None:
+            concurrency = key_of(config.concurrency.key, data, where) or NO_KEY
+        if (rule := config.throttle_rule) is not None:
+            throttle = key_of(rule.key, data, where) or NO_KEY
+        return idempotency, concurrency, throttle
+
+    async def _renew(self, scope: str, holder: str, step: Step, policy: QueuePolicy) -> None:
+        """Keep a running handler's slot alive, up to its visibilityTimeout (past it the
+        run is considered lost, and so is its slot)."""
+        rule = step.event.concurrency
+        assert rule is not None
+        ttl = min(SLOT_TTL, policy.visibility_timeout)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + policy.visibility_timeout
+        while loop.time() + ttl / 3 < until:
+            await asyncio.sleep(ttl / 3)
+            with contextlib.suppress(Exception):  # the next renewal tries again
+                await self._slots.take(scope, holder, rule.limit, ttl)
+
+
+def debounced(step: Step, event: Event, now: float) -> tuple[str, float, str] | None:
+    """For a debounced step: the event id, fire time and replace key of its copy of
+    `event`, which replaces the copy still pending for the same key; None otherwise."""
+    rule = step.event.debounce
+    if rule is None:
+        return None
+    where = {
+        "topic": event.topic,
+        "traceId": event.trace_id,
+        "messageGroupId": event.message_group_id,
+    }
+    try:
+        key = key_of(rule.key, event.data, where) or NO_KEY
+    except Exception:  # a failing key function: every such event shares one window
+        key = NO_KEY
+    start = now if event.fire_at is None else max(event.fire_at, now)
+    # Its own event id: the copy is a scheduled emit of its own, listed and replaced apart
+    # from the copies other subscribers got.
+    return f"{event.id}~{step.name}", start + rule.period, f"debounce:{step.name}:{key}"

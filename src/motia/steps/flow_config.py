@@ -1,0 +1,135 @@
+"""Flow-control settings of an event step (see docs/flow-control.md): `concurrency`,
+`throttle` (alias `rateLimit`), `idempotencyKey` with `idempotencyWindow`, and `debounce`.
+
+A *key* says which events share a limit: a dotted path into the event (`"data.userId"`;
+the first part is one of `data`, `topic`, `traceId`, `messageGroupId`), or a function that
+takes the event's data and returns the key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from motia.settings.kinds import Invalid
+from motia.settings.rate_limit import parse_period
+
+KEY_ROOTS = ("data", "topic", "traceId", "messageGroupId")
+# The config keys of flow control, as users write them (rateLimit is the alias of throttle).
+FLOW_KEYS = (
+    "concurrency",
+    "throttle",
+    "rateLimit",
+    "idempotencyKey",
+    "idempotencyWindow",
+    "debounce",
+)
+DAY = 86_400.0
+
+Key = str | Callable[..., Any]
+
+
+def check_key(value: object) -> object:
+    """A dotted path rooted in the event, or a callable; anything else is refused here."""
+    if value is None or callable(value):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(
+            f"must be a dotted path such as 'data.userId' or a function taking the event "
+            f"data, not {type(value).__name__}"
+        )
+    parts = value.split(".")
+    if parts[0] not in KEY_ROOTS or not all(parts):
+        roots = ", ".join(repr(r) for r in KEY_ROOTS)
+        raise ValueError(f"unknown key {value!r}: a dotted path starting with one of {roots}")
+    return value
+
+
+def _period(value: object) -> float:
+    try:
+        return parse_period(value)
+    except Invalid as exc:
+        raise ValueError(f"{value!r} {exc}") from None
+
+
+class _Flow(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+
+    _key = field_validator("key", mode="before", check_fields=False)(check_key)
+
+
+class ConcurrencyConfig(_Flow):
+    """At most `limit` runs at once (per `key` when given), across every process."""
+
+    limit: int = Field(ge=1, le=100_000, strict=True)
+    key: Key | None = None
+
+
+class ThrottleConfig(_Flow):
+    """At most `limit` starts per `period` seconds (per `key` when given)."""
+
+    limit: int = Field(ge=1, le=1_000_000, strict=True)
+    period: float = Field(gt=0, le=DAY)
+    key: Key | None = None
+
+    _read_period = field_validator("period", mode="before")(_period)
+
+
+class DebounceConfig(_Flow):
+    """One run per `key`, with the last event, once `period` seconds passed without one."""
+
+    period: float = Field(gt=0, le=DAY)
+    key: Key | None = None
+
+    _read_period = field_validator("period", mode="before")(_period)
+
+
+class FlowControlFields(BaseModel):
+    """The flow-control fields of `EventStepConfig`."""
+
+    concurrency: ConcurrencyConfig | None = None
+    throttle: ThrottleConfig | None = None
+    rate_limit: ThrottleConfig | None = None
+    idempotency_key: Key | None = None
+    idempotency_window: float = Field(default=DAY, gt=0, le=DAY)
+    debounce: DebounceConfig | None = None
+
+    @field_validator("concurrency", mode="before")
+    @classmethod
+    def _limit_alone(cls, value: object) -> object:
+        """`"concurrency": 5` is `{"limit": 5}`."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"limit": value}
+        return value
+
+    _idempotency_key = field_validator("idempotency_key", mode="before")(check_key)
+    _window = field_validator("idempotency_window", mode="before")(_period)
+
+    @model_validator(mode="after")
+    def _one_throttle(self) -> FlowControlFields:
+        if self.throttle is not None and self.rate_limit is not None:
+            raise ValueError("give either 'throttle' or its alias 'rateLimit', not both")
+        return self
+
+    @property
+    def throttle_rule(self) -> ThrottleConfig | None:
+        return self.throttle or self.rate_limit
+
+    def has_flow_control(self) -> bool:
+        return bool(self.concurrency or self.throttle_rule or self.idempotency_key or self.debounce)
+
+
+def misplaced_flow_keys(raw: dict[str, Any], step_type: str) -> list[str]:
+    """Flow-control keys a non-event step carries (an API step's `rateLimit` is its HTTP
+    limit, not flow control)."""
+    if step_type == "event":
+        return []
+    return [k for k in FLOW_KEYS if k in raw and not (step_type == "api" and k == "rateLimit")]

@@ -1,0 +1,116 @@
+"""A project with one event step per flow-control setting, for the flow-control suites.
+Each handler writes to a journal file (`FLOW_JOURNAL`), under an exclusive lock so lines
+from several processes keep the order in which they happened: the handlers measure
+themselves, nothing is inferred from timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import write_project
+
+_NOTE = """
+import asyncio
+import fcntl
+import json
+import os
+
+
+def note(kind, **fields):
+    with open(os.environ["FLOW_JOURNAL"], "a") as journal:
+        fcntl.flock(journal, fcntl.LOCK_EX)
+        journal.write(json.dumps({"kind": kind, "pid": os.getpid(), **fields}) + "\\n")
+"""
+
+STEPS = {
+    "steps/limited_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "Limited",
+    "subscribes": ["work"],
+    "emits": [],
+    "concurrency": {"limit": 2, "key": "data.user"},
+    "infrastructure": {"queue": {"concurrency": 8}},
+}
+
+
+async def handler(data, ctx):
+    note("start", user=data["user"], n=data["n"])
+    await asyncio.sleep(float(os.environ.get("FLOW_HOLD", "0.05")))
+    note("end", user=data["user"], n=data["n"])
+""",
+    "steps/throttled_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "Throttled",
+    "subscribes": ["pay"],
+    "emits": [],
+    "throttle": {"limit": 3, "period": 60, "key": "data.account"},
+}
+
+
+async def handler(data, ctx):
+    note("pay", account=data["account"], n=data["n"], at=ctx.utils.dates.now().timestamp())
+""",
+    "steps/charge_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "Charge",
+    "subscribes": ["charge"],
+    "emits": [],
+    "idempotencyKey": lambda data: data["orderId"],
+    "idempotencyWindow": 60,
+}
+
+
+async def handler(data, ctx):
+    note("charge", orderId=data["orderId"], n=data["n"])
+""",
+    "steps/save_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "SaveDraft",
+    "subscribes": ["typed"],
+    "emits": [],
+    "debounce": {"period": 10, "key": "data.doc"},
+}
+
+
+async def handler(data, ctx):
+    note("save", doc=data["doc"], v=data["v"], at=ctx.utils.dates.now().timestamp())
+""",
+}
+
+
+def write(root: Path) -> Path:
+    return write_project(root, STEPS)
+
+
+def journal(path: Path, kind: str | None = None) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [line for line in lines if kind is None or line["kind"] == kind]
+
+
+def max_overlap(path: Path, key: str) -> dict[str, int]:
+    """The most runs of each key that were running at once, from the journal's order."""
+    running: dict[str, int] = {}
+    most: dict[str, int] = {}
+    for line in journal(path):
+        if line["kind"] not in ("start", "end"):
+            continue
+        k = str(line[key])
+        running[k] = running.get(k, 0) + (1 if line["kind"] == "start" else -1)
+        most[k] = max(most.get(k, 0), running[k])
+    return most
