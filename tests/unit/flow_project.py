@@ -34,7 +34,8 @@ config = {
     "subscribes": ["work"],
     "emits": [],
     "concurrency": {"limit": 2, "key": "data.user"},
-    "infrastructure": {"queue": {"concurrency": 8}},
+    # Runs one process may have at once (of any key).
+    "infrastructure": {"queue": {"concurrency": int(os.environ.get("FLOW_SLOTS", "8"))}},
 }
 
 
