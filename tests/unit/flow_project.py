@@ -90,6 +90,48 @@ config = {
 async def handler(data, ctx):
     note("save", doc=data["doc"], v=data["v"], at=ctx.utils.dates.now().timestamp())
 """,
+    "steps/seed_step.py": """
+config = {"type": "event", "name": "Seed", "subscribes": ["seed"], "emits": ["rank"]}
+
+
+async def handler(data, ctx):  # the emits are published together when the run completes
+    for name, priority in data["ranks"]:
+        event = {"topic": "rank", "data": {"name": name}}
+        if priority is not None:
+            event["priority"] = priority
+        await ctx.emit(event)
+""",
+    "steps/ranked_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "Ranked",
+    "subscribes": ["rank"],
+    "emits": [],
+    "priority": 1,  # for emits that give none
+    "infrastructure": {"queue": {"concurrency": 1}},
+}
+
+
+async def handler(data, ctx):
+    note("ranked", name=data["name"])
+""",
+    "steps/ranked_fifo_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "RankedFifo",
+    "subscribes": ["rank"],
+    "emits": [],
+    "infrastructure": {"queue": {"type": "fifo", "concurrency": 1}},
+}
+
+
+async def handler(data, ctx):
+    note("fifo", name=data["name"])
+""",
 }
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from motia.errors import Problem
+from motia.errors import InvalidEmit, Problem
+from motia.runtime.events import parse_emit
 from motia.runtime.flow_control import key_of
 from motia.runtime.loading import load_project
 from tests.conftest import write_project
@@ -55,6 +56,8 @@ def _only(problems: list[Problem]) -> Problem:
         ('"idempotencyWindow": 0', "idempotencyWindow", "period"),
         ('"debounce": {"period": 0}', "debounce.period", "period"),
         ('"debounce": {"period": 5, "key": "body.id"}', "debounce.key", "unknown key"),
+        ('"priority": 1001', "priority", "less than or equal to 1000"),
+        ('"priority": "high"', "priority", "integer"),
     ],
 )
 def test_bad_values_name_file_step_and_field(
@@ -137,3 +140,15 @@ def test_key_paths_read_the_event() -> None:
     assert key_of("data.missing", data, where) is None
     assert key_of("messageGroupId", data, where) is None
     assert key_of(lambda d: d["user"]["id"] * 2, data, where) == "14"
+
+
+@pytest.mark.parametrize("priority", ["high", 1.5, True, 1001, -1001])
+def test_a_bad_emit_priority_is_refused(priority: object) -> None:
+    raw = {"topic": "rank", "data": {}, "priority": priority}
+    with pytest.raises(InvalidEmit, match="step 'Seed': emit of 'rank': 'priority' must be"):
+        parse_emit(raw, "trace", [], step="Seed")
+
+
+def test_an_emit_priority_in_range_is_kept() -> None:
+    assert parse_emit({"topic": "t", "data": 1, "priority": -1000}, "tr", []).priority == -1000
+    assert parse_emit({"topic": "t", "data": 1}, "tr", []).priority is None

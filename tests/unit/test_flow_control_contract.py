@@ -137,3 +137,17 @@ async def test_debounce_runs_once_per_key_with_the_last_event_after_quiet(
             ("a", 3, pytest.approx(18)),
             ("b", 1, pytest.approx(18)),
         ]
+
+
+async def test_priority_runs_higher_first_and_fifo_order_wins_in_a_group(setup: Setup) -> None:
+    async with setup.tester() as tester:
+        ranks = [["p-none", None], ["p5", 5], ["p-2", -2], ["p0", 0], ["p10", 10]]
+        await tester.emit({"topic": "seed", "data": {"ranks": ranks}})
+        await tester.wait_until_idle(timeout=30)
+        path = journal_of(tester)
+        # The step's own priority (1) stands in for the emit that gives none.
+        ranked = [r["name"] for r in flow_project.journal(path, "ranked")]
+        assert ranked == ["p10", "p5", "p-none", "p0", "p-2"]
+        # A FIFO step keeps the emit order: order within a group wins.
+        fifo = [r["name"] for r in flow_project.journal(path, "fifo")]
+        assert fifo == ["p-none", "p5", "p-2", "p0", "p10"]

@@ -10,7 +10,7 @@ from motia.adapters.queue.base import DEFAULT_GROUP, Delivery, OutgoingMessage, 
 from motia.clock import Clock, new_message_id
 from motia.logs import Logger
 from motia.runtime.events import Event
-from motia.runtime.flow_control import debounced
+from motia.runtime.flow_control import debounced, message_priority
 from motia.runtime.queue_policy import QueuePolicy, policy_for
 from motia.runtime.worker import RunDelivery, SubscriberWorker
 from motia.steps.model import Step
@@ -118,6 +118,7 @@ class EventBus:
                 if policy.fifo and group is None:
                     group = DEFAULT_GROUP
                 event_id, fire_at, key, delay = event.id, event.fire_at, event.key, wait
+                priority = 0 if policy.fifo else message_priority(step, event)
                 if (debounce := debounced(step, event, now)) is not None:
                     event_id, fire_at, key = debounce
                     delay = fire_at - now
@@ -134,6 +135,7 @@ class EventBus:
                         delay=policy.delay + delay,
                         fire_at=fire_at,
                         key=key,
+                        priority=priority,
                     )
                 )
         return messages

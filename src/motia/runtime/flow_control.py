@@ -195,3 +195,10 @@ def debounced(step: Step, event: Event, now: float) -> tuple[str, float, str] | 
     # Its own event id: the copy is a scheduled emit of its own, listed and replaced apart
     # from the copies other subscribers got.
     return f"{event.id}~{step.name}", start + rule.period, f"debounce:{step.name}:{key}"
+
+
+def message_priority(step: Step, event: Event) -> int:
+    """The emit's `priority`, else the step's, else 0 (FIFO queues do not use it)."""
+    if event.priority is not None:
+        return event.priority
+    return step.event.priority or 0

@@ -25,8 +25,11 @@ FLOW_KEYS = (
     "idempotencyKey",
     "idempotencyWindow",
     "debounce",
+    "priority",
 )
 DAY = 86_400.0
+# Message priorities (`priority` on a step or an emit): higher is leased first.
+PRIORITY_MIN, PRIORITY_MAX = -1000, 1000
 
 Key = str | Callable[..., Any]
 
@@ -101,6 +104,8 @@ class FlowControlFields(BaseModel):
     idempotency_key: Key | None = None
     idempotency_window: float = Field(default=DAY, gt=0, le=DAY)
     debounce: DebounceConfig | None = None
+    # The priority of the step's messages when the emit gives none.
+    priority: int | None = Field(default=None, ge=PRIORITY_MIN, le=PRIORITY_MAX, strict=True)
 
     @field_validator("concurrency", mode="before")
     @classmethod

@@ -106,7 +106,10 @@ class MemoryQueueAdapter(QueueAdapter):
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
         leased: list[Delivery] = []
-        for entry in self._leasable(subscriber, now):
+        candidates = list(self._leasable(subscriber, now))
+        if any(e.message.priority for e in candidates):
+            candidates.sort(key=lambda e: (-e.message.priority, e.seq))
+        for entry in candidates:
             if len(leased) >= limit:
                 break
             entry.attempts += 1

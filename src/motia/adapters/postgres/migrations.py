@@ -137,7 +137,8 @@ CREATE TABLE scheduled_copies (
 CREATE INDEX scheduled_copies_by_event ON scheduled_copies (event_id);
 """
 
-# Flow-control slots of event steps (see `flow_slots.py`): one row per live slot.
+# Flow-control slots of event steps (see `flow_slots.py`): one row per live slot; message
+# priorities (leased highest first).
 _V3 = """
 CREATE TABLE flow_slots (
     scope      text COLLATE "C" NOT NULL,
@@ -146,6 +147,8 @@ CREATE TABLE flow_slots (
     PRIMARY KEY (scope, holder)
 );
 CREATE INDEX flow_slots_expiry ON flow_slots (expires_at);
+ALTER TABLE queue_messages ADD COLUMN priority integer NOT NULL DEFAULT 0;
+CREATE INDEX queue_messages_by_priority ON queue_messages (subscriber, priority DESC, seq);
 """
 
 # Version → statements, in order. Append; never edit a released one.

@@ -139,6 +139,10 @@ class RedisQueueAdapter(QueueAdapter):
             described.append([m.subscriber, m.id, m.group_id, now + m.delay, len(body)])
             if m.fire_at is not None:
                 described[-1].append([m.event_id, m.topic, m.key, repr(m.fire_at), m.trace_id])
+            if m.priority and m.group_id is None:
+                if m.fire_at is None:
+                    described[-1].append(False)
+                described[-1].append(m.priority)
         return described, bodies
 
     async def _flush_writes(self, writes: list[_Write]) -> list[Any]:
