@@ -183,6 +183,13 @@ class DebounceConfig(TypedDict, total=False):
     key: FlowKey
 
 
+class BatchConfig(TypedDict, total=False):
+    """`batch` of an event step: the handler gets a list of inputs."""
+
+    size: Required[int]
+    timeout: float
+
+
 class EventConfig(_StepConfigBase, total=False):
     type: Required[Literal["event"]]
     subscribes: Required[Sequence[str]]
@@ -200,6 +207,7 @@ class EventConfig(_StepConfigBase, total=False):
     idempotencyWindow: float | str
     debounce: DebounceConfig
     priority: int
+    batch: BatchConfig
 
 
 class CronConfig(_StepConfigBase, total=False):

@@ -132,6 +132,27 @@ config = {
 async def handler(data, ctx):
     note("fifo", name=data["name"])
 """,
+    "steps/batched_step.py": _NOTE
+    + """
+
+config = {
+    "type": "event",
+    "name": "Batched",
+    "subscribes": ["item"],
+    "emits": ["item.done"],
+    "batch": {"size": 4, "timeout": 0.5},
+    "input": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+    "infrastructure": {"queue": {"backoff": {"type": "fixed", "delay": 1, "jitter": False}}},
+}
+
+
+async def handler(items, ctx):
+    ns = [item["n"] for item in items]
+    note("batch", ns=ns, attempt=ctx.attempt)
+    if ctx.attempt == 1 and any(item.get("fail") for item in items):
+        raise RuntimeError("the batch fails once")
+    await ctx.emit({"topic": "item.done", "data": {"ns": ns}})
+""",
 }
 
 

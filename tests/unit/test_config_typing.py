@@ -29,6 +29,7 @@ PAIRS: dict[str, type[BaseModel]] = {
     "ConcurrencyConfig": flow_config.ConcurrencyConfig,
     "ThrottleConfig": flow_config.ThrottleConfig,
     "DebounceConfig": flow_config.DebounceConfig,
+    "BatchConfig": flow_config.BatchConfig,
     "CronConfig": model_side.CronStepConfig,
     "NoopConfig": model_side.NoopStepConfig,
     "StreamBaseConfig": model_side.StreamBaseConfig,

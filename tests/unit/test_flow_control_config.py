@@ -58,6 +58,9 @@ def _only(problems: list[Problem]) -> Problem:
         ('"debounce": {"period": 5, "key": "body.id"}', "debounce.key", "unknown key"),
         ('"priority": 1001', "priority", "less than or equal to 1000"),
         ('"priority": "high"', "priority", "integer"),
+        ('"batch": {"size": 0}', "batch.size", "greater than or equal to 1"),
+        ('"batch": {"size": 5, "timeout": -1}', "batch.timeout", "greater than 0"),
+        ('"batch": {"size": 5, "window": 1}', "batch.window", "unknown field"),
     ],
 )
 def test_bad_values_name_file_step_and_field(
@@ -93,6 +96,11 @@ def test_throttle_and_its_alias_together_are_refused(tmp_path: Path) -> None:
             'config = {"type": "api", "name": "Work", "method": "POST", "path": "/w", '
             '"emits": [], "debounce": {"period": 1}}\n\nasync def handler(req, ctx):\n    pass\n',
             "debounce",
+        ),
+        (
+            'config = {"type": "api", "name": "Work", "method": "POST", "path": "/w", '
+            '"emits": [], "batch": {"size": 5}}\n\nasync def handler(req, ctx):\n    pass\n',
+            "batch",
         ),
     ],
 )

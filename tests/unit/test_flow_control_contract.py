@@ -151,3 +151,31 @@ async def test_priority_runs_higher_first_and_fifo_order_wins_in_a_group(setup: 
         # A FIFO step keeps the emit order: order within a group wins.
         fifo = [r["name"] for r in flow_project.journal(path, "fifo")]
         assert fifo == ["p-none", "p5", "p-2", "p0", "p10"]
+
+
+async def test_batch_hands_the_handler_lists_of_up_to_size_inputs(setup: Setup) -> None:
+    async with setup.tester() as tester:
+        done = tester.watch("item.done")
+        for n in range(10):
+            await tester.emit({"topic": "item", "data": {"n": n}})
+        await tester.wait_until_idle(timeout=30)
+        calls = flow_project.journal(journal_of(tester), "batch")
+        sizes = [len(call["ns"]) for call in calls]
+        assert sorted(n for call in calls for n in call["ns"]) == list(range(10))
+        assert max(sizes) == 4 and len(calls) >= 3, sizes
+        # One emit per call, published with the batch's acknowledgement.
+        assert len(done.events) == len(calls)
+        assert await tester.dead_letters() == []
+
+
+async def test_a_failed_batch_retries_whole_and_bad_inputs_are_left_out(setup: Setup) -> None:
+    async with setup.tester() as tester:
+        await tester.emit({"topic": "item", "data": {"n": 0}})
+        await tester.emit({"topic": "item", "data": {"n": 1, "fail": True}})
+        await tester.emit({"topic": "item", "data": {"n": "not a number"}})
+        await tester.emit({"topic": "item", "data": {"n": 2}})
+        await tester.wait_until_idle(timeout=30, raise_errors=False)
+        calls = flow_project.journal(journal_of(tester), "batch")
+        assert [(c["ns"], c["attempt"]) for c in calls] == [([0, 1, 2], 1), ([0, 1, 2], 2)]
+        [dead] = await tester.dead_letters()
+        assert dead.data == {"n": "not a number"} and dead.reason == "invalid input"

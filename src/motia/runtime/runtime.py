@@ -21,6 +21,7 @@ from motia.redaction import Redactor
 from motia.runners.process import RunnerFailed
 from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.runners.supervisor import RunnerPool
+from motia.runtime.batch import BatchCollector
 from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
@@ -117,7 +118,7 @@ class Runtime:
         gate = FlowGate(self._stores.flow_slots, self.queue, self.logger)
         self.bus = EventBus(
             self.queue,
-            gate.wrap(self.executor.run_event),
+            gate.wrap(BatchCollector(self.executor).wrap(self.executor.run_event)),
             self.clock,
             self.logger,
             concurrency=settings.event_concurrency,

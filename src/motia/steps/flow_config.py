@@ -1,5 +1,6 @@
 """Flow-control settings of an event step (see docs/flow-control.md): `concurrency`,
-`throttle` (alias `rateLimit`), `idempotencyKey` with `idempotencyWindow`, and `debounce`.
+`throttle` (alias `rateLimit`), `idempotencyKey` with `idempotencyWindow`, `debounce`,
+`priority` and `batch`.
 
 A *key* says which events share a limit: a dotted path into the event (`"data.userId"`;
 the first part is one of `data`, `topic`, `traceId`, `messageGroupId`), or a function that
@@ -26,6 +27,7 @@ FLOW_KEYS = (
     "idempotencyWindow",
     "debounce",
     "priority",
+    "batch",
 )
 DAY = 86_400.0
 # Message priorities (`priority` on a step or an emit): higher is leased first.
@@ -95,6 +97,14 @@ class DebounceConfig(_Flow):
     _read_period = field_validator("period", mode="before")(_period)
 
 
+class BatchConfig(_Flow):
+    """The handler gets a list of up to `size` inputs, those that arrived within `timeout`
+    seconds of the first."""
+
+    size: int = Field(ge=1, le=10_000, strict=True)
+    timeout: float = Field(default=1.0, gt=0, le=3600)
+
+
 class FlowControlFields(BaseModel):
     """The flow-control fields of `EventStepConfig`."""
 
@@ -106,6 +116,7 @@ class FlowControlFields(BaseModel):
     debounce: DebounceConfig | None = None
     # The priority of the step's messages when the emit gives none.
     priority: int | None = Field(default=None, ge=PRIORITY_MIN, le=PRIORITY_MAX, strict=True)
+    batch: BatchConfig | None = None
 
     @field_validator("concurrency", mode="before")
     @classmethod
