@@ -139,8 +139,35 @@ class FlowControlFields(BaseModel):
     def throttle_rule(self) -> ThrottleConfig | None:
         return self.throttle or self.rate_limit
 
-    def has_flow_control(self) -> bool:
-        return bool(self.concurrency or self.throttle_rule or self.idempotency_key or self.debounce)
+    def flow_control_summary(self) -> dict[str, Any]:
+        """The step's flow control as JSON for people (manifest, workbench); key functions
+        appear by name. Empty when the step has none."""
+        summary: dict[str, Any] = {}
+        rules: dict[str, _Flow | None] = {
+            "concurrency": self.concurrency,
+            "throttle": self.throttle_rule,
+            "debounce": self.debounce,
+            "batch": self.batch,
+        }
+        for name, rule in rules.items():
+            if rule is not None:
+                summary[name] = {
+                    k: describe_key(v) if k == "key" else v
+                    for k, v in rule.model_dump(by_alias=True, exclude_none=True).items()
+                }
+        if self.idempotency_key is not None:
+            summary["idempotencyKey"] = describe_key(self.idempotency_key)
+            summary["idempotencyWindow"] = self.idempotency_window
+        if self.priority is not None:
+            summary["priority"] = self.priority
+        return summary
+
+
+def describe_key(key: object) -> object:
+    """A key as people read it: the path, or `<function name>`."""
+    if callable(key):
+        return f"<function {getattr(key, '__name__', type(key).__name__)}>"
+    return key
 
 
 def misplaced_flow_keys(raw: dict[str, Any], step_type: str) -> list[str]:
