@@ -109,16 +109,7 @@ class FlowGate:
     async def _admit(self, step: Step, policy: QueuePolicy, delivery: Delivery) -> _Verdict:
         config = step.event
         log = self._logger.child(step.name, delivery.trace_id, step.flows)
-        try:
-            keys = self._keys(step, delivery)
-        except Exception as exc:  # a key function that fails is the step's own bug
-            log.error(
-                f"a flow-control key function failed: {type(exc).__name__}: {exc}; the event "
-                "runs under the shared key",
-                {"topic": delivery.topic, "eventId": delivery.event_id},
-            )
-            keys = (None, NO_KEY, NO_KEY)
-        idempotency, concurrency, throttle = keys
+        idempotency, concurrency, throttle = self._keys(step, delivery, log)
         if config.idempotency_key is not None and idempotency is not None:
             scope = f"idem:{step.name}:{idempotency}"
             if await self._slots.take(scope, delivery.id, 1, config.idempotency_window):
@@ -148,18 +139,32 @@ class FlowGate:
                 return _Verdict(False)
         return _Verdict(True, held)
 
-    def _keys(self, step: Step, delivery: Delivery) -> tuple[str | None, str, str]:
+    def _keys(self, step: Step, delivery: Delivery, log: Logger) -> tuple[str | None, str, str]:
+        """The idempotency, concurrency and throttle keys of one delivery."""
         config = step.event
         where = _where(delivery)
-        data = delivery.data
+
+        def key(expression: Key | None, what: str) -> str | None:
+            try:
+                return key_of(expression, delivery.data, where)
+            except Exception as exc:  # a key function that fails is the step's own bug
+                log.error(
+                    f"a flow-control key function failed ({what}): {type(exc).__name__}: "
+                    f"{exc}; the event runs under the shared key",
+                    {"topic": delivery.topic, "eventId": delivery.event_id},
+                )
+                return None
+
         idempotency = (
-            None if config.idempotency_key is None else key_of(config.idempotency_key, data, where)
+            None
+            if config.idempotency_key is None
+            else key(config.idempotency_key, "idempotencyKey")
         )
         concurrency = throttle = NO_KEY
         if config.concurrency is not None:
-            concurrency = key_of(config.concurrency.key, data, where) or NO_KEY
+            concurrency = key(config.concurrency.key, "concurrency") or NO_KEY
         if (rule := config.throttle_rule) is not None:
-            throttle = key_of(rule.key, data, where) or NO_KEY
+            throttle = key(rule.key, "throttle") or NO_KEY
         return idempotency, concurrency, throttle
 
     async def _renew(self, scope: str, holder: str, step: Step, policy: QueuePolicy) -> None:
