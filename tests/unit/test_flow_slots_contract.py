@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from motia.adapters.backend import Backend
-from motia.adapters.flow.base import FlowSlots
+from motia.adapters.flow.base import FlowSlots, Take
 from motia.adapters.sqlite.backend import SqliteBackend
 from tests.unit import backend_support
 from tests.unit.test_queue_contract import START, start_clock
@@ -104,3 +104,24 @@ async def test_processes_never_take_more_than_the_limit_together(shared: Slots) 
     )
     assert sum(1 for wait in answers if wait == 0) == 4
     assert shared.clock.time() == START
+
+
+async def test_take_all_takes_every_slot_or_none(slots: Slots) -> None:
+    store = slots.open()
+    assert await store.take("full", "x", 1, 10) == 0
+    takes = [Take("a", "m1", 1, 10), Take("full", "m1", 1, 10), Take("b", "m1", 1, 10)]
+    refused, wait = await store.take_all(takes)
+    assert (refused, wait) == (1, pytest.approx(10))
+    # Nothing was kept of the refused call: "a" and "b" are still free for others.
+    assert await store.take("a", "other", 1, 10) == 0
+    assert await store.take("b", "other", 1, 10) == 0
+    await store.give_back("a", "other")
+    await store.give_back("b", "other")
+    await store.give_back("full", "x")
+    assert await store.take_all(takes) == (-1, 0.0)
+    assert await store.take("a", "other", 1, 10) > 0
+    assert await store.take("b", "other", 1, 10) > 0
+    # A holder renews its own slots through take_all too.
+    slots.clock.advance(5)
+    assert await store.take_all(takes) == (-1, 0.0)
+    assert await store.take("full", "other", 1, 10) == pytest.approx(10)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from motia.adapters.flow.base import FlowSlots
+from motia.adapters.flow.base import FlowSlots, Take
 from motia.adapters.queue.base import Delivery, QueueAdapter
 from motia.clock import new_message_id
 from motia.logs import Logger
@@ -110,34 +110,40 @@ class FlowGate:
         config = step.event
         log = self._logger.child(step.name, delivery.trace_id, step.flows)
         idempotency, concurrency, throttle = self._keys(step, delivery, log)
+        # All the slots in one step of the store (one transaction on SQL): all or none.
+        takes: list[Take] = []
+        kinds: list[str] = []
+        held: str | None = None
         if config.idempotency_key is not None and idempotency is not None:
             scope = f"idem:{step.name}:{idempotency}"
-            if await self._slots.take(scope, delivery.id, 1, config.idempotency_window):
-                log.info(
-                    f"duplicate event skipped: step {step.name} already ran idempotency key "
-                    f"{idempotency!r} within {config.idempotency_window:g} s",
-                    {"topic": delivery.topic, "eventId": delivery.event_id},
-                )
-                await self._queue.complete(delivery, [])
-                return _Verdict(False)
-        held: str | None = None
+            takes.append(Take(scope, delivery.id, 1, config.idempotency_window))
+            kinds.append("idempotency")
         if config.concurrency is not None:
-            scope = f"conc:{step.name}:{concurrency}"
+            held = f"conc:{step.name}:{concurrency}"
             ttl = min(SLOT_TTL, policy.visibility_timeout)
-            if await self._slots.take(scope, delivery.id, config.concurrency.limit, ttl):
-                await self._queue.release(delivery, BUSY_RETRY * (0.5 + random.random()))
-                return _Verdict(False)
-            held = scope
-        rule = config.throttle_rule
-        if rule is not None:
+            takes.append(Take(held, delivery.id, config.concurrency.limit, ttl))
+            kinds.append("concurrency")
+        if (rule := config.throttle_rule) is not None:
             scope = f"rate:{step.name}:{throttle}"
-            wait = await self._slots.take(scope, new_message_id(), rule.limit, rule.period)
-            if wait:
-                if held is not None:
-                    await self._slots.give_back(held, delivery.id)
-                await self._queue.release(delivery, wait)
-                return _Verdict(False)
-        return _Verdict(True, held)
+            takes.append(Take(scope, new_message_id(), rule.limit, rule.period))
+            kinds.append("throttle")
+        if not takes:
+            return _Verdict(True)
+        refused, wait = await self._slots.take_all(takes)
+        if refused < 0:
+            return _Verdict(True, held)
+        if kinds[refused] == "idempotency":
+            log.info(
+                f"duplicate event skipped: step {step.name} already ran idempotency key "
+                f"{idempotency!r} within {config.idempotency_window:g} s",
+                {"topic": delivery.topic, "eventId": delivery.event_id},
+            )
+            await self._queue.complete(delivery, [])
+        elif kinds[refused] == "concurrency":
+            await self._queue.release(delivery, BUSY_RETRY * (0.5 + random.random()))
+        else:
+            await self._queue.release(delivery, wait)
+        return _Verdict(False)
 
     def _keys(self, step: Step, delivery: Delivery, log: Logger) -> tuple[str | None, str, str]:
         """The idempotency, concurrency and throttle keys of one delivery."""

@@ -16,8 +16,19 @@ by a *holder* and expiring `ttl` seconds after it was taken:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from motia.clock import Clock
+
+
+class Take(NamedTuple):
+    """One slot to take: see `FlowSlots.take`."""
+
+    scope: str
+    holder: str
+    limit: int
+    ttl: float
 
 
 class FlowSlots(ABC):
@@ -26,6 +37,19 @@ class FlowSlots(ABC):
         """Take (or renew, when `holder` has one) a slot of `scope` for `ttl` seconds.
         Returns 0.0 when held; otherwise the seconds until the earliest live slot expires
         (when one more could be taken, if nobody gives one back first)."""
+
+    async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
+        """Take every slot of `takes`, or none: returns (-1, 0.0) when all were taken, else
+        the index of the first that could not be and its wait (what `take` answers); the
+        slots taken before it are given back. Backends that can do it in one transaction
+        override this."""
+        for index, take in enumerate(takes):
+            wait = await self.take(*take)
+            if wait:
+                for earlier in takes[:index]:
+                    await self.give_back(earlier.scope, earlier.holder)
+                return index, wait
+        return -1, 0.0
 
     @abstractmethod
     async def give_back(self, scope: str, holder: str) -> None:

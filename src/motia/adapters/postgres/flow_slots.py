@@ -1,17 +1,30 @@
 """PostgreSQL flow-control slots: one row per live slot. A take runs in one transaction
-under an advisory lock on its scope, so processes on any machine never both take the
-last slot; other scopes are not held up."""
+under an advisory lock on each of its scopes (taken in scope order, so two takes never
+wait for each other in a circle), so processes on any machine never both take the last
+slot; other scopes are not held up. `take_all` checks every scope first and writes only
+when all have room."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from motia.adapters.flow.base import FlowSlots
+from motia.adapters.flow.base import FlowSlots, Take
 from motia.adapters.postgres.database import Connection, PostgresDatabase
 from motia.clock import Clock
 
 # Expired slots of every scope are swept once this many were taken by this process.
 _SWEEP_EVERY = 1000
+# Live slots of a scope, the earliest expiry among them, and whether the holder has one.
+_SCOPE = """
+SELECT count(*) FILTER (WHERE expires_at > %(now)s),
+    min(expires_at) FILTER (WHERE expires_at > %(now)s),
+    coalesce(bool_or(holder = %(holder)s AND expires_at > %(now)s), false)
+FROM flow_slots WHERE scope = %(scope)s
+"""
+_PUT = """
+INSERT INTO flow_slots (scope, holder, expires_at) VALUES (%(scope)s, %(holder)s, %(until)s)
+ON CONFLICT (scope, holder) DO UPDATE SET expires_at = excluded.expires_at
+"""
 
 
 class PostgresFlowSlots(FlowSlots):
@@ -21,46 +34,36 @@ class PostgresFlowSlots(FlowSlots):
         self._taken = 0
 
     async def take(self, scope: str, holder: str, limit: int, ttl: float) -> float:
-        now = self._clock.time()
-        self._taken += 1
-        sweep = self._taken % _SWEEP_EVERY == 0
-        params: dict[str, Any] = {
-            "scope": scope,
-            "holder": holder,
-            "now": now,
-            "until": now + ttl,
-        }
+        _, wait = await self.take_all([Take(scope, holder, limit, ttl)])
+        return wait
 
-        async def work(connection: Connection) -> float:
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%(scope)s, 7))", params
-            )
-            await connection.execute(
-                "DELETE FROM flow_slots WHERE expires_at <= %(now)s"
-                + ("" if sweep else " AND scope = %(scope)s"),
-                params,
-            )
-            renewed = await connection.execute(
-                "UPDATE flow_slots SET expires_at = %(until)s "
-                "WHERE scope = %(scope)s AND holder = %(holder)s",
-                params,
-            )
-            if renewed.rowcount:
-                return 0.0
-            cursor = await connection.execute(
-                "SELECT count(*), min(expires_at) FROM flow_slots WHERE scope = %(scope)s",
-                params,
-            )
-            row = await cursor.fetchone()
-            count, earliest = row if row is not None else (0, None)
-            if count >= limit and earliest is not None:
-                return max(float(earliest) - now, 1e-3)
-            await connection.execute(
-                "INSERT INTO flow_slots (scope, holder, expires_at) "
-                "VALUES (%(scope)s, %(holder)s, %(until)s)",
-                params,
-            )
-            return 0.0
+    async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
+        now = self._clock.time()
+        self._taken += len(takes)
+        sweep = self._taken >= _SWEEP_EVERY
+        if sweep:
+            self._taken = 0
+
+        async def work(connection: Connection) -> tuple[int, float]:
+            for scope in sorted({take.scope for take in takes}):
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (scope,)
+                )
+            if sweep:
+                await connection.execute("DELETE FROM flow_slots WHERE expires_at <= %s", (now,))
+            for index, take in enumerate(takes):
+                cursor = await connection.execute(
+                    _SCOPE, {"now": now, "holder": take.holder, "scope": take.scope}
+                )
+                row = await cursor.fetchone()
+                live, earliest, mine = row if row is not None else (0, None, False)
+                if not mine and live >= take.limit and earliest is not None:
+                    return index, max(float(earliest) - now, 1e-3)  # nothing written yet
+            for take in takes:
+                await connection.execute(
+                    _PUT, {"scope": take.scope, "holder": take.holder, "until": now + take.ttl}
+                )
+            return -1, 0.0
 
         return await self._db.transaction(work)
 

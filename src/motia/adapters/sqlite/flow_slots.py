@@ -1,10 +1,13 @@
 """SQLite flow-control slots: one row per live slot. A take counts the scope's live rows
 in a write transaction, which SQLite gives one process at a time, so the processes that
-share the file (`--workers N`) never both take the last slot."""
+share the file (`--workers N`) never both take the last slot; `take_all` checks every
+scope first and writes only when all have room, in the same transaction."""
 
 from __future__ import annotations
 
-from motia.adapters.flow.base import FlowSlots
+from collections.abc import Sequence
+
+from motia.adapters.flow.base import FlowSlots, Take
 from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.clock import Clock
 
@@ -21,6 +24,17 @@ CREATE INDEX IF NOT EXISTS motia_flow_slots_expiry ON motia_flow_slots (expires_
 _SWEEP_EVERY = 1000
 
 
+# What a take needs to know of its scope, in one read: live slots, the earliest expiry
+# among them, and whether the holder has one of them. Expired rows are not counted; they
+# are swept in bulk now and then.
+_SCOPE = (
+    "SELECT COALESCE(SUM(expires_at > ?1), 0), MIN(CASE WHEN expires_at > ?1 THEN expires_at "
+    "END), COALESCE(MAX(holder = ?2 AND expires_at > ?1), 0) "
+    "FROM motia_flow_slots WHERE scope = ?3"
+)
+_PUT = "INSERT OR REPLACE INTO motia_flow_slots (scope, holder, expires_at) VALUES (?, ?, ?)"
+
+
 class SqliteFlowSlots(FlowSlots):
     def __init__(self, database: SqliteDatabase, clock: Clock) -> None:
         self._db = database
@@ -29,35 +43,28 @@ class SqliteFlowSlots(FlowSlots):
         self._db.execute_script(SCHEMA)
 
     async def take(self, scope: str, holder: str, limit: int, ttl: float) -> float:
-        now = self._clock.time()
-        self._taken += 1
-        sweep = self._taken % _SWEEP_EVERY == 0
+        _, wait = await self.take_all([Take(scope, holder, limit, ttl)])
+        return wait
 
-        def work(execute: Execute) -> float:
+    async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
+        now = self._clock.time()
+        self._taken += len(takes)
+        sweep = self._taken >= _SWEEP_EVERY
+        if sweep:
+            self._taken = 0
+
+        def work(execute: Execute) -> tuple[int, float]:
             if sweep:
                 execute("DELETE FROM motia_flow_slots WHERE expires_at <= ?", (now,))
-            else:
-                execute(
-                    "DELETE FROM motia_flow_slots WHERE scope = ? AND expires_at <= ?",
-                    (scope, now),
-                )
-            renewed = execute(
-                "UPDATE motia_flow_slots SET expires_at = ? WHERE scope = ? AND holder = ?",
-                (now + ttl, scope, holder),
-            )
-            if renewed:
-                return 0.0
-            count, earliest = self._db.query_one(
-                "SELECT COUNT(*), MIN(expires_at) FROM motia_flow_slots WHERE scope = ?",
-                (scope,),
-            ) or (0, None)
-            if count >= limit and earliest is not None:
-                return max(float(earliest) - now, 1e-3)
-            execute(
-                "INSERT INTO motia_flow_slots (scope, holder, expires_at) VALUES (?, ?, ?)",
-                (scope, holder, now + ttl),
-            )
-            return 0.0
+            for index, take in enumerate(takes):
+                live, earliest, mine = self._db.query_one(
+                    _SCOPE, (now, take.holder, take.scope)
+                ) or (0, None, 0)
+                if not mine and live >= take.limit and earliest is not None:
+                    return index, max(float(earliest) - now, 1e-3)  # nothing written yet
+            for take in takes:
+                execute(_PUT, (take.scope, take.holder, now + take.ttl))
+            return -1, 0.0
 
         return await self._db.transact(work)
 
