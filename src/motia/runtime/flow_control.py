@@ -92,17 +92,29 @@ class FlowGate:
             verdict = await self._admit(step, policy, delivery)
             if not verdict.run:
                 return
-            if verdict.held is None:
+            held = verdict.held
+            if held is None:
                 await run(step, policy, delivery)
                 return
-            renew = asyncio.create_task(self._renew(verdict.held, delivery.id, step, policy))
+            # Most runs end long before their slot needs renewing: the renewing task is
+            # only started for those that do not.
+            renewing: list[asyncio.Task[None]] = []
+            ttl = min(SLOT_TTL, policy.visibility_timeout)
+            timer = asyncio.get_running_loop().call_later(
+                ttl / 3,
+                lambda: renewing.append(
+                    asyncio.ensure_future(self._renew(held, delivery.id, step, policy))
+                ),
+            )
             try:
                 await run(step, policy, delivery)
             finally:
-                renew.cancel()
-                with contextlib.suppress(BaseException):
-                    await renew
-                await self._slots.give_back(verdict.held, delivery.id)
+                timer.cancel()
+                for task in renewing:
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+                await self._slots.give_back(held, delivery.id)
 
         return gated
 
@@ -180,11 +192,12 @@ class FlowGate:
         assert rule is not None
         ttl = min(SLOT_TTL, policy.visibility_timeout)
         loop = asyncio.get_running_loop()
-        until = loop.time() + policy.visibility_timeout
-        while loop.time() + ttl / 3 < until:
-            await asyncio.sleep(ttl / 3)
+        # Started a third of the slot's life into the run.
+        until = loop.time() - ttl / 3 + policy.visibility_timeout
+        while loop.time() < until:
             with contextlib.suppress(Exception):  # the next renewal tries again
                 await self._slots.take(scope, holder, rule.limit, ttl)
+            await asyncio.sleep(ttl / 3)
 
 
 def debounced(step: Step, event: Event, now: float) -> tuple[str, float, str] | None:
