@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS motia_queue (
     lease_token TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
     enqueued_at REAL NOT NULL,
-    last_error  TEXT
+    last_error  TEXT,
+    priority    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS motia_queue_by_subscriber ON motia_queue (subscriber, seq);
 CREATE INDEX IF NOT EXISTS motia_queue_by_group ON motia_queue (subscriber, group_id, seq)
@@ -356,12 +357,20 @@ class SqliteQueueAdapter(QueueAdapter):
 
 
 def _add_priority(database: SqliteDatabase) -> None:
-    """Queues created before message priorities get the column and its index (once)."""
-    columns = {row[1] for row in database.query("PRAGMA table_info(motia_queue)")}
-    if "priority" not in columns:
-        database.execute_script(
-            "ALTER TABLE motia_queue ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
-        )
+    """Queues created before message priorities get the column and its index (once; when
+    another process sharing the file adds the column first, that is as good)."""
+
+    def has_column() -> bool:
+        return any(row[1] == "priority" for row in database.query("PRAGMA table_info(motia_queue)"))
+
+    if not has_column():
+        try:
+            database.execute_script(
+                "ALTER TABLE motia_queue ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+            )
+        except Exception:
+            if not has_column():
+                raise
     database.execute_script(
         "CREATE INDEX IF NOT EXISTS motia_queue_by_priority "
         "ON motia_queue (subscriber, priority DESC, seq);"
