@@ -125,3 +125,13 @@ async def test_take_all_takes_every_slot_or_none(slots: Slots) -> None:
     slots.clock.advance(5)
     assert await store.take_all(takes) == (-1, 0.0)
     assert await store.take("full", "other", 1, 10) == pytest.approx(10)
+
+
+async def test_a_refused_take_all_leaves_the_holder_s_earlier_slots_alone(slots: Slots) -> None:
+    store = slots.open()
+    assert await store.take("claim", "m1", 1, 60) == 0  # a first attempt's claim
+    assert await store.take("busy", "other", 1, 60) == 0
+    # Its retry finds the concurrency key busy: refused, and its claim stays its own.
+    takes = [Take("claim", "m1", 1, 60), Take("busy", "m1", 1, 60)]
+    assert (await store.take_all(takes))[0] == 1
+    assert await store.take("claim", "m2", 1, 60) == pytest.approx(60)

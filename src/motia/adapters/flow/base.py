@@ -40,9 +40,9 @@ class FlowSlots(ABC):
 
     async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
         """Take every slot of `takes`, or none: returns (-1, 0.0) when all were taken, else
-        the index of the first that could not be and its wait (what `take` answers); the
-        slots taken before it are given back. Backends that can do it in one transaction
-        override this."""
+        the index of the first that could not be and its wait (what `take` answers).
+        This default takes them one by one and gives back the new ones on a refusal; every
+        backend here overrides it with one atomic step that writes nothing on a refusal."""
         for index, take in enumerate(takes):
             wait = await self.take(*take)
             if wait:
@@ -71,18 +71,24 @@ class LocalFlowSlots(FlowSlots):
         self._taken = 0
 
     async def take(self, scope: str, holder: str, limit: int, ttl: float) -> float:
+        _, wait = await self.take_all([Take(scope, holder, limit, ttl)])
+        return wait
+
+    async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
         now = self._clock.time()
-        slots = self._scopes.setdefault(scope, {})
-        for other, expires in list(slots.items()):
-            if expires <= now:
-                del slots[other]
-        if holder not in slots and len(slots) >= limit:
-            return max(min(slots.values()) - now, 1e-3)
-        slots[holder] = now + ttl
-        self._taken += 1
+        for index, take in enumerate(takes):  # check every scope before writing any
+            slots = self._scopes.setdefault(take.scope, {})
+            for other, expires in list(slots.items()):
+                if expires <= now:
+                    del slots[other]
+            if take.holder not in slots and len(slots) >= take.limit:
+                return index, max(min(slots.values()) - now, 1e-3)
+        for take in takes:
+            self._scopes[take.scope][take.holder] = now + take.ttl
+        self._taken += len(takes)
         if self._taken >= self._SWEEP_EVERY:
             self._sweep(now)
-        return 0.0
+        return -1, 0.0
 
     async def give_back(self, scope: str, holder: str) -> None:
         slots = self._scopes.get(scope)

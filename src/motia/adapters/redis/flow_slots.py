@@ -1,32 +1,43 @@
-"""Redis flow-control slots: a sorted set per scope, holder -> expiry time. A take is one
-Lua script (atomic in Redis): drop expired slots, renew or add the holder's, or answer when
-the earliest live one expires. The key itself expires with its last slot."""
+"""Redis flow-control slots: a sorted set per scope, holder -> expiry time. A take (of one
+or several slots) is one Lua script, atomic in Redis: drop expired slots, then renew or
+add the holder's in every scope, or, when one is full, write nothing and answer when its
+earliest live slot expires. A key expires with its last slot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from redis.asyncio import Redis
 
-from motia.adapters.flow.base import FlowSlots
+from motia.adapters.flow.base import FlowSlots, Take
 from motia.adapters.redis.calls import settle
 from motia.adapters.redis.connection import key
 from motia.clock import Clock
 
-# KEYS[1]: the scope's set. ARGV: holder, limit, now, expires_at, ttl in ms.
-_TAKE = """
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    return tostring(tonumber(first[2]) - now)
+# KEYS: the scopes' sets. ARGV[1]: now; then per key: holder, limit, expires_at, ttl in
+# ms. Checks every scope before writing any: all or none. Returns "index wait" (1-based
+# index of the refused take) or "0 0".
+_TAKE_ALL = """
+local now = tonumber(ARGV[1])
+for i, scope in ipairs(KEYS) do
+  local a = 2 + (i - 1) * 4
+  redis.call('ZREMRANGEBYSCORE', scope, '-inf', now)
+  if not redis.call('ZSCORE', scope, ARGV[a]) then
+    if redis.call('ZCARD', scope) >= tonumber(ARGV[a + 1]) then
+      local first = redis.call('ZRANGE', scope, 0, 0, 'WITHSCORES')
+      return i .. ' ' .. tostring(tonumber(first[2]) - now)
+    end
   end
 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
-local ttl = tonumber(ARGV[5])
-if redis.call('PTTL', KEYS[1]) < ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
+for i, scope in ipairs(KEYS) do
+  local a = 2 + (i - 1) * 4
+  redis.call('ZADD', scope, ARGV[a + 2], ARGV[a])
+  local ttl = tonumber(ARGV[a + 3])
+  if redis.call('PTTL', scope) < ttl then
+    redis.call('PEXPIRE', scope, ttl)
+  end
 end
-return '0'
+return '0 0'
 """
 
 
@@ -35,23 +46,29 @@ class RedisFlowSlots(FlowSlots):
         self._client = client
         self._prefix = prefix
         self._clock = clock
-        self._take = client.register_script(_TAKE)
+        self._take_all = client.register_script(_TAKE_ALL)
 
     def _key(self, scope: str) -> str:
         return key(self._prefix, "flow", scope)
 
     async def take(self, scope: str, holder: str, limit: int, ttl: float) -> float:
+        _, wait = await self.take_all([Take(scope, holder, limit, ttl)])
+        return wait
+
+    async def take_all(self, takes: Sequence[Take]) -> tuple[int, float]:
         now = self._clock.time()
-        # The key outlives the last slot's expiry a little, so clock skew never shortens it.
-        keep_ms = max(1, int(ttl * 1000) + 1000)
+        args: list[str | int] = [repr(now)]
+        for take in takes:
+            # The key outlives its last slot a little, so clock skew never shortens it.
+            keep_ms = max(1, int(take.ttl * 1000) + 1000)
+            args += [take.holder, take.limit, repr(now + take.ttl), keep_ms]
         answer = await settle(
-            self._take(
-                keys=[self._key(scope)],
-                args=[holder, limit, repr(now), repr(now + ttl), keep_ms],
-            )
+            self._take_all(keys=[self._key(take.scope) for take in takes], args=args)
         )
-        wait = float(answer.decode() if isinstance(answer, bytes) else answer)
-        return 0.0 if wait == 0 else max(wait, 1e-3)
+        index, wait = (answer.decode() if isinstance(answer, bytes) else str(answer)).split()
+        if int(index) == 0:
+            return -1, 0.0
+        return int(index) - 1, max(float(wait), 1e-3)
 
     async def give_back(self, scope: str, holder: str) -> None:
         await settle(self._client.zrem(self._key(scope), holder))
