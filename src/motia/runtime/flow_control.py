@@ -112,8 +112,7 @@ class FlowGate:
                 timer.cancel()
                 for task in renewing:
                     task.cancel()
-                    with contextlib.suppress(BaseException):
-                        await task
+                    await asyncio.wait([task])  # its own cancellation is not ours to raise
                 await self._slots.give_back(held, delivery.id)
 
         return gated
