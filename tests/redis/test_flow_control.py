@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests import flow_processes
 from tests.conftest import ServerProcess
+
+pytestmark = pytest.mark.slow
 
 
 def test_concurrency_per_key_holds_across_two_processes(
