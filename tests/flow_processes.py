@@ -1,6 +1,6 @@
 """Concurrency per key across processes (`motia start --workers 2` on SQLite, two
-processes on Redis or PostgreSQL): the handlers journal their own starts and ends, under a file lock,
-so the overlap per key is measured, not inferred from timing."""
+processes on Redis or PostgreSQL): the handlers journal their own starts and ends, under
+a file lock, so the overlap per key is measured, not inferred from timing."""
 
 from __future__ import annotations
 
