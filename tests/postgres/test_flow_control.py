@@ -24,3 +24,12 @@ def test_concurrency_per_key_holds_across_two_processes(
     flow_processes.concurrency_holds_across_processes(
         [first, second], journal, lambda: {first.process.pid, second.process.pid}
     )
+
+
+def test_throttle_holds_across_two_processes(
+    tmp_path: Path, pg_env: dict[str, str], servers: Callable[..., ServerProcess]
+) -> None:
+    project = flow_processes.project(tmp_path / "flow")
+    env, journal = flow_processes.environment(tmp_path, pg_env)
+    processes = [servers(project, env=env), servers(project, env=env)]
+    flow_processes.throttle_holds_across_processes(processes, journal)
