@@ -21,6 +21,8 @@ Figures (see bench/README.md for what each one means):
      (1 and 2 worker processes on the shared stores), hop latency through PostgreSQL
   11. POST req/s of figure 2's step with OpenTelemetry export on (to a local receiver)
      against the same server with it off, measured in the same run
+  15. flow control: events/s of an event step with concurrency, throttle and an idempotency
+     key (limits no load reaches) against the same step without them, SQLite, same run
   12. peers (only when named: `--only 12`; installs the peers into a cache folder): durable
      events/s and hop latency of Motia on SQLite and Redis (in-process emits, and one event
      per HTTP request) against Celery, Dramatiq, arq, RQ, Huey and DBOS, in the same run
@@ -54,6 +56,7 @@ from pathlib import Path
 
 from fig_cold import bench_cold_start
 from fig_durable import bench_durable, events_worker
+from fig_flow import bench_flow
 from fig_hop import bench_hop, hop_worker
 from fig_http import bench_http
 from fig_otel import bench_otel
@@ -83,7 +86,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11,15",
                         help="comma-separated figures to run, e.g. 1,3 (default all; figures "
                         "7, 9 and 10 are left out with a warning when Redis (or, for 9, "
                         "PostgreSQL) does not answer, unless named here; figure 12, the "
@@ -245,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_peers(wrk, opts, workdir)
             if 14 in opts.only:
                 figures += bench_scheduled(opts, workdir)
+            if 15 in opts.only:
+                figures += bench_flow(opts, workdir)
             if 16 in opts.only:
                 figures += bench_pipeline(opts, workdir)
         finally:

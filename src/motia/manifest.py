@@ -50,6 +50,8 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
         infrastructure = step.event.infrastructure
         if infrastructure is not None:
             entry["infrastructure"] = infrastructure.model_dump(by_alias=True, exclude_none=True)
+        if flow_control := step.event.flow_control_summary():
+            entry["flowControl"] = flow_control
     elif step.type == "cron":
         entry["cron"] = step.cron.cron
     return entry

@@ -59,6 +59,7 @@ class Emit(TypedDict, total=False):
     topic: Required[str]
     data: Required[Any]
     messageGroupId: str
+    priority: int
 
 
 class QueryParam(TypedDict, total=False):
@@ -156,6 +157,39 @@ class ApiRouteConfig(_StepConfigBase, total=False):
     executor: Executor
 
 
+# A flow-control key: a dotted path into the event ("data.userId") or a function of its data.
+FlowKey: TypeAlias = str | Callable[[Any], Any]
+
+
+class ConcurrencyConfig(TypedDict, total=False):
+    """`concurrency` of an event step, see docs/flow-control.md."""
+
+    limit: Required[int]
+    key: FlowKey
+
+
+class ThrottleConfig(TypedDict, total=False):
+    """`throttle` (or `rateLimit`) of an event step: starts per period."""
+
+    limit: Required[int]
+    period: Required[float | str]
+    key: FlowKey
+
+
+class DebounceConfig(TypedDict, total=False):
+    """`debounce` of an event step: one run with the last event after a quiet period."""
+
+    period: Required[float | str]
+    key: FlowKey
+
+
+class BatchConfig(TypedDict, total=False):
+    """`batch` of an event step: the handler gets a list of inputs."""
+
+    size: Required[int]
+    timeout: float
+
+
 class EventConfig(_StepConfigBase, total=False):
     type: Required[Literal["event"]]
     subscribes: Required[Sequence[str]]
@@ -165,6 +199,15 @@ class EventConfig(_StepConfigBase, total=False):
     virtualEmits: Sequence[EmitsEntry]
     virtualSubscribes: Sequence[str]
     executor: Executor
+    # Flow control, see docs/flow-control.md
+    concurrency: int | ConcurrencyConfig
+    throttle: ThrottleConfig
+    rateLimit: ThrottleConfig
+    idempotencyKey: FlowKey
+    idempotencyWindow: float | str
+    debounce: DebounceConfig
+    priority: int
+    batch: BatchConfig
 
 
 class CronConfig(_StepConfigBase, total=False):

@@ -30,6 +30,8 @@ def step_node(step: Step, project_dir: Path) -> dict[str, Any]:
         node.update({"method": step.api.method, "path": step.api.path})
     if step.type == "cron":
         node["cron"] = step.cron.cron
+    if step.type == "event" and (flow_control := step.event.flow_control_summary()):
+        node["flowControl"] = flow_control
     return node
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 import motia.types as typing_side
 from motia.steps import config as model_side
-from motia.steps import http_options
+from motia.steps import flow_config, http_options
 
 # Each public config TypedDict and the model that validates the same dict.
 PAIRS: dict[str, type[BaseModel]] = {
@@ -26,6 +26,10 @@ PAIRS: dict[str, type[BaseModel]] = {
     "CorsConfig": http_options.CorsConfig,
     "RateLimitConfig": model_side.RateLimitConfig,
     "EventConfig": model_side.EventStepConfig,
+    "ConcurrencyConfig": flow_config.ConcurrencyConfig,
+    "ThrottleConfig": flow_config.ThrottleConfig,
+    "DebounceConfig": flow_config.DebounceConfig,
+    "BatchConfig": flow_config.BatchConfig,
     "CronConfig": model_side.CronStepConfig,
     "NoopConfig": model_side.NoopStepConfig,
     "StreamBaseConfig": model_side.StreamBaseConfig,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -353,6 +353,45 @@ async def test_release_gives_message_back_without_counting_the_attempt(harness: 
     await queue.release(second)
     assert (await lease_one(queue)).attempt == 2
     assert await queue.complete(held, []) is False
+
+
+async def test_release_with_delay_hides_message_without_counting_the_attempt(
+    harness: Harness,
+) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="m", group="g"), msg(id="behind", group="g"), msg(id="other")])
+    held = await lease_one(queue)
+    assert held.id == "m"
+    await queue.release(held, delay=5.0)  # a flow-control limit was full
+    # Hidden for the delay; in its FIFO group nothing overtakes it meanwhile.
+    assert await lease_ids(queue) == ["other"]
+    assert await queue.next_delayed_at("Sub", harness.clock.time()) == pytest.approx(START + 5)
+    harness.clock.advance(4.9)
+    assert await lease_ids(queue) == []
+    harness.clock.advance(0.1)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == ("m", 1)
+
+
+async def test_lease_takes_the_highest_priority_first_then_the_oldest(harness: Harness) -> None:
+    queue = harness.open()
+    ranked = [("a", 0), ("b", 5), ("c", -3), ("d", 5), ("e", 1000), ("f", -1000), ("g", 0)]
+    await queue.publish([replace(msg(id=id_), priority=p) for id_, p in ranked[:4]])
+    await queue.publish([replace(msg(id=id_), priority=p) for id_, p in ranked[4:]])
+    assert await lease_ids(queue, limit=2) == ["e", "b"]
+    assert await lease_ids(queue) == ["d", "a", "g", "c", "f"]
+
+
+async def test_a_released_or_delayed_message_keeps_its_priority(harness: Harness) -> None:
+    queue = harness.open()
+    await queue.publish([msg(id="old"), replace(msg(id="urgent", delay=5), priority=9)])
+    harness.clock.advance(5)  # visible only now: it still goes first
+    held = await lease_one(queue)
+    assert held.id == "urgent"
+    await queue.release(held, delay=1.0)
+    assert await lease_ids(queue) == ["old"]
+    harness.clock.advance(1)
+    assert await lease_ids(queue) == ["urgent"]
 
 
 async def test_delay_on_publish(harness: Harness) -> None:

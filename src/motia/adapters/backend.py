@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from motia.adapters.broadcast.base import Broadcast, LocalBroadcast
+from motia.adapters.flow.base import FlowSlots, LocalFlowSlots
 from motia.adapters.locks.base import CronLocks, LocalCronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
@@ -59,6 +60,10 @@ class Backend(ABC):
     def rate_limiter(self) -> RateLimiter:
         """Counts the calls of rate-limited keys for the processes that share it."""
         return LocalRateLimiter(self.clock)
+
+    def flow_slots(self) -> FlowSlots:
+        """Counts the flow-control slots of event steps for the processes that share it."""
+        return LocalFlowSlots(self.clock)
 
     def degraded(self) -> str | None:
         """Once started: what works less well than it should (for the log), or None."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from motia.adapters.backend import Backend
 from motia.adapters.broadcast.base import Broadcast
+from motia.adapters.flow.base import FlowSlots
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
@@ -77,6 +78,8 @@ class Stores:
     cron_locks: CronLocks
     backends: list[Backend]  # each backend once, in the order it was opened
     rate_limiter: RateLimiter
+    # Flow-control slots of event steps: kept where the queue is.
+    flow_slots: FlowSlots
 
     async def ping(self, timeout: float) -> None:
         """Raise `StoreUnavailable`, naming the store, when a backend the deployment
@@ -89,6 +92,7 @@ class Stores:
         await self.broadcast.close()
         await self.cron_locks.close()
         await self.rate_limiter.close()
+        await self.flow_slots.close()
         await self.queue.close()
         await self.streams.close()
         await self.state.close()
@@ -106,7 +110,8 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
 
     state_backend = backend(settings.state_adapter)
     state = state_backend.state()
-    queue = backend(settings.queue_adapter).queue()
+    queue_backend = backend(settings.queue_adapter)
+    queue = queue_backend.queue()
     streams = backend(settings.streams_store).streams()
     # Logs and traces for the workbench are kept where state is.
     observability = state_backend.observability()
@@ -131,6 +136,7 @@ def open_stores(settings: Settings, clock: Clock) -> Stores:
         coordinator.cron_locks(),
         opened,
         coordinator.rate_limiter(),
+        queue_backend.flow_slots(),
     )
 
 

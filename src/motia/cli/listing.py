@@ -126,7 +126,8 @@ def _trigger(step: Step) -> str:
     if step.type == "api":
         return f"{step.api.method} {step.api.path}"
     if step.type == "event":
-        return "on " + ", ".join(subscribes(step))
+        limits = _flow_control(step)
+        return "on " + ", ".join(subscribes(step)) + (f" ({limits})" if limits else "")
     if step.type == "cron":
         return f"cron {step.cron.cron}"
     virtual = step.config.virtual_subscribes
@@ -138,3 +139,26 @@ def _emits(step: Step) -> str:
         f"{topic} (virtual)" for topic in step.config.virtual_emit_topics()
     ]
     return ", ".join(shown) or "-"
+
+
+def _flow_control(step: Step) -> str:
+    """The step's flow control in a few words: `concurrency 1 per data.userId`, ..."""
+    summary = step.event.flow_control_summary()
+
+    def per(rule: dict[str, object]) -> str:
+        return f" per {rule['key']}" if "key" in rule else ""
+
+    words = []
+    if rule := summary.get("concurrency"):
+        words.append(f"concurrency {rule['limit']}{per(rule)}")
+    if rule := summary.get("throttle"):
+        words.append(f"throttle {rule['limit']}/{rule['period']:g} s{per(rule)}")
+    if "idempotencyKey" in summary:
+        words.append(f"idempotent on {summary['idempotencyKey']}")
+    if rule := summary.get("debounce"):
+        words.append(f"debounce {rule['period']:g} s{per(rule)}")
+    if "priority" in summary:
+        words.append(f"priority {summary['priority']}")
+    if rule := summary.get("batch"):
+        words.append(f"batch {rule['size']}")
+    return ", ".join(words)

@@ -10,6 +10,7 @@ from motia.adapters.queue.base import DEFAULT_GROUP, Delivery, OutgoingMessage, 
 from motia.clock import Clock, new_message_id
 from motia.logs import Logger
 from motia.runtime.events import Event
+from motia.runtime.flow_control import debounced, message_priority
 from motia.runtime.queue_policy import QueuePolicy, policy_for
 from motia.runtime.worker import RunDelivery, SubscriberWorker
 from motia.steps.model import Step
@@ -116,19 +117,25 @@ class EventBus:
                 group = event.message_group_id
                 if policy.fifo and group is None:
                     group = DEFAULT_GROUP
+                event_id, fire_at, key, delay = event.id, event.fire_at, event.key, wait
+                priority = 0 if policy.fifo else message_priority(step, event)
+                if (debounce := debounced(step, event, now)) is not None:
+                    event_id, fire_at, key = debounce
+                    delay = fire_at - now
                 messages.append(
                     OutgoingMessage(
                         id=new_message_id(),
-                        event_id=event.id,
+                        event_id=event_id,
                         subscriber=step.name,
                         topic=event.topic,
                         data=event.data,
                         trace_id=event.trace_id,
                         flows=event.flows,
                         group_id=group if policy.fifo else None,
-                        delay=policy.delay + wait,
-                        fire_at=event.fire_at,
-                        key=event.key,
+                        delay=policy.delay + delay,
+                        fire_at=fire_at,
+                        key=key,
+                        priority=priority,
                     )
                 )
         return messages

@@ -8,6 +8,7 @@ from typing import Any
 from motia.clock import new_message_id
 from motia.errors import InvalidEmit
 from motia.runtime.schedule import parse_schedule
+from motia.steps.flow_config import PRIORITY_MAX, PRIORITY_MIN
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,14 @@ class Event:
     # A scheduled emit: when it fires (epoch seconds, runtime clock) and its replace key.
     fire_at: float | None = None
     key: str | None = None
+    # `priority` of the emit; None: the subscribing step's default.
+    priority: int | None = None
 
 
 def parse_emit(
     raw: object, trace_id: str, flows: list[str], *, now: float = 0.0, step: str | None = None
 ) -> Event:
-    """Read `{'topic': ..., 'data': ..., 'messageGroupId'?, 'delay'?, 'at'?, 'key'?}` as
+    """Read `{'topic', 'data', 'messageGroupId'?, 'delay'?, 'at'?, 'key'?, 'priority'?}` as
     users write it; `now` (epoch seconds) is when a `delay` counts from."""
     if not isinstance(raw, dict):
         raise InvalidEmit(
@@ -39,6 +42,16 @@ def parse_emit(
     group = raw.get("messageGroupId", raw.get("message_group_id"))
     if group is not None and not isinstance(group, str):
         group = str(group)
+    priority = raw.get("priority")
+    if priority is not None and (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not PRIORITY_MIN <= priority <= PRIORITY_MAX
+    ):
+        raise InvalidEmit(
+            f"{_where(step)}emit of '{topic}': 'priority' must be a whole number from "
+            f"{PRIORITY_MIN} to {PRIORITY_MAX} (higher runs first), got {priority!r}"
+        )
     fire_at = key = None
     if "delay" in raw or "at" in raw or "key" in raw:  # most emits are not scheduled
         fire_at, key = parse_schedule(raw, now, f"{_where(step)}emit of '{topic}'")
@@ -50,6 +63,7 @@ def parse_emit(
         message_group_id=group,
         fire_at=fire_at,
         key=key,
+        priority=priority,
     )
 
 

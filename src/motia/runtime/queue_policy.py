@@ -56,8 +56,10 @@ def policy_for(step: Step, default_concurrency: int) -> QueuePolicy:
             else max(DEFAULT_VISIBILITY_TIMEOUT, (handler.timeout or 0) + 30 if handler else 0)
         ),
         delay=queue.delay_seconds if queue is not None and queue.delay_seconds else 0.0,
-        concurrency=(
-            queue.concurrency if queue is not None and queue.concurrency else default_concurrency
+        concurrency=max(
+            queue.concurrency if queue is not None and queue.concurrency else default_concurrency,
+            # A batch step takes a whole batch at once.
+            step.event.batch.size if step.event.batch is not None else 1,
         ),
         backoff=queue.backoff if queue is not None and queue.backoff else DEFAULT_BACKOFF,
         handler_timeout=handler.timeout if handler is not None else None,

@@ -21,10 +21,12 @@ from motia.redaction import Redactor
 from motia.runners.process import RunnerFailed
 from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAuth
 from motia.runners.supervisor import RunnerPool
+from motia.runtime.batch import BatchCollector
 from motia.runtime.bus import EventBus
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
+from motia.runtime.flow_control import FlowGate
 from motia.runtime.handler_tasks import install as contain_handler_tasks
 from motia.runtime.hooks import HookChain, RunHooks
 from motia.runtime.loading import LoadedProject, load_project
@@ -112,9 +114,11 @@ class Runtime:
             fail_closed=settings.rate_limit_on_store_failure == "closed",
         )
         self.executor.services.rate_limits = self.rate_limits
+        # Event steps' concurrency, throttle and idempotency, shared by every process.
+        gate = FlowGate(self._stores.flow_slots, self.queue, self.logger)
         self.bus = EventBus(
             self.queue,
-            self.executor.run_event,
+            gate.wrap(BatchCollector(self.executor).wrap(self.executor.run_event)),
             self.clock,
             self.logger,
             concurrency=settings.event_concurrency,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from pydantic.alias_generators import to_camel
 
 from motia.steps import http_options
+from motia.steps.flow_config import FlowControlFields
 from motia.steps.rate_limit import RateLimitConfig, read_rate_limit
 
 HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]
@@ -192,7 +193,7 @@ class ApiStepConfig(_StepBase):
         return converted
 
 
-class EventStepConfig(_StepBase):
+class EventStepConfig(_StepBase, FlowControlFields):
     type: Literal["event"]
     # Empty is a step that nothing triggers yet, as classic Motia allowed.
     subscribes: list[str]

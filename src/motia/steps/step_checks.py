@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from motia.errors import Problem
 from motia.steps.config import CONFIG_MODELS
+from motia.steps.flow_config import misplaced_flow_keys
 from motia.steps.load_support import Report, validation_problems
 from motia.steps.model import Step
 from motia.steps.schema import SchemaDefinitionError, compile_schema, is_pydantic_model
@@ -76,6 +77,20 @@ def build_step(
                 hint="use one of: " + ", ".join(repr(t) for t in CONFIG_MODELS),
             )
         )
+        return None
+    misplaced = misplaced_flow_keys(raw, str(step_type))
+    if misplaced:
+        for name in misplaced:
+            report(
+                Problem(
+                    f"'{name}' is flow control, which applies to event steps only (this is "
+                    f"a {step_type} step)",
+                    file=rel,
+                    step=step_name,
+                    field=name,
+                    hint="remove it, or move the work to an event step this step emits to",
+                )
+            )
         return None
     try:
         config = model.model_validate(raw)

@@ -106,7 +106,10 @@ class MemoryQueueAdapter(QueueAdapter):
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
         leased: list[Delivery] = []
-        for entry in self._leasable(subscriber, now):
+        candidates = list(self._leasable(subscriber, now))
+        if any(e.message.priority for e in candidates):
+            candidates.sort(key=lambda e: (-e.message.priority, e.seq))
+        for entry in candidates:
             if len(leased) >= limit:
                 break
             entry.attempts += 1
@@ -144,11 +147,13 @@ class MemoryQueueAdapter(QueueAdapter):
             entry.visible_at = self._clock.time() + delay
             entry.last_error = failure
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
         entry = self._held(delivery)
         if entry is not None:
             entry.lease_token = None
             entry.attempts -= 1
+            if delay > 0:
+                entry.visible_at = self._clock.time() + delay
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
         queue = self._queue(delivery.subscriber)

@@ -9,10 +9,12 @@ import asyncio
 
 from motia.adapters.backend import Backend
 from motia.adapters.broadcast.base import Broadcast
+from motia.adapters.flow.base import FlowSlots
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.postgres.broadcast import PostgresBroadcast
 from motia.adapters.postgres.database import PostgresDatabase, channel_name
+from motia.adapters.postgres.flow_slots import PostgresFlowSlots
 from motia.adapters.postgres.locks import PostgresCronLocks
 from motia.adapters.postgres.migrations import LATEST, migrate_database
 from motia.adapters.postgres.observability import PostgresObservabilityStore
@@ -53,6 +55,9 @@ class PostgresBackend(Backend):
 
     def broadcast(self) -> Broadcast:
         return PostgresBroadcast(self.database, channel_name(self.database.schema, "broadcast"))
+
+    def flow_slots(self) -> FlowSlots:
+        return PostgresFlowSlots(self.database, self.clock)
 
     def cron_locks(self) -> CronLocks:
         return PostgresCronLocks(self.database, self.clock)

@@ -137,8 +137,22 @@ CREATE TABLE scheduled_copies (
 CREATE INDEX scheduled_copies_by_event ON scheduled_copies (event_id);
 """
 
+# Flow-control slots of event steps (see `flow_slots.py`): one row per live slot; message
+# priorities (leased highest first).
+_V3 = """
+CREATE TABLE flow_slots (
+    scope      text COLLATE "C" NOT NULL,
+    holder     text COLLATE "C" NOT NULL,
+    expires_at double precision NOT NULL,
+    PRIMARY KEY (scope, holder)
+);
+CREATE INDEX flow_slots_expiry ON flow_slots (expires_at);
+ALTER TABLE queue_messages ADD COLUMN priority integer NOT NULL DEFAULT 0;
+CREATE INDEX queue_messages_by_priority ON queue_messages (subscriber, priority DESC, seq);
+"""
+
 # Version → statements, in order. Append; never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -63,13 +63,13 @@ WITH ended AS (
 ), new AS (
     SELECT m.* FROM unnest(%(ids)s::text[], %(event_ids)s::text[], %(subscribers)s::text[],
         %(topics)s::text[], %(data)s::text[], %(traces)s::text[], %(flows)s::text[],
-        %(groups)s::text[], %(visible)s::float8[], %(items)s::int[]) WITH ORDINALITY
-        AS m({_COLUMNS}, item, n)
+        %(groups)s::text[], %(visible)s::float8[], %(priorities)s::int[], %(items)s::int[])
+        WITH ORDINALITY AS m({_COLUMNS}, priority, item, n)
     WHERE m.item = 0 OR m.item IN (SELECT item FROM ended)
 ), inserted AS (
-    INSERT INTO queue_messages ({_COLUMNS}, enqueued_at)
+    INSERT INTO queue_messages ({_COLUMNS}, priority, enqueued_at)
     SELECT id, event_id, subscriber, topic, data::json, trace_id, flows::json, group_id,
-        visible_at, %(now)s::float8 FROM new ORDER BY n
+        visible_at, priority, %(now)s::float8 FROM new ORDER BY n
     ON CONFLICT (id) DO NOTHING
 ), woken AS (
     SELECT pg_notify(%(channel)s, s) FROM (SELECT DISTINCT subscriber AS s FROM new) AS w
@@ -79,11 +79,11 @@ SELECT (SELECT coalesce(array_agg(item), '{{}}') FROM ended), (SELECT count(*) F
 # Messages per batch: large enough to amortise the round trip and the commit, small
 # enough that one statement never holds its rows locked for long.
 _MAX_WRITE = 1000
-# Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
-# the oldest of its group (so a leased or retrying head blocks the rest of the group).
-# When it leases fewer than asked, the same statement says when to look next (the earliest
-# time a message that was not leased becomes visible): a drained worker needs no second
-# round trip.
+# Visible messages of a subscriber, highest priority first, then oldest; a message of a
+# FIFO group only when it is the oldest of its group (so a leased or retrying head blocks
+# the rest of the group). When it leases fewer than asked, the same statement says when to
+# look next (the earliest time a message that was not leased becomes visible): a drained
+# worker needs no second round trip.
 # A lease is committed without waiting for its WAL flush (`synchronous_commit` off for
 # this transaction only): a crash can forget a lease, and then the message is simply
 # leased again, which at-least-once delivery allows; the flush would cost a disk sync.
@@ -98,7 +98,7 @@ WITH no_flush AS (
             SELECT min(seq) FROM queue_messages AS g
             WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
       AND EXISTS (SELECT 1 FROM no_flush)
-    ORDER BY seq
+    ORDER BY priority DESC, seq
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 ), leased AS (
@@ -106,7 +106,7 @@ WITH no_flush AS (
     SET attempts = q.attempts + 1, lease_token = %(token)s, lease_until = %(until)s
     FROM picked WHERE q.seq = picked.seq
     RETURNING q.seq, q.id, q.event_id, q.topic, q.data::text, q.trace_id, q.flows::text,
-              q.group_id, q.attempts, q.enqueued_at
+              q.group_id, q.attempts, q.enqueued_at, q.priority
 ), next_visible AS (
     SELECT min(greatest(visible_at, CASE WHEN lease_token IS NULL THEN 0 ELSE lease_until END))
     FROM queue_messages
@@ -165,6 +165,7 @@ def _rows(messages: Sequence[OutgoingMessage], now: float) -> list[tuple[Any, ..
             jsoncodec.dumps_str(m.flows),
             m.group_id,
             now + m.delay,
+            m.priority,
         )
         for m in messages
     ]
@@ -173,7 +174,7 @@ def _rows(messages: Sequence[OutgoingMessage], now: float) -> list[tuple[Any, ..
 # The array parameters of `_WRITE`: one per column of `_Write.rows` and its item tag.
 _ROW_ARRAYS = (
     "ids", "event_ids", "subscribers", "topics", "data", "traces", "flows", "groups",
-    "visible", "items",
+    "visible", "priorities", "items",
 )  # fmt: skip
 
 
@@ -251,7 +252,10 @@ class PostgresQueueAdapter(QueueAdapter):
             leasing.add_done_callback(lambda _: self._undo_lease(token))
             raise
         others_next = rows[0][0] if rows else None
-        leased = sorted((row[1:] for row in rows if row[1] is not None), key=lambda r: r[0])
+        # In lease order: highest priority first, then oldest.
+        leased = sorted(
+            (row[1:] for row in rows if row[1] is not None), key=lambda r: (-r[-1], r[0])
+        )
         deliveries = [
             Delivery(
                 id=id_,
@@ -266,7 +270,7 @@ class PostgresQueueAdapter(QueueAdapter):
                 lease_token=token,
                 enqueued_at=enqueued,
             )
-            for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued in (
+            for _, id_, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued, _ in (
                 leased
             )
         ]
@@ -363,11 +367,13 @@ class PostgresQueueAdapter(QueueAdapter):
             (self._clock.time() + delay, failure.error, delivery.id, delivery.lease_token),
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await self._db.execute(
             "UPDATE queue_messages SET lease_token = NULL, lease_until = 0, "
+            "visible_at = greatest(visible_at, %s), "
             f"attempts = greatest(attempts - 1, 0) WHERE {_HELD}",
-            (delivery.id, delivery.lease_token),
+            (visible_at, delivery.id, delivery.lease_token),
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:

@@ -7,6 +7,7 @@ same semantics and passes the same contract tests:
 - `publish` makes messages durable before it returns;
 - `lease` hands out visible messages with a lease that expires unless `extend`ed, so the
   messages of a worker that died become visible again on their own;
+- `lease` takes the highest `priority` first, then the oldest;
 - in a FIFO queue only the oldest message of each group can be leased, and only while no
   other message of that group is leased or waiting for a retry;
 - `complete` acknowledges a message and publishes the handler's emits in one atomic step,
@@ -52,6 +53,9 @@ class OutgoingMessage:
     # and the key that replaces it. Its copies can be listed and cancelled until leased.
     fire_at: float | None = None
     key: str | None = None
+    # Higher is leased first among the subscriber's visible messages (equal: oldest first).
+    # The bus leaves it 0 in a FIFO queue: order within a group wins there.
+    priority: int = 0
 
 
 @dataclass
@@ -271,8 +275,9 @@ class QueueAdapter(ABC):
         """Make the message visible again after `delay` seconds."""
 
     @abstractmethod
-    async def release(self, delivery: Delivery) -> None:
-        """Give the message back untouched (shutdown): this attempt does not count."""
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        """Give the message back untouched (shutdown, or a flow-control limit that is
+        full): this attempt does not count. It is visible again after `delay` seconds."""
 
     @abstractmethod
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:

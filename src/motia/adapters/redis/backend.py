@@ -7,12 +7,14 @@ import asyncio
 
 from motia.adapters.backend import Backend
 from motia.adapters.broadcast.base import Broadcast
+from motia.adapters.flow.base import FlowSlots
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
 from motia.adapters.ratelimit.base import RateLimiter
 from motia.adapters.redis.broadcast import RedisBroadcast
 from motia.adapters.redis.connection import connect
+from motia.adapters.redis.flow_slots import RedisFlowSlots
 from motia.adapters.redis.locks import RedisCronLocks
 from motia.adapters.redis.observability import RedisObservabilityStore
 from motia.adapters.redis.queue import RedisQueueAdapter
@@ -52,6 +54,9 @@ class RedisBackend(Backend):
 
     def broadcast(self) -> Broadcast:
         return RedisBroadcast(self.client, self.prefix)
+
+    def flow_slots(self) -> FlowSlots:
+        return RedisFlowSlots(self.client, self.prefix, self.clock)
 
     def cron_locks(self) -> CronLocks:
         return RedisCronLocks(self.client, self.prefix)

@@ -139,6 +139,10 @@ class RedisQueueAdapter(QueueAdapter):
             described.append([m.subscriber, m.id, m.group_id, now + m.delay, len(body)])
             if m.fire_at is not None:
                 described[-1].append([m.event_id, m.topic, m.key, repr(m.fire_at), m.trace_id])
+            if m.priority and m.group_id is None:
+                if m.fire_at is None:
+                    described[-1].append(False)
+                described[-1].append(m.priority)
         return described, bodies
 
     async def _flush_writes(self, writes: list[_Write]) -> list[Any]:
@@ -202,7 +206,7 @@ class RedisQueueAdapter(QueueAdapter):
     async def _release_all(self, subscriber: str, token: str, ids: list[str]) -> None:
         with contextlib.suppress(Exception):  # if Redis is gone, the lease runs out instead
             for id_ in ids:
-                await settle(self._release(args=[self._prefix, subscriber, id_, token]))
+                await settle(self._release(args=[self._prefix, subscriber, id_, token, "0"]))
 
     async def extend(self, deliveries: Sequence[Delivery], lease_seconds: float) -> None:
         if not deliveries:
@@ -234,10 +238,17 @@ class RedisQueueAdapter(QueueAdapter):
             )
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await settle(
             self._release(
-                args=[self._prefix, delivery.subscriber, delivery.id, delivery.lease_token]
+                args=[
+                    self._prefix,
+                    delivery.subscriber,
+                    delivery.id,
+                    delivery.lease_token,
+                    repr(visible_at),
+                ]
             )
         )
 

@@ -185,7 +185,8 @@ end
 #   messages of their FIFO groups.
 # A message is [subscriber, id, group or null, visible_at, length of its body, schedule?],
 # its body the next `length` bytes of the bodies; `schedule` (a scheduled emit's copy, see
-# `schedule_scripts`) is [event, topic, key or null, fire_at, trace]. Returns a JSON array
+# `schedule_scripts`) is [event, topic, key or null, fire_at, trace] (or false), and a priority,
+# when not 0, follows it. Returns a JSON array
 # with one entry per operation: 1, 0 when the lease was lost, or the lease's result.
 WRITE = (
     LIB
@@ -199,6 +200,7 @@ local count = 0
 for _, op in ipairs(plan) do
   if op[1] ~= 'l' then count = count + #op[#op] end
 end
+local PRIORITY_BLOCK = 4398046511104  -- 2^42: priorities from -1000 to 1000 fit in 2^53
 local seq = 0
 if count > 0 then seq = redis.call('INCRBY', P .. ':q:seq', count) - count end
 local offset = 1
@@ -210,8 +212,12 @@ local function enqueue_all(messages, keep)
     if keep then
       local group = m[3]
       if group == cjson.null then group = nil end
+      -- A priority orders before the publish order: the score is moved down by whole
+      -- blocks of PRIORITY_BLOCK seqs, written out in full (not as Lua prints numbers).
+      local order = seq
+      if m[7] then order = string.format('%.0f', seq - m[7] * PRIORITY_BLOCK) end
       enqueue(m[1], m[2], group, string.sub(bodies, offset, stop - 1), m[4], now, now_text,
-        seq, ready)
+        order, ready)
       if m[6] then schedule(m[1], m[2], m[6], now) end
     end
     offset = stop
@@ -279,7 +285,7 @@ return 1
 """
 )
 
-# ARGV: prefix, subscriber, id, token.
+# ARGV: prefix, subscriber, id, token, visible_at (0: at once).
 RELEASE = (
     LIB
     + """
@@ -290,7 +296,12 @@ local mkey = q .. ':m:' .. id
 local fields = redis.call('HMGET', mkey, 'attempts', 'seq')
 redis.call('HSET', mkey, 'token', '', 'attempts', math.max(tonumber(fields[1]) - 1, 0))
 redis.call('ZREM', q .. ':leased', id)
-redis.call('ZADD', q .. ':ready', fields[2], id)
+if tonumber(ARGV[5]) > 0 then
+  redis.call('ZREM', q .. ':ready', id)
+  redis.call('ZADD', q .. ':delayed', ARGV[5], id)
+else
+  redis.call('ZADD', q .. ':ready', fields[2], id)
+end
 return 1
 """
 )

@@ -11,12 +11,14 @@ import asyncio
 
 from motia.adapters.backend import Backend
 from motia.adapters.broadcast.base import Broadcast
+from motia.adapters.flow.base import FlowSlots
 from motia.adapters.locks.base import CronLocks
 from motia.adapters.observability.base import ObservabilityStore
 from motia.adapters.queue.base import QueueAdapter
 from motia.adapters.sqlite.broadcast import SqliteBroadcast
 from motia.adapters.sqlite.database import SqliteDatabase
 from motia.adapters.sqlite.fanout import Fanout, peer_folder
+from motia.adapters.sqlite.flow_slots import SqliteFlowSlots
 from motia.adapters.sqlite.locks import SqliteCronLocks
 from motia.adapters.sqlite.observability import SqliteObservabilityStore
 from motia.adapters.sqlite.peer_queue import PeerSqliteQueueAdapter
@@ -67,6 +69,9 @@ class SqliteBackend(Backend):
 
     def broadcast(self) -> Broadcast:
         return SqliteBroadcast(self.fanout)
+
+    def flow_slots(self) -> FlowSlots:
+        return SqliteFlowSlots(self.database, self.clock)
 
     def cron_locks(self) -> CronLocks:
         return SqliteCronLocks(self.database, self.clock)

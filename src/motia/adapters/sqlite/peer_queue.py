@@ -44,8 +44,8 @@ class PeerSqliteQueueAdapter(SqliteQueueAdapter):
         await super().retry(delivery, delay, failure)
         await self._announce([delivery.subscriber])
 
-    async def release(self, delivery: Delivery) -> None:
-        await super().release(delivery)
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        await super().release(delivery, delay)
         await self._announce([delivery.subscriber])
 
     async def redrive(self, where: DeadLetterFilter = ALL_DEAD_LETTERS) -> int:

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS motia_queue (
     lease_token TEXT,
     lease_until REAL NOT NULL DEFAULT 0,
     enqueued_at REAL NOT NULL,
-    last_error  TEXT
+    last_error  TEXT,
+    priority    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS motia_queue_by_subscriber ON motia_queue (subscriber, seq);
 CREATE INDEX IF NOT EXISTS motia_queue_by_group ON motia_queue (subscriber, group_id, seq)
@@ -67,7 +68,7 @@ CREATE INDEX IF NOT EXISTS motia_dead_letters_by_subscriber
 
 _INSERT = (
     "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, flows, "
-    "group_id, visible_at, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "group_id, visible_at, enqueued_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
 # the oldest of its group (so a leased or retrying head blocks the rest of the group).
@@ -76,11 +77,11 @@ WHERE subscriber = ? AND visible_at <= ? AND (lease_token IS NULL OR lease_until
   AND (group_id IS NULL OR seq = (
         SELECT MIN(seq) FROM motia_queue AS g
         WHERE g.subscriber = m.subscriber AND g.group_id = m.group_id))
-ORDER BY seq
 """
+# Highest priority first, then oldest (walking the subscriber's priority index).
 _LEASABLE = f"""
 SELECT seq, id, event_id, topic, data, trace_id, flows, group_id, attempts, enqueued_at
-FROM motia_queue AS m {_LEASABLE_WHERE} LIMIT ?
+FROM motia_queue AS m {_LEASABLE_WHERE} ORDER BY priority DESC, seq LIMIT ?
 """
 # The stats of a subscriber in one statement; the oldest message a lease would take is
 # found as a lease finds it (walking the subscriber's index in seq order, so it stops at
@@ -90,7 +91,7 @@ SELECT COUNT(*),
     COALESCE(SUM(lease_token IS NOT NULL AND lease_until > ?), 0),
     COALESCE(SUM((lease_token IS NULL OR lease_until <= ?) AND visible_at > ?), 0),
     (SELECT COUNT(*) FROM motia_dead_letters WHERE subscriber = ?),
-    (SELECT enqueued_at FROM motia_queue AS m {_LEASABLE_WHERE} LIMIT 1)
+    (SELECT enqueued_at FROM motia_queue AS m {_LEASABLE_WHERE} ORDER BY seq LIMIT 1)
 FROM motia_queue WHERE subscriber = ?
 """
 # A lease is still held while nobody has leased the message again: an expired lease whose
@@ -105,6 +106,7 @@ class SqliteQueueAdapter(QueueAdapter):
         self._undoing: set[asyncio.Future[int]] = set()
         self._db.execute_script(SCHEMA)
         self._db.execute_script(schedule.SCHEMA)
+        _add_priority(self._db)
 
     @staticmethod
     def _row(message: OutgoingMessage, now: float) -> tuple[Any, ...]:
@@ -119,6 +121,7 @@ class SqliteQueueAdapter(QueueAdapter):
             message.group_id,
             now + message.delay,
             now,
+            message.priority,
         )
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
@@ -235,11 +238,13 @@ class SqliteQueueAdapter(QueueAdapter):
             (now + delay, failure.error, delivery.id, delivery.lease_token),
         )
 
-    async def release(self, delivery: Delivery) -> None:
+    async def release(self, delivery: Delivery, delay: float = 0.0) -> None:
+        visible_at = self._clock.time() + delay if delay > 0 else 0.0
         await self._db.write(
             "UPDATE motia_queue SET lease_token = NULL, lease_until = 0, "
+            "visible_at = MAX(visible_at, ?), "
             f"attempts = MAX(attempts - 1, 0) WHERE {_HELD}",
-            (delivery.id, delivery.lease_token),
+            (visible_at, delivery.id, delivery.lease_token),
         )
 
     async def dead_letter(self, delivery: Delivery, failure: Failure) -> None:
@@ -349,3 +354,24 @@ class SqliteQueueAdapter(QueueAdapter):
             (subscriber, now),
         )
         return None if row is None or row[0] is None else float(row[0])
+
+
+def _add_priority(database: SqliteDatabase) -> None:
+    """Queues created before message priorities get the column and its index (once; when
+    another process sharing the file adds the column first, that is as good)."""
+
+    def has_column() -> bool:
+        return any(row[1] == "priority" for row in database.query("PRAGMA table_info(motia_queue)"))
+
+    if not has_column():
+        try:
+            database.execute_script(
+                "ALTER TABLE motia_queue ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;"
+            )
+        except Exception:
+            if not has_column():
+                raise
+    database.execute_script(
+        "CREATE INDEX IF NOT EXISTS motia_queue_by_priority "
+        "ON motia_queue (subscriber, priority DESC, seq);"
+    )
