@@ -15,6 +15,7 @@ from motia.runtime.events import Event, parse_emit
 from motia.runtime.invocation import ContextCall, Invocation
 from motia.runtime.rate_limits import RateLimits
 from motia.runtime.streams import StreamError, StreamService
+from motia.runtime.trigger_context import TriggerContext
 from motia.settings.kinds import Invalid
 from motia.settings.rate_limit import parse_period
 
@@ -227,7 +228,7 @@ class Services:
         self._rate_limits = value
 
 
-class FlowContext:
+class FlowContext(TriggerContext):
     """The second argument of every handler (the only one of a cron handler).
 
     Members a handler does not touch are never built: `logger`, `state` and `utils` are
@@ -288,6 +289,8 @@ class FlowContext:
         self.attempt = attempt
         self.topic = topic  # the event's, in an event run
         self.span_id = span_id  # the run's (see `hooks.Run`)
+        self.trigger: dict[str, Any] | None = None  # a 1.0-form step's (trigger_context.py)
+        self._trigger_data: Any = None
 
     @property
     def logger(self) -> Logger:

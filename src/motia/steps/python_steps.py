@@ -10,6 +10,7 @@ from motia.steps.discovery import suggested_name
 from motia.steps.load_support import Report, import_file, relative
 from motia.steps.model import Step
 from motia.steps.step_checks import build_step
+from motia.steps.triggers import expand_v1_step, is_v1_config
 
 
 def load_python_steps(project_dir: Path, paths: list[Path], report: Report) -> list[Step]:
@@ -19,9 +20,11 @@ def load_python_steps(project_dir: Path, paths: list[Path], report: Report) -> l
         module = import_file(project_dir, path, rel, report)
         if module is None:
             continue
-        step = build_step(
-            path, rel, getattr(module, "config", None), getattr(module, "handler", None), report
-        )
+        config, handler = getattr(module, "config", None), getattr(module, "handler", None)
+        if isinstance(config, dict) and is_v1_config(config):
+            steps += expand_v1_step(path, rel, config, handler, report, build_step)
+            continue
+        step = build_step(path, rel, config, handler, report)
         if step is not None:
             steps.append(step)
     return steps
