@@ -11,7 +11,7 @@ import pytest
 
 from motia.testing import MotiaTester, create_tester
 from tests.conftest import write_project
-from tests.unit.redis_support import REDIS_URL, prefix_for, require_redis
+from tests.triggers.support import BACKENDS, backend_config
 
 STEPS = {
     "steps/writer_step.py": """
@@ -62,20 +62,6 @@ STEPS = {
             await ctx.state.set("audit", change["group"] + "/" + change["key"], change["old_value"])
     """,
 }
-
-BACKENDS = ["memory", "sqlite", "redis"]
-
-
-def backend_config(backend: str, tmp_path: Path) -> dict[str, Any]:
-    """Every store of the backend: state, queue and streams."""
-    if backend == "memory":
-        return {}
-    if backend == "sqlite":
-        stores = dict.fromkeys(("state_adapter", "queue_adapter", "streams_adapter"), "sqlite")
-        return {**stores, "data_dir": tmp_path / "data"}
-    require_redis()
-    stores = dict.fromkeys(("state_adapter", "queue_adapter", "streams_adapter"), "redis")
-    return {**stores, "redis_url": REDIS_URL, "redis_prefix": prefix_for(tmp_path)}
 
 
 @pytest.fixture(params=BACKENDS)
