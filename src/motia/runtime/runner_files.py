@@ -20,6 +20,7 @@ from motia.steps.model import LoadedProject
 from motia.steps.project_config import CONFIG_NAMES, check_project_config
 from motia.steps.step_checks import build_step
 from motia.steps.stream_files import build_stream
+from motia.steps.triggers import expand_v1_step, is_v1_config
 
 
 def describe_runner_files(
@@ -93,7 +94,14 @@ def load_runner_files(
             if file_report.handler
             else None
         )
-        step = build_step(path, rel, file_report.config, handler, report, language_of(path).name)
+        language_name = language_of(path).name
+        if is_v1_config(config):
+            steps = expand_v1_step(path, rel, config, handler, report, build_step, language_name)
+            project.steps += steps
+            if steps:
+                loaded.append(str(path))
+            continue
+        step = build_step(path, rel, file_report.config, handler, report, language_name)
         if step is not None:
             project.steps.append(step)
             loaded.append(str(path))

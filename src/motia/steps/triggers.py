@@ -131,11 +131,12 @@ def expand_v1_step(
     for index, trigger in enumerate(triggers):
         classic = {**common, **_classic_fields(trigger), "name": names[index]}
         info = trigger_info(trigger)
-        wrapped = (
-            wrap_handler(handler, info, trigger.get("condition"))
-            if handler is not None and callable(handler)
-            else handler
-        )
+        wrapped = handler
+        for_trigger = getattr(handler, "for_trigger", None)
+        if for_trigger is not None:  # a runner's handler: the runner asks the condition
+            wrapped = for_trigger(index, info, names[index])
+        elif handler is not None and callable(handler):
+            wrapped = wrap_handler(handler, info, trigger.get("condition"))
         step = build(path, rel, classic, wrapped, _renaming(report, index, name, trigger), language)
         if step is not None:
             step.raw_config = raw
