@@ -243,3 +243,52 @@ async def test_match_without_a_function_for_the_trigger_fails_the_run(tmp_path: 
         answer = await tester.get("/m")
         assert answer.status_code == 500
         assert any("no function for trigger type 'http'" in str(r) for r in tester.logs)
+
+
+async def test_a_motia_1_project_layout_loads_beside_classic_files(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            # The engine config of a Motia 1.0 project: its modules are not our settings.
+            "config.yaml": """
+                modules:
+                  - class: modules::api::RestApiModule
+                    config:
+                      port: 3111
+            """,
+            "src/hello.step.py": """
+                from motia import api
+
+                config = {"name": "Hello", "triggers": [api("GET", "/hello")]}
+
+                async def handler(request, ctx):
+                    return {"status": 200, "body": {"hi": ctx.trigger["path"]}}
+            """,
+            "steps/old.step.py": """
+                config = {"type": "event", "name": "Old", "subscribes": ["x"]}
+                async def handler(data, ctx): ...
+            """,
+            "steps/classic_step.py": """
+                config = {"type": "api", "name": "Classic", "method": "GET", "path": "/c"}
+                async def handler(req, ctx):
+                    return {"status": 200, "body": "classic"}
+            """,
+        },
+    )
+    project = load_project(tmp_path)
+    assert sorted(s.name for s in project.steps) == ["Classic", "Hello"]
+    [warning] = project.warnings
+    assert str(warning.file) == "steps/old.step.py" and "no longer loaded" in warning.message
+    async with create_tester(tmp_path) as tester:
+        assert (await tester.get("/hello")).json() == {"hi": "/hello"}
+        classic = await tester.get("/c")
+        assert classic.status_code == 200 and classic.text == "classic", classic.text
+
+
+def test_a_config_yml_with_other_settings_still_checks_them(tmp_path: Path) -> None:
+    from motia.errors import SettingsError
+    from motia.settings import load_settings
+
+    write_project(tmp_path, {"config.yml": "modules: []\nnope: 1\n"})
+    with pytest.raises(SettingsError, match="nope"):
+        load_settings(tmp_path, "dev")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from motia.errors import Problem
-from motia.steps.discovery import suggested_name
+from motia.steps.discovery import DEPRECATED_PYTHON_STEP_SUFFIX, suggested_name
 from motia.steps.load_support import Report, import_file, relative
 from motia.steps.model import Step
 from motia.steps.step_checks import build_step
@@ -28,6 +28,22 @@ def load_python_steps(project_dir: Path, paths: list[Path], report: Report) -> l
         if step is not None:
             steps.append(step)
     return steps
+
+
+def split_v1_named(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Motia 1.0 names Python step files `x.step.py`, which early classic projects also did:
+    a `.step.py` file that declares `triggers` is a 1.0 step and loads; the others are
+    pointed at their new name."""
+    v1: list[Path] = []
+    rest: list[Path] = []
+    for path in paths:
+        is_step = path.name.endswith(DEPRECATED_PYTHON_STEP_SUFFIX)
+        try:
+            declares_triggers = is_step and "triggers" in path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            declares_triggers = False
+        (v1 if declares_triggers else rest).append(path)
+    return v1, rest
 
 
 def report_deprecated_names(project_dir: Path, paths: list[Path], report: Report) -> None:
