@@ -12,6 +12,7 @@ from motia import __version__
 from motia.steps.graph import edges, edges_within, steps_by_flow, subscribes, topics
 from motia.steps.loader import LoadedProject
 from motia.steps.model import Step
+from motia.steps.triggers import describe_trigger
 
 MANIFEST_VERSION = 1
 
@@ -52,6 +53,9 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
             entry["infrastructure"] = infrastructure.model_dump(by_alias=True, exclude_none=True)
     elif step.type == "cron":
         entry["cron"] = step.cron.cron
+    trigger = describe_trigger(step)
+    if trigger is not None:
+        entry["trigger"] = trigger
     return entry
 
 

@@ -85,7 +85,7 @@ async def test_one_handler_serves_http_queue_and_cron(tmp_path: Path) -> None:
         # The classic step on the same topic still runs, beside the 1.0 one.
         assert await tester.state.get("classic", "20") is True
 
-        await tester.run_cron("Orders[cron]")
+        await tester.run_cron("Orders.cron")
         await tester.wait_until_idle()
         assert await tester.state.get("seen", "runs") == ["queue:20", "cron"]
 
@@ -101,7 +101,7 @@ async def test_a_false_condition_skips_the_run(tmp_path: Path) -> None:
         await tester.wait_until_idle()
         assert await tester.state.get("seen", "runs") is None
         assert await tester.dead_letters() == []
-        assert ends.statuses == [("Orders[http]", "skipped"), ("Orders[queue]", "skipped")]
+        assert ends.statuses == [("Orders.http", "skipped"), ("Orders.queue", "skipped")]
 
 
 class Ends(RunHooks):

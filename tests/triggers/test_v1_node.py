@@ -98,7 +98,7 @@ async def test_typescript_step_with_http_queue_and_cron_triggers(project: Path) 
         await tester.emit({"topic": "ts.order", "data": {"amount": 3}})  # condition: no
         await tester.wait_until_idle(timeout=20)
         assert await tester.state.get("ts", "runs") == ["queue:12"]
-        await tester.run_cron("TsOrders[cron]")
+        await tester.run_cron("TsOrders.cron")
         await tester.wait_until_idle(timeout=20)
         assert await tester.state.get("ts", "runs") == ["queue:12", "cron"]
 

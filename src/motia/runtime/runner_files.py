@@ -96,7 +96,9 @@ def load_runner_files(
         )
         language_name = language_of(path).name
         if is_v1_config(config):
-            steps = expand_v1_step(path, rel, config, handler, report, build_step, language_name)
+            steps = expand_v1_step(
+                path, rel, config, handler, report, build_step, language_name, file_report.functions
+            )
             project.steps += steps
             if steps:
                 loaded.append(str(path))

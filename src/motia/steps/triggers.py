@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,10 @@ def expand_v1_step(
     report: Report,
     build: Callable[..., Step | None],
     language: str = "python",
+    functions: Sequence[str] = (),
 ) -> list[Step]:
-    """The classic steps a 1.0-form config stands for; problems name `triggers[i].field`."""
+    """The classic steps a 1.0-form config stands for; problems name `triggers[i].field`.
+    `functions`: the fields a runner found functions in (a runner's config has none)."""
     name = raw.get("name") if isinstance(raw.get("name"), str) else None
     triggers = raw.get("triggers")
 
@@ -141,7 +143,9 @@ def expand_v1_step(
         if step is not None:
             step.raw_config = raw
             step.trigger = info
-            step.condition = trigger.get("condition")
+            step.condition = _condition_label(trigger.get("condition"))
+            if f"triggers.{index}.condition" in functions:
+                step.condition = "condition"
             step.base_name = name or step.name
             steps.append(step)
     return steps if len(steps) == len(triggers) else []
@@ -222,8 +226,8 @@ def _classic_fields(trigger: dict[str, Any]) -> dict[str, Any]:
 
 
 def _derived_names(name: str, triggers: list[dict[str, Any]]) -> list[str]:
-    """One trigger: the step's own name. Several: `Name[http]`, `Name[queue]`,
-    `Name[queue#2]` ..., unique within the step."""
+    """One trigger: the step's own name. Several: `Name.http`, `Name.queue`, `Name.queue2`
+    ..., unique within the step (a dot: safe in URLs, keys and terminal markup)."""
     if len(triggers) == 1:
         return [name]
     seen: dict[str, int] = {}
@@ -231,7 +235,7 @@ def _derived_names(name: str, triggers: list[dict[str, Any]]) -> list[str]:
     for trigger in triggers:
         kind = trigger["type"]
         seen[kind] = seen.get(kind, 0) + 1
-        names.append(f"{name}[{kind}]" if seen[kind] == 1 else f"{name}[{kind}#{seen[kind]}]")
+        names.append(f"{name}.{kind}" if seen[kind] == 1 else f"{name}.{kind}{seen[kind]}")
     return names
 
 
@@ -319,3 +323,39 @@ def _wanted(info: dict[str, Any], data: Any) -> bool:
     if info.get("streamName") != data.get("stream_name"):
         return False
     return info.get("groupId") is None or info["groupId"] == data.get("group_id")
+
+
+def _condition_label(condition: Callable[..., Any] | None) -> str | None:
+    if condition is None:
+        return None
+    name = getattr(condition, "__name__", None)
+    return "condition" if not name or name == "<lambda>" else name
+
+
+def describe_trigger(step: Step) -> dict[str, Any] | None:
+    """A 1.0-form step's trigger as the workbench, `motia flows` and the manifest show it:
+    its details, the condition's name, and the step the user wrote."""
+    if step.trigger is None:
+        return None
+    described = {**step.trigger, "step": step.base_name or step.name}
+    if step.condition is not None:
+        described["condition"] = step.condition
+    return described
+
+
+def trigger_text(step: Step) -> str | None:
+    """One line for a terminal: `state group=orders if big_orders`."""
+    if step.trigger is None:
+        return None
+    info = step.trigger
+    kind = info["type"]
+    if kind == "http":
+        text = f"http {info['method']} {info['path']}"
+    elif kind == "queue":
+        text = f"queue {info['topic']}"
+    elif kind == "cron":
+        text = f"cron {info['expression']}"
+    else:
+        details = [f"{k}={v}" for k, v in info.items() if k != "type"]
+        text = " ".join([kind, *details])
+    return text + (f" if {step.condition}" if step.condition else "")
