@@ -62,3 +62,22 @@ export async function runTrigger(entry, input, ctx, wire) {
       : entry.handler(input, ctx)
   return step(0)
 }
+
+// The 1.0 trigger helpers `import { http, queue, cron, state, stream } from 'motia'` gives
+// when no `motia` package is installed (resolve.mjs `standInValue`). The options argument
+// may be the condition itself.
+function options(value) {
+  return typeof value === 'function' ? { condition: value } : (value ?? {})
+}
+
+export const TRIGGER_HELPERS = {
+  http: (method, path, rest) => ({ type: 'http', method, path, ...options(rest) }),
+  api: (method, path, rest) => ({ type: 'http', method, path, ...options(rest) }),
+  queue: (topic, rest) => ({ type: 'queue', topic, ...options(rest) }),
+  cron: (expression, rest) => ({ type: 'cron', expression, ...options(rest) }),
+  state: (rest) => ({ type: 'state', ...options(rest) }),
+  stream: (streamName, rest) => ({ type: 'stream', streamName, ...options(rest) }),
+  // `export const { config, handler } = step(config, handler)`.
+  step: (config, handler) => ({ config, handler }),
+  jsonSchema: (schema) => schema,
+}
