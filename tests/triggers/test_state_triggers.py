@@ -68,7 +68,7 @@ STEPS = {
 def tester(request: pytest.FixtureRequest, tmp_path: Path) -> MotiaTester:
     """Started by each test (`async with tester`)."""
     project = write_project(tmp_path / "p", STEPS)
-    return create_tester(project, config=backend_config(request.param, tmp_path))
+    return create_tester(project, config=backend_config(request.param, tmp_path, request))
 
 
 async def _write(tester: Any, **body: Any) -> Any:
@@ -167,3 +167,35 @@ async def test_update_list_and_list_groups_without_state_triggers(tmp_path: Path
         }
         [dead] = await tester.dead_letters()
         assert "state.update: field operations need a dict value, not str" in dead.error
+
+
+FAILING_WRITER = """
+    config = {"name": "FailingWriter", "triggers": [
+        {"type": "queue", "topic": "write-then-fail", "config": {"maxRetries": 0}}]}
+
+    async def handler(data, ctx):
+        await ctx.state.set("orders", "z", {"total": 500})
+        raise RuntimeError("fails after writing")
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_failed_handler_s_write_and_its_trigger_go_together(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Where the queue holds state writes (PostgreSQL) the write and its change message
+    are dropped with the failed attempt; elsewhere the write stays and so the change is
+    delivered: never a change without its trigger."""
+    project = write_project(tmp_path / "p", {**STEPS, "steps/failing_step.py": FAILING_WRITER})
+    config = backend_config(backend, tmp_path, request)
+    async with create_tester(project, config=config) as tester:
+        await tester.emit({"topic": "write-then-fail", "data": {}})
+        await tester.wait_until_idle(raise_errors=False)
+        assert len(await tester.dead_letters()) == 1
+        written = await tester.state.get("orders", "z")
+        seen = await tester.state.get("seen", "big")
+        if backend == "postgres":
+            assert (written, seen) == (None, None)
+        else:
+            assert written == {"total": 500}
+            assert seen == [["z", "set", None, {"total": 500}]]

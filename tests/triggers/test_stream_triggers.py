@@ -58,7 +58,7 @@ STEPS = {
 @pytest.fixture(params=BACKENDS)
 def tester(request: pytest.FixtureRequest, tmp_path: Path) -> MotiaTester:
     project = write_project(tmp_path / "p", STEPS)
-    return create_tester(project, config=backend_config(request.param, tmp_path))
+    return create_tester(project, config=backend_config(request.param, tmp_path, request))
 
 
 async def _edit(tester: MotiaTester, **body: object) -> None:

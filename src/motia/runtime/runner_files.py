@@ -95,6 +95,18 @@ def load_runner_files(
             else None
         )
         language_name = language_of(path).name
+        if is_v1_config(config) and language.name != "node":
+            report(
+                Problem(
+                    f"the 1.0 step form (triggers) is for Python, JavaScript and TypeScript "
+                    f"steps; this {language.label} step cannot use it yet",
+                    file=rel,
+                    step=str(config.get("name")),
+                    field="triggers",
+                    hint="write it in the classic form: type 'api' | 'event' | 'cron'",
+                )
+            )
+            continue
         if is_v1_config(config):
             steps = expand_v1_step(
                 path, rel, config, handler, report, build_step, language_name, file_report.functions
