@@ -149,6 +149,11 @@ def _only(problems: list[Problem]) -> Problem:
             "",
         ),
         ('{"type": "state", "groop": "x"}', "triggers[0].groop", "unknown field"),
+        (
+            '{"type": "http", "method": "GET", "path": "/x", "executor": "process"}',
+            "triggers[0].executor",
+            "'executor' is for classic steps",
+        ),
     ],
 )
 def test_bad_trigger_names_file_step_and_field(

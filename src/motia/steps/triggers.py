@@ -183,6 +183,13 @@ def _check_trigger(index: int, trigger: object, problem: Callable[..., None]) ->
                 "allowed: " + ", ".join(sorted(allowed | {"type", "condition"})),
             )
             ok = False
+    if "executor" in trigger:
+        problem(
+            "a 1.0-form step runs in its language's process; 'executor' is for classic steps",
+            f"{where}.executor",
+            "remove it, or write the step in the classic form",
+        )
+        ok = False
     condition = trigger.get("condition")
     if condition is not None and not callable(condition):
         problem(
