@@ -297,3 +297,19 @@ def test_a_config_yml_with_other_settings_still_checks_them(tmp_path: Path) -> N
     write_project(tmp_path, {"config.yml": "modules: []\nnope: 1\n"})
     with pytest.raises(SettingsError, match="nope"):
         load_settings(tmp_path, "dev")
+
+
+def test_a_queue_trigger_nobody_feeds_is_warned_in_1_0_words(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "steps/q_step.py": """
+                from motia import http, queue
+                config = {"name": "Q", "triggers": [http("GET", "/q"), queue("lonely")]}
+                async def handler(input, ctx): ...
+            """
+        },
+    )
+    [warning] = load_project(tmp_path).warnings
+    assert (warning.step, warning.field) == ("Q", "triggers[1].topic")
+    assert "'lonely', which no step emits" in warning.message

@@ -40,6 +40,7 @@ class Step:
     trigger: dict[str, Any] | None = None
     condition: str | None = None
     base_name: str | None = None
+    trigger_index: int | None = None
     # Read on every invocation: computed once from the config.
     name: str = field(init=False)
     type: str = field(init=False)

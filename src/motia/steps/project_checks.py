@@ -55,12 +55,13 @@ def check_across_steps(project_dir: Path, project: LoadedProject) -> None:
         if step.type == "event":
             for topic in step.event.subscribes:
                 if topic not in emitted and topic not in RESERVED_TOPICS:
+                    v1 = step.trigger_index is not None  # a 1.0-form queue trigger
                     report(
                         Problem(
                             f"subscribes to topic '{topic}', which no step emits",
                             file=rel,
-                            step=step.name,
-                            field="subscribes",
+                            step=step.base_name if v1 else step.name,
+                            field=f"triggers[{step.trigger_index}].topic" if v1 else "subscribes",
                             hint="check the spelling against the emitting step's 'emits'",
                             severity="warning",
                         )

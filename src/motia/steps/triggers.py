@@ -147,6 +147,7 @@ def expand_v1_step(
             if f"triggers.{index}.condition" in functions:
                 step.condition = "condition"
             step.base_name = name or step.name
+            step.trigger_index = index
             steps.append(step)
     return steps if len(steps) == len(triggers) else []
 
