@@ -15,7 +15,7 @@ When a change message becomes durable:
   a handler that fails after writing still has its change delivered, and its retry writes
   again, so a trigger may see a change twice (at least once).
 
-Changes made through `ctx.state` / `ctx.streams` (any language) and the stream API are
+Changes made through `ctx.state` / `ctx.streams` (any language) are
 fed; writes straight to the store (`tester.state`, the workbench editor) are not.
 """
 
