@@ -298,12 +298,15 @@ declare module 'motia' {
     type: 'state';
     group?: string;
     key?: string;
+    /** Queue options (retries, backoff ...); the queue is always FIFO per changed key. */
+    config?: QueueInfrastructure;
   }
 
   export interface StreamTrigger extends TriggerBase<StreamChange> {
     type: 'stream';
     streamName: string;
     groupId?: string;
+    config?: QueueInfrastructure;
   }
 
   export type TriggerConfig =

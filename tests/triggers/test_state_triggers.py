@@ -199,3 +199,35 @@ async def test_a_failed_handler_s_write_and_its_trigger_go_together(
         else:
             assert written == {"total": 500}
             assert seen == [["z", "set", None, {"total": 500}]]
+
+
+FRAGILE_WATCHER = """
+    from motia import state
+
+    config = {"name": "Fragile", "triggers": [
+        state(group="jobs", config={"maxRetries": 0, "type": "standard"})]}
+
+    async def handler(change, ctx):
+        if not await ctx.state.get("switch", "on"):
+            raise RuntimeError("not yet")
+        await ctx.state.set("done", change["key"], change["new_value"])
+"""
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+async def test_a_change_whose_run_fails_is_a_dead_letter_that_redrives(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    project = write_project(tmp_path / "p", {**STEPS, "steps/fragile_step.py": FRAGILE_WATCHER})
+    async with create_tester(project, config=backend_config(backend, tmp_path, request)) as tester:
+        body = {"op": "set", "group": "jobs", "key": "j1", "value": 7}
+        assert (await tester.post("/write", json=body)).status_code == 200
+        await tester.wait_until_idle(raise_errors=False)
+        [dead] = await tester.dead_letters()
+        assert (dead.topic, dead.subscriber) == ("motia::state-changed", "Fragile")
+        assert dead.data["key"] == "j1" and dead.group_id == "state:jobs:j1"
+        await tester.state.set("switch", "on", True)  # straight to the store: no trigger
+        assert await tester.runtime.queue.redrive() == 1
+        tester.runtime.bus.notify_all()
+        await tester.wait_until_idle()
+        assert await tester.state.items("done") == {"j1": 7}

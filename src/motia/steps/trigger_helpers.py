@@ -68,16 +68,29 @@ def cron(expression: str, *, condition: Condition | None = None) -> dict[str, An
 
 
 def state(
-    *, group: str | None = None, key: str | None = None, condition: Condition | None = None
+    *,
+    group: str | None = None,
+    key: str | None = None,
+    config: dict[str, Any] | None = None,
+    condition: Condition | None = None,
 ) -> dict[str, Any]:
     """`{"type": "state"}`: runs on every state change (set, update, delete) that passes
-    `condition`; `group` / `key` narrow it to one group or one key."""
-    return _trigger("state", condition, {"group": group, "key": key})
+    `condition`; `group` / `key` narrow it to one group or one key; `config` holds queue
+    options (maxRetries, backoff ...; the queue is always FIFO per key)."""
+    return _trigger("state", condition, {"group": group, "key": key, "config": config})
 
 
 def stream(
-    stream_name: str, *, group_id: str | None = None, condition: Condition | None = None
+    stream_name: str,
+    *,
+    group_id: str | None = None,
+    config: dict[str, Any] | None = None,
+    condition: Condition | None = None,
 ) -> dict[str, Any]:
     """`{"type": "stream", "streamName"}`: runs when an item of the stream is created,
-    updated or deleted; `groupId` narrows it to one group."""
-    return _trigger("stream", condition, {"streamName": stream_name, "groupId": group_id})
+    updated or deleted; `groupId` narrows it to one group; `config` as for `state`."""
+    return _trigger(
+        "stream",
+        condition,
+        {"streamName": stream_name, "groupId": group_id, "config": config},
+    )

@@ -44,8 +44,8 @@ _ALLOWED: dict[str, set[str] | None] = {
     "http": None,
     "queue": {"topic", "input", "config", "infrastructure"},
     "cron": {"expression", "timeout"},
-    "state": {"group", "key"},
-    "stream": {"streamName", "groupId"},
+    "state": {"group", "key", "config"},
+    "stream": {"streamName", "groupId", "config"},
 }
 # Classic field -> where it is written in the 1.0 form, for error messages.
 _CLASSIC_TO_V1 = {
@@ -228,9 +228,11 @@ def _classic_fields(trigger: dict[str, Any]) -> dict[str, Any]:
         if infrastructure:
             classic["infrastructure"] = infrastructure
         return classic
-    # state and stream: one ordered queue per changed key (its FIFO group).
+    # state and stream: one ordered queue per changed key (its FIFO group), whatever the
+    # other queue options say.
     topic = STATE_TOPIC if kind == "state" else STREAM_TOPIC
-    return {"type": "event", "subscribes": [topic], "infrastructure": {"queue": {"type": "fifo"}}}
+    queue_options = {**(rest.get("config") or {}), "type": "fifo"}
+    return {"type": "event", "subscribes": [topic], "infrastructure": {"queue": queue_options}}
 
 
 def _derived_names(name: str, triggers: list[dict[str, Any]]) -> list[str]:
