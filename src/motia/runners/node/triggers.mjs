@@ -48,18 +48,21 @@ export async function runTrigger(entry, input, ctx, wire) {
   const trigger = entry.triggers?.[wire?.index]
   if (!info || !trigger) throw new StepError('this file has no such trigger (was it changed?)')
   addTriggerApi(ctx, info, input)
-  if (!wanted(info, input)) return { [SKIPPED]: 'the change is not one this trigger watches' }
-  if (typeof trigger.condition === 'function' && !(await trigger.condition(input, ctx))) {
-    return { [SKIPPED]: 'condition returned false' }
+  // As for Python steps: an http trigger's middleware runs first (it may answer by itself),
+  // then the condition, then the handler.
+  const run = async () => {
+    if (!wanted(info, input)) return { [SKIPPED]: 'the change is not one this trigger watches' }
+    if (typeof trigger.condition === 'function' && !(await trigger.condition(input, ctx))) {
+      return { [SKIPPED]: 'condition returned false' }
+    }
+    return entry.handler(input, ctx)
   }
   const middleware = Array.isArray(trigger.middleware)
     ? trigger.middleware.filter((fn) => typeof fn === 'function')
     : []
-  if (info.type !== 'http' || middleware.length === 0) return entry.handler(input, ctx)
+  if (info.type !== 'http' || middleware.length === 0) return run()
   const step = (index) =>
-    index < middleware.length
-      ? middleware[index](input, ctx, async () => step(index + 1))
-      : entry.handler(input, ctx)
+    index < middleware.length ? middleware[index](input, ctx, async () => step(index + 1)) : run()
   return step(0)
 }
 
