@@ -120,7 +120,12 @@ declare module 'motia' {
     virtualSubscribes: readonly string[];
   }
 
-  export type StepConfig = ApiRouteConfig | EventConfig | CronConfig | NoopConfig
+  export type StepConfig =
+    | ApiRouteConfig
+    | EventConfig
+    | CronConfig
+    | NoopConfig
+    | TriggeredStepConfig
 
   export interface StreamSubscription {
     groupId: string;
@@ -167,6 +172,10 @@ declare module 'motia' {
     delete<T = unknown>(groupId: string, key: string): Promise<T | null>;
     getGroup<T = unknown>(groupId: string): Promise<T[]>;
     clear(groupId: string): Promise<void>;
+    /** Applies operations to a value and resolves to the new one. */
+    update<T = unknown>(groupId: string, key: string, ops: readonly StreamUpdateOp[]): Promise<T>;
+    list<T = unknown>(groupId: string): Promise<T[]>;
+    listGroups(): Promise<string[]>;
   }
 
   export type StateManager = InternalStateManager
@@ -222,6 +231,18 @@ declare module 'motia' {
     state: InternalStateManager;
     logger: Logger;
     streams: FlowContextStateStreams;
+    /** `emit` under its 1.0 name. */
+    enqueue: Emitter<TEmit>;
+    /** In a 1.0-form step: the trigger that fired. */
+    trigger?: TriggerInfo;
+    isApi(): boolean;
+    isQueue(): boolean;
+    isCron(): boolean;
+    isState(): boolean;
+    isStream(): boolean;
+    /** The body (http), the message (queue), the change (state, stream). */
+    getData<T = unknown>(): T;
+    match<TResult>(handlers: MatchHandlers<TResult>): TResult | Promise<TResult>;
   }
 
   export type ApiRouteHandler<
@@ -242,6 +263,132 @@ declare module 'motia' {
   ) => Promise<void>
 
   export type CronHandler<TEmit = EmitData> = (ctx: FlowContext<TEmit>) => Promise<void>
+
+  /** `condition(input, ctx)`: false skips the run (recorded as skipped, not an error). */
+  interface TriggerBase<TInput> {
+    condition?: (input: TInput, ctx: FlowContext<any>) => boolean | Promise<boolean>;
+  }
+
+  export interface HttpTrigger extends TriggerBase<ApiRequest<any>> {
+    type: 'http';
+    method: ApiRouteMethod;
+    path: string;
+    bodySchema?: Schema;
+    responseSchema?: Record<number, Schema>;
+    queryParams?: readonly QueryParam[];
+    middleware?: readonly ApiMiddleware<any, any>[];
+    [routeOption: string]: unknown;
+  }
+
+  export interface QueueTrigger extends TriggerBase<any> {
+    type: 'queue';
+    topic: string;
+    input?: Schema;
+    config?: QueueInfrastructure;
+    infrastructure?: InfrastructureConfig;
+  }
+
+  export interface CronTrigger extends TriggerBase<undefined> {
+    type: 'cron';
+    /** Five fields, or six with leading seconds. */
+    expression: string;
+  }
+
+  export interface StateTrigger extends TriggerBase<StateChange> {
+    type: 'state';
+    group?: string;
+    key?: string;
+    /** Queue options (retries, backoff ...); the queue is always FIFO per changed key. */
+    config?: QueueInfrastructure;
+  }
+
+  export interface StreamTrigger extends TriggerBase<StreamChange> {
+    type: 'stream';
+    streamName: string;
+    groupId?: string;
+    config?: QueueInfrastructure;
+  }
+
+  export type TriggerConfig =
+    | HttpTrigger
+    | QueueTrigger
+    | CronTrigger
+    | StateTrigger
+    | StreamTrigger
+
+  /** A 1.0-form step: what runs it is its triggers. */
+  export interface TriggeredStepConfig {
+    name: string;
+    description?: string;
+    flows?: readonly string[];
+    triggers: readonly TriggerConfig[];
+    enqueues?: readonly Emit[];
+    virtualEnqueues?: readonly Emit[];
+    virtualSubscribes?: readonly string[];
+    includeFiles?: readonly string[];
+  }
+
+  export interface StateChange<T = unknown> {
+    group: string;
+    key: string;
+    type: 'set' | 'update' | 'delete';
+    old_value: T | null;
+    new_value: T | null;
+  }
+
+  export interface StreamChange<T = unknown> {
+    stream_name: string;
+    group_id: string;
+    id: string;
+    type: 'create' | 'update' | 'delete';
+    old_value: T | null;
+    new_value: T | null;
+  }
+
+  export type TriggerInfo =
+    | { type: 'http'; method: HttpMethod; path: string }
+    | { type: 'queue'; topic: string }
+    | { type: 'cron'; expression: string }
+    | { type: 'state'; group?: string; key?: string }
+    | { type: 'stream'; streamName: string; groupId?: string }
+
+  export interface MatchHandlers<TResult> {
+    http?: (req: ApiRequest<any>) => TResult | Promise<TResult>;
+    api?: (req: ApiRequest<any>) => TResult | Promise<TResult>;
+    queue?: (input: any) => TResult | Promise<TResult>;
+    cron?: (input: undefined) => TResult | Promise<TResult>;
+    state?: (change: StateChange) => TResult | Promise<TResult>;
+    stream?: (change: StreamChange) => TResult | Promise<TResult>;
+    default?: (input: any) => TResult | Promise<TResult>;
+  }
+
+  /** A 1.0-form handler: `handler(input, ctx)` whatever the trigger. */
+  export type StepHandler<TInput = any, TEmit = EmitData> = (
+    input: TInput,
+    ctx: FlowContext<TEmit>,
+  ) => Promise<any>
+
+  type TriggerOptions<T> = Omit<T, 'type'> | NonNullable<TriggerBase<any>['condition']>
+  export function http(
+    method: ApiRouteMethod,
+    path: string,
+    options?: Omit<HttpTrigger, 'type' | 'method' | 'path'>,
+  ): HttpTrigger
+  export function queue(topic: string, options?: Omit<QueueTrigger, 'type' | 'topic'>): QueueTrigger
+  export function cron(
+    expression: string,
+    options?: TriggerOptions<TriggerBase<undefined>>,
+  ): CronTrigger
+  export function state(options?: TriggerOptions<StateTrigger>): StateTrigger
+  export function stream(
+    streamName: string,
+    options?: Omit<StreamTrigger, 'type' | 'streamName'>,
+  ): StreamTrigger
+  export function step<TConfig extends TriggeredStepConfig, THandler extends StepHandler>(
+    config: TConfig,
+    handler: THandler,
+  ): { config: TConfig; handler: THandler }
+  export function jsonSchema<T>(schema: T): T
 
   export interface FlowContextStateStreams {
     /** stream 'document-status' (steps/streams/document-status.stream.ts) */

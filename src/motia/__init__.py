@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from motia.errors import EmitNotDeclared, MotiaError, ProjectInvalid, SettingsError
     from motia.runtime.context import FlowContext
+    from motia.steps.trigger_helpers import api, cron, http, queue, state, stream
     from motia.types import (
         ApiHandler,
         ApiMiddleware,
@@ -53,6 +54,13 @@ _HOMES = {
     "NoopConfig": "motia.types",
     "QueueConfig": "motia.types",
     "StreamConfig": "motia.types",
+    # Trigger helpers of the 1.0 step form.
+    "api": "motia.steps.trigger_helpers",
+    "cron": "motia.steps.trigger_helpers",
+    "http": "motia.steps.trigger_helpers",
+    "queue": "motia.steps.trigger_helpers",
+    "state": "motia.steps.trigger_helpers",
+    "stream": "motia.steps.trigger_helpers",
 }
 
 __all__ = [
@@ -76,6 +84,12 @@ __all__ = [
     "SettingsError",
     "StreamConfig",
     "__version__",
+    "api",
+    "cron",
+    "http",
+    "queue",
+    "state",
+    "stream",
 ]
 
 

@@ -12,6 +12,7 @@ from motia import __version__
 from motia.steps.graph import edges, edges_within, steps_by_flow, subscribes, topics
 from motia.steps.loader import LoadedProject
 from motia.steps.model import Step
+from motia.steps.triggers import describe_trigger
 
 MANIFEST_VERSION = 1
 
@@ -54,6 +55,9 @@ def step_entry(project_dir: Path, step: Step) -> dict[str, Any]:
             entry["flowControl"] = flow_control
     elif step.type == "cron":
         entry["cron"] = step.cron.cron
+    trigger = describe_trigger(step)
+    if trigger is not None:
+        entry["trigger"] = trigger
     return entry
 
 

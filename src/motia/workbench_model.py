@@ -7,6 +7,7 @@ from typing import Any
 
 from motia.steps import graph
 from motia.steps.model import Step
+from motia.steps.triggers import describe_trigger
 
 NO_FLOW = "No flow"
 
@@ -32,6 +33,9 @@ def step_node(step: Step, project_dir: Path) -> dict[str, Any]:
         node["cron"] = step.cron.cron
     if step.type == "event" and (flow_control := step.event.flow_control_summary()):
         node["flowControl"] = flow_control
+    trigger = describe_trigger(step)
+    if trigger is not None:  # a 1.0-form step: what fires it, and its condition
+        node["trigger"] = trigger
     return node
 
 

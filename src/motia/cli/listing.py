@@ -20,6 +20,7 @@ from motia.steps.graph import (
     unsubscribed_topics,
 )
 from motia.steps.model import Step
+from motia.steps.triggers import trigger_text
 
 
 def _load(project_dir: Path) -> LoadedProject:
@@ -84,7 +85,8 @@ def flows(project_dir: Path) -> None:
         for column in ("Step", "Type", "Trigger", "Emits"):
             steps_table.add_column(column)
         for step in members:
-            steps_table.add_row(step.name, step.type, _trigger(step), _emits(step))
+            kind = step.trigger["type"] if step.trigger else step.type
+            steps_table.add_row(step.name, kind, _trigger(step), _emits(step))
         console.print(steps_table)
         flow_edges = edges_within(all_edges, member_names)
         if flow_edges:
@@ -123,6 +125,9 @@ def _print_unsubscribed(console: Console, steps: list[Step]) -> None:
 
 
 def _trigger(step: Step) -> str:
+    v1 = trigger_text(step)
+    if v1 is not None:
+        return v1
     if step.type == "api":
         return f"{step.api.method} {step.api.path}"
     if step.type == "event":

@@ -35,6 +35,16 @@ class HandlerContext(Protocol):
         self, message_id: str | None = None, *, key: str | None = None, topic: str | None = None
     ) -> Any: ...
 
+    def bind_trigger(self, info: dict[str, Any], data: Any) -> None: ...
+
+    def skip(self, reason: str) -> None: ...
+
+
+# A runner's answer when a trigger's condition said no (invoke.mjs), and what an HTTP
+# trigger then answers (as `motia.steps.triggers.SKIPPED_RESPONSE` for Python steps).
+SKIPPED_KEY = "__motiaSkipped"
+SKIPPED_RESPONSE: dict[str, Any] = {"status": 204}
+
 
 _STATE_METHODS = {
     "state.get": "get",
@@ -42,6 +52,9 @@ _STATE_METHODS = {
     "state.delete": "delete",
     "state.getGroup": "get_group",
     "state.clear": "clear",
+    "state.update": "update",
+    "state.list": "list",
+    "state.listGroups": "list_groups",
 }
 _STREAM_METHODS = {
     "streams.get": "get",
@@ -101,21 +114,36 @@ class ContextTarget:
 
 
 class RemoteHandler:
-    """`step.handler` of a step that runs in a runner. The runtime binds the pool."""
+    """`step.handler` of a step that runs in a runner. The runtime binds the pool.
 
-    __slots__ = ("file", "kind", "language", "pool", "step")
+    A 1.0-form step has one per trigger (`for_trigger`): the runner sets `ctx.trigger`,
+    asks the trigger's condition and calls `handler(input, ctx)` whatever the trigger."""
 
-    def __init__(self, language: str, file: str, kind: str, step: str) -> None:
+    __slots__ = ("file", "kind", "language", "pool", "step", "trigger")
+
+    def __init__(
+        self,
+        language: str,
+        file: str,
+        kind: str,
+        step: str,
+        trigger: dict[str, Any] | None = None,
+    ) -> None:
         self.language = language
         self.file = file
         self.kind = kind
         self.step = step
+        self.trigger = trigger  # {"index": i, "info": {...}} for a 1.0-form step
         self.pool: RunnerPool | None = None
+
+    def for_trigger(self, index: int, info: dict[str, Any], step: str) -> RemoteHandler:
+        trigger = {"index": index, "info": info}
+        return RemoteHandler(self.language, self.file, "trigger", step, trigger)
 
     async def __call__(self, *args: Any) -> Any:
         if self.pool is None:
             raise RunnerFailed(f"step '{self.step}' needs the {self.language} runner, not started")
-        if self.kind == "cron":
+        if len(args) == 1:  # a cron tick
             (ctx,) = args
             input = None
         else:
@@ -129,9 +157,18 @@ class RemoteHandler:
         if ctx.event_id is not None:
             meta["eventId"] = ctx.event_id
             meta["attempt"] = ctx.attempt
+        if self.trigger is not None:
+            meta["trigger"] = self.trigger
+            ctx.bind_trigger(self.trigger["info"], input)
         result = await self.pool.invoke(
             self.language, self.file, self.kind, input, meta, ContextTarget(ctx)
         )
+        if self.trigger is not None:
+            http = self.trigger["info"]["type"] == "http"
+            if isinstance(result, dict) and SKIPPED_KEY in result:
+                ctx.skip(str(result[SKIPPED_KEY]))
+                return dict(SKIPPED_RESPONSE) if http else None
+            return restore_buffers(result) if http else result
         return restore_buffers(result) if self.kind == "api" else result
 
 

@@ -14,7 +14,9 @@ from motia.logs import Logger
 from motia.runtime.events import Event, parse_emit
 from motia.runtime.invocation import ContextCall, Invocation
 from motia.runtime.rate_limits import RateLimits
+from motia.runtime.state_triggers import ChangeFeed, StateWrites, apply_state_ops
 from motia.runtime.streams import StreamError, StreamService
+from motia.runtime.trigger_context import TriggerContext
 from motia.settings.kinds import Invalid
 from motia.settings.rate_limit import parse_period
 
@@ -65,31 +67,62 @@ class _Bridge:
 class State:
     """`ctx.state`: JSON values grouped by a group id (usually `ctx.trace_id`)."""
 
-    __slots__ = ("_adapter", "_bridge")
+    __slots__ = ("_adapter", "_bridge", "_writes")
 
-    def __init__(self, adapter: StateAdapter, bridge: CallBridge) -> None:
+    def __init__(
+        self, adapter: StateAdapter, bridge: CallBridge, writes: StateWrites | None = None
+    ) -> None:
         self._adapter = adapter
         self._bridge = bridge
+        # Set when a step has a state trigger: writes then report their changes.
+        self._writes = writes
 
     def get(self, group_id: str, key: str) -> Any:
         """The value, or None when the key has none."""
         return self._bridge.state_call(self._adapter.get(str(group_id), str(key)))
 
     def set(self, group_id: str, key: str, value: Any) -> Any:
-        return self._bridge.state_call(self._adapter.set(str(group_id), str(key), value))
+        store = self._writes or self._adapter
+        return self._bridge.state_call(store.set(str(group_id), str(key), value))
+
+    def update(self, group_id: str, key: str, ops: Any) -> Any:
+        """Apply operations to a value and return the new one: `[{'type': 'increment',
+        'path': 'count', 'by': 1}]`; types are set, merge, increment, decrement and remove
+        (a `set` without a path replaces the value). A read then a write: two updates of
+        one key at the same moment may lose one."""
+        group_id, key = str(group_id), str(key)
+        if self._writes is not None:
+            return self._bridge.state_call(self._writes.update(group_id, key, ops))
+
+        async def update() -> Any:
+            new = apply_state_ops(await self._adapter.get(group_id, key), ops)
+            await self._adapter.set(group_id, key, new)
+            return new
+
+        return self._bridge.state_call(update())
 
     def delete(self, group_id: str, key: str) -> Any:
         """Removes the key; returns the value it had, or None."""
-        return self._bridge.state_call(self._adapter.delete(str(group_id), str(key)))
+        store = self._writes or self._adapter
+        return self._bridge.state_call(store.delete(str(group_id), str(key)))
 
     def get_group(self, group_id: str) -> Any:
         """Every value in the group, as a list, in key order."""
         return self._bridge.state_call(self._adapter.get_group(str(group_id)))
 
     getGroup = get_group
+    # The 1.0 name.
+    list = get_group
+
+    def list_groups(self) -> Any:
+        """The ids of every group that holds a value."""
+        return self._bridge.state_call(self._adapter.groups())
+
+    listGroups = list_groups
 
     def clear(self, group_id: str) -> Any:
-        return self._bridge.state_call(self._adapter.clear(str(group_id)))
+        store = self._writes or self._adapter
+        return self._bridge.state_call(store.clear(str(group_id)))
 
 
 class Stream:
@@ -195,7 +228,7 @@ class Utils:
 class Services:
     """What every context of a runtime shares; built once, handed to each context."""
 
-    __slots__ = ("_rate_limits", "clock", "logger", "queue", "state", "streams")
+    __slots__ = ("_rate_limits", "changes", "clock", "logger", "queue", "state", "streams")
 
     def __init__(
         self,
@@ -212,6 +245,8 @@ class Services:
         self.clock = clock
         self.streams = streams
         self._rate_limits = rate_limits
+        # Where state writes report their changes, when some step has a state trigger.
+        self.changes: ChangeFeed | None = None
 
     @property
     def rate_limits(self) -> RateLimits:
@@ -227,7 +262,7 @@ class Services:
         self._rate_limits = value
 
 
-class FlowContext:
+class FlowContext(TriggerContext):
     """The second argument of every handler (the only one of a cron handler).
 
     Members a handler does not touch are never built: `logger`, `state` and `utils` are
@@ -288,6 +323,8 @@ class FlowContext:
         self.attempt = attempt
         self.topic = topic  # the event's, in an event run
         self.span_id = span_id  # the run's (see `hooks.Run`)
+        self.trigger: dict[str, Any] | None = None  # a 1.0-form step's (trigger_context.py)
+        self._trigger_data: Any = None
 
     @property
     def logger(self) -> Logger:
@@ -304,7 +341,13 @@ class FlowContext:
     def state(self) -> State:
         if self._state is None:
             store = self._state_store or self._services.state
-            self._state = State(store, self._bridge)
+            feed = self._services.changes
+            writes = None
+            if feed is not None:
+                writes = StateWrites(
+                    feed, store, self._bridge.invocation, self.trace_id, self.flows
+                )
+            self._state = State(store, self._bridge, writes)
         return self._state
 
     @property

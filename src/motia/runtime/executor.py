@@ -259,6 +259,8 @@ class StepExecutor:
         http_status: int | None = None,
         field_errors: list[dict[str, Any]] | None = None,
     ) -> None:
+        if status == "ok" and invocation is not None and invocation.skipped is not None:
+            status = "skipped"  # a trigger's condition said no: not an error, not a run
         self.hooks.run_ended(
             run,
             RunEnd(

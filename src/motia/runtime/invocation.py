@@ -60,9 +60,11 @@ class ContextCall:
 class Invocation:
     """Collects what a handler run did; the runtime commits it when the run succeeds."""
 
-    __slots__ = ("calls", "outbox", "state_ops", "stream_ops")
+    __slots__ = ("calls", "outbox", "skipped", "state_ops", "stream_ops")
 
     def __init__(self) -> None:
+        # Why a trigger's condition stopped the run before its handler, if it did.
+        self.skipped: str | None = None
         self.calls: list[ContextCall] = []
         self.outbox: list[Event] = []
         self.state_ops = 0

@@ -20,6 +20,7 @@ from motia.steps.model import LoadedProject
 from motia.steps.project_config import CONFIG_NAMES, check_project_config
 from motia.steps.step_checks import build_step
 from motia.steps.stream_files import build_stream
+from motia.steps.triggers import expand_v1_step, is_v1_config
 
 
 def describe_runner_files(
@@ -93,7 +94,28 @@ def load_runner_files(
             if file_report.handler
             else None
         )
-        step = build_step(path, rel, file_report.config, handler, report, language_of(path).name)
+        language_name = language_of(path).name
+        if is_v1_config(config) and language.name != "node":
+            report(
+                Problem(
+                    f"the 1.0 step form (triggers) is for Python, JavaScript and TypeScript "
+                    f"steps; this {language.label} step cannot use it yet",
+                    file=rel,
+                    step=str(config.get("name")),
+                    field="triggers",
+                    hint="write it in the classic form: type 'api' | 'event' | 'cron'",
+                )
+            )
+            continue
+        if is_v1_config(config):
+            steps = expand_v1_step(
+                path, rel, config, handler, report, build_step, language_name, file_report.functions
+            )
+            project.steps += steps
+            if steps:
+                loaded.append(str(path))
+            continue
+        step = build_step(path, rel, file_report.config, handler, report, language_name)
         if step is not None:
             project.steps.append(step)
             loaded.append(str(path))

@@ -35,6 +35,7 @@ from motia.runtime.pending import Pending
 from motia.runtime.process_pool import ProcessHandler, ProcessPool
 from motia.runtime.rate_limits import RateLimits
 from motia.runtime.recorder import Recorder
+from motia.runtime.state_triggers import install_change_feeds
 from motia.runtime.streams import StreamHub, StreamService
 from motia.runtime.watch import SourceWatch
 from motia.settings import CONFIG_FILE, Settings
@@ -306,6 +307,7 @@ class Runtime:
         self.project = project
         self.router = Router(project.steps)
         self.streams.apply(project.streams)
+        self.executor.services.changes = install_change_feeds(project.steps, self.bus, self.streams)
         await self.bus.apply(project.steps)
         self.cron.apply(project.steps)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -145,6 +145,9 @@ class StreamService:
         self._logger = logger
         self.definitions: dict[str, StreamDefinition] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        # Told of every item change when a step has a stream trigger (state_triggers.py):
+        # (stream, group, id, "create" | "update" | "delete", old item, new item).
+        self.on_change: Callable[[str, str, str, str, Any, Any], Awaitable[None]] | None = None
         # For the metrics: the changes and custom events this process published, by
         # (stream, kind: create, update, delete or event).
         self.published: dict[tuple[str, str], int] = {}
@@ -183,8 +186,10 @@ class StreamService:
             )
         self._validate(definition, data)
         group_id, item_id = str(group_id), str(item_id)
+        old = await self.store.get(name, group_id, item_id) if self.on_change else None
         item, result = await self.store.set(name, group_id, item_id, data, _ttl(definition))
         await self._announce(name, group_id, item_id, result, item)
+        await self._changed(name, group_id, item_id, result, old, item)
         return _marked(item, name, group_id)
 
     async def update(
@@ -200,6 +205,7 @@ class StreamService:
         self._validate(definition, candidate)
         item, result = await self.store.set(name, group_id, item_id, candidate, _ttl(definition))
         await self._announce(name, group_id, item_id, result, item)
+        await self._changed(name, group_id, item_id, result, current, item)
         return _marked(item, name, group_id)
 
     async def delete(self, name: str, group_id: str, item_id: str) -> Item | None:
@@ -209,6 +215,8 @@ class StreamService:
         if old is None:
             return None
         await self._publish(name, group_id, item_id, "delete", old)
+        if self.on_change is not None:
+            await self.on_change(name, group_id, item_id, "delete", old, None)
         return _marked(old, name, group_id)
 
     async def send(self, name: str, channel: Any, event: Any) -> None:
@@ -251,6 +259,15 @@ class StreamService:
             await self._publish(name, group_id, item_id, "delete", {"id": item_id})
         kind = "update" if result == "updated" else "create"
         await self._publish(name, group_id, item_id, kind, item)
+
+    async def _changed(
+        self, name: str, group_id: str, item_id: str, result: PutResult, old: Any, new: Item
+    ) -> None:
+        if self.on_change is not None:
+            kind = "update" if result == "updated" else "create"
+            await self.on_change(
+                name, group_id, item_id, kind, old if kind == "update" else None, new
+            )
 
     async def _publish(self, name: str, group_id: str, item_id: str, kind: str, item: Item) -> None:
         await self._hand_to_hub(

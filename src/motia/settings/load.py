@@ -37,7 +37,7 @@ def load_settings(
     project_dir = project_dir.resolve()
     if not project_dir.is_dir():
         raise SettingsError(f"project folder {project_dir} does not exist")
-    given = read_file(project_dir / CONFIG_FILE)
+    given = read_file(settings_file(project_dir))
     given |= read_environment(environ)
     given |= _read_flags(flags)
     given |= _database_url_alias(given, environ)
@@ -197,6 +197,13 @@ def _unique_leaf_names() -> dict[str, str]:
 _LEAF_NAMES = _unique_leaf_names()
 
 
+def settings_file(project_dir: Path) -> Path:
+    """`config.yml`; a Motia 1.0 project's `config.yaml` when there is no `config.yml`."""
+    path = project_dir / CONFIG_FILE
+    alternative = project_dir / "config.yaml"
+    return alternative if not path.is_file() and alternative.is_file() else path
+
+
 def read_file(path: Path) -> dict[Setting, Any]:
     """The settings `config.yml` gives; unknown keys and bad values name the line."""
     if not path.is_file():
@@ -216,6 +223,9 @@ def read_file(path: Path) -> dict[Setting, Any]:
         return {}
     if not isinstance(data, dict):
         raise SettingsError(f"{path}:1: config.yml must be a mapping of settings")
+    if isinstance(data.get("modules"), list):
+        # Motia 1.0's engine modules (adapters, ports): this server's settings say those.
+        data = {key: value for key, value in data.items() if key != "modules"}
     reader = _FileReader(path, node)
     reader.read(data, _TREE, [], "")
     if reader.problems:

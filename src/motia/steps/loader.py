@@ -18,7 +18,7 @@ from motia.steps.model import LoadedProject
 from motia.steps.project_checks import check_across_steps, route_shape
 from motia.steps.project_config import find_project_config
 from motia.steps.project_hooks import PROJECT_HOOKS_FILE, use_hooks
-from motia.steps.python_steps import load_python_steps, report_deprecated_names
+from motia.steps.python_steps import load_python_steps, report_deprecated_names, split_v1_named
 from motia.steps.runner_pass import RunnerPass, report_unread
 from motia.steps.stream_files import keep_the_last_stream_of_each_name, load_python_streams
 
@@ -41,7 +41,8 @@ def load_project(project_dir: Path, runner_pass: RunnerPass | None = None) -> Lo
     project = LoadedProject()
     report = project.problems.append
 
-    report_deprecated_names(project_dir, files.deprecated, report)
+    v1_named, deprecated = split_v1_named(files.deprecated)
+    report_deprecated_names(project_dir, deprecated, report)
     runner_files = files.runner_files()
     project_config = find_project_config(project_dir)
     if project_config is not None:
@@ -50,7 +51,7 @@ def load_project(project_dir: Path, runner_pass: RunnerPass | None = None) -> Lo
         runner_pass(project_dir, runner_files, project)
     elif runner_files:
         report_unread(project_dir, runner_files, report)
-    project.steps += load_python_steps(project_dir, files.python_steps, report)
+    project.steps += load_python_steps(project_dir, files.python_steps + v1_named, report)
     project.streams += load_python_streams(project_dir, files.python_streams, report)
     use_hooks(project, project_dir, project_config)
 

@@ -35,6 +35,12 @@ class Step:
     # Set when the handler's annotation asks for a Pydantic instance (steps/typed_bodies.py).
     body_model: type[BaseModel] | None = None
     input_model: type[BaseModel] | None = None
+    # A 1.0-form step (steps/triggers.py): the trigger this step serves, the name of its
+    # condition, and the name the user gave the step (several triggers make several steps).
+    trigger: dict[str, Any] | None = None
+    condition: str | None = None
+    base_name: str | None = None
+    trigger_index: int | None = None
     # Read on every invocation: computed once from the config.
     name: str = field(init=False)
     type: str = field(init=False)

@@ -9,6 +9,7 @@ from motia.errors import Problem
 from motia.steps.graph import emitted_topics
 from motia.steps.load_support import relative
 from motia.steps.model import LoadedProject, Step
+from motia.steps.triggers import RESERVED_TOPICS
 
 
 def check_across_steps(project_dir: Path, project: LoadedProject) -> None:
@@ -53,13 +54,14 @@ def check_across_steps(project_dir: Path, project: LoadedProject) -> None:
                 seen_routes[key] = step
         if step.type == "event":
             for topic in step.event.subscribes:
-                if topic not in emitted:
+                if topic not in emitted and topic not in RESERVED_TOPICS:
+                    v1 = step.trigger_index is not None  # a 1.0-form queue trigger
                     report(
                         Problem(
                             f"subscribes to topic '{topic}', which no step emits",
                             file=rel,
-                            step=step.name,
-                            field="subscribes",
+                            step=step.base_name if v1 else step.name,
+                            field=f"triggers[{step.trigger_index}].topic" if v1 else "subscribes",
                             hint="check the spelling against the emitting step's 'emits'",
                             severity="warning",
                         )

@@ -119,7 +119,12 @@ PRELUDE = """\
     virtualSubscribes: readonly string[];
   }
 
-  export type StepConfig = ApiRouteConfig | EventConfig | CronConfig | NoopConfig
+  export type StepConfig =
+    | ApiRouteConfig
+    | EventConfig
+    | CronConfig
+    | NoopConfig
+    | TriggeredStepConfig
 
   export interface StreamSubscription {
     groupId: string;
@@ -166,6 +171,10 @@ PRELUDE = """\
     delete<T = unknown>(groupId: string, key: string): Promise<T | null>;
     getGroup<T = unknown>(groupId: string): Promise<T[]>;
     clear(groupId: string): Promise<void>;
+    /** Applies operations to a value and resolves to the new one. */
+    update<T = unknown>(groupId: string, key: string, ops: readonly StreamUpdateOp[]): Promise<T>;
+    list<T = unknown>(groupId: string): Promise<T[]>;
+    listGroups(): Promise<string[]>;
   }
 
   export type StateManager = InternalStateManager
@@ -221,6 +230,18 @@ PRELUDE = """\
     state: InternalStateManager;
     logger: Logger;
     streams: FlowContextStateStreams;
+    /** `emit` under its 1.0 name. */
+    enqueue: Emitter<TEmit>;
+    /** In a 1.0-form step: the trigger that fired. */
+    trigger?: TriggerInfo;
+    isApi(): boolean;
+    isQueue(): boolean;
+    isCron(): boolean;
+    isState(): boolean;
+    isStream(): boolean;
+    /** The body (http), the message (queue), the change (state, stream). */
+    getData<T = unknown>(): T;
+    match<TResult>(handlers: MatchHandlers<TResult>): TResult | Promise<TResult>;
   }
 
   export type ApiRouteHandler<

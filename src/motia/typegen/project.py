@@ -22,6 +22,7 @@ from motia.typegen.schema import (
     ts_string,
     union,
 )
+from motia.typegen.triggers import TRIGGERS_PRELUDE, v1_handler_entries
 
 if TYPE_CHECKING:
     from motia.steps.loader import LoadedProject
@@ -52,8 +53,14 @@ def render_types(project_dir: Path, project: LoadedProject) -> str:
     handlers = [
         _handler_entry(project_dir, step, topics)
         for step in sorted(project.steps, key=lambda s: s.name)
-        if step.type in ("api", "event", "cron")
+        if step.type in ("api", "event", "cron") and step.trigger is None
     ]
+    v1 = [step for step in project.steps if step.trigger is not None]
+    handlers += v1_handler_entries(
+        v1,
+        {s.base_name or s.name: _emit_union(s, topics) for s in v1},
+        {s.base_name or s.name: _rel(project_dir, s.file) for s in v1},
+    )
     streams = [
         doc_comment(f"stream '{s.name}' ({_rel(project_dir, s.file)})")
         + f"\n{ts_string(s.name)}: MotiaStream<{_schema_type(s.schema, _ANY_OBJECT).text}>;"
@@ -64,6 +71,7 @@ def render_types(project_dir: Path, project: LoadedProject) -> str:
             HEADER,
             "declare module 'motia' {",
             PRELUDE,
+            TRIGGERS_PRELUDE,
             _interface("FlowContextStateStreams", streams),
             "",
             _interface("Handlers", handlers),

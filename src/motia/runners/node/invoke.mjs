@@ -5,6 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import { errorInfo, StepError } from './errors.mjs'
+import { runTrigger } from './triggers.mjs'
 
 class Invocation {
   constructor(id) {
@@ -78,6 +79,8 @@ export function createInvoker({ channel, loader, calls }) {
         return handler(input, ctx)
       case 'cron':
         return handler(ctx)
+      case 'trigger':
+        return runTrigger(entry, input, ctx, wire?.trigger)
       default:
         throw new StepError(`unknown invoke kind ${JSON.stringify(kind)}`)
     }

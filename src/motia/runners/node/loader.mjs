@@ -113,6 +113,8 @@ export function createLoader({ projectDir, transpiler, toJsonSchema }) {
         handler: report.handler ? handler : null,
         middleware,
         canAccess: typeof config.canAccess === 'function' ? config.canAccess : null,
+        // A 1.0-form step: its triggers, for their conditions and middleware (triggers.mjs).
+        triggers: Array.isArray(config.triggers) ? config.triggers : null,
       })
     } catch (error) {
       const { message, stack } = errorInfo(error)

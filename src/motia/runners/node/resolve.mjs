@@ -5,6 +5,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { TRIGGER_HELPERS } from './triggers.mjs'
 
 // Tried, in order, for an import without an extension (as TypeScript and bundlers resolve).
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']
@@ -121,10 +122,11 @@ export function isClassicPackage(specifier) {
 }
 
 // What a stand-in for a missing classic package gives: `config`/`defineConfig` return their
-// argument; anything else is a function that can also be used with `new` (a plugin, an adapter
+// argument; the 1.0 trigger helpers make triggers (triggers.mjs); anything else is a function that can also be used with `new` (a plugin, an adapter
 // class) and does nothing.
 export function standInValue(name) {
   if (name === 'config' || name === 'defineConfig') return (value) => value
+  if (Object.hasOwn(TRIGGER_HELPERS, name)) return TRIGGER_HELPERS[name]
   const standIn = function () {
     return new.target ? this : {}
   }

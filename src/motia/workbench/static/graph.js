@@ -60,13 +60,24 @@ export function drawGraph(container, flow, queues) {
     }
   }
 
+  // What a state or stream trigger watches (its queue topic is an internal one).
+  function changeSource(trigger) {
+    if (trigger.type === "state") return `on state ${[trigger.group, trigger.key].filter(Boolean).join("/") || "(any)"}`;
+    if (trigger.type === "stream") return `on stream ${[trigger.streamName, trigger.groupId].filter(Boolean).join("/")}`;
+    return null;
+  }
+
   function nodeView(node) {
     const dead = deadBy().get(node.id) || 0;
-    const subtitle = node.type === "api"
+    const watched = node.trigger ? changeSource(node.trigger) : null;
+    const subtitle = watched ? [watched]
+      : node.type === "api"
       ? [svg("tspan", { class: `method method-${(node.method || "").toLowerCase()}` }, node.method || ""), svg("tspan", { dx: 6 }, node.path || "")]
       : node.type === "cron" ? [svg("tspan", { class: "cron-expr" }, node.cron)]
         : node.type === "event" ? [`on ${(node.subscribes || []).join(", ")}`]
           : ["external / manual step"];
+    // A 1.0-form trigger's condition: the run happens only when it says yes.
+    if (node.trigger && node.trigger.condition) subtitle.push(svg("tspan", { class: "node-cond", dx: 6 }, `if ${node.trigger.condition}`));
     const name = node.name.length > 26 ? `${node.name.slice(0, 25)}…` : node.name;
     const sub = svg("text", { x: 16, y: 57, class: "node-sub" }, subtitle);
     const typeW = TYPE_LABEL[node.type].length * 7 + 14;

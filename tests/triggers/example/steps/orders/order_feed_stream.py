@@ -1,0 +1,1 @@
+config = {"name": "order-feed", "schema": {"type": "object"}}
