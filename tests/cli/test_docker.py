@@ -243,7 +243,8 @@ def test_hadolint_fails_a_dockerfile_that_breaks_its_rules(tmp_path: Path) -> No
 def test_the_dockerfile_keeps_the_essential_rules(tmp_path: Path, template: str) -> None:
     """What hadolint does not require: a non-root user, a health check on readiness, the
     data folder on a volume, the start command with its workers from the environment."""
-    dockerfile = (template_project(tmp_path, template) / "Dockerfile").read_text()
+    project = template_project(tmp_path, template)
+    dockerfile = (project / "Dockerfile").read_text()
     for image in from_images(dockerfile):
         assert image == "node" or re.fullmatch(r"[a-z]+:\d+(\.\d+)?-[a-z-]+", image), image
     assert "latest" not in dockerfile
@@ -262,7 +263,11 @@ def test_the_dockerfile_keeps_the_essential_rules(tmp_path: Path, template: str)
     if "apt-get" in dockerfile:
         assert "rm -rf /var/lib/apt/lists/*" in dockerfile
     assert "npm install" not in dockerfile
-    assert ("npm ci" in dockerfile) == (template == "multi-language")
+    # The templates with JavaScript or TypeScript steps have a package.json.
+    assert ("npm ci" in dockerfile) == (project / "package.json").is_file()
+    assert (project / "package.json").is_file() == (
+        template in ("multi-language", "pipeline", "jobs")
+    )
 
 
 # -- compose.yaml ------------------------------------------------------------------------
