@@ -93,7 +93,19 @@ class Target:
             raise RuntimeError(f"{label}: {len(self.pids) - 1} worker processes running")
         self.counts = Counts(workdir / f"counts-{label}")
         self.locks = workdir / f"lock-{label}"
-        self.sent = {"Count": 0, "Spin": 0}
+        self.sent = {"Count": 0, "Spin": 0, "SpinProcess": 0}
+
+    def processes(self) -> list[int]:
+        """The server's processes and theirs (the process executor's workers), which stay."""
+        found, todo = [], list(self.pids)
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    with contextlib.suppress(OSError):
+                        todo += [int(c) for c in (task / "children").read_text().split()]
+        return found
 
     def per_process(self, subscriber: str) -> dict[str, int]:
         """Events handled so far by each process (a pid each): both workers take a share."""
@@ -108,8 +120,8 @@ class Target:
             redis_pid: int | None = None) -> dict[str, Any]:
         """Publish `count` events through the API, wait until all were handled; the wall
         time, and the CPU of the Motia processes (and of Redis) and lock time meanwhile."""
-        path = "/spin" if subscriber == "Spin" else "/burst"
-        cpu0 = _cpu_seconds(self.pids)
+        path = {"Spin": "/spin", "SpinProcess": "/spin-process"}.get(subscriber, "/burst")
+        cpu0 = _cpu_seconds(self.processes())
         store0 = _cpu_seconds([redis_pid]) if redis_pid else 0.0
         lock0 = _lock_held(self.locks)
         started = time.perf_counter()
@@ -118,7 +130,7 @@ class Target:
         done = self.counts.wait(subscriber, self.sent[subscriber], 600.0, poll=POLL)
         seconds = done - started
         lock1 = _lock_held(self.locks)
-        cpu = _cpu_seconds(self.pids) - cpu0
+        cpu = _cpu_seconds(self.processes()) - cpu0
         return {
             "events": count, "seconds": round(seconds, 3), "events_per_s": count / seconds,
             "worker_cpu_us": cpu / count * 1e6, "cores_used": round(cpu / seconds, 2),
@@ -147,6 +159,7 @@ def bench_scale(opts: Options, workdir: Path) -> list[Figure]:
     load_before = _loadavg()
     print(f"[13] scale-out: load average {load_before}; {os.cpu_count()} cores", flush=True)
     spin: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    pooled: list[dict[str, Any]] = []  # 13a with "executor": "process", one server process
     events: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     table: dict[tuple[str, int], dict[str, Any]] = {}
     try:
@@ -159,6 +172,7 @@ def bench_scale(opts: Options, workdir: Path) -> list[Figure]:
                                                      prefix))[label]
                 targets[workers] = Target(label, "sqlite", workers, running.port,
                                           running.proc.pid, workdir)
+            targets[1].run("SpinProcess", 20, 5)  # starts the executor's workers
             for target in targets.values():  # warm-up: imports, caches, the first writes
                 target.run("Spin", 20, 5)
                 target.run("Count", min(2000, opts.events_count // 10 + 1), opts.events_chunk)
@@ -174,6 +188,13 @@ def bench_scale(opts: Options, workdir: Path) -> list[Figure]:
                           f"{result['lock_us'] / 1000:.2f} ms/event, per process "
                           f"{sorted(result['per_process'].values())}, load "
                           f"{result['loadavg']})", flush=True)
+                time.sleep(0.5)
+                result = targets[1].run("SpinProcess", spin_count, 5)
+                pooled.append(result)
+                print(f"  round {round_no + 1}/{opts.events_rounds} SQLite 1w CPU-bound in the "
+                      f"process executor {result['events_per_s']:7.1f} events/s "
+                      f"({result['cores_used']:.2f} cores used, SQLite write lock held "
+                      f"{result['lock_us'] / 1000:.2f} ms/event)", flush=True)
                 for workers, target in targets.items():
                     time.sleep(0.5)
                     result = target.run("Count", opts.events_count, opts.events_chunk)
@@ -212,14 +233,18 @@ def bench_scale(opts: Options, workdir: Path) -> list[Figure]:
     finally:
         with contextlib.suppress(Exception):
             delete_redis_prefix(opts.redis_url, prefix)
-    figures = _figures(spin, events, table, load_before)
+    figures = _figures(spin, events, table, load_before, pooled)
     _print_projection(table, load_before)
-    for workers, runs in spin.items():
+    variants: list[tuple[str, list[dict[str, Any]]]] = [
+        ("1 worker, async def", spin[1]), ("2 workers, async def", spin[2]),
+        ('1 worker, "executor": "process"', pooled)]
+    for name, runs in variants:
         held = statistics.median(r["lock_us"] for r in runs) / 1000
         cpu = statistics.median(r["worker_cpu_us"] for r in runs) / 1000
-        print(f"13a, {workers} worker(s): the SQLite write lock was held {held:.2f} ms per "
-              f"CPU-bound event of {cpu:.2f} ms CPU (an async handler computing in a loop "
-              "turn that has begun a write keeps the lock until the turn ends)")
+        print(f"13a, {name}: the SQLite write lock was held {held:.2f} ms per CPU-bound "
+              f"event of {cpu:.2f} ms CPU")
+    print("(an async handler computing in a loop turn in which a write began keeps the lock "
+          "until the turn ends)")
     return figures
 
 
@@ -251,7 +276,8 @@ def _projection(table: dict[tuple[str, int], dict[str, Any]], store: str) -> dic
 
 
 def _figures(spin: dict[int, list[dict[str, Any]]], events: dict[int, list[dict[str, Any]]],
-             table: dict[tuple[str, int], dict[str, Any]], load_before: str) -> list[Figure]:
+             table: dict[tuple[str, int], dict[str, Any]], load_before: str,
+             pooled: list[dict[str, Any]]) -> list[Figure]:
     def median(runs: list[dict[str, Any]], key: str) -> float:
         return float(statistics.median(r[key] for r in runs))
 
@@ -277,6 +303,12 @@ def _figures(spin: dict[int, list[dict[str, Any]]], events: dict[int, list[dict[
                judge(spin_ratio, target, None, True) if target else "",
                {**common, "1w": spin[1], "2w": spin[2], "spin_iterations": SPIN_ITERATIONS,
                 "round_ratios": [round(r, 3) for r in per_round(spin)]}),
+        Figure("scale_13a_process_executor", "13a. CPU-bound events/s, 1 process, executor: "
+               "process vs async def", median(pooled, "events_per_s"), "events/s", s1,
+               "async def, 1 worker", statistics.median(
+                   p["events_per_s"] / a["events_per_s"] for p, a in zip(pooled, spin[1],
+                                                                          strict=True)),
+               "reference", "", details={**common, "runs": pooled}),
         Figure("scale_13a_cores_used", "13a. cores the servers got, 2 workers vs 1", u2,
                "cores", u1, "1 worker", u2 / u1, "reference", ""),
         Figure("scale_13a_cpu_per_event", "13a. CPU per CPU-bound event, 2 workers vs 1",
