@@ -97,9 +97,12 @@ class Target:
 
     def processes(self) -> list[int]:
         """The server's processes and theirs (the process executor's workers), which stay."""
-        found, todo = [], list(self.pids)
+        found: list[int] = []
+        todo = list(self.pids)
         while todo:
             pid = todo.pop()
+            if pid in found:  # a worker is both in `pids` and its supervisor's child
+                continue
             found.append(pid)
             with contextlib.suppress(OSError):
                 for task in Path(f"/proc/{pid}/task").iterdir():
