@@ -88,8 +88,8 @@ def _wait_drained(client: Any, prefix: str, subscriber: str, timeout: float,
     return time.perf_counter()
 
 
-def _send_bursts(port: int, first: int, count: int, chunk: int) -> None:
-    """`POST /burst` (each emitting `chunk` events) until `count` events are published, over
+def _send_bursts(port: int, first: int, count: int, chunk: int, path: str = "/burst") -> None:
+    """`POST <path>` (/burst: each emitting `chunk` events) until `count` events are published, over
     a few keep-alive connections so every worker process takes requests."""
     import threading
 
@@ -107,16 +107,16 @@ def _send_bursts(port: int, first: int, count: int, chunk: int) -> None:
                     start = starts.pop(0)
                 n = min(chunk, first + count - start)
                 body = json.dumps({"first": start, "n": n}).encode()
-                conn.request("POST", "/burst", body=body,
+                conn.request("POST", path, body=body,
                              headers={"Content-Type": "application/json"})
                 response = conn.getresponse()
                 response.read()
                 if response.status != 202:
                     with lock:
-                        errors.append(f"POST /burst answered {response.status}")
+                        errors.append(f"POST {path} answered {response.status}")
         except (OSError, http.client.HTTPException) as exc:
             with lock:
-                errors.append(f"POST /burst failed: {exc}")
+                errors.append(f"POST {path} failed: {exc}")
         finally:
             conn.close()
 

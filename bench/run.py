@@ -26,6 +26,9 @@ Figures (see bench/README.md for what each one means):
   12. peers (only when named: `--only 12`; installs the peers into a cache folder): durable
      events/s and hop latency of Motia on SQLite and Redis (in-process emits, and one event
      per HTTP request) against Celery, Dramatiq, arq, RQ, Huey and DBOS, in the same run
+  13. scale-out proof: CPU-bound and durable events/s with 2 SQLite worker processes vs 1,
+     CPU per event of the workers and of the store for 1, 2 and 4 workers on SQLite and
+     Redis, and the events/s that projects to 8 and 32 cores
   14. scheduled emits (only when named: `--only 14`): 100,000 emits scheduled within a
      minute on SQLite, Redis and PostgreSQL; how late each fires (p50/p99/max), and the
      scheduling rate against immediate emits on the same store
@@ -65,6 +68,7 @@ from fig_pipeline import bench_pipeline
 from fig_ratelimit import bench_rate_limits
 from fig_redis import bench_redis, redis_reachable
 from fig_rss import bench_rss
+from fig_scale import bench_scale
 from fig_scheduled import bench_scheduled, scheduled_worker
 from fig_stores import bench_stores, postgres_reachable
 from harness import CLIENT_CPU, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, Figure, Options
@@ -86,9 +90,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="measured wrk runs per server; the median is reported "
                         "(default 3, quick 1)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (64)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11,15",
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,9,10,11,13,15",
                         help="comma-separated figures to run, e.g. 1,3 (default all; figures "
-                        "7, 9 and 10 are left out with a warning when Redis (or, for 9, "
+                        "7, 9, 10 and 13 are left out with a warning when Redis (or, for 9, "
                         "PostgreSQL) does not answer, unless named here; figure 12, the "
                         "peers, runs only when named)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
@@ -205,6 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"bench: {message}")
         print(f"bench: warning: figure 10 left out: {message}", flush=True)
         opts.only.discard(10)
+    if 13 in opts.only and not redis_reachable(opts.redis_url):
+        message = f"figure 13 needs Redis at {opts.redis_url}"
+        if "--only" in " ".join(sys.argv if argv is None else argv):
+            raise SystemExit(f"bench: {message}")
+        print(f"bench: warning: figure 13 left out: {message}", flush=True)
+        opts.only.discard(13)
     atexit.register(kill_all)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -246,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_otel(wrk, opts, workdir)
             if 12 in opts.only:
                 figures += bench_peers(wrk, opts, workdir)
+            if 13 in opts.only:
+                figures += bench_scale(opts, workdir)
             if 14 in opts.only:
                 figures += bench_scheduled(opts, workdir)
             if 15 in opts.only:
