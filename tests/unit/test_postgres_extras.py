@@ -27,6 +27,7 @@ from motia.errors import StoreUnavailable
 from motia.logs import LogSink
 from motia.runtime.runtime import Runtime
 from motia.settings import load_settings
+from motia.testing.clock import ManualClock
 from tests.conftest import until, write_project
 from tests.unit import backend_support, postgres_support
 from tests.unit.postgres_support import OwnPostgres
@@ -159,10 +160,13 @@ async def test_cron_locks_one_claim_per_tick_across_processes(schema: str) -> No
 
 
 async def test_cron_claim_is_remembered_for_ttl_only(schema: str) -> None:
-    locks = PostgresCronLocks(database(schema), Clock())
+    # The TTL runs on the injected clock: a slow machine between the calls changes nothing.
+    clock = ManualClock()
+    locks = PostgresCronLocks(database(schema), clock)
     assert await locks.claim_tick("job", TICK, 0.2) is True
+    clock.advance(0.1)
     assert await locks.claim_tick("job", TICK, 0.2) is False
-    await asyncio.sleep(0.3)
+    clock.advance(0.2)
     assert await locks.claim_tick("job", TICK, 0.2) is True  # forgotten after the TTL
 
 
