@@ -63,10 +63,8 @@ class ServerSpans:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", ()), (TRACEPARENT, header)],
-                }
+                # The message is the app's own, made for this answer (as CORS does).
+                message["headers"] = [*message.get("headers", ()), (TRACEPARENT, header)]
             await send(message)
 
         token = current_span.set(span)

@@ -14,6 +14,7 @@ from motia.runtime.otel_export import (
     OtelExport,
     api_context,
     current_span,
+    emit_span_int,
     otel_trace_id,
 )
 from motia.runtime.otlp_proto import (
@@ -25,7 +26,6 @@ from motia.runtime.otlp_proto import (
     encode_attributes,
     exception_event,
 )
-from motia.tracecontext import emit_span_id
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
 ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
@@ -74,20 +74,21 @@ class RunSpans(RunHooks):
             if run.kind == "event":
                 kind = KIND_CONSUMER
                 if run.event_id is not None and (sampled or self._export.user_tracing):
-                    parent_id, remote = int(emit_span_id(run.event_id), 16), True
+                    parent_id, remote = emit_span_int(run.event_id), True
         if not sampled and not self._export.user_tracing:
             return  # nothing to record, and nothing inside asks (emits decide alike)
+        name, fixed = _step_fields(run)
         span = SpanRecord(
             trace_id,
             int(run.span_id, 16),  # the id its log lines carry
             parent_id,
-            f"{run.kind} {step.name}",
+            name,
             kind,
             time.time_ns(),
             sampled,
             remote,
             _attributes(run) if sampled else {},
-            _fixed_attributes(run) if sampled else b"",
+            fixed if sampled else b"",
         )
         api_token = None
         if self._export.user_tracing:
@@ -133,14 +134,15 @@ class RunSpans(RunHooks):
         current_span.reset(opened.token)
 
 
-# The attributes every run of a step shares, in wire format, by (step, kind, trigger).
-_fixed: dict[tuple[str, str, str], bytes] = {}
+# The name and the attributes (in wire format) every run of a step shares, by (step,
+# kind, trigger).
+_fixed: dict[tuple[str, str, str], tuple[str, bytes]] = {}
 
 
-def _fixed_attributes(run: Run) -> bytes:
+def _step_fields(run: Run) -> tuple[str, bytes]:
     key = (run.step.name, run.kind, run.trigger if run.kind == "event" else "")
-    encoded = _fixed.get(key)
-    if encoded is None:
+    fields = _fixed.get(key)
+    if fields is None:
         attributes: dict[str, Any] = {"motia.step": run.step.name, "motia.kind": run.kind}
         if run.kind == "event":
             topic = run.trigger.removeprefix("topic ")
@@ -149,8 +151,9 @@ def _fixed_attributes(run: Run) -> bytes:
             attributes["messaging.operation.type"] = "process"
             attributes["messaging.destination.name"] = topic
             attributes["messaging.consumer.group.name"] = run.step.name
-        encoded = _fixed[key] = encode_attributes(attributes)
-    return encoded
+        name = f"{run.kind} {run.step.name}"
+        fields = _fixed[key] = (name, encode_attributes(attributes))
+    return fields
 
 
 def _attributes(run: Run) -> dict[str, Any]:

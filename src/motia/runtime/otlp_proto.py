@@ -149,12 +149,18 @@ def key_value(key: str, value: Any) -> bytes:
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
-    """Each attribute framed as the field `tag`; scalar pairs are encoded once and then
-    reused (bool is an int, so the type is part of the key)."""
+    """Each attribute framed as the field `tag`; scalar pairs, and lists of scalars, are
+    encoded once and then reused (bool is an int, so the type is part of the key)."""
     framed = []
     known = _known
     for key, value in attributes.items():
-        lookup = (tag, key, value.__class__, value) if value.__class__ in _SCALARS else None
+        cls = value.__class__
+        if cls in _SCALARS:
+            lookup: tuple[bytes, str, type, Any] | None = (tag, key, cls, value)
+        elif cls is list and all(item.__class__ is str for item in value):
+            lookup = (tag, key, tuple, tuple(value))  # the emits of a step repeat
+        else:
+            lookup = None
         encoded = known.get(lookup) if lookup is not None else None
         if encoded is None:
             encoded = _len(tag, key_value(key, value))
@@ -184,27 +190,38 @@ _FLAG_FIELDS = {
 _names: dict[str, bytes] = {}
 
 
+# The ids with their tags (fields 1, 2 and 4: bytes, big-endian) in one pack.
+_pack_ids = struct.Struct(">2s16s2sQ").pack
+_pack_ids_parent = struct.Struct(">2s16s2sQ2sQ").pack
+
+
 def encode_span(span: SpanRecord) -> bytes:
     name = _names.get(span.name)
     if name is None:
         name = _len(_NAME, span.name.encode())
         if len(_names) < _KNOWN_LIMIT:
             _names[span.name] = name
-    parts = [_TRACE_ID, bytes.fromhex(span.trace_id), _SPAN_ID, span.span_id.to_bytes(8, "big")]
+    trace_id = bytes.fromhex(span.trace_id)
     if span.parent_id:
-        parts += (_PARENT_SPAN_ID, span.parent_id.to_bytes(8, "big"))
-    parts += (
+        ids = _pack_ids_parent(
+            _TRACE_ID, trace_id, _SPAN_ID, span.span_id, _PARENT_SPAN_ID, span.parent_id
+        )
+    else:
+        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span.span_id)
+    parts = [
+        ids,
         name,
         _KIND_FIELDS[span.kind],
         _pack_times(_START_TAG, span.start, _END_TAG, span.end),
-    )
-    if span.fixed:
-        parts.append(span.fixed)
-    parts += _attributes(_ATTRIBUTE, span.attributes)
-    for event_name, time_ns, attributes in span.events or ():
-        event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
-        event += _attributes(_EVENT_ATTRIBUTE, attributes)
-        parts.append(_len(_EVENT, b"".join(event)))
+        span.fixed,
+    ]
+    if span.attributes:
+        parts += _attributes(_ATTRIBUTE, span.attributes)
+    if span.events:
+        for event_name, time_ns, attributes in span.events:
+            event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
+            event += _attributes(_EVENT_ATTRIBUTE, attributes)
+            parts.append(_len(_EVENT, b"".join(event)))
     if span.status != STATUS_UNSET:
         status = _STATUS_CODE + _varint(span.status)
         if span.status_message:
