@@ -51,6 +51,7 @@ from motia.runtime.otlp_proto import (
     encode_attributes,
     encode_resource,
     encode_scope,
+    id_attribute,
 )
 from motia.runtime.span_batches import SpanBatches
 from motia.tracecontext import TraceParent, is_trace_id
@@ -204,8 +205,7 @@ class OtelExport:
             name,
             KIND_PRODUCER,
             now,
-            attributes={"messaging.message.id": event.id},
-            fixed=fixed,
+            fixed=fixed + id_attribute("messaging.message.id", event.id),
         )
         span.end = now
         if self.spans is not None:

@@ -23,8 +23,10 @@ from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
     SpanRecord,
+    attribute,
     encode_attributes,
     exception_event,
+    id_attribute,
 )
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
@@ -87,8 +89,7 @@ class RunSpans(RunHooks):
             time.time_ns(),
             sampled,
             remote,
-            _attributes(run) if sampled else {},
-            fixed if sampled else b"",
+            fixed=_run_attributes(run, fixed) if sampled else b"",
         )
         api_token = None
         if self._export.user_tracing:
@@ -156,11 +157,12 @@ def _step_fields(run: Run) -> tuple[str, bytes]:
     return fields
 
 
-def _attributes(run: Run) -> dict[str, Any]:
-    """The attributes of this run alone."""
+def _run_attributes(run: Run, fixed: bytes) -> bytes:
+    """The step's attributes, then those of this run alone."""
+    fixed += attribute("motia.attempt", run.attempt)
     if run.event_id is not None:
-        return {"motia.attempt": run.attempt, "messaging.message.id": run.event_id}
-    return {"motia.attempt": run.attempt}
+        fixed += id_attribute("messaging.message.id", run.event_id)
+    return fixed
 
 
 def _name_request(request: SpanRecord, run: Run) -> None:
@@ -168,16 +170,11 @@ def _name_request(request: SpanRecord, run: Run) -> None:
     route = run.step.api.path
     method = run.trigger.split(" ", 1)[0]
     request.name = f"{method} {route}"
-    request.attributes["http.route"] = route
+    request.fixed += attribute("http.route", route)
 
 
 def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
-    attributes = span.attributes
-    attributes["motia.outcome"] = end.status
-    if end.emits:
-        attributes["motia.emits"] = list(end.emits)
-    if end.http_status is not None:
-        attributes["http.response.status_code"] = end.http_status
+    span.fixed += _end_attributes(end.status, end.emits, end.http_status)
     if end.status in ERROR_OUTCOMES:
         failure = end.failure
         if failure is not None and run.kind == "api":  # an event or cron error was
@@ -185,6 +182,26 @@ def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
             _add_event(span, exception_event(kind, message, failure.stack))
         span.status = STATUS_ERROR
         span.status_message = failure.error if failure is not None else end.status
+
+
+# How runs end repeats (the outcome, the topics emitted, the HTTP status): each way is
+# encoded once.
+_ends: dict[tuple[str, tuple[str, ...], int | None], bytes] = {}
+
+
+def _end_attributes(status: str, emits: list[str], http_status: int | None) -> bytes:
+    key = (status, tuple(emits), http_status)
+    encoded = _ends.get(key)
+    if encoded is None:
+        encoded = attribute("motia.outcome", status)
+        if emits:
+            encoded += attribute("motia.emits", list(emits))
+        if http_status is not None:
+            encoded += attribute("http.response.status_code", http_status)
+        if len(_ends) >= 1024:
+            _ends.clear()
+        _ends[key] = encoded
+    return encoded
 
 
 def _add_event(span: SpanRecord, event: tuple[str, int, dict[str, Any]]) -> None:

@@ -43,7 +43,8 @@ class SpanRecord:
     sampled: bool = True
     parent_remote: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
-    # Attributes already in wire format (those every run of a step shares), sent first.
+    # Attributes already in wire format (`attribute`, `encode_attributes`): those every
+    # run of a step shares, encoded once, and those known when the span starts or ends.
     fixed: bytes = b""
     end: int = 0
     status: int = STATUS_UNSET
@@ -148,28 +149,38 @@ def key_value(key: str, value: Any) -> bytes:
     return encoded_key + _len(_VALUE, any_value(value))
 
 
-def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
-    """Each attribute framed as the field `tag`; scalar pairs, and lists of scalars, are
+def _framed(tag: bytes, key: str, value: Any) -> bytes:
+    """One attribute framed as the field `tag`; scalar pairs, and lists of strings, are
     encoded once and then reused (bool is an int, so the type is part of the key)."""
-    framed = []
-    known = _known
-    for key, value in attributes.items():
-        cls = value.__class__
-        if cls in _SCALARS:
-            lookup: tuple[bytes, str, type, Any] | None = (tag, key, cls, value)
-        elif cls is list and all(item.__class__ is str for item in value):
-            lookup = (tag, key, tuple, tuple(value))  # the emits of a step repeat
-        else:
-            lookup = None
-        encoded = known.get(lookup) if lookup is not None else None
-        if encoded is None:
-            encoded = _len(tag, key_value(key, value))
-            if lookup is not None and len(encoded) < 256:
-                if len(known) >= _KNOWN_LIMIT:
-                    known.clear()
-                known[lookup] = encoded
-        framed.append(encoded)
-    return framed
+    cls = value.__class__
+    if cls in _SCALARS:
+        lookup: tuple[bytes, str, type, Any] | None = (tag, key, cls, value)
+    elif cls is list and all(item.__class__ is str for item in value):
+        lookup = (tag, key, tuple, tuple(value))  # the emits of a step repeat
+    else:
+        lookup = None
+    encoded = _known.get(lookup) if lookup is not None else None
+    if encoded is None:
+        encoded = _len(tag, key_value(key, value))
+        if lookup is not None and len(encoded) < 256:
+            if len(_known) >= _KNOWN_LIMIT:
+                _known.clear()
+            _known[lookup] = encoded
+    return encoded
+
+
+def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
+    return [_framed(tag, key, value) for key, value in attributes.items()]
+
+
+def attribute(key: str, value: Any) -> bytes:
+    """One span attribute in wire format, to add to `SpanRecord.fixed`."""
+    return _framed(_ATTRIBUTE, key, value)
+
+
+def id_attribute(key: str, value: str) -> bytes:
+    """`attribute` for a value seen once (a message id): encoded, never kept."""
+    return _len(_ATTRIBUTE, key_value(key, value))
 
 
 _SCALARS = frozenset({str, int, float, bool})
