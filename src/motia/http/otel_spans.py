@@ -22,7 +22,6 @@ from motia.http.traceparent import (
     TRACE_ID_KEY,
     TRACEPARENT,
     TRACEPARENT_KEY,
-    incoming_parent,
 )
 from motia.runtime.otel_export import OtelExport, current_span, random_span_id
 from motia.runtime.otlp_proto import (
@@ -33,7 +32,7 @@ from motia.runtime.otlp_proto import (
     encode_attributes,
     exception_event,
 )
-from motia.tracecontext import format_traceparent
+from motia.tracecontext import TraceParent, format_traceparent, parse_traceparent
 
 Token = contextvars.Token[SpanRecord | None]
 
@@ -45,7 +44,14 @@ class ServerSpans:
 
     def open(self, scope: Scope) -> tuple[SpanRecord, Token]:
         """The request's span, current until `close`."""
-        caller = incoming_parent(scope) if self._accept else None
+        caller: TraceParent | None = None
+        agent: bytes | None = None
+        seen_traceparent = not self._accept
+        for name, value in scope["headers"]:  # one pass for both headers the span reads
+            if name == TRACEPARENT and not seen_traceparent:
+                caller, seen_traceparent = parse_traceparent(value), True
+            elif name == b"user-agent":
+                agent = value
         if caller is not None:
             trace_id = caller.trace_id
             parent_id = int(caller.span_id, 16)
@@ -64,7 +70,7 @@ class ServerSpans:
             time.time_ns(),
             sampled,
             caller is not None,
-            fixed=_request_attributes(scope, method) if sampled else b"",
+            fixed=_request_attributes(scope, method, agent) if sampled else b"",
         )
         header = format_traceparent(trace_id, f"{span.span_id:016x}", sampled)
         scope[TRACE_ID_KEY] = trace_id  # the scope is this request's own
@@ -88,7 +94,7 @@ class ServerSpans:
         self._export.end(span)
 
 
-def _request_attributes(scope: Scope, method: str) -> bytes:
+def _request_attributes(scope: Scope, method: str, agent: bytes | None) -> bytes:
     """Method, scheme and protocol version (few combinations repeat, encoded once), then
     what this request says of itself."""
     encoded = _fixed_attributes(scope, method) + attribute("url.path", scope["path"])
@@ -97,9 +103,8 @@ def _request_attributes(scope: Scope, method: str) -> bytes:
     client = scope.get("client")
     if client:
         encoded += attribute("client.address", client[0])
-    for name, value in scope["headers"]:
-        if name == b"user-agent":
-            encoded += attribute("user_agent.original", value.decode("latin-1"))
+    if agent is not None:
+        encoded += attribute("user_agent.original", agent.decode("latin-1"))
     return encoded
 
 

@@ -33,18 +33,9 @@ from motia.runtime.otlp_proto import (
 ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
 
 
-class _Open:
-    __slots__ = ("api_token", "span", "token")
-
-    def __init__(
-        self,
-        span: SpanRecord,
-        token: contextvars.Token[SpanRecord | None],
-        api_token: object | None,
-    ) -> None:
-        self.span = span
-        self.token = token
-        self.api_token = api_token
+# An open run: its span, the token that restores the span current before it, and the
+# OpenTelemetry context token when handlers trace with a provider of their own.
+_Open = tuple[SpanRecord, contextvars.Token[SpanRecord | None], object | None]
 
 
 class RunSpans(RunHooks):
@@ -68,7 +59,7 @@ class RunSpans(RunHooks):
         kind = KIND_INTERNAL
         if run.kind == "api" and request is not None and request.trace_id == trace_id:
             parent_id, sampled = request.span_id, request.sampled
-            if sampled and request.kind == KIND_SERVER:
+            if sampled and request.kind == KIND_SERVER and " " not in request.name:
                 _name_request(request, run)
         else:  # an event from the queue, a cron run: the decision is taken here
             trace_id = otel_trace_id(trace_id)
@@ -79,7 +70,7 @@ class RunSpans(RunHooks):
                     parent_id, remote = emit_span_int(run.event_id), True
         if not sampled and not self._export.user_tracing:
             return  # nothing to record, and nothing inside asks (emits decide alike)
-        name, fixed = _step_fields(run)
+        name, fixed, first = _step_fields(run)
         span = SpanRecord(
             trace_id,
             int(run.span_id, 16),  # the id its log lines carry
@@ -89,40 +80,40 @@ class RunSpans(RunHooks):
             time.time_ns(),
             sampled,
             remote,
-            fixed=_run_attributes(run, fixed) if sampled else b"",
+            fixed=_run_attributes(run, fixed, first) if sampled else b"",
         )
         api_token = None
         if self._export.user_tracing:
             api_token = otel_context.attach(api_context(span))
-        self._open[run] = _Open(span, current_span.set(span), api_token)
+        self._open[run] = (span, current_span.set(span), api_token)
         if self._track:
             self._running[(step.name, run.trace_id)] = span
 
     def run_failed(self, run: Run, error: BaseException) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
-            span = opened.span
+        if opened is not None and opened[0].sampled:
+            span = opened[0]
             stack = _stack(error)
             _add_event(span, exception_event(type(error).__name__, str(error), stack))
             span.status, span.status_message = STATUS_ERROR, f"{type(error).__name__}: {error}"
 
     def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
+        if opened is not None and opened[0].sampled:
             event = ("motia.retry", time.time_ns(), {"motia.retry.delay": delay})
-            _add_event(opened.span, event)
+            _add_event(opened[0], event)
 
     def run_dead_lettered(self, run: Run, failure: Failure) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
+        if opened is not None and opened[0].sampled:
             reason = {"motia.dead_letter.reason": failure.reason}
-            _add_event(opened.span, ("motia.dead_letter", time.time_ns(), reason))
+            _add_event(opened[0], ("motia.dead_letter", time.time_ns(), reason))
 
     def run_ended(self, run: Run, end: RunEnd) -> None:
         opened = self._open.pop(run, None)
         if opened is None:
             return
-        span = opened.span
+        span, token, api_token = opened
         if self._track:
             key = (run.step.name, run.trace_id)
             if self._running.get(key) is span:
@@ -130,17 +121,17 @@ class RunSpans(RunHooks):
         if span.sampled:
             _record_end(span, run, end)
         self._export.end(span)
-        if opened.api_token is not None:
-            otel_context.detach(opened.api_token)  # type: ignore[arg-type]
-        current_span.reset(opened.token)
+        if api_token is not None:
+            otel_context.detach(api_token)  # type: ignore[arg-type]
+        current_span.reset(token)
 
 
 # The name and the attributes (in wire format) every run of a step shares, by (step,
-# kind, trigger).
-_fixed: dict[tuple[str, str, str], tuple[str, bytes]] = {}
+# kind, trigger): alone, and with `motia.attempt` 1 after them (most runs are first runs).
+_fixed: dict[tuple[str, str, str], tuple[str, bytes, bytes]] = {}
 
 
-def _step_fields(run: Run) -> tuple[str, bytes]:
+def _step_fields(run: Run) -> tuple[str, bytes, bytes]:
     key = (run.step.name, run.kind, run.trigger if run.kind == "event" else "")
     fields = _fixed.get(key)
     if fields is None:
@@ -153,24 +144,35 @@ def _step_fields(run: Run) -> tuple[str, bytes]:
             attributes["messaging.destination.name"] = topic
             attributes["messaging.consumer.group.name"] = run.step.name
         name = f"{run.kind} {run.step.name}"
-        fields = _fixed[key] = (name, encode_attributes(attributes))
+        encoded = encode_attributes(attributes)
+        fields = _fixed[key] = (name, encoded, encoded + attribute("motia.attempt", 1))
     return fields
 
 
-def _run_attributes(run: Run, fixed: bytes) -> bytes:
+def _run_attributes(run: Run, fixed: bytes, first: bytes) -> bytes:
     """The step's attributes, then those of this run alone."""
-    fixed += attribute("motia.attempt", run.attempt)
+    fixed = first if run.attempt == 1 else fixed + attribute("motia.attempt", run.attempt)
     if run.event_id is not None:
         fixed += id_attribute("messaging.message.id", run.event_id)
     return fixed
 
 
+# The request span's name and `http.route` attribute, by (method, route).
+_routes: dict[tuple[str, str], tuple[str, bytes]] = {}
+
+
 def _name_request(request: SpanRecord, run: Run) -> None:
-    """The request's SERVER span learns its route once the step is known."""
-    route = run.step.api.path
-    method = run.trigger.split(" ", 1)[0]
-    request.name = f"{method} {route}"
-    request.fixed += attribute("http.route", route)
+    """The request's SERVER span (named by its method until now) learns its route once
+    the step is known."""
+    key = (request.name, run.step.api.path)
+    named = _routes.get(key)
+    if named is None:
+        method, route = key
+        named = (f"{method} {route}", attribute("http.route", route))
+        if len(_routes) < 4096:  # methods and routes are few; keep them
+            _routes[key] = named
+    request.name = named[0]
+    request.fixed += named[1]
 
 
 def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:

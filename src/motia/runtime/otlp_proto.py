@@ -67,12 +67,13 @@ def _tag(number: int, wire_type: int) -> bytes:
     return _varint(number << 3 | wire_type)
 
 
-_ONE_BYTE = [bytes((n,)) for n in range(128)]
+# The varints of the lengths most fields and spans have (a span is a few hundred bytes).
+_SIZES = [_varint(n) for n in range(4096)]
 
 
 def _len(tag: bytes, payload: bytes) -> bytes:
     size = len(payload)
-    return tag + (_ONE_BYTE[size] if size < 128 else _varint(size)) + payload
+    return tag + (_SIZES[size] if size < 4096 else _varint(size)) + payload
 
 
 _pack_u64 = struct.Struct("<Q").pack
@@ -261,7 +262,9 @@ def encode_scope(name: str, version: str | None) -> bytes:
 
 def span_field(span: SpanRecord) -> bytes:
     """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
-    return _len(_SCOPE_SPANS_SPANS, encode_span(span))
+    body = encode_span(span)
+    size = len(body)
+    return b"".join((_SCOPE_SPANS_SPANS, _SIZES[size] if size < 4096 else _varint(size), body))
 
 
 def encode_request(resource: bytes, scope: bytes, span_fields: Iterable[bytes]) -> bytes:
