@@ -7,6 +7,10 @@ until the process is idle again so the event runs and the span export are includ
 moves much less. Run it beside figure 11:
 
     python bench/otel_cpu.py --rounds 3 --duration 5
+
+`--compare-src DIR` runs the same three servers from another copy of the package's source
+too (`git archive <commit> src | tar -x -C DIR`, then `--compare-src DIR/src`), in the
+same interleaved rounds: a before/after comparison that shares the machine's load.
 """
 
 from __future__ import annotations
@@ -50,18 +54,28 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--servers", default="off,otel,metrics",
                         help="which of off, otel, metrics (all three)")
+    parser.add_argument("--compare-src", type=Path, default=None,
+                        help="also run each server from this source folder (before/after)")
     args = parser.parse_args()
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory() as tmp, otlp_receiver() as (endpoint, _received):
         workdir = Path(tmp)
-        envs = {name: motia_env(workdir / name) for name in args.servers.split(",")}
-        for env in envs.values():
-            for key in [k for k in env if k.startswith("OTEL_")]:
-                del env[key]
-        if "otel" in envs:
-            envs["otel"]["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
-        if "metrics" in envs:
-            envs["metrics"]["MOTIA_METRICS_ENABLED"] = "true"
+        sources: dict[str, Path | None] = {"": None}
+        if args.compare_src is not None:
+            sources["before-"] = args.compare_src
+        envs: dict[str, dict[str, str]] = {}
+        for prefix, src in sources.items():
+            for kind in args.servers.split(","):
+                name = prefix + kind
+                env = envs[name] = motia_env(workdir / name)
+                for key in [k for k in env if k.startswith("OTEL_")]:
+                    del env[key]
+                if kind == "otel":
+                    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+                elif kind == "metrics":
+                    env["MOTIA_METRICS_ENABLED"] = "true"
+                if src is not None:
+                    env["PYTHONPATH"] = str(src.resolve())
         specs = [(name, motia_argv(API_PROJECT, "{port}"), env, "/hello")
                  for name, env in envs.items()]
         per_request: dict[str, list[float]] = {name: [] for name in envs}
@@ -78,12 +92,13 @@ def main() -> None:
                                      args.connections, POST_LUA)
                     used = settled_cpu(pid) - before
                     per_request[name].append(used / result.requests * 1e6)
-                    print(f"round {round_no + 1} {name:8s} {result.rps:8.0f} req/s "
+                    print(f"round {round_no + 1} {name:15s} {result.rps:8.0f} req/s "
                           f"{per_request[name][-1]:6.1f} CPU us/request", flush=True)
-    off = statistics.median(per_request.get("off", [0.0]))
     for name, values in per_request.items():
+        prefix = "before-" if name.startswith("before-") else ""
+        off = statistics.median(per_request.get(prefix + "off", [0.0]))
         median = statistics.median(values)
-        print(f"{name:8s} median {median:6.1f} CPU us/request  (+{median - off:5.1f} vs off)")
+        print(f"{name:15s} median {median:6.1f} CPU us/request  (+{median - off:5.1f} vs off)")
 
 
 if __name__ == "__main__":
