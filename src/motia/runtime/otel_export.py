@@ -21,6 +21,7 @@ import contextvars
 import os
 import time
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from hashlib import blake2b
 from random import getrandbits
 
@@ -85,8 +86,10 @@ def random_span_id() -> int:
     return getrandbits(64) or 1
 
 
+@lru_cache(maxsize=4096)
 def emit_span_int(event_id: str) -> int:
-    """`emit_span_id(event_id)` as the integer a `SpanRecord` holds, without the hex."""
+    """`emit_span_id(event_id)` as the integer a `SpanRecord` holds, without the hex; kept
+    for the latest events, as an emit's subscriber in this process asks for it again."""
     value = int.from_bytes(blake2b(event_id.encode(), digest_size=8).digest(), "big")
     return value or 1
 

@@ -180,8 +180,29 @@ def attribute(key: str, value: Any) -> bytes:
 
 
 def id_attribute(key: str, value: str) -> bytes:
-    """`attribute` for a value seen once (a message id): encoded, never kept."""
-    return _len(_ATTRIBUTE, key_value(key, value))
+    """`attribute` for a string value seen once (a message id): encoded, never kept."""
+    encoded_key = _keys.get(key)
+    raw = value.encode()
+    size = len(raw)
+    if encoded_key is None or size > 1000:
+        return _len(_ATTRIBUTE, key_value(key, value))
+    # KeyValue{key, value: AnyValue{string_value}}, each length known up front.
+    any_size = 1 + len(_SIZES[size]) + size
+    pair = len(encoded_key) + 1 + len(_SIZES[any_size]) + any_size
+    if pair >= len(_SIZES):
+        return _len(_ATTRIBUTE, key_value(key, value))
+    return b"".join(
+        (
+            _ATTRIBUTE,
+            _SIZES[pair],
+            encoded_key,
+            _VALUE,
+            _SIZES[any_size],
+            _STRING,
+            _SIZES[size],
+            raw,
+        )
+    )
 
 
 _SCALARS = frozenset({str, int, float, bool})
