@@ -15,7 +15,6 @@ from typing import Any
 
 from harness import (
     API_PROJECT,
-    HOST,
     POST_BODY,
     POST_LUA,
     Figure,
@@ -26,6 +25,7 @@ from harness import (
     motia_env,
     servers,
 )
+from procs import HOST
 from wrk import load_details, measure_load, median_rps, round_ratios
 
 

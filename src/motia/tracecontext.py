@@ -8,9 +8,10 @@ the workbench and the logs.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
-_HEX = "0123456789abcdef"
+_HEX = re.compile("[0-9a-f]*").fullmatch
 
 
 @dataclass(frozen=True)
@@ -71,4 +72,4 @@ def emit_span_id(event_id: str) -> str:
 
 
 def _hex(value: str) -> bool:
-    return not value.strip(_HEX)  # every character is a hex digit (str.strip runs in C)
+    return _HEX(value) is not None  # every character is a lowercase hex digit

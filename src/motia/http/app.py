@@ -40,7 +40,7 @@ from motia.http.stream_client import StreamClientScript
 from motia.http.stream_socket import StreamSocketServer
 from motia.http.stream_sse import StreamEventSource
 from motia.http.timeout import RequestTimedOut, within
-from motia.http.traceparent import own_trace_id, request_trace_id
+from motia.http.traceparent import STATUS_KEY, TRACEPARENT_KEY, own_trace_id, request_trace_id
 from motia.http.workbench_ui import WorkbenchUi, favicon_bytes
 from motia.runtime.events import parse_emit
 from motia.runtime.executor import failure_of
@@ -49,6 +49,7 @@ from motia.steps.typed_bodies import parse as parse_model
 from motia.system_paths import SYSTEM_PREFIX
 
 if TYPE_CHECKING:
+    from motia.http.otel_spans import ServerSpans
     from motia.runtime.runtime import Runtime
     from motia.steps.model import Step
 
@@ -88,10 +89,11 @@ class MotiaApp:
             self._api = CorsMiddleware(self._http, self._cors_for)
         accept = runtime.settings.accept_traceparent
         self._trace_id_of = request_trace_id if accept else own_trace_id
+        self._spans: ServerSpans | None = None
         if runtime.otel is not None and runtime.otel.spans is not None:
             from motia.http.otel_spans import ServerSpans  # the SDK only when exporting
 
-            self._api = ServerSpans(self._api, runtime.otel, accept)
+            self._spans = ServerSpans(runtime.otel, accept)
         self._dev = runtime.settings.mode == "dev"
         self._cancel_on_disconnect = runtime.settings.cancel_on_disconnect
         self._disconnects = DisconnectWatch()
@@ -104,8 +106,17 @@ class MotiaApp:
         if kind == "http":
             if scope["path"].startswith(SYSTEM_PREFIX):
                 await self._system(scope, receive, send)
-            else:
+            elif self._spans is None:
                 await self._api(scope, receive, send)
+            else:  # the request's SERVER span, here rather than in a layer of its own
+                span, token = self._spans.open(scope)
+                try:
+                    await self._api(scope, receive, send)
+                except Exception as exc:
+                    self._spans.failed(span, exc)
+                    raise
+                finally:
+                    self._spans.close(span, token, scope)
 
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -144,16 +155,17 @@ class MotiaApp:
                 self.runtime.error_reporter.request_failed(None, trace_id, exc, status)
             with contextlib.suppress(Exception):
                 await self._send(
+                    scope,
                     send,
                     *json_response(status, body, headers),
-                    secured(self._policies.default, scope, [(TRACE_HEADER, trace_id.encode())]),
+                    secured(self._policies.default, scope, trace_headers(scope, trace_id)),
                 )
 
     async def _handle_http(self, scope: Scope, receive: Receive, send: Send, trace_id: str) -> None:
         method: str = scope["method"]
         path: str = scope["path"]
         headers = headers_dict(scope["headers"])
-        extra: Headers = [(TRACE_HEADER, trace_id.encode())]
+        extra = trace_headers(scope, trace_id)
         match = self.runtime.router.match(method, path, scope.get("raw_path"))
         step = match.step
         if step is None:
@@ -161,12 +173,13 @@ class MotiaApp:
                 extra.extend(self._policies.default.security.for_answer(scope, []))
             if method == "POST" and path == "/emit":
                 emitted = await self._emit(receive, headers, scope["query_string"], trace_id)
-                await self._send(send, *emitted, extra)
+                await self._send(scope, send, *emitted, extra)
             elif path == "/favicon.ico" and method in ("GET", "HEAD") and self._dev:
                 # Browsers ask every page's site for one; in dev, Motia's, not a 404 line.
                 icon = favicon_bytes()
                 length = len(icon)
                 await self._send(
+                    scope,
                     send,
                     200,
                     [(b"content-type", b"image/svg+xml"), *ICON_CACHE],
@@ -178,18 +191,18 @@ class MotiaApp:
                 error = f"Not found: {method} {path}"
                 self._log_rejection(None, trace_id, method, path, 404, error)
                 await self._send(
-                    send, *json_response(404, {"error": error, "traceId": trace_id}), extra
+                    scope, send, *json_response(404, {"error": error, "traceId": trace_id}), extra
                 )
             elif method == "OPTIONS":
                 await self._send(
-                    send, 204, [(b"allow", ", ".join(match.allowed).encode())], b"", extra
+                    scope, send, 204, [(b"allow", ", ".join(match.allowed).encode())], b"", extra
                 )
             else:
                 allow = [(b"allow", ", ".join(match.allowed).encode())]
                 error = f"Method {method} not allowed on {path}"
                 self._log_rejection(None, trace_id, method, path, 405, error)
                 refusal = {"error": error, "traceId": trace_id}
-                await self._send(send, *json_response(405, refusal, allow), extra)
+                await self._send(scope, send, *json_response(405, refusal, allow), extra)
             return
 
         client, scheme = self._clients.resolve(scope, headers)
@@ -216,7 +229,7 @@ class MotiaApp:
                     view["auth"] = claims
                 refused = await self._rate_limit(limit, view, step, trace_id, method, path, extra)
                 if refused is not None:
-                    await self._send(send, *refused, secured(policy, scope, extra))
+                    await self._send(scope, send, *refused, secured(policy, scope, extra))
                     return
             if scopes is not None:
                 claims = await self._auth.claims(scopes, headers)
@@ -245,6 +258,7 @@ class MotiaApp:
             )
             refusal_headers = exc.headers if isinstance(exc, AuthRefused) else None
             await self._send(
+                scope,
                 send,
                 *json_response(exc.status, answer, refusal_headers),
                 secured(policy, scope, extra),
@@ -286,7 +300,9 @@ class MotiaApp:
             failure = Failure(str(late), reason="timeout")
             executor.end_span(span, "failed", None, failure, http_status=504)
             timed_out = {"error": message, "traceId": trace_id}
-            await self._send(send, *json_response(504, timed_out), secured(policy, scope, extra))
+            await self._send(
+                scope, send, *json_response(504, timed_out), secured(policy, scope, extra)
+            )
             return
         except Exception as exc:
             self._log_failure(step.name, step.flows, trace_id, exc, span.span_id)
@@ -297,18 +313,18 @@ class MotiaApp:
                 )
             executor.end_span(span, "failed", invocation, failure_of(exc), http_status=status)
             failed_answer = json_response(status, failed, failure_headers)
-            await self._send(send, *failed_answer, secured(policy, scope, extra))
+            await self._send(scope, send, *failed_answer, secured(policy, scope, extra))
             return
         executor.end_span(span, "ok", invocation, http_status=status)
         if policy.security is not None:
             extra.extend(policy.security.for_answer(scope, response_headers))
         if method == "HEAD":
-            await self._send(send, status, response_headers, b"", extra, len(payload))
+            await self._send(scope, send, status, response_headers, b"", extra, len(payload))
         else:
             if policy.compressor is not None:
                 accept = headers.get("accept-encoding")
                 payload = await policy.compressor.encode(status, accept, response_headers, payload)
-            await self._send(send, status, response_headers, payload, extra)
+            await self._send(scope, send, status, response_headers, payload, extra)
 
     def _cors_for(self, method: str, scope: Scope) -> CorsPolicy | None:
         return self._policies.cors_for(self.runtime, method, scope)
@@ -429,6 +445,7 @@ class MotiaApp:
 
     @staticmethod
     async def _send(
+        scope: Scope,
         send: Send,
         status: int,
         headers: Headers,
@@ -436,6 +453,7 @@ class MotiaApp:
         extra: Headers,
         content_length: int | None = None,
     ) -> None:
+        scope[STATUS_KEY] = status  # for the request's span
         headers.extend(extra)
         if status >= 200 and status not in (204, 304):
             length = len(body) if content_length is None else content_length
@@ -539,6 +557,14 @@ def _store_failure(exc: BaseException) -> StoreUnavailable | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def trace_headers(scope: Scope, trace_id: str) -> Headers:
+    """`x-trace-id`, and `traceparent` when the request has a span."""
+    traceparent = scope.get(TRACEPARENT_KEY)
+    if traceparent is None:
+        return [(TRACE_HEADER, trace_id.encode())]
+    return [(TRACE_HEADER, trace_id.encode()), traceparent]
 
 
 def secured(policy: RoutePolicy, scope: Scope, extra: Headers) -> Headers:

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from motia.clock import new_trace_id
 from motia.http.request import headers_dict
 from motia.http.response import TRACE_HEADER, Headers
+from motia.http.traceparent import STATUS_KEY, TRACE_ID_KEY, TRACEPARENT_KEY
 from motia.settings import CorsSettings
 from motia.settings.origins import Origins
 from motia.steps.http_options import CorsConfig
@@ -120,10 +121,15 @@ class CorsMiddleware:
             return
         if preflight is not None:
             assert policy is not None
+            trace_id: str = scope.get(TRACE_ID_KEY) or new_trace_id()
             answer = [
                 *policy.preflight(preflight, allowed),
-                (TRACE_HEADER, new_trace_id().encode()),
+                (TRACE_HEADER, trace_id.encode()),
             ]
+            traceparent = scope.get(TRACEPARENT_KEY)
+            if traceparent is not None:  # the request's span, when spans are exported
+                answer.append(traceparent)
+            scope[STATUS_KEY] = 204
             await send({"type": "http.response.start", "status": 204, "headers": answer})
             await send({"type": "http.response.body", "body": b""})
             return

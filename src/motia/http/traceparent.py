@@ -8,8 +8,12 @@ from motia.clock import new_trace_id
 from motia.tracecontext import TraceParent, parse_traceparent
 
 TRACEPARENT = b"traceparent"
-# Where the OpenTelemetry middleware leaves the trace id it opened the request's span in.
+# Where the request's SERVER span (when spans are exported) leaves its trace id, and the
+# `traceparent` header that names it in the answer.
 TRACE_ID_KEY = "motia.trace_id"
+TRACEPARENT_KEY = "motia.traceparent"
+# Where the app leaves the status it answered with.
+STATUS_KEY = "motia.status"
 
 
 def request_trace_id(scope: Scope) -> str:

@@ -80,38 +80,82 @@ class RunHooks:
         """The run is over; `end` says how."""
 
 
+_EVENTS = ("run_started", "run_failed", "run_retrying", "run_dead_lettered", "run_ended")
+
+
 class HookChain(RunHooks):
-    """The hooks a runtime calls, in the order they were added."""
+    """The hooks a runtime calls, in the order they were added. Each event calls only
+    the hooks that define it (a metrics hook that only counts ends costs nothing when a
+    run starts), from a tuple rebuilt when hooks come or go, so a hook may remove itself
+    while it runs."""
 
     def __init__(self, logger: Logger) -> None:
         self._hooks: list[RunHooks] = []
         self._logger = logger
+        # event -> (hooks, their method) for the hooks that define it
+        self._calls: dict[str, tuple[tuple[RunHooks, Callable[..., None]], ...]] = dict.fromkeys(
+            _EVENTS, ()
+        )
 
     def add(self, hooks: RunHooks) -> Callable[[], None]:
         """Subscribe `hooks`; returns the function that unsubscribes them."""
         self._hooks.append(hooks)
-        return lambda: self._hooks.remove(hooks)
+        self._rebuild()
 
-    def _each(self, name: str, *args: Any) -> None:
-        for hooks in list(self._hooks):
-            try:
-                getattr(hooks, name)(*args)
-            except Exception as exc:  # observers never change what happens to a run
-                self._logger.error(
-                    f"run hook {type(hooks).__name__}.{name} failed: {type(exc).__name__}: {exc}"
-                )
+        def remove() -> None:
+            self._hooks.remove(hooks)
+            self._rebuild()
+
+        return remove
+
+    def _rebuild(self) -> None:
+        self._calls = {
+            name: tuple(
+                (hooks, getattr(hooks, name))
+                for hooks in self._hooks
+                if name in getattr(hooks, "__dict__", ())
+                or getattr(type(hooks), name) is not getattr(RunHooks, name)
+            )
+            for name in _EVENTS
+        }
+
+    def _failed(self, hooks: RunHooks, name: str, exc: Exception) -> None:
+        # observers never change what happens to a run
+        self._logger.error(
+            f"run hook {type(hooks).__name__}.{name} failed: {type(exc).__name__}: {exc}"
+        )
 
     def run_started(self, run: Run) -> None:
-        self._each("run_started", run)
+        for hooks, method in self._calls["run_started"]:
+            try:
+                method(run)
+            except Exception as exc:
+                self._failed(hooks, "run_started", exc)
 
     def run_failed(self, run: Run, error: BaseException) -> None:
-        self._each("run_failed", run, error)
+        for hooks, method in self._calls["run_failed"]:
+            try:
+                method(run, error)
+            except Exception as exc:
+                self._failed(hooks, "run_failed", exc)
 
     def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
-        self._each("run_retrying", run, delay, failure)
+        for hooks, method in self._calls["run_retrying"]:
+            try:
+                method(run, delay, failure)
+            except Exception as exc:
+                self._failed(hooks, "run_retrying", exc)
 
     def run_dead_lettered(self, run: Run, failure: Failure) -> None:
-        self._each("run_dead_lettered", run, failure)
+        for hooks, method in self._calls["run_dead_lettered"]:
+            try:
+                method(run, failure)
+            except Exception as exc:
+                self._failed(hooks, "run_dead_lettered", exc)
 
     def run_ended(self, run: Run, end: RunEnd) -> None:
-        self._each("run_ended", run, end)
+        for hooks, method in self._calls["run_ended"]:
+            try:
+                method(run, end)
+            except Exception as exc:
+                self._failed(hooks, "run_ended", exc)

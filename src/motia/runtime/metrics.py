@@ -30,6 +30,7 @@ from typing import Any
 
 from motia.adapters.queue.base import Failure
 from motia.runtime.hooks import Run, RunEnd, RunHooks
+from motia.steps.model import Step
 
 Labels = tuple[str, ...]
 # Seconds: from a cache hit to a slow model call.
@@ -66,8 +67,16 @@ class Histogram:
         row[-1] += value
 
 
+# A run's series: (step, kind, outcome), (step, kind), and for API runs (route, method,
+# status) and (route, method).
+_RunLabels = tuple[Labels, Labels, Labels | None, Labels]
+# Ways of ending kept with their labels (steps x kinds x outcomes x statuses: few).
+LABEL_CACHE = 4096
+
+
 class RunMetrics(RunHooks):
     def __init__(self) -> None:
+        self._labels: dict[tuple[Step, str, str, int | None], _RunLabels] = {}
         self.runs = Counter(
             "motia_step_runs_total",
             "Step runs by step, kind (api, event, cron) and outcome",
@@ -154,15 +163,36 @@ class RunMetrics(RunHooks):
         self.dead_letters.inc((run.step.name,))
 
     def run_ended(self, run: Run, end: RunEnd) -> None:
-        step = run.step
+        key = (run.step, run.kind, end.status, end.http_status)  # a reloaded step is new
+        labels = self._labels.get(key)
+        if labels is None:
+            labels = self._labels_of(run, end)
+            if len(self._labels) >= LABEL_CACHE:
+                self._labels.clear()
+            self._labels[key] = labels
+        run_labels, step_labels, request_labels, route_labels = labels
         seconds = max(end.ended_at - run.started_at, 0.0)
-        self.runs.inc((step.name, run.kind, end.status))
-        self.run_seconds.observe((step.name, run.kind), seconds)
-        if run.kind == "api":
-            api = step.api
-            status = str(end.http_status) if end.http_status is not None else "none"
-            self.requests.inc((api.path, api.method, status))
-            self.request_seconds.observe((api.path, api.method), seconds)
+        self.runs.inc(run_labels)
+        self.run_seconds.observe(step_labels, seconds)
+        if request_labels is not None:
+            self.requests.inc(request_labels)
+            self.request_seconds.observe(route_labels, seconds)
+
+    @staticmethod
+    def _labels_of(run: Run, end: RunEnd) -> _RunLabels:
+        """The labels of each series a run of this kind, ending this way, counts in."""
+        step = run.step
+        run_labels = (step.name, run.kind, end.status)
+        if run.kind != "api":
+            return run_labels, (step.name, run.kind), None, ()
+        api = step.api
+        status = str(end.http_status) if end.http_status is not None else "none"
+        return (
+            run_labels,
+            (step.name, run.kind),
+            (api.path, api.method, status),
+            (api.path, api.method),
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """What this process counted, as JSON-ready data."""

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from functools import lru_cache
+from hashlib import blake2b
 from random import getrandbits
 
 from opentelemetry.context import Context
@@ -51,9 +52,10 @@ from motia.runtime.otlp_proto import (
     encode_attributes,
     encode_resource,
     encode_scope,
+    id_attribute,
 )
 from motia.runtime.span_batches import SpanBatches
-from motia.tracecontext import TraceParent, emit_span_id, is_trace_id
+from motia.tracecontext import TraceParent, is_trace_id
 
 SCOPE = "motia"
 
@@ -77,11 +79,19 @@ def otel_trace_id(trace_id: str) -> str:
     made), else a digest of it, so every span of that trace still agrees."""
     if is_trace_id(trace_id):
         return trace_id
-    return hashlib.blake2b(trace_id.encode(), digest_size=16).hexdigest()
+    return blake2b(trace_id.encode(), digest_size=16).hexdigest()
 
 
 def random_span_id() -> int:
     return getrandbits(64) or 1
+
+
+@lru_cache(maxsize=4096)
+def emit_span_int(event_id: str) -> int:
+    """`emit_span_id(event_id)` as the integer a `SpanRecord` holds, without the hex; kept
+    for the latest events, as an emit's subscriber in this process asks for it again."""
+    value = int.from_bytes(blake2b(event_id.encode(), digest_size=8).digest(), "big")
+    return value or 1
 
 
 class OtelExport:
@@ -189,38 +199,41 @@ class OtelExport:
             parent_id = 0
         else:
             return
+        name, fixed = _emit_fields(event.topic)
         now = time.time_ns()
         span = SpanRecord(
             trace_id,
-            int(emit_span_id(event.id), 16),
+            emit_span_int(event.id),
             parent_id,
-            f"emit {event.topic}",
+            name,
             KIND_PRODUCER,
             now,
-            attributes={"messaging.message.id": event.id},
-            fixed=_emit_attributes(event.topic),
+            fixed=fixed + id_attribute("messaging.message.id", event.id),
         )
         span.end = now
         if self.spans is not None:
             self.spans.add(span)
 
 
-_emit_fixed: dict[str, bytes] = {}
+_emit_fixed: dict[str, tuple[str, bytes]] = {}
 
 
-def _emit_attributes(topic: str) -> bytes:
-    """The attributes every emit to `topic` shares, in wire format."""
-    encoded = _emit_fixed.get(topic)
-    if encoded is None:
-        encoded = _emit_fixed[topic] = encode_attributes(
-            {
-                "messaging.system": "motia",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": topic,
-                "motia.topic": topic,
-            }
+def _emit_fields(topic: str) -> tuple[str, bytes]:
+    """The name and the attributes (in wire format) every emit to `topic` shares."""
+    fields = _emit_fixed.get(topic)
+    if fields is None:
+        fields = _emit_fixed[topic] = (
+            f"emit {topic}",
+            encode_attributes(
+                {
+                    "messaging.system": "motia",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topic,
+                    "motia.topic": topic,
+                }
+            ),
         )
-    return encoded
+    return fields
 
 
 def api_context(span: SpanRecord) -> Context:

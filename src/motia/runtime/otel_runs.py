@@ -14,6 +14,7 @@ from motia.runtime.otel_export import (
     OtelExport,
     api_context,
     current_span,
+    emit_span_int,
     otel_trace_id,
 )
 from motia.runtime.otlp_proto import (
@@ -22,27 +23,19 @@ from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
     SpanRecord,
+    attribute,
     encode_attributes,
     exception_event,
+    id_attribute,
 )
-from motia.tracecontext import emit_span_id
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
 ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
 
 
-class _Open:
-    __slots__ = ("api_token", "span", "token")
-
-    def __init__(
-        self,
-        span: SpanRecord,
-        token: contextvars.Token[SpanRecord | None],
-        api_token: object | None,
-    ) -> None:
-        self.span = span
-        self.token = token
-        self.api_token = api_token
+# An open run: its span, the token that restores the span current before it, and the
+# OpenTelemetry context token when handlers trace with a provider of their own.
+_Open = tuple[SpanRecord, contextvars.Token[SpanRecord | None], object | None]
 
 
 class RunSpans(RunHooks):
@@ -66,7 +59,7 @@ class RunSpans(RunHooks):
         kind = KIND_INTERNAL
         if run.kind == "api" and request is not None and request.trace_id == trace_id:
             parent_id, sampled = request.span_id, request.sampled
-            if sampled and request.kind == KIND_SERVER:
+            if sampled and request.kind == KIND_SERVER and " " not in request.name:
                 _name_request(request, run)
         else:  # an event from the queue, a cron run: the decision is taken here
             trace_id = otel_trace_id(trace_id)
@@ -74,53 +67,53 @@ class RunSpans(RunHooks):
             if run.kind == "event":
                 kind = KIND_CONSUMER
                 if run.event_id is not None and (sampled or self._export.user_tracing):
-                    parent_id, remote = int(emit_span_id(run.event_id), 16), True
+                    parent_id, remote = emit_span_int(run.event_id), True
         if not sampled and not self._export.user_tracing:
             return  # nothing to record, and nothing inside asks (emits decide alike)
+        name, fixed, first = _step_fields(run)
         span = SpanRecord(
             trace_id,
             int(run.span_id, 16),  # the id its log lines carry
             parent_id,
-            f"{run.kind} {step.name}",
+            name,
             kind,
             time.time_ns(),
             sampled,
             remote,
-            _attributes(run) if sampled else {},
-            _fixed_attributes(run) if sampled else b"",
+            fixed=_run_attributes(run, fixed, first) if sampled else b"",
         )
         api_token = None
         if self._export.user_tracing:
             api_token = otel_context.attach(api_context(span))
-        self._open[run] = _Open(span, current_span.set(span), api_token)
+        self._open[run] = (span, current_span.set(span), api_token)
         if self._track:
             self._running[(step.name, run.trace_id)] = span
 
     def run_failed(self, run: Run, error: BaseException) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
-            span = opened.span
+        if opened is not None and opened[0].sampled:
+            span = opened[0]
             stack = _stack(error)
             _add_event(span, exception_event(type(error).__name__, str(error), stack))
             span.status, span.status_message = STATUS_ERROR, f"{type(error).__name__}: {error}"
 
     def run_retrying(self, run: Run, delay: float, failure: Failure) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
+        if opened is not None and opened[0].sampled:
             event = ("motia.retry", time.time_ns(), {"motia.retry.delay": delay})
-            _add_event(opened.span, event)
+            _add_event(opened[0], event)
 
     def run_dead_lettered(self, run: Run, failure: Failure) -> None:
         opened = self._open.get(run)
-        if opened is not None and opened.span.sampled:
+        if opened is not None and opened[0].sampled:
             reason = {"motia.dead_letter.reason": failure.reason}
-            _add_event(opened.span, ("motia.dead_letter", time.time_ns(), reason))
+            _add_event(opened[0], ("motia.dead_letter", time.time_ns(), reason))
 
     def run_ended(self, run: Run, end: RunEnd) -> None:
         opened = self._open.pop(run, None)
         if opened is None:
             return
-        span = opened.span
+        span, token, api_token = opened
         if self._track:
             key = (run.step.name, run.trace_id)
             if self._running.get(key) is span:
@@ -128,19 +121,20 @@ class RunSpans(RunHooks):
         if span.sampled:
             _record_end(span, run, end)
         self._export.end(span)
-        if opened.api_token is not None:
-            otel_context.detach(opened.api_token)  # type: ignore[arg-type]
-        current_span.reset(opened.token)
+        if api_token is not None:
+            otel_context.detach(api_token)  # type: ignore[arg-type]
+        current_span.reset(token)
 
 
-# The attributes every run of a step shares, in wire format, by (step, kind, trigger).
-_fixed: dict[tuple[str, str, str], bytes] = {}
+# The name and the attributes (in wire format) every run of a step shares, by (step,
+# kind, trigger): alone, and with `motia.attempt` 1 after them (most runs are first runs).
+_fixed: dict[tuple[str, str, str], tuple[str, bytes, bytes]] = {}
 
 
-def _fixed_attributes(run: Run) -> bytes:
+def _step_fields(run: Run) -> tuple[str, bytes, bytes]:
     key = (run.step.name, run.kind, run.trigger if run.kind == "event" else "")
-    encoded = _fixed.get(key)
-    if encoded is None:
+    fields = _fixed.get(key)
+    if fields is None:
         attributes: dict[str, Any] = {"motia.step": run.step.name, "motia.kind": run.kind}
         if run.kind == "event":
             topic = run.trigger.removeprefix("topic ")
@@ -149,32 +143,40 @@ def _fixed_attributes(run: Run) -> bytes:
             attributes["messaging.operation.type"] = "process"
             attributes["messaging.destination.name"] = topic
             attributes["messaging.consumer.group.name"] = run.step.name
-        encoded = _fixed[key] = encode_attributes(attributes)
-    return encoded
+        name = f"{run.kind} {run.step.name}"
+        encoded = encode_attributes(attributes)
+        fields = _fixed[key] = (name, encoded, encoded + attribute("motia.attempt", 1))
+    return fields
 
 
-def _attributes(run: Run) -> dict[str, Any]:
-    """The attributes of this run alone."""
+def _run_attributes(run: Run, fixed: bytes, first: bytes) -> bytes:
+    """The step's attributes, then those of this run alone."""
+    fixed = first if run.attempt == 1 else fixed + attribute("motia.attempt", run.attempt)
     if run.event_id is not None:
-        return {"motia.attempt": run.attempt, "messaging.message.id": run.event_id}
-    return {"motia.attempt": run.attempt}
+        fixed += id_attribute("messaging.message.id", run.event_id)
+    return fixed
+
+
+# The request span's name and `http.route` attribute, by (method, route).
+_routes: dict[tuple[str, str], tuple[str, bytes]] = {}
 
 
 def _name_request(request: SpanRecord, run: Run) -> None:
-    """The request's SERVER span learns its route once the step is known."""
-    route = run.step.api.path
-    method = run.trigger.split(" ", 1)[0]
-    request.name = f"{method} {route}"
-    request.attributes["http.route"] = route
+    """The request's SERVER span (named by its method until now) learns its route once
+    the step is known."""
+    key = (request.name, run.step.api.path)
+    named = _routes.get(key)
+    if named is None:
+        method, route = key
+        named = (f"{method} {route}", attribute("http.route", route))
+        if len(_routes) < 4096:  # methods and routes are few; keep them
+            _routes[key] = named
+    request.name = named[0]
+    request.fixed += named[1]
 
 
 def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
-    attributes = span.attributes
-    attributes["motia.outcome"] = end.status
-    if end.emits:
-        attributes["motia.emits"] = list(end.emits)
-    if end.http_status is not None:
-        attributes["http.response.status_code"] = end.http_status
+    span.fixed += _end_attributes(end.status, end.emits, end.http_status)
     if end.status in ERROR_OUTCOMES:
         failure = end.failure
         if failure is not None and run.kind == "api":  # an event or cron error was
@@ -182,6 +184,26 @@ def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
             _add_event(span, exception_event(kind, message, failure.stack))
         span.status = STATUS_ERROR
         span.status_message = failure.error if failure is not None else end.status
+
+
+# How runs end repeats (the outcome, the topics emitted, the HTTP status): each way is
+# encoded once.
+_ends: dict[tuple[str, tuple[str, ...], int | None], bytes] = {}
+
+
+def _end_attributes(status: str, emits: list[str], http_status: int | None) -> bytes:
+    key = (status, tuple(emits), http_status)
+    encoded = _ends.get(key)
+    if encoded is None:
+        encoded = attribute("motia.outcome", status)
+        if emits:
+            encoded += attribute("motia.emits", list(emits))
+        if http_status is not None:
+            encoded += attribute("http.response.status_code", http_status)
+        if len(_ends) >= 1024:
+            _ends.clear()
+        _ends[key] = encoded
+    return encoded
 
 
 def _add_event(span: SpanRecord, event: tuple[str, int, dict[str, Any]]) -> None:

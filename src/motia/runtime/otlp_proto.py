@@ -43,7 +43,8 @@ class SpanRecord:
     sampled: bool = True
     parent_remote: bool = False
     attributes: dict[str, Any] = field(default_factory=dict)
-    # Attributes already in wire format (those every run of a step shares), sent first.
+    # Attributes already in wire format (`attribute`, `encode_attributes`): those every
+    # run of a step shares, encoded once, and those known when the span starts or ends.
     fixed: bytes = b""
     end: int = 0
     status: int = STATUS_UNSET
@@ -66,12 +67,13 @@ def _tag(number: int, wire_type: int) -> bytes:
     return _varint(number << 3 | wire_type)
 
 
-_ONE_BYTE = [bytes((n,)) for n in range(128)]
+# The varints of the lengths most fields and spans have (a span is a few hundred bytes).
+_SIZES = [_varint(n) for n in range(4096)]
 
 
 def _len(tag: bytes, payload: bytes) -> bytes:
     size = len(payload)
-    return tag + (_ONE_BYTE[size] if size < 128 else _varint(size)) + payload
+    return tag + (_SIZES[size] if size < 4096 else _varint(size)) + payload
 
 
 _pack_u64 = struct.Struct("<Q").pack
@@ -148,22 +150,59 @@ def key_value(key: str, value: Any) -> bytes:
     return encoded_key + _len(_VALUE, any_value(value))
 
 
+def _framed(tag: bytes, key: str, value: Any) -> bytes:
+    """One attribute framed as the field `tag`; scalar pairs, and lists of strings, are
+    encoded once and then reused (bool is an int, so the type is part of the key)."""
+    cls = value.__class__
+    if cls in _SCALARS:
+        lookup: tuple[bytes, str, type, Any] | None = (tag, key, cls, value)
+    elif cls is list and all(item.__class__ is str for item in value):
+        lookup = (tag, key, tuple, tuple(value))  # the emits of a step repeat
+    else:
+        lookup = None
+    encoded = _known.get(lookup) if lookup is not None else None
+    if encoded is None:
+        encoded = _len(tag, key_value(key, value))
+        if lookup is not None and len(encoded) < 256:
+            if len(_known) >= _KNOWN_LIMIT:
+                _known.clear()
+            _known[lookup] = encoded
+    return encoded
+
+
 def _attributes(tag: bytes, attributes: Mapping[str, Any]) -> list[bytes]:
-    """Each attribute framed as the field `tag`; scalar pairs are encoded once and then
-    reused (bool is an int, so the type is part of the key)."""
-    framed = []
-    known = _known
-    for key, value in attributes.items():
-        lookup = (tag, key, value.__class__, value) if value.__class__ in _SCALARS else None
-        encoded = known.get(lookup) if lookup is not None else None
-        if encoded is None:
-            encoded = _len(tag, key_value(key, value))
-            if lookup is not None and len(encoded) < 256:
-                if len(known) >= _KNOWN_LIMIT:
-                    known.clear()
-                known[lookup] = encoded
-        framed.append(encoded)
-    return framed
+    return [_framed(tag, key, value) for key, value in attributes.items()]
+
+
+def attribute(key: str, value: Any) -> bytes:
+    """One span attribute in wire format, to add to `SpanRecord.fixed`."""
+    return _framed(_ATTRIBUTE, key, value)
+
+
+def id_attribute(key: str, value: str) -> bytes:
+    """`attribute` for a string value seen once (a message id): encoded, never kept."""
+    encoded_key = _keys.get(key)
+    raw = value.encode()
+    size = len(raw)
+    if encoded_key is None or size > 1000:
+        return _len(_ATTRIBUTE, key_value(key, value))
+    # KeyValue{key, value: AnyValue{string_value}}, each length known up front.
+    any_size = 1 + len(_SIZES[size]) + size
+    pair = len(encoded_key) + 1 + len(_SIZES[any_size]) + any_size
+    if pair >= len(_SIZES):
+        return _len(_ATTRIBUTE, key_value(key, value))
+    return b"".join(
+        (
+            _ATTRIBUTE,
+            _SIZES[pair],
+            encoded_key,
+            _VALUE,
+            _SIZES[any_size],
+            _STRING,
+            _SIZES[size],
+            raw,
+        )
+    )
 
 
 _SCALARS = frozenset({str, int, float, bool})
@@ -184,27 +223,38 @@ _FLAG_FIELDS = {
 _names: dict[str, bytes] = {}
 
 
+# The ids with their tags (fields 1, 2 and 4: bytes, big-endian) in one pack.
+_pack_ids = struct.Struct(">2s16s2sQ").pack
+_pack_ids_parent = struct.Struct(">2s16s2sQ2sQ").pack
+
+
 def encode_span(span: SpanRecord) -> bytes:
     name = _names.get(span.name)
     if name is None:
         name = _len(_NAME, span.name.encode())
         if len(_names) < _KNOWN_LIMIT:
             _names[span.name] = name
-    parts = [_TRACE_ID, bytes.fromhex(span.trace_id), _SPAN_ID, span.span_id.to_bytes(8, "big")]
+    trace_id = bytes.fromhex(span.trace_id)
     if span.parent_id:
-        parts += (_PARENT_SPAN_ID, span.parent_id.to_bytes(8, "big"))
-    parts += (
+        ids = _pack_ids_parent(
+            _TRACE_ID, trace_id, _SPAN_ID, span.span_id, _PARENT_SPAN_ID, span.parent_id
+        )
+    else:
+        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span.span_id)
+    parts = [
+        ids,
         name,
         _KIND_FIELDS[span.kind],
         _pack_times(_START_TAG, span.start, _END_TAG, span.end),
-    )
-    if span.fixed:
-        parts.append(span.fixed)
-    parts += _attributes(_ATTRIBUTE, span.attributes)
-    for event_name, time_ns, attributes in span.events or ():
-        event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
-        event += _attributes(_EVENT_ATTRIBUTE, attributes)
-        parts.append(_len(_EVENT, b"".join(event)))
+        span.fixed,
+    ]
+    if span.attributes:
+        parts += _attributes(_ATTRIBUTE, span.attributes)
+    if span.events:
+        for event_name, time_ns, attributes in span.events:
+            event = [_EVENT_TIME, _pack_u64(time_ns), _len(_EVENT_NAME, event_name.encode())]
+            event += _attributes(_EVENT_ATTRIBUTE, attributes)
+            parts.append(_len(_EVENT, b"".join(event)))
     if span.status != STATUS_UNSET:
         status = _STATUS_CODE + _varint(span.status)
         if span.status_message:
@@ -233,7 +283,9 @@ def encode_scope(name: str, version: str | None) -> bytes:
 
 def span_field(span: SpanRecord) -> bytes:
     """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
-    return _len(_SCOPE_SPANS_SPANS, encode_span(span))
+    body = encode_span(span)
+    size = len(body)
+    return b"".join((_SCOPE_SPANS_SPANS, _SIZES[size] if size < 4096 else _varint(size), body))
 
 
 def encode_request(resource: bytes, scope: bytes, span_fields: Iterable[bytes]) -> bytes:
