@@ -301,6 +301,41 @@ def test_the_openai_compatible_client_streams_and_reports_http_errors() -> None:
         asyncio.run(collect(OpenAICompatible(model.url, "k", "m")))
 
 
+def test_the_calculator_refuses_what_is_not_plain_arithmetic() -> None:
+    from steps.lib.tools import ToolError, calculator
+
+    assert calculator("2 ** 10 - (3 * -4) / 8") == "1025.5"
+    for expression, reason in [
+        ("__import__('os')", "only numbers"),
+        ("10 ** 1000", "exponent too large"),
+        ("(10 ** 99) ** 99", "too large"),
+        ("(-8) ** 0.5", "no real result"),
+        ("2 +", "not an arithmetic expression"),
+    ]:
+        with pytest.raises(ToolError, match=reason):
+            calculator(expression)
+
+
+def test_a_model_reply_is_read_as_a_plan_only_when_it_is_one() -> None:
+    from steps.lib.agents import read_plan
+
+    fenced = '```json\n{"calls": [{"tool": "lookup", "input": "python"},\n'
+    fenced += '{"tool": "browser", "input": "x"}, {"tool": "calculator"}]}\n```'
+    assert read_plan(fenced) == [{"id": "c1", "tool": "lookup", "input": "python"}]
+    assert read_plan("I would simply answer that.") == []
+    assert read_plan('{"calls": "lookup"}') == [] and read_plan("{not json}") == []
+
+
+def test_a_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from steps.lib.llm.resilience import CircuitBreaker
+
+    monkeypatch.setenv("LLM_BREAKER_COOLDOWN", "half a minute")
+    with pytest.raises(ValueError, match="LLM_BREAKER_COOLDOWN must be a number"):
+        CircuitBreaker({}, datetime.now)
+
+
 def test_bad_input_gets_a_clear_answer() -> None:
     async def scenario() -> None:
         async with create_tester(PROJECT) as tester:

@@ -15,6 +15,8 @@ KNOWLEDGE = {
 }
 
 TOOLS = ("calculator", "lookup")
+# The calculator refuses larger results (huge integers are slow to build and to print).
+LARGEST = 1e100
 
 
 class ToolError(Exception):
@@ -51,9 +53,16 @@ def _evaluate(node: ast.expr) -> float:
         if isinstance(node.op, ast.Pow) and abs(right) > 100:
             raise ToolError("exponent too large")
         try:
-            return _OPERATORS[type(node.op)](left, right)
+            result = _OPERATORS[type(node.op)](left, right)
         except ZeroDivisionError as error:
             raise ToolError("division by zero") from error
+        except OverflowError as error:
+            raise ToolError("the result is too large") from error
+        if isinstance(result, complex):  # (-8) ** 0.5
+            raise ToolError("there is no real result")
+        if abs(result) > LARGEST:
+            raise ToolError("the result is too large")
+        return result
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
         return _OPERATORS[type(node.op)](_evaluate(node.operand))
     raise ToolError(f"only numbers and + - * / ** are allowed, not {ast.unparse(node)}")

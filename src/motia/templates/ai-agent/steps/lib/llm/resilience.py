@@ -24,7 +24,16 @@ class CircuitOpen(ProviderError):
 
 
 def _setting(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"the environment variable {name} must be a number >= 0, not {raw!r}")
+    return value
 
 
 class CircuitBreaker:
