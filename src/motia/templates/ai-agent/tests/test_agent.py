@@ -122,6 +122,25 @@ def test_the_offline_agent_plans_calls_tools_hands_over_and_streams_the_answer()
     asyncio.run(scenario())
 
 
+def test_the_hand_off_happens_once_even_when_a_tool_result_comes_twice() -> None:
+    async def scenario() -> None:
+        async with create_tester(PROJECT) as tester:
+            handoffs = tester.watch("agent.handoff")
+            run_id = await ask(tester)
+            await tester.wait_until_idle(timeout=20)
+            # A duplicate delivery of one tool's result, after the hand-off.
+            result = {"runId": run_id, "callId": "c2", "tool": "calculator", "output": "0"}
+            await tester.emit(
+                {"topic": "agent.tool.result", "data": result, "messageGroupId": run_id}
+            )
+            await tester.wait_until_idle(timeout=20)
+            assert handoffs.count == 1
+            body = await run(tester, run_id)
+            assert body["toolCalls"][1]["output"] == "990" and body["answer"] == ANSWER
+
+    asyncio.run(scenario())
+
+
 def test_a_question_no_tool_helps_is_answered_without_tool_calls() -> None:
     async def scenario() -> None:
         async with create_tester(PROJECT) as tester:
