@@ -144,6 +144,42 @@ def test_a_template_live_page_connects_and_updates_offline(
     assert refused == []
 
 
+def test_the_agent_page_shows_the_plan_and_the_answer_token_by_token_offline(
+    tmp_path: Path, server_factory: Factory, offline_page: tuple[Any, list[str]]
+) -> None:
+    page, refused = offline_page
+    created = subprocess.run(
+        [sys.executable, "-m", "motia", "create", "bot", "-t", "ai-agent", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    server = server_factory(tmp_path / "bot", "dev")
+    page.goto(f"{server.url}/agent")
+    # Every text the answer shows on its way: the tokens arrive one message at a time.
+    page.evaluate(
+        """() => {
+          const answer = document.getElementById("answer");
+          window.seen = [];
+          new MutationObserver(() => window.seen.push(answer.textContent))
+            .observe(answer, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
+    page.click("#ask button")
+    page.wait_for_selector("#status.done")
+    answer = "The Eiffel Tower in Paris is 330 metres tall. 330 * 3 = 990."
+    assert page.text_content("#answer") == answer
+    assert page.locator("#calls li").all_text_contents() == [
+        "c1 lookup(eiffel tower): The Eiffel Tower in Paris is 330 metres tall.",
+        "c2 calculator(330 * 3): 990",
+    ]
+    seen = [text for text in page.evaluate("window.seen") if text]
+    assert "The Eiffel " in seen and len(set(seen)) >= len(answer.split()), seen
+    assert refused == []
+
+
 CLIENT_PROJECT = {
     "steps/todo_stream.py": """
         config = {"name": "todo", "baseConfig": {"storageType": "default"}}

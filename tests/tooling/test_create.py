@@ -20,7 +20,7 @@ from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, 
 from tests.tooling.readme_walkthrough import replay
 from tests.tooling.support import motia, run
 
-TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs", "auth"]
+TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent"]
 NODE_TEMPLATES = {"multi-language", "pipeline", "jobs"}
 RUBY_TEMPLATES = {"multi-language", "jobs"}
 
@@ -144,6 +144,9 @@ def test_created_project_tests_builds_and_serves(
     elif template == "jobs":
         # The README's walk-through: a job done, one retried, one dead-lettered.
         assert replay(readme, server.client) == 4
+    elif template == "ai-agent":
+        # The README's walk-through: an answer from two tools, and a tool that cannot help.
+        assert replay(readme, server.client) == 3
     else:
         response = server.client.post("/orders", json={"item": "lamp", "quantity": 2})
         assert response.status_code == 201, response.text  # TypeScript, in the Node runner
@@ -170,7 +173,9 @@ def test_created_project_tests_builds_and_serves(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("template", ["python", "multi-language", "pipeline", "jobs", "auth"])
+@pytest.mark.parametrize(
+    "template", ["python", "multi-language", "pipeline", "jobs", "auth", "ai-agent"]
+)
 def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)
     result = run([sys.executable, "-m", "mypy"], project)
