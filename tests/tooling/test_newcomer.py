@@ -24,6 +24,7 @@ from typing import NamedTuple
 import httpx
 import pytest
 
+import motia
 from tests.conftest import ServerProcess, free_port, wait_until_ready
 from tests.tools import require
 
@@ -85,6 +86,14 @@ EDITS = {
         "/auth/verify?token=made-up",
         {"error": "invalid_token", "message": "this link is not valid (or was used already)"},
         {"error": "invalid_token", "message": "no such link"},
+    ),
+    "chat": Edit(
+        "steps/api/get_room_step.py",
+        '"room not found"',
+        '"no room with that name"',
+        "/rooms/nope",
+        {"error": "no_room", "message": "room not found"},
+        {"error": "no_room", "message": "no room with that name"},
     ),
     "multi-language": Edit(
         "steps/api/get_quote_step.py",
@@ -159,13 +168,15 @@ def newcomer_env(wheelhouse: Path, npm_cache: Path | None) -> dict[str, str]:
 
 
 def create_project(parent: Path, template: str, env: dict[str, str]) -> Path:
+    # `motia create` of the package under test (its templates), whichever checkout that is.
+    package_root = str(Path(motia.__file__).resolve().parents[1])
     created = subprocess.run(
         [sys.executable, "-m", "motia", "create", "app", "--template", template],
         cwd=parent,
         capture_output=True,
         text=True,
         timeout=60,
-        env=env,
+        env={**env, "PYTHONPATH": package_root},
         check=False,
     )
     assert created.returncode == 0, created.stdout + created.stderr
@@ -244,7 +255,7 @@ def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 2
 
 
 @pytest.mark.parametrize(
-    "template", ["python", "minimal", "multi-language", "pipeline", "jobs", "auth"]
+    "template", ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "chat"]
 )
 def test_a_newcomer_follows_the_created_readme(
     template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest
