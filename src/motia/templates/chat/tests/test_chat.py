@@ -77,7 +77,8 @@ def test_only_members_post_and_read() -> None:
                 await tester.post("/rooms/general/messages", json={"text": "hi"})
             ).status_code == 401
             await join(tester, bob, "general")
-            await tester.post("/rooms/general/leave", headers=bob)
+            left = await tester.post("/rooms/general/leave", headers=bob)
+            assert left.status_code == 200 and left.json()["rooms"] == []
             response = await tester.post(
                 "/rooms/general/messages", json={"text": "hi"}, headers=bob
             )
@@ -205,5 +206,28 @@ def test_streams_refuse_rooms_not_joined_and_clients_without_a_token() -> None:
             assert (await tester.post("/session", json={"name": "ada"})).json()["rooms"] == [
                 "general"
             ]
+
+    asyncio.run(scenario())
+
+
+def test_bad_names_rooms_and_requests_get_clear_refusals() -> None:
+    async def scenario() -> None:
+        async with create_tester(PROJECT, env=ENV) as tester:
+            bad_name = await tester.post("/session", json={"name": "Ada Lovelace!"})
+            assert bad_name.status_code == 400 and bad_name.json()["error"] == "bad_name"
+            ada = await session(tester, "ada")
+            bad_room = await tester.post("/rooms/Not%20A%20Room/join", headers=ada)
+            assert bad_room.status_code == 400 and bad_room.json()["error"] == "bad_room"
+            not_joined = await tester.post("/rooms/general/leave", headers=ada)
+            assert not_joined.status_code == 404
+            assert not_joined.json()["error"] == "not_a_member"
+            to_self = await tester.post("/dms/ada", headers=ada)
+            assert to_self.status_code == 400 and to_self.json()["error"] == "bad_name"
+            nope = await tester.get("/rooms/nope")
+            assert nope.json() == {"error": "no_room", "message": "room not found"}
+            empty = await tester.post("/rooms/dm.ada.bob/messages", json={"text": ""}, headers=ada)
+            assert empty.status_code == 400
+            heartbeat = await tester.post("/rooms/general/presence", headers=ada)
+            assert heartbeat.status_code == 403
 
     asyncio.run(scenario())

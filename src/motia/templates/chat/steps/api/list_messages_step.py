@@ -38,11 +38,8 @@ async def handler(req: ApiRequest, ctx: FlowContext) -> ApiResponse:
     if not known_room(room) or not await is_member(ctx, room, user):
         return error(403, "not_a_member", f"join {room} before reading it")
     query = req["queryParams"]
-    before, after, limit_text = (
-        _one(query.get("before")),
-        _one(query.get("after")),
-        _one(query.get("limit")),
-    )
+    before, after = _one(query.get("before")), _one(query.get("after"))
+    limit_text = _one(query.get("limit"))
     if limit_text is not None and not (limit_text.isdigit() and 1 <= int(limit_text) <= 100):
         return error(400, "bad_limit", "limit is a whole number from 1 to 100")
     limit = int(limit_text or 50)
