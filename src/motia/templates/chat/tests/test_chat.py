@@ -131,6 +131,12 @@ def test_direct_messages_are_seen_by_the_pair_only() -> None:
             assert delivered == [("dm.ada.bob", "message"), ("inbox.bob", "dm")]
             assert (await page(tester, bob, "dm.ada.bob", ""))["messages"] == [sent]
 
+            # One room per pair: the names in the other order are no room of theirs.
+            unsorted = await tester.post(
+                "/rooms/dm.bob.ada/messages", json={"text": "x"}, headers=ada
+            )
+            assert unsorted.status_code == 403
+
             refused = await tester.get("/rooms/dm.ada.bob/messages", headers=eve)
             assert refused.status_code == 403
             response = await tester.post(

@@ -36,11 +36,12 @@ def dm_room(a: str, b: str) -> str:
 
 
 def dm_pair(room: str) -> tuple[str, str] | None:
-    """The two users of a DM room, or None when `room` is not one."""
+    """The two users of a DM room, or None when `room` is not one (the names must be
+    sorted, so that each pair has one room)."""
     parts = room.split(".")
-    if len(parts) == 3 and parts[0] == "dm" and all(NAME.match(p) for p in parts[1:]):
-        return parts[1], parts[2]
-    return None
+    if len(parts) != 3 or parts[0] != "dm" or not all(NAME.match(p) for p in parts[1:]):
+        return None
+    return (parts[1], parts[2]) if parts[1] < parts[2] else None
 
 
 def may_watch(group_id: str, claims: dict[str, Any] | None) -> bool:
