@@ -166,8 +166,18 @@ def test_presence_expires_without_heartbeats_on_the_fake_clock() -> None:
             online = (await tester.get("/rooms/general")).json()["online"]
             assert online == ["ada"]
 
+            presence = tester.stream("presence")
             await tester.advance(11)  # 31 s after the last heartbeat
             assert await tester.stream_items("presence", "general") == []
+            # Watchers are told, by a `delete` of ada's item, at the next sweep of expired
+            # items (once a second, in real time): wait for it, at most 5 seconds.
+            for _ in range(50):
+                if presence.events:
+                    break
+                await asyncio.sleep(0.1)
+            assert [(e.type, e.group_id, e.id) for e in presence.events] == [
+                ("delete", "general", "ada")
+            ]
             assert (await tester.get("/rooms/general")).json()["online"] == []
 
     asyncio.run(scenario())
