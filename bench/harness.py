@@ -172,6 +172,7 @@ class Options:
     scheduled_count: int = 100000  # figure 14
     scheduled_window: float = 60.0
     pipeline_count: int = 500  # figure 16
+    chat_count: int = 500  # figure 17
 
 
 

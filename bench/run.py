@@ -35,6 +35,9 @@ Figures (see bench/README.md for what each one means):
   16. the `pipeline` template (only when named: `--only 16`): flows/s end to end (ten
      handler runs in Python, JavaScript and TypeScript per flow) against a trivial flow
      (POST + one event), same run
+  17. the `chat` template (only when named: `--only 17`): messages/s posted to a room with
+     200 connected WebSocket clients (stored, then delivered to all 200) against a trivial
+     flow, same run, and the delivery p99 from the POST to each client
   8. a separate script, bench/runners.py: JavaScript, TypeScript and Ruby event steps in their
      runner processes vs a Python step, publish -> handler start p50/p99 and invocations/s
 
@@ -57,6 +60,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from fig_chat import bench_chat
 from fig_cold import bench_cold_start
 from fig_durable import bench_durable, events_worker
 from fig_flow import bench_flow
@@ -140,6 +144,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scheduled-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-count", type=int, default=None,
                         help="figure 16: flows per run (default 500, quick 200)")
+    parser.add_argument("--chat-count", type=int, default=None,
+                        help="figure 17: messages per run (default 500, quick 200)")
     parser.add_argument("--queue", choices=("sqlite", "memory", "redis", "postgres"),
                         default="memory", help=argparse.SUPPRESS)
     parser.add_argument("--redis-prefix", default=None, help=argparse.SUPPRESS)
@@ -187,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduled_count=args.scheduled_count or (20000 if args.quick else 100000),
         scheduled_window=args.scheduled_window or (15.0 if args.quick else 60.0),
         pipeline_count=args.pipeline_count or (200 if args.quick else 500),
+        chat_count=args.chat_count or (200 if args.quick else 500),
     )
     if 7 in opts.only and not redis_reachable(opts.redis_url):
         message = f"no Redis server answers at {opts.redis_url} (start redis-server or pass " \
@@ -264,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 figures += bench_flow(opts, workdir)
             if 16 in opts.only:
                 figures += bench_pipeline(opts, workdir)
+            if 17 in opts.only:
+                figures += bench_chat(opts, workdir)
         finally:
             kill_all()
     busy_after = cpu_busy()

@@ -20,7 +20,7 @@ from tests.runners.support import MULTI_LANGUAGE_EXAMPLE, example_node_modules, 
 from tests.tooling.readme_walkthrough import replay
 from tests.tooling.support import motia, run
 
-TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent"]
+TEMPLATES = ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent", "chat"]
 NODE_TEMPLATES = {"multi-language", "pipeline", "jobs"}
 RUBY_TEMPLATES = {"multi-language", "jobs"}
 
@@ -122,6 +122,13 @@ def test_created_project_tests_builds_and_serves(
     if template == "auth":
         auth_walkthrough(project, readme, server_factory)
         return
+    if template == "chat":
+        # Sessions, a room, history pages, a DM, presence and a refusal, with tokens.
+        env = {"JWT_SECRET": "a-walkthrough-secret-longer-than-32-characters"}
+        server = server_factory(project, "start", env=env)
+        assert replay(readme, server.client) == 9
+        assert server.client.get("/chat").headers["content-type"].startswith("text/html")
+        return
     server = server_factory(project, "start")
     if template == "python":
         response = server.client.post("/orders", json={"item": "book", "quantity": 2})
@@ -174,7 +181,7 @@ def test_created_project_tests_builds_and_serves(
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "template", ["python", "multi-language", "pipeline", "jobs", "auth", "ai-agent"]
+    "template", ["python", "multi-language", "pipeline", "jobs", "auth", "ai-agent", "chat"]
 )
 def test_python_template_steps_pass_mypy_strict(tmp_path: Path, template: str) -> None:
     project = create(tmp_path, template)

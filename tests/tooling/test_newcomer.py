@@ -95,6 +95,14 @@ EDITS = {
         {"error": "run not found"},
         {"error": "no run with that id"},
     ),
+    "chat": Edit(
+        "steps/api/get_room_step.py",
+        '"room not found"',
+        '"no room with that name"',
+        "/rooms/nope",
+        {"error": "no_room", "message": "room not found"},
+        {"error": "no_room", "message": "no room with that name"},
+    ),
     "multi-language": Edit(
         "steps/api/get_quote_step.py",
         '"quote not found"',
@@ -168,7 +176,7 @@ def newcomer_env(wheelhouse: Path, npm_cache: Path | None) -> dict[str, str]:
 
 
 def create_project(parent: Path, template: str, env: dict[str, str]) -> Path:
-    # `motia create` of the package under test, wherever this interpreter installed one.
+    # `motia create` of the package under test (its templates), whichever checkout that is.
     package_root = str(Path(motia.__file__).resolve().parents[1])
     created = subprocess.run(
         [sys.executable, "-m", "motia", "create", "app", "--template", template],
@@ -255,7 +263,8 @@ def wait_for_new_behaviour(server: ServerProcess, edit: Edit, timeout: float = 2
 
 
 @pytest.mark.parametrize(
-    "template", ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent"]
+    "template",
+    ["python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent", "chat"],
 )
 def test_a_newcomer_follows_the_created_readme(
     template: str, tmp_path: Path, wheelhouse: Path, request: pytest.FixtureRequest

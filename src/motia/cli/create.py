@@ -11,7 +11,7 @@ import click
 
 from motia.system_paths import SYSTEM_PREFIX
 
-TEMPLATES = ("python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent")
+TEMPLATES = ("python", "minimal", "multi-language", "pipeline", "jobs", "auth", "ai-agent", "chat")
 TEMPLATE_SUFFIX = ".tmpl"
 # Names a wheel or tool would mishandle are stored without their leading dot.
 RENAMED = {"gitignore": ".gitignore"}
