@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,10 @@ from motia.steps.typed_bodies import parse as parse_model
 
 if TYPE_CHECKING:
     from motia.runtime.bus import EventBus
+
+
+# A run this long (seconds) marks its step as one that may compute without awaiting.
+LONG_RUN = 0.001
 
 
 class StepExecutor:
@@ -54,6 +59,9 @@ class StepExecutor:
         self.state_with_completion = atomic_state and queue.holds_state_writes(state)
         self.bus: EventBus | None = None  # set by the runtime once the bus exists
         self.hooks = hooks or HookChain(logger)
+        # Event steps whose last run took at least LONG_RUN: they start only once this
+        # process's open write has been committed (see `_run_event`).
+        self._long_running: set[str] = set()
 
     def context(
         self,
@@ -177,6 +185,14 @@ class StepExecutor:
             span_id=run.span_id,
         )
         assert step.handler is not None
+        if step.name in self._long_running:
+            # A long handler that computes without awaiting would hold the store's write
+            # lock (SQLite: every process's writes) until its loop turn ends: commit first,
+            # and again after waking, since another handler may have begun a write. Short
+            # handlers skip this so their writes keep sharing one commit.
+            while (write := self.queue.open_write()) is not None:
+                await write
+        started = time.perf_counter()
         try:
             await self.dispatcher.call(
                 step.handler, (data, ctx), policy.handler_timeout, step.name, delivery.trace_id
@@ -185,6 +201,10 @@ class StepExecutor:
             self.hooks.run_failed(run, exc)
             await self.settle(step, delivery.trace_id, invocation)
             return await self._failed(run, policy, delivery, exc, log, where, invocation)
+        if time.perf_counter() - started >= LONG_RUN:
+            self._long_running.add(step.name)
+        else:
+            self._long_running.discard(step.name)
         await self.settle(step, delivery.trace_id, invocation)
         emits = self.bus.fan_out(invocation.outbox)
         self.bus.handled(delivery)

@@ -21,7 +21,7 @@ same semantics and passes the same contract tests:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -323,6 +323,13 @@ class QueueAdapter(ABC):
         default only sees the next visibility, which a visible message hides."""
         at = await self.next_visible_at(subscriber)
         return at if at is not None and at > now else None
+
+    def open_write(self) -> Awaitable[None] | None:
+        """While this process holds the store's write lock for a commit that has not run
+        yet, something to await until it has; otherwise None (the default: the store
+        takes no lock across other work). Handlers wait on it before they start, so a
+        handler that computes without awaiting never holds other processes' writes."""
+        return None
 
     async def watch(self, wake: Callable[[str], None]) -> None:  # noqa: B027 - optional hook
         """Call `wake(subscriber)` when another process made messages of that subscriber

@@ -200,6 +200,11 @@ class SqliteDatabase:
         self._tx = tx
         return tx
 
+    def open_transaction(self) -> asyncio.Future[None] | None:
+        """The write transaction this process holds until its commit runs, if any."""
+        tx = self._tx
+        return None if tx is None else tx.committed
+
     def _commit(self, tx: _Transaction) -> None:
         if self._tx is not tx:
             return  # aborted meanwhile: its writers have their error already

@@ -4,8 +4,9 @@ next to state, so a crash (even kill -9) loses nothing that `publish` accepted."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from motia import jsoncodec
@@ -339,6 +340,10 @@ class SqliteQueueAdapter(QueueAdapter):
 
         return await self._db.transact(work)
 
+    def open_write(self) -> Awaitable[None] | None:
+        committed = self._db.open_transaction()
+        return None if committed is None else _after(committed)
+
     async def next_visible_at(self, subscriber: str) -> float | None:
         row = self._db.query_one(
             "SELECT MIN(MAX(visible_at, "
@@ -375,3 +380,9 @@ def _add_priority(database: SqliteDatabase) -> None:
         "CREATE INDEX IF NOT EXISTS motia_queue_by_priority "
         "ON motia_queue (subscriber, priority DESC, seq);"
     )
+
+
+async def _after(committed: asyncio.Future[None]) -> None:
+    """Until the commit has run, whatever its outcome: its own writers see that."""
+    with contextlib.suppress(Exception):
+        await asyncio.shield(committed)
