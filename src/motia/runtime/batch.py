@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +45,10 @@ class BatchCollector:
     def wrap(self, run: RunDelivery) -> RunDelivery:
         """`run` for steps without `batch`; the batch path for those with it."""
 
-        async def batched(step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
+        def batched(step: Step, policy: QueuePolicy, delivery: Delivery) -> Awaitable[None]:
             if step.event.batch is None:
-                await run(step, policy, delivery)
-                return
-            await self._join(step, policy, delivery)
+                return run(step, policy, delivery)  # no coroutine of our own on the way
+            return self._join(step, policy, delivery)
 
         return batched
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from motia.errors import HandlerExited, HandlerTimeout
 from motia.logs import Logger
-from motia.runtime.handler_tasks import handler_call
+from motia.runtime.handler_tasks import enter_handler, handler_call, leave_handler
 from motia.runtime.loop_block import BlockReporter, block_message, timed
 from motia.runtime.sync_pool import SyncPool
 
@@ -56,6 +56,22 @@ class Dispatcher:
         step: str = "",
         trace_id: str | None = None,
     ) -> Any:
+        if timeout is None and self.blocks is None and self.is_async(handler):
+            # The common case, without the generator-based context managers: the call is
+            # marked as the handler's (see `handler_tasks`) and what it raises that is not
+            # an `Exception` becomes `HandlerExited`, as in `handler_exits`.
+            token = enter_handler(step, trace_id)
+            try:
+                return await handler(*args)
+            except Exception:
+                raise
+            except BaseException as exc:
+                exited = _exited(exc)
+                if exited is None:
+                    raise
+                raise exited from exc
+            finally:
+                leave_handler(token)
         with handler_call(step, trace_id):
             if timeout is None:
                 return await self._call(handler, args, step, trace_id)
@@ -111,10 +127,18 @@ def handler_exits() -> Iterator[None]:
         yield
     except Exception:
         raise
-    except asyncio.CancelledError as exc:
+    except BaseException as exc:
+        exited = _exited(exc)
+        if exited is None:
+            raise
+        raise exited from exc
+
+
+def _exited(exc: BaseException) -> HandlerExited | None:
+    """What a handler's non-`Exception` becomes: None for a cancellation from outside
+    (shutdown, a timeout, a client that went away), which travels on as it is."""
+    if isinstance(exc, asyncio.CancelledError):
         task = asyncio.current_task()
         if task is None or task.cancelling():
-            raise  # cancelled from outside: shutdown, a timeout, a client that went away
-        raise HandlerExited(exc) from exc  # the handler raised CancelledError itself
-    except BaseException as exc:
-        raise HandlerExited(exc) from exc
+            return None
+    return HandlerExited(exc)  # the handler raised CancelledError itself, or SystemExit

@@ -84,11 +84,13 @@ class FlowGate:
         """`run`, behind the flow control of each step it runs (read at each run, so a
         reloaded config applies at once)."""
 
-        async def gated(step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
+        def gated(step: Step, policy: QueuePolicy, delivery: Delivery) -> Awaitable[None]:
             config = step.event
             if not (config.concurrency or config.throttle_rule or config.idempotency_key):
-                await run(step, policy, delivery)
-                return
+                return run(step, policy, delivery)  # no coroutine of our own on the way
+            return admitted(step, policy, delivery)
+
+        async def admitted(step: Step, policy: QueuePolicy, delivery: Delivery) -> None:
             verdict = await self._admit(step, policy, delivery)
             if not verdict.run:
                 return

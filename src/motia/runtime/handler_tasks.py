@@ -18,7 +18,7 @@ import asyncio
 import traceback
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from contextvars import Context, ContextVar
+from contextvars import Context, ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +40,20 @@ _origin: ContextVar[HandlerOrigin | None] = ContextVar("motia_handler_origin", d
 @contextmanager
 def handler_call(step: str, trace_id: str | None) -> Iterator[None]:
     """Marks the code inside as a handler's: tasks it starts are contained."""
-    token = _origin.set(HandlerOrigin(step, trace_id))
+    token = enter_handler(step, trace_id)
     try:
         yield
     finally:
-        _origin.reset(token)
+        leave_handler(token)
+
+
+def enter_handler(step: str, trace_id: str | None) -> Token[HandlerOrigin | None]:
+    """`handler_call` for the dispatcher's hot path, which resets the token itself."""
+    return _origin.set(HandlerOrigin(step, trace_id))
+
+
+def leave_handler(token: Token[HandlerOrigin | None]) -> None:
+    _origin.reset(token)
 
 
 TaskFactory = Callable[..., "asyncio.Future[Any]"]

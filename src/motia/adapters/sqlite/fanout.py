@@ -38,6 +38,7 @@ INLINE_LIMIT = 60 * 1024
 KEEP_SPILLED = 60.0
 SEND_WAIT = 5.0
 RELIST_EVERY = 1.0
+STAT_EVERY = 0.01
 RECEIVE_BUFFER = INLINE_LIMIT + 64
 # A Unix socket path is at most 108 bytes; keep room for the socket's own name.
 MAX_FOLDER_PATH = 80
@@ -88,6 +89,8 @@ class Fanout:
         self._peers: dict[str, _Peer] = {}
         self._listed_mtime: int | None = None
         self._listed_at = 0.0
+        self._checked_at = -STAT_EVERY
+        self._folder_path = str(folder)
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spilled: list[tuple[float, Path]] = []
@@ -100,8 +103,16 @@ class Fanout:
 
     @property
     def peer_count(self) -> int:
+        self._checked_at = -STAT_EVERY  # asked rarely: look at the folder now
         self._relist_if_changed()
         return len(self._peers)
+
+    def has_peers(self) -> bool:
+        """Whether a `send` now would reach anyone (cheap: no system call most times)."""
+        if self._sock is None:
+            return False
+        self._relist_if_changed()
+        return bool(self._peers)
 
     def on(self, channel: bytes, receive: Receiver) -> None:
         """Hand the payloads of `channel` (one byte) that peers send to `receive`."""
@@ -182,11 +193,17 @@ class Fanout:
     # --- peers ---------------------------------------------------------------------------
 
     def _relist_if_changed(self) -> None:
+        # A peer that starts greets us (HELLO): the folder's time is a second way to hear
+        # of it, looked at no more often than STAT_EVERY, not a system call per message.
+        now = time.monotonic()
+        if now - self._checked_at < STAT_EVERY:
+            return
+        self._checked_at = now
         try:
-            mtime = self.folder.stat().st_mtime_ns
+            mtime = os.stat(self._folder_path).st_mtime_ns
         except OSError:
             return
-        if mtime != self._listed_mtime or time.monotonic() - self._listed_at > RELIST_EVERY:
+        if mtime != self._listed_mtime or now - self._listed_at > RELIST_EVERY:
             self._relist()
 
     def _relist(self) -> None:

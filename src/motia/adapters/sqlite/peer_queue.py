@@ -65,7 +65,7 @@ class PeerSqliteQueueAdapter(SqliteQueueAdapter):
 
     async def _announce(self, subscribers: Iterable[str]) -> None:
         names = sorted(set(subscribers))
-        if not names:
+        if not names or not self._fanout.has_peers():
             return
         # The messages are committed: a peer that misses this finds them at its next poll.
         with contextlib.suppress(Exception):
