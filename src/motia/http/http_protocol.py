@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from motia import jsoncodec
 from motia.settings import Settings
@@ -172,6 +172,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def _too_large(self) -> str:
         return f"Request headers are larger than {self.limits.max_bytes} bytes"
 
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        cycle.transport = JoinedWrites(self.transport, self.loop)
+        super()._start_asgi_task(cycle, app)
+
     def handle_websocket_upgrade(self) -> None:
         # The connection passes to the WebSocket protocol and this one never hears of it
         # again (no `connection_lost`): its header timer must not close the socket later.
@@ -228,3 +232,45 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._header_timer is not None:
             self._header_timer.cancel()
             self._header_timer = None
+
+
+class JoinedWrites(asyncio.Transport):
+    """The transport as one response's cycle sees it: the first write (the status line and
+    headers) is held until the body follows, so a response leaves in one write, one system
+    call and one wake-up of the client instead of two. What is held goes out by itself at
+    the loop's next turn (a streamed body that starts later, a `100 Continue`), and before
+    a close; every later write passes straight through."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._passing = False  # the first write has gone out: no more holding
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._passing:
+            self._transport.write(data)
+        elif self._held is None:
+            self._held = bytes(data)
+            self._loop.call_soon(self._flush)
+        else:
+            held, self._held = self._held, None
+            self._passing = True
+            self._transport.write(held + data)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        self._passing = True
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
