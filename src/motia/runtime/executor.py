@@ -135,9 +135,8 @@ class StepExecutor:
         self, run: Run, step: Step, policy: QueuePolicy, delivery: Delivery
     ) -> _Outcome:
         assert self.bus is not None
-        log = self.logger.child(step.name, delivery.trace_id, step.flows, {"spanId": run.span_id})
-        where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
         if delivery.attempt > policy.max_retries + 1:
+            log, where = self._run_log(step, delivery, run)
             # The previous attempt never reported back: its worker died or it ran past
             # visibilityTimeout, and that was the last attempt it was allowed.
             failure = Failure(
@@ -156,6 +155,7 @@ class StepExecutor:
             else:
                 problems = step.input_schema.validate(data)
             if problems:
+                log, where = self._run_log(step, delivery, run)
                 errors = [p.as_dict() for p in problems]
                 if log.redactor is not None:  # messages quote values: not those of secrets
                     errors = log.redactor.field_errors(errors)
@@ -200,6 +200,7 @@ class StepExecutor:
         except Exception as exc:
             self.hooks.run_failed(run, exc)
             await self.settle(step, delivery.trace_id, invocation)
+            log, where = self._run_log(step, delivery, run)
             return await self._failed(run, policy, delivery, exc, log, where, invocation)
         if time.perf_counter() - started >= LONG_RUN:
             self._long_running.add(step.name)
@@ -214,8 +215,10 @@ class StepExecutor:
             else:
                 completed = await self.queue.complete(delivery, emits)
         except TypeError as exc:  # an emitted payload cannot be stored as JSON
+            log, where = self._run_log(step, delivery, run)
             return await self._failed(run, policy, delivery, exc, log, where, invocation)
         if not completed:
+            log, where = self._run_log(step, delivery, run)
             log.warn(
                 "the handler finished after its lease was lost; its emits are dropped and "
                 "the message runs again",
@@ -224,6 +227,13 @@ class StepExecutor:
             return _Outcome("lost", invocation)
         self.bus.notify(emits)
         return _Outcome("ok", invocation)
+
+    def _run_log(self, step: Step, delivery: Delivery, run: Run) -> tuple[Logger, dict[str, Any]]:
+        """The run's logger and the fields that place a delivery, for the paths that log
+        (made there: a run that succeeds needs neither)."""
+        log = self.logger.child(step.name, delivery.trace_id, step.flows, {"spanId": run.span_id})
+        where = {"topic": delivery.topic, "eventId": delivery.event_id, "attempt": delivery.attempt}
+        return log, where
 
     async def _failed(
         self,

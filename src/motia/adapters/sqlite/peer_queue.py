@@ -30,11 +30,12 @@ class PeerSqliteQueueAdapter(SqliteQueueAdapter):
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         await super().publish(messages)
-        await self._announce(m.subscriber for m in messages)
+        if self._fanout.has_peers():
+            await self._announce(m.subscriber for m in messages)
 
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         completed = await super().complete(delivery, emits)
-        if completed:
+        if completed and (emits or delivery.group_id is not None) and self._fanout.has_peers():
             # In a FIFO group the next message can be leased now.
             head = [delivery.subscriber] if delivery.group_id is not None else []
             await self._announce([*head, *(m.subscriber for m in emits)])
