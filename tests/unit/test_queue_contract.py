@@ -1235,3 +1235,103 @@ async def test_next_delayed_at_sees_past_visible_and_blocked_messages(harness: H
     assert await queue.next_delayed_at("Sub", clock.time()) is None
     assert await queue.next_delayed_at("Fifo", clock.time()) is None
     assert await queue.next_delayed_at("Nobody", clock.time()) is None
+
+
+# --- taken as published (an idle local worker runs the message without leasing it) ------
+
+
+# Backends whose `publish` can lease messages to the publisher in the same write.
+TAKING = {"sqlite", "redis"}
+
+
+@pytest.fixture(params=sorted(TAKING))
+def taking(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    yield from _harness(request.param, tmp_path)
+
+
+def _taking(taking: Harness) -> QueueAdapter:
+    queue = taking.open()
+    assert queue.leases_on_publish
+    return queue
+
+
+async def test_a_message_taken_as_published_is_leased_to_its_publisher(
+    taking: Harness,
+) -> None:
+    queue = _taking(taking)
+    data: dict[str, Any] = {"items": [1, 2], "tuple": (1, 2)}
+    taken, left = msg(data=data, trace="trace-7", flows=["f1"]), msg()
+    until = START + LEASE
+    [delivery] = await queue.publish_taking([taken, left], {taken.id}, "tok-1", until)
+    data["items"].append(3)  # the delivery's data is what was stored, not the object
+    assert delivery.id == taken.id and delivery.event_id == taken.event_id
+    assert delivery.subscriber == "Sub" and delivery.topic == "topic.a"
+    assert delivery.data == {"items": [1, 2], "tuple": [1, 2]}
+    assert delivery.trace_id == "trace-7" and delivery.flows == ["f1"]
+    assert delivery.group_id is None
+    assert delivery.attempt == 1 and delivery.lease_token == "tok-1"
+    assert delivery.enqueued_at == pytest.approx(START)
+    # Leased: nobody else gets it while the lease holds; the other one is there to lease.
+    assert await lease_ids(queue) == [left.id]
+    stats = await queue.stats("Sub")
+    assert (stats.waiting, stats.in_flight) == (0, 2)
+    assert await queue.complete(delivery, [])
+    assert await queue.next_visible_at("Sub") == pytest.approx(START + LEASE)
+
+
+async def test_a_taken_message_whose_publisher_died_runs_again_when_its_lease_ends(
+    taking: Harness,
+) -> None:
+    queue = _taking(taking)
+    sent = msg()
+    [first] = await queue.publish_taking([sent], {sent.id}, "tok-dead", START + LEASE)
+    assert await lease_ids(queue) == []
+    taking.clock.advance(LEASE + 1)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == (sent.id, 2)  # the first attempt was counted
+    assert not await queue.complete(first, [])  # the dead publisher's lease is void
+    assert await queue.complete(again, [])
+
+
+async def test_a_taken_message_can_be_handed_back_uncounted(taking: Harness) -> None:
+    queue = _taking(taking)
+    sent = msg()
+    [delivery] = await queue.publish_taking([sent], {sent.id}, "tok-back", START + LEASE)
+    await queue.release(delivery)
+    again = await lease_one(queue)
+    assert (again.id, again.attempt) == (sent.id, 1)
+
+
+async def test_a_message_queued_already_is_not_taken_twice(taking: Harness) -> None:
+    queue = _taking(taking)
+    sent = msg()
+    await queue.publish([sent])
+    # A publish retried after a lost answer: the message is queued once, and leasable.
+    assert await queue.publish_taking([sent], {sent.id}, "tok-dup", START + LEASE) == []
+    assert await lease_ids(queue) == [sent.id]
+
+
+async def test_taking_respects_scheduled_and_ordered_messages_around_it(
+    taking: Harness,
+) -> None:
+    queue = _taking(taking)
+    taken = msg()
+    ordered = [msg(group="G"), msg(group="G")]
+    delayed = msg(delay=5.0)
+    scheduled = replace(msg(), fire_at=START + 9.0, delay=9.0, key="k-1")
+    [delivery] = await queue.publish_taking(
+        [taken, *ordered, delayed, scheduled], {taken.id}, "tok-mix", START + LEASE
+    )
+    assert delivery.id == taken.id
+    assert await lease_ids(queue) == [ordered[0].id]  # the head of its group only
+    assert [s.key for s in await queue.scheduled()] == ["k-1"]
+    taking.clock.advance(10.0)
+    assert sorted(await lease_ids(queue)) == sorted([delayed.id, scheduled.id])
+
+
+async def test_queues_that_cannot_take_on_publish_say_so(harness: Harness) -> None:
+    queue = harness.open()
+    assert queue.leases_on_publish == (harness.name in TAKING)
+    if harness.name not in TAKING:
+        with pytest.raises(NotImplementedError):
+            await queue.publish_taking([msg()], set(), "tok", START + LEASE)

@@ -4,6 +4,8 @@ keeps one worker per subscriber running."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable, Sequence
 
 from motia.adapters.queue.base import DEFAULT_GROUP, Delivery, OutgoingMessage, QueueAdapter
@@ -49,6 +51,7 @@ class EventBus:
         # (and once more after each reload while it is still true).
         self._warn_unsubscribed = warn_unsubscribed
         self._warned_topics: set[str] = set()
+        self._handing_back: set[asyncio.Task[None]] = set()
 
     def topics(self) -> list[str]:
         return sorted(self._subscribers)
@@ -167,10 +170,59 @@ class EventBus:
     async def publish(self, events: Sequence[Event]) -> int:
         """Make the events durable for every subscriber; returns the copies made."""
         messages = self.fan_out(events)
-        if messages:
+        if not messages:
+            return 0
+        takers = self._takers(messages) if self._queue.leases_on_publish else None
+        if not takers:
             await self._queue.publish(messages)
             self.notify(messages)
+            return len(messages)
+        # Idle local workers run their copies as soon as they are stored: leased to them in
+        # the same write, no wake-up and no lease of their own on the way.
+        token = os.urandom(8).hex()
+        lease_until = self._clock.time() + self._lease_seconds
+        try:
+            deliveries = await self._queue.publish_taking(messages, takers, token, lease_until)
+        except BaseException as exc:
+            for taker in takers.values():
+                taker.unreserve()
+            if isinstance(exc, asyncio.CancelledError):
+                # The publisher is gone, but the write may have committed: hand the taken
+                # messages back so a worker leases them now, not when the lease runs out.
+                self._hand_back([m for m in messages if m.id in takers], token)
+            raise
+        for delivery in deliveries:
+            takers.pop(delivery.id).take(delivery)
+        for taker in takers.values():  # not stored after all (an id already queued)
+            taker.unreserve()
+        if len(deliveries) < len(messages):
+            taken = {d.id for d in deliveries}
+            self.notify([m for m in messages if m.id not in taken])
         return len(messages)
+
+    def _hand_back(self, messages: list[OutgoingMessage], token: str) -> None:
+        async def release() -> None:
+            for message in messages:
+                delivery = self._queue.taken_delivery(message, None, token, 0.0)
+                with contextlib.suppress(Exception):  # never stored, or the store is down
+                    await self._queue.release(delivery)
+            self.notify(messages)
+
+        task = asyncio.get_running_loop().create_task(release())
+        self._handing_back.add(task)
+        task.add_done_callback(self._handing_back.discard)
+
+    def _takers(self, messages: Sequence[OutgoingMessage]) -> dict[str, SubscriberWorker]:
+        """Message id -> the idle worker of this process that takes it as it is stored:
+        unordered messages visible at once, one per free slot."""
+        takers: dict[str, SubscriberWorker] = {}
+        for message in messages:
+            if message.group_id is not None or message.delay > 0 or message.fire_at is not None:
+                continue
+            worker = self._workers.get(message.subscriber)
+            if worker is not None and worker.reserve():
+                takers[message.id] = worker
+        return takers
 
     def wake(self, subscriber: str) -> None:
         """Another process made messages of `subscriber` visible: its worker looks now."""

@@ -21,7 +21,7 @@ same semantics and passes the same contract tests:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -225,9 +225,46 @@ class ScheduledEmit:
 
 
 class QueueAdapter(ABC):
+    # Whether `publish_taking` is supported: see there.
+    leases_on_publish = False
+
     @abstractmethod
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         """Accept messages; once this returns they survive a crash."""
+
+    async def publish_taking(
+        self,
+        messages: Sequence[OutgoingMessage],
+        taken: Collection[str],
+        token: str,
+        lease_until: float,
+    ) -> list[Delivery]:
+        """`publish`, storing the messages whose ids are in `taken` already leased (token
+        `token` until `lease_until`, their first attempt counted): the publishing process
+        has idle workers for them and runs them at once, without a lease of its own.
+        Returns their deliveries, data decoded from what was stored (as a lease gives it).
+        Only unordered messages visible now are taken. Backends that can do this in the
+        step that stores the messages set `leases_on_publish`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def taken_delivery(
+        message: OutgoingMessage, data: Any, token: str, enqueued_at: float
+    ) -> Delivery:
+        """The delivery of a message leased to its publisher as it was stored."""
+        return Delivery(
+            id=message.id,
+            event_id=message.event_id,
+            subscriber=message.subscriber,
+            topic=message.topic,
+            data=data,
+            trace_id=message.trace_id,
+            flows=list(message.flows),
+            group_id=None,
+            attempt=1,
+            lease_token=token,
+            enqueued_at=enqueued_at,
+        )
 
     @abstractmethod
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:

@@ -54,7 +54,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -159,6 +159,26 @@ class RedisQueueAdapter(QueueAdapter):
             return
         described, bodies = self._encode(messages, self._clock.time())
         await self._writes.submit((["p", described], bodies), len(bodies))
+
+    leases_on_publish = True
+
+    async def publish_taking(
+        self,
+        messages: Sequence[OutgoingMessage],
+        taken: Collection[str],
+        token: str,
+        lease_until: float,
+    ) -> list[Delivery]:
+        now = self._clock.time()
+        described, bodies = self._encode(messages, now)
+        pairs = [[m.subscriber, m.id] for m in messages if m.id in taken]
+        operation = ["t", token, repr(lease_until), pairs, described]
+        leased = set(await self._writes.submit((operation, bodies), len(bodies)))
+        return [
+            self.taken_delivery(message, jsoncodec.loads(body)["data"], token, now)
+            for message, body in zip(messages, bodies, strict=True)
+            if message.id in leased
+        ]
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         deliveries, _ = await self.lease_and_peek(subscriber, limit, lease_seconds)

@@ -180,6 +180,9 @@ end
 # - ["p", messages]: publish;
 # - ["c", subscriber, id, token, messages]: complete: acknowledge and publish the emits,
 #   only while the lease is held;
+# - ["t", token, lease_until, taken, messages]: publish, and lease the messages whose
+#   [subscriber, id] pairs are in `taken` to the publisher at once (their first attempt
+#   counted); answers the ids it leased (one that was queued already is left as it was);
 # - ["l", subscriber, limit, lease_until, token]: lease (see `lease` above). A worker's
 #   lease usually travels with the completions that freed its slots, and so sees the next
 #   messages of their FIFO groups.
@@ -229,6 +232,25 @@ for i, op in ipairs(plan) do
   if kind == 'p' then
     enqueue_all(op[2], true)
     out[i] = '1'
+  elseif kind == 't' then
+    local queued = {}  -- ids queued before this publish: not ours to take
+    for _, pair in ipairs(op[4]) do
+      queued[pair[2]] = redis.call('EXISTS', base(pair[1]) .. ':m:' .. pair[2]) == 1
+    end
+    enqueue_all(op[5], true)
+    add_ready(ready)
+    ready = {}
+    local taken = {}
+    for _, pair in ipairs(op[4]) do
+      local q = base(pair[1])
+      local id = pair[2]
+      if not queued[id] and redis.call('ZREM', q .. ':ready', id) == 1 then
+        redis.call('HSET', q .. ':m:' .. id, 'token', op[2], 'attempts', 1)
+        redis.call('ZADD', q .. ':leased', op[3], id)
+        table.insert(taken, cjson.encode(id))
+      end
+    end
+    out[i] = '[' .. table.concat(taken, ',') .. ']'
   elseif kind == 'c' then
     local q = base(op[2])
     local id = op[3]

@@ -5,7 +5,7 @@ workers look at once instead of at their next poll (which stays as the fallback)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from motia.adapters.queue.base import (
     ALL_DEAD_LETTERS,
@@ -32,6 +32,18 @@ class PeerSqliteQueueAdapter(SqliteQueueAdapter):
         await super().publish(messages)
         if self._fanout.has_peers():
             await self._announce(m.subscriber for m in messages)
+
+    async def publish_taking(
+        self,
+        messages: Sequence[OutgoingMessage],
+        taken: Collection[str],
+        token: str,
+        lease_until: float,
+    ) -> list[Delivery]:
+        deliveries = await super().publish_taking(messages, taken, token, lease_until)
+        if len(taken) < len(messages) and self._fanout.has_peers():
+            await self._announce(m.subscriber for m in messages if m.id not in taken)
+        return deliveries
 
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
         completed = await super().complete(delivery, emits)

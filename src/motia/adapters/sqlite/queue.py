@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from typing import Any
 
 from motia import jsoncodec
@@ -71,6 +71,12 @@ _INSERT = (
     "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, flows, "
     "group_id, visible_at, enqueued_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A message leased as it is published, its first attempt counted (see `publish_taking`).
+_INSERT_TAKEN = (
+    "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, flows, "
+    "group_id, visible_at, enqueued_at, priority, attempts, lease_token, lease_until) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+)
 # Visible messages of a subscriber, oldest first; a message of a FIFO group only when it is
 # the oldest of its group (so a leased or retrying head blocks the rest of the group).
 _LEASABLE_WHERE = """
@@ -124,6 +130,31 @@ class SqliteQueueAdapter(QueueAdapter):
             now,
             message.priority,
         )
+
+    leases_on_publish = True
+
+    async def publish_taking(
+        self,
+        messages: Sequence[OutgoingMessage],
+        taken: Collection[str],
+        token: str,
+        lease_until: float,
+    ) -> list[Delivery]:
+        now = self._clock.time()
+        rows = [self._row(m, now) for m in messages]  # encode first: a bad payload writes nothing
+
+        def work(execute: Execute) -> list[Delivery]:
+            deliveries: list[Delivery] = []
+            for message, row in zip(messages, rows, strict=True):
+                if message.id not in taken:
+                    execute(_INSERT, row)
+                elif execute(_INSERT_TAKEN, (*row, token, lease_until)):  # not queued before
+                    data = jsoncodec.loads(row[4])
+                    deliveries.append(self.taken_delivery(message, data, token, now))
+            schedule.record(execute, self._db.query, messages, now)
+            return deliveries
+
+        return await self._db.transact(work)
 
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         if not messages:
