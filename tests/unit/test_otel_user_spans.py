@@ -23,7 +23,7 @@ TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def cron_run() -> Run:
-    step: Any = SimpleNamespace(name="Cleanup")
+    step: Any = SimpleNamespace(name="Cleanup", language="python", config=SimpleNamespace())
     return Run(step, "cron", TRACE, "cron */5 * * * *", 0.0)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import time
 import traceback
+from random import getrandbits
 
 from starlette.types import Scope
 
@@ -23,16 +24,15 @@ from motia.http.traceparent import (
     TRACEPARENT,
     TRACEPARENT_KEY,
 )
-from motia.runtime.otel_export import OtelExport, current_span, random_span_id
+from motia.runtime.otel_export import OtelExport, current_span
 from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
+    RequestFields,
     SpanRecord,
-    attribute,
-    encode_attributes,
     exception_event,
 )
-from motia.tracecontext import TraceParent, format_traceparent, parse_traceparent
+from motia.tracecontext import TraceParent, parse_traceparent
 
 Token = contextvars.Token[SpanRecord | None]
 
@@ -41,6 +41,9 @@ class ServerSpans:
     def __init__(self, export: OtelExport, accept_traceparent: bool) -> None:
         self._export = export
         self._accept = accept_traceparent
+        self._all = export.samples_all  # every trace recorded: no decision to take
+        assert export.spans is not None
+        self._add = export.spans.add
 
     def open(self, scope: Scope) -> tuple[SpanRecord, Token]:
         """The request's span, current until `close`."""
@@ -59,22 +62,35 @@ class ServerSpans:
         else:
             trace_id = new_trace_id()
             parent_id = 0
-            sampled = self._export.sampled(trace_id)
+            sampled = self._all or self._export.sampled(trace_id)
         method: str = scope["method"]
+        span_id = getrandbits(64) or 1
+        request: RequestFields | None = None
+        if sampled:  # kept as they come: the export thread encodes them
+            client = scope.get("client")
+            request = (
+                method,
+                scope.get("scheme", "http"),
+                scope.get("http_version", "1.1"),
+                scope["path"],
+                scope.get("query_string", b""),
+                client[0] if client else None,
+                agent,
+            )
         span = SpanRecord(
             trace_id,
-            random_span_id(),
+            span_id,
             parent_id,
             method,
             KIND_SERVER,
             time.time_ns(),
             sampled,
             caller is not None,
-            fixed=_request_attributes(scope, method, agent) if sampled else b"",
+            request=request,
         )
-        header = format_traceparent(trace_id, f"{span.span_id:016x}", sampled)
         scope[TRACE_ID_KEY] = trace_id  # the scope is this request's own
-        scope[TRACEPARENT_KEY] = (TRACEPARENT, header.encode())
+        flags = "01" if sampled else "00"
+        scope[TRACEPARENT_KEY] = (TRACEPARENT, f"00-{trace_id}-{span_id:016x}-{flags}".encode())
         return span, current_span.set(span)
 
     def failed(self, span: SpanRecord, exc: Exception) -> None:
@@ -86,42 +102,11 @@ class ServerSpans:
 
     def close(self, span: SpanRecord, token: Token, scope: Scope) -> None:
         current_span.reset(token)
-        status: int = scope.get(STATUS_KEY, 0)
-        if status and span.sampled:
-            span.fixed += attribute("http.response.status_code", status)
-            if status >= 500:
-                span.status = STATUS_ERROR
-        self._export.end(span)
-
-
-def _request_attributes(scope: Scope, method: str, agent: bytes | None) -> bytes:
-    """Method, scheme and protocol version (few combinations repeat, encoded once), then
-    what this request says of itself."""
-    encoded = _fixed_attributes(scope, method) + attribute("url.path", scope["path"])
-    if scope.get("query_string"):
-        encoded += attribute("url.query", scope["query_string"].decode("latin-1"))
-    client = scope.get("client")
-    if client:
-        encoded += attribute("client.address", client[0])
-    if agent is not None:
-        encoded += attribute("user_agent.original", agent.decode("latin-1"))
-    return encoded
-
-
-_fixed: dict[tuple[str, str, str], bytes] = {}
-
-
-def _fixed_attributes(scope: Scope, method: str) -> bytes:
-    key = (method, scope.get("scheme", "http"), scope.get("http_version", "1.1"))
-    encoded = _fixed.get(key)
-    if encoded is None:
-        encoded = encode_attributes(
-            {
-                "http.request.method": key[0],
-                "url.scheme": key[1],
-                "network.protocol.version": key[2],
-            }
-        )
-        if len(_fixed) < 64:  # a client can send any method name: keep a few
-            _fixed[key] = encoded
-    return encoded
+        if span.sampled:
+            status: int = scope.get(STATUS_KEY, 0)
+            if status:
+                span.http_status = status
+                if status >= 500:
+                    span.status = STATUS_ERROR
+            span.end = time.time_ns()
+            self._add(span)

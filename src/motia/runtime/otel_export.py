@@ -21,9 +21,7 @@ import contextvars
 import os
 import time
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from hashlib import blake2b
-from random import getrandbits
 
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -45,6 +43,7 @@ from motia.runtime.bus import EventBus
 from motia.runtime.events import Event
 from motia.runtime.hooks import HookChain
 from motia.runtime.otel import OtelConfig
+from motia.runtime.otel_sampling import ALL
 from motia.runtime.otlp_http import OtlpPoster, OtlpTarget
 from motia.runtime.otlp_proto import (
     KIND_PRODUCER,
@@ -52,7 +51,6 @@ from motia.runtime.otlp_proto import (
     encode_attributes,
     encode_resource,
     encode_scope,
-    id_attribute,
 )
 from motia.runtime.span_batches import SpanBatches
 from motia.tracecontext import TraceParent, is_trace_id
@@ -82,18 +80,6 @@ def otel_trace_id(trace_id: str) -> str:
     return blake2b(trace_id.encode(), digest_size=16).hexdigest()
 
 
-def random_span_id() -> int:
-    return getrandbits(64) or 1
-
-
-@lru_cache(maxsize=4096)
-def emit_span_int(event_id: str) -> int:
-    """`emit_span_id(event_id)` as the integer a `SpanRecord` holds, without the hex; kept
-    for the latest events, as an emit's subscriber in this process asks for it again."""
-    value = int.from_bytes(blake2b(event_id.encode(), digest_size=8).digest(), "big")
-    return value or 1
-
-
 class OtelExport:
     """The sampler, the span batches and the log pipeline; `shutdown` sends what is left."""
 
@@ -106,6 +92,7 @@ class OtelExport:
         self.spans: SpanBatches | None = None
         self.logger_provider: LoggerProvider | None = None
         self.sampling = config.sampling
+        self.samples_all = config.sampling.bound == ALL
         if config.traces:
             poster = OtlpPoster(OtlpTarget.from_environ(environ, "traces"), self.warn)
             self.spans = SpanBatches(
@@ -189,28 +176,34 @@ class OtelExport:
         """The PRODUCER span of one emit, with the span id its subscribers' runs name."""
         parent = current_span.get()
         trace_id = event.trace_id
-        if parent is None or parent.trace_id != trace_id:
-            trace_id = otel_trace_id(trace_id)
-        if parent is not None and parent.trace_id == trace_id:
+        if parent is not None and parent.trace_id == trace_id:  # an emit inside a run
             if not parent.sampled:
                 return
             parent_id = parent.span_id
-        elif self.sampled(trace_id):
-            parent_id = 0
         else:
-            return
+            trace_id = otel_trace_id(trace_id)
+            if parent is not None and parent.trace_id == trace_id:
+                if not parent.sampled:
+                    return
+                parent_id = parent.span_id
+            elif self.samples_all or self.sampled(trace_id):
+                parent_id = 0
+            else:
+                return
         name, fixed = _emit_fields(event.topic)
         now = time.time_ns()
         span = SpanRecord(
             trace_id,
-            emit_span_int(event.id),
+            0,  # from the message id, at export
             parent_id,
             name,
             KIND_PRODUCER,
             now,
-            fixed=fixed + id_attribute("messaging.message.id", event.id),
+            fixed=fixed,
+            end=now,
+            message_id=event.id,
+            span_from_message=True,
         )
-        span.end = now
         if self.spans is not None:
             self.spans.add(span)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from typing import Any
 
@@ -14,7 +15,6 @@ from motia.runtime.otel_export import (
     OtelExport,
     api_context,
     current_span,
-    emit_span_int,
     otel_trace_id,
 )
 from motia.runtime.otlp_proto import (
@@ -26,8 +26,8 @@ from motia.runtime.otlp_proto import (
     attribute,
     encode_attributes,
     exception_event,
-    id_attribute,
 )
+from motia.steps.model import Step
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
 ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
@@ -38,56 +38,115 @@ ERROR_OUTCOMES = frozenset({"failed", "retrying", "dead", "lost"})
 _Open = tuple[SpanRecord, contextvars.Token[SpanRecord | None], object | None]
 
 
+class _StepFields:
+    """What every run of one step by one trigger shares, worked out at its first run."""
+
+    __slots__ = ("first", "fixed", "name", "route", "step", "tracked")
+
+    def __init__(self, run: Run) -> None:
+        self.step = step = run.step
+        attributes: dict[str, Any] = {"motia.step": step.name, "motia.kind": run.kind}
+        if run.kind == "event":
+            topic = run.trigger.removeprefix("topic ")
+            attributes["motia.topic"] = topic
+            attributes["messaging.system"] = "motia"
+            attributes["messaging.operation.type"] = "process"
+            attributes["messaging.destination.name"] = topic
+            attributes["messaging.consumer.group.name"] = step.name
+        self.name = f"{run.kind} {step.name}"
+        # The attributes in wire format, alone and with `motia.attempt` 1 after them
+        # (most runs are first runs).
+        self.fixed = encode_attributes(attributes)
+        self.first = self.fixed + attribute("motia.attempt", 1)
+        self.route = step.api.path if run.kind == "api" else None
+        # Logs of steps run in another process arrive outside the run's task: those runs
+        # are found by step and trace instead of as the current span.
+        self.tracked = step.language != "python" or _in_process_pool(step)
+
+
+def _fixed(fields: _StepFields, attempt: int) -> bytes:
+    if attempt == 1:
+        return fields.first
+    return fields.fixed + attribute("motia.attempt", attempt)
+
+
+# Motia's own trace ids are W3C ones already: checked here without a call per layer.
+_w3c = re.compile("[0-9a-f]{32}").fullmatch
+_ZERO = "0" * 32
+
+
+def _in_process_pool(step: Step) -> bool:
+    return getattr(step.config, "executor", "") == "process"
+
+
 class RunSpans(RunHooks):
     def __init__(self, export: OtelExport) -> None:
         self._export = export
+        assert export.spans is not None
+        self._add = export.spans.add
+        self._all = export.samples_all  # every trace recorded: no decision to take
         self._open: dict[Run, _Open] = {}
         # The open run of each step in each trace, for logs that arrive from a runner
         # process outside the run's task (kept only when logs are exported).
         self._running: dict[tuple[str, str], SpanRecord] = {}
         self._track = export.logger_provider is not None
+        self._fields: dict[tuple[str, str, str], _StepFields] = {}  # by step, kind, trigger
 
     def running(self, step: str, trace_id: str) -> SpanRecord | None:
         return self._running.get((step, trace_id))
 
     def run_started(self, run: Run) -> None:
-        step = run.step
-        request = current_span.get()
+        key = (run.step.name, run.kind, run.trigger)
+        fields = self._fields.get(key)
+        if fields is None or fields.step is not run.step:  # new, or reloaded
+            if len(self._fields) >= 4096:
+                self._fields.clear()
+            fields = self._fields[key] = _StepFields(run)
         trace_id = run.trace_id
-        parent_id = 0
-        remote = False
-        kind = KIND_INTERNAL
+        user_tracing = self._export.user_tracing
+        request = current_span.get()
         if run.kind == "api" and request is not None and request.trace_id == trace_id:
-            parent_id, sampled = request.span_id, request.sampled
-            if sampled and request.kind == KIND_SERVER and " " not in request.name:
-                _name_request(request, run)
+            sampled = request.sampled
+            if not sampled and not user_tracing:
+                return  # nothing to record, and nothing inside asks (emits decide alike)
+            if sampled and request.kind == KIND_SERVER and request.route is None:
+                request.route = fields.route  # the SERVER span is named by its route
+            span = SpanRecord(
+                trace_id,
+                int(run.span_id, 16),  # the id its log lines carry
+                request.span_id,
+                fields.name,
+                KIND_INTERNAL,
+                time.time_ns(),
+                sampled,
+                fixed=_fixed(fields, run.attempt) if sampled else b"",
+            )
         else:  # an event from the queue, a cron run: the decision is taken here
-            trace_id = otel_trace_id(trace_id)
-            sampled = self._export.sampled(trace_id)
-            if run.kind == "event":
-                kind = KIND_CONSUMER
-                if run.event_id is not None and (sampled or self._export.user_tracing):
-                    parent_id, remote = emit_span_int(run.event_id), True
-        if not sampled and not self._export.user_tracing:
-            return  # nothing to record, and nothing inside asks (emits decide alike)
-        name, fixed, first = _step_fields(run)
-        span = SpanRecord(
-            trace_id,
-            int(run.span_id, 16),  # the id its log lines carry
-            parent_id,
-            name,
-            kind,
-            time.time_ns(),
-            sampled,
-            remote,
-            fixed=_run_attributes(run, fixed, first) if sampled else b"",
-        )
+            if _w3c(trace_id) is None or trace_id == _ZERO:
+                trace_id = otel_trace_id(trace_id)
+            sampled = self._all or self._export.sampled(trace_id)
+            if not sampled and not user_tracing:
+                return
+            event = run.kind == "event"
+            span = SpanRecord(
+                trace_id,
+                int(run.span_id, 16),
+                0,
+                fields.name,
+                KIND_CONSUMER if event else KIND_INTERNAL,
+                time.time_ns(),
+                sampled,
+                event and run.event_id is not None,  # the emit's span, maybe elsewhere
+                fixed=_fixed(fields, run.attempt) if sampled else b"",
+                message_id=run.event_id,
+                parent_from_message=event,
+            )
         api_token = None
-        if self._export.user_tracing:
+        if user_tracing:
             api_token = otel_context.attach(api_context(span))
         self._open[run] = (span, current_span.set(span), api_token)
-        if self._track:
-            self._running[(step.name, run.trace_id)] = span
+        if self._track and fields.tracked:
+            self._running[(run.step.name, run.trace_id)] = span
 
     def run_failed(self, run: Run, error: BaseException) -> None:
         opened = self._open.get(run)
@@ -114,96 +173,32 @@ class RunSpans(RunHooks):
         if opened is None:
             return
         span, token, api_token = opened
-        if self._track:
+        if self._track and self._running:
             key = (run.step.name, run.trace_id)
             if self._running.get(key) is span:
                 del self._running[key]
         if span.sampled:
-            _record_end(span, run, end)
-        self._export.end(span)
+            status = end.status
+            span.outcome = status  # these become attributes in the export thread
+            span.emits = end.emits
+            if end.http_status is not None:
+                span.http_status = end.http_status
+            if status in ERROR_OUTCOMES:
+                _record_error(span, run, end)
+            span.end = time.time_ns()
+            self._add(span)
         if api_token is not None:
             otel_context.detach(api_token)  # type: ignore[arg-type]
         current_span.reset(token)
 
 
-# The name and the attributes (in wire format) every run of a step shares, by (step,
-# kind, trigger): alone, and with `motia.attempt` 1 after them (most runs are first runs).
-_fixed: dict[tuple[str, str, str], tuple[str, bytes, bytes]] = {}
-
-
-def _step_fields(run: Run) -> tuple[str, bytes, bytes]:
-    key = (run.step.name, run.kind, run.trigger if run.kind == "event" else "")
-    fields = _fixed.get(key)
-    if fields is None:
-        attributes: dict[str, Any] = {"motia.step": run.step.name, "motia.kind": run.kind}
-        if run.kind == "event":
-            topic = run.trigger.removeprefix("topic ")
-            attributes["motia.topic"] = topic
-            attributes["messaging.system"] = "motia"
-            attributes["messaging.operation.type"] = "process"
-            attributes["messaging.destination.name"] = topic
-            attributes["messaging.consumer.group.name"] = run.step.name
-        name = f"{run.kind} {run.step.name}"
-        encoded = encode_attributes(attributes)
-        fields = _fixed[key] = (name, encoded, encoded + attribute("motia.attempt", 1))
-    return fields
-
-
-def _run_attributes(run: Run, fixed: bytes, first: bytes) -> bytes:
-    """The step's attributes, then those of this run alone."""
-    fixed = first if run.attempt == 1 else fixed + attribute("motia.attempt", run.attempt)
-    if run.event_id is not None:
-        fixed += id_attribute("messaging.message.id", run.event_id)
-    return fixed
-
-
-# The request span's name and `http.route` attribute, by (method, route).
-_routes: dict[tuple[str, str], tuple[str, bytes]] = {}
-
-
-def _name_request(request: SpanRecord, run: Run) -> None:
-    """The request's SERVER span (named by its method until now) learns its route once
-    the step is known."""
-    key = (request.name, run.step.api.path)
-    named = _routes.get(key)
-    if named is None:
-        method, route = key
-        named = (f"{method} {route}", attribute("http.route", route))
-        if len(_routes) < 4096:  # methods and routes are few; keep them
-            _routes[key] = named
-    request.name = named[0]
-    request.fixed += named[1]
-
-
-def _record_end(span: SpanRecord, run: Run, end: RunEnd) -> None:
-    span.fixed += _end_attributes(end.status, end.emits, end.http_status)
-    if end.status in ERROR_OUTCOMES:
-        failure = end.failure
-        if failure is not None and run.kind == "api":  # an event or cron error was
-            kind, _, message = failure.error.partition(": ")  # recorded by run_failed
-            _add_event(span, exception_event(kind, message, failure.stack))
-        span.status = STATUS_ERROR
-        span.status_message = failure.error if failure is not None else end.status
-
-
-# How runs end repeats (the outcome, the topics emitted, the HTTP status): each way is
-# encoded once.
-_ends: dict[tuple[str, tuple[str, ...], int | None], bytes] = {}
-
-
-def _end_attributes(status: str, emits: list[str], http_status: int | None) -> bytes:
-    key = (status, tuple(emits), http_status)
-    encoded = _ends.get(key)
-    if encoded is None:
-        encoded = attribute("motia.outcome", status)
-        if emits:
-            encoded += attribute("motia.emits", list(emits))
-        if http_status is not None:
-            encoded += attribute("http.response.status_code", http_status)
-        if len(_ends) >= 1024:
-            _ends.clear()
-        _ends[key] = encoded
-    return encoded
+def _record_error(span: SpanRecord, run: Run, end: RunEnd) -> None:
+    failure = end.failure
+    if failure is not None and run.kind == "api":  # an event or cron error was
+        kind, _, message = failure.error.partition(": ")  # recorded by run_failed
+        _add_event(span, exception_event(kind, message, failure.stack))
+    span.status = STATUS_ERROR
+    span.status_message = failure.error if failure is not None else end.status
 
 
 def _add_event(span: SpanRecord, event: tuple[str, int, dict[str, Any]]) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
@@ -27,12 +29,17 @@ FLAG_IS_REMOTE = 0x200
 
 
 SpanEvent = tuple[str, int, dict[str, Any]]  # name, time (ns), attributes
+RequestFields = tuple[str, str, str, str, bytes, str | None, bytes | None]
 
 
 @dataclass(slots=True, eq=False)
 class SpanRecord:
     """One span as Motia keeps it until it is exported. A record that is not `sampled`
-    only names its ids to children and to `traceparent` headers; it is never sent."""
+    only names its ids to children and to `traceparent` headers; it is never sent.
+
+    What a span learns on the request path is stored as it comes (`message_id`, `route`,
+    `outcome`, `emits`, `http_status`, `request`) and turned into attributes by the export
+    thread, a batch at a time: the request pays for a few stores, not for encoding."""
 
     trace_id: str  # 32 hex digits
     span_id: int
@@ -42,14 +49,35 @@ class SpanRecord:
     start: int  # ns since the epoch
     sampled: bool = True
     parent_remote: bool = False
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] | None = None
     # Attributes already in wire format (`attribute`, `encode_attributes`): those every
-    # run of a step shares, encoded once, and those known when the span starts or ends.
+    # run of a step shares, encoded once.
     fixed: bytes = b""
     end: int = 0
     status: int = STATUS_UNSET
     status_message: str = ""
     events: list[SpanEvent] | None = None
+    message_id: str | None = None  # messaging.message.id
+    # An emit's span id, and the parent of the run of the event it emitted, derive from
+    # the message id (`message_span_id`): worked out at export when these are set.
+    span_from_message: bool = False
+    parent_from_message: bool = False
+    route: str | None = None  # http.route; a SERVER span is then named "METHOD route"
+    outcome: str | None = None  # motia.outcome
+    emits: list[str] | None = None  # motia.emits, when not empty
+    http_status: int = 0  # http.response.status_code, when not 0
+    # A request's method, scheme, protocol version, path, query, client address and
+    # user agent (the attributes of a SERVER span).
+    request: RequestFields | None = None
+
+
+@lru_cache(maxsize=4096)
+def message_span_id(message_id: str) -> int:
+    """`motia.tracecontext.emit_span_id(message_id)` as an integer, without the hex: the
+    span id of the emit that produced the message, which its subscribers' runs name as
+    their parent. Kept for the latest messages: both spans ask for it."""
+    value = int.from_bytes(blake2b(message_id.encode(), digest_size=8).digest(), "big")
+    return value or 1
 
 
 def _varint(value: int) -> bytes:
@@ -180,29 +208,30 @@ def attribute(key: str, value: Any) -> bytes:
 
 
 def id_attribute(key: str, value: str) -> bytes:
-    """`attribute` for a string value seen once (a message id): encoded, never kept."""
-    encoded_key = _keys.get(key)
+    """`attribute` for a string value seen once (a message id): encoded, never kept.
+    Ids of one key have one length: what comes before the value is kept by both."""
     raw = value.encode()
-    size = len(raw)
-    if encoded_key is None or size > 1000:
-        return _len(_ATTRIBUTE, key_value(key, value))
-    # KeyValue{key, value: AnyValue{string_value}}, each length known up front.
-    any_size = 1 + len(_SIZES[size]) + size
-    pair = len(encoded_key) + 1 + len(_SIZES[any_size]) + any_size
-    if pair >= len(_SIZES):
-        return _len(_ATTRIBUTE, key_value(key, value))
-    return b"".join(
-        (
-            _ATTRIBUTE,
-            _SIZES[pair],
-            encoded_key,
-            _VALUE,
-            _SIZES[any_size],
-            _STRING,
-            _SIZES[size],
-            raw,
-        )
+    prefix = _id_prefixes.get((key, len(raw)))
+    if prefix is None:
+        prefix = _id_prefix(key, len(raw))
+    return prefix + raw
+
+
+_id_prefixes: dict[tuple[str, int], bytes] = {}
+
+
+def _id_prefix(key: str, size: int) -> bytes:
+    # KeyValue{key, value: AnyValue{string_value}} framed as an attribute, without the
+    # string's bytes.
+    encoded_key = _len(_KEY, key.encode())
+    any_size = len(_STRING) + len(_varint(size)) + size
+    pair = len(encoded_key) + len(_VALUE) + len(_varint(any_size)) + any_size
+    prefix = b"".join(
+        (_ATTRIBUTE, _varint(pair), encoded_key, _VALUE, _varint(any_size), _STRING, _varint(size))
     )
+    if len(_id_prefixes) < 256:
+        _id_prefixes[key, size] = prefix
+    return prefix
 
 
 _SCALARS = frozenset({str, int, float, bool})
@@ -212,14 +241,18 @@ _SCALARS = frozenset({str, int, float, bool})
 _pack_times = struct.Struct("<BQBQ").pack
 _START_TAG, _END_TAG = _START[0], _END[0]
 _KIND_FIELDS = [_KIND + _varint(kind) for kind in range(6)]
-_FLAG_FIELDS = {
-    (sampled, remote): _FLAGS
-    + _pack_u32(
-        FLAG_HAS_IS_REMOTE | (FLAG_SAMPLED if sampled else 0) | (FLAG_IS_REMOTE if remote else 0)
-    )
+_FLAG_FIELDS = [  # by sampled, then by remote
+    [
+        _FLAGS
+        + _pack_u32(
+            FLAG_HAS_IS_REMOTE
+            | (FLAG_SAMPLED if sampled else 0)
+            | (FLAG_IS_REMOTE if remote else 0)
+        )
+        for remote in (False, True)
+    ]
     for sampled in (False, True)
-    for remote in (False, True)
-}
+]
 _names: dict[str, bytes] = {}
 
 
@@ -229,25 +262,52 @@ _pack_ids_parent = struct.Struct(">2s16s2sQ2sQ").pack
 
 
 def encode_span(span: SpanRecord) -> bytes:
-    name = _names.get(span.name)
+    """A `Span` message."""
+    return b"".join(_span_parts(span))
+
+
+def span_field(span: SpanRecord) -> bytes:
+    """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
+    body = b"".join(_span_parts(span))
+    size = len(body)
+    return b"".join((_SCOPE_SPANS_SPANS, _SIZES[size] if size < 4096 else _varint(size), body))
+
+
+def _span_parts(span: SpanRecord) -> list[bytes]:
+    """The fields of `span`, in wire format."""
+    route = span.route
+    name = _names.get(span.name) if route is None else _routed_name(span.name, route)
     if name is None:
         name = _len(_NAME, span.name.encode())
         if len(_names) < _KNOWN_LIMIT:
             _names[span.name] = name
+    span_id, parent_id = span.span_id, span.parent_id
+    message_id = span.message_id
+    if message_id is not None:
+        if span.span_from_message:
+            span_id = message_span_id(message_id)
+        if span.parent_from_message:
+            parent_id = message_span_id(message_id)
     trace_id = bytes.fromhex(span.trace_id)
-    if span.parent_id:
-        ids = _pack_ids_parent(
-            _TRACE_ID, trace_id, _SPAN_ID, span.span_id, _PARENT_SPAN_ID, span.parent_id
-        )
+    if parent_id:
+        ids = _pack_ids_parent(_TRACE_ID, trace_id, _SPAN_ID, span_id, _PARENT_SPAN_ID, parent_id)
     else:
-        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span.span_id)
+        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span_id)
     parts = [
         ids,
         name,
         _KIND_FIELDS[span.kind],
         _pack_times(_START_TAG, span.start, _END_TAG, span.end),
         span.fixed,
+        _FLAG_FIELDS[span.sampled][span.parent_remote],
     ]
+    request = span.request
+    if request is not None:
+        parts.append(_requests.get(request) or _request_attributes(request))
+    if message_id is not None:
+        parts.append(id_attribute("messaging.message.id", message_id))
+    if span.outcome is not None or span.http_status:
+        parts.append(_end_attributes(span.outcome, span.emits, span.http_status))
     if span.attributes:
         parts += _attributes(_ATTRIBUTE, span.attributes)
     if span.events:
@@ -260,8 +320,69 @@ def encode_span(span: SpanRecord) -> bytes:
         if span.status_message:
             status = _len(_STATUS_MESSAGE, span.status_message.encode()) + status
         parts.append(_len(_STATUS, status))
-    parts.append(_FLAG_FIELDS[span.sampled, span.parent_remote])
-    return b"".join(parts)
+    return parts
+
+
+# Fields may come in any order: a routed SERVER span's name and its `http.route`
+# attribute are kept as one piece, by (method, route).
+_routes: dict[tuple[str, str], bytes] = {}
+
+
+def _routed_name(method: str, route: str) -> bytes:
+    key = (method, route)
+    encoded = _routes.get(key)
+    if encoded is None:
+        encoded = _len(_NAME, f"{method} {route}".encode()) + attribute("http.route", route)
+        if len(_routes) < _KNOWN_LIMIT:  # methods and routes are few; keep them
+            _routes[key] = encoded
+    return encoded
+
+
+# The attributes of requests seen before (most repeat: same path, client and agent).
+_requests: dict[RequestFields, bytes] = {}
+
+
+def _request_attributes(fields: RequestFields) -> bytes:
+    encoded = _requests.get(fields)
+    if encoded is None:
+        method, scheme, version, path, query, client, agent = fields
+        attributes: dict[str, Any] = {
+            "http.request.method": method,
+            "url.scheme": scheme,
+            "network.protocol.version": version,
+            "url.path": path,
+        }
+        if query:
+            attributes["url.query"] = query.decode("latin-1")
+        if client:
+            attributes["client.address"] = client
+        if agent is not None:
+            attributes["user_agent.original"] = agent.decode("latin-1")
+        encoded = encode_attributes(attributes)
+        if len(_requests) >= 1024:
+            _requests.clear()
+        _requests[fields] = encoded
+    return encoded
+
+
+# How runs end repeats (the outcome, the topics emitted, the HTTP status): each way is
+# encoded once.
+_ends: dict[tuple[str | None, tuple[str, ...], int], bytes] = {}
+
+
+def _end_attributes(outcome: str | None, emits: list[str] | None, http_status: int) -> bytes:
+    key = (outcome, tuple(emits) if emits else (), http_status)
+    encoded = _ends.get(key)
+    if encoded is None:
+        encoded = attribute("motia.outcome", outcome) if outcome is not None else b""
+        if emits:
+            encoded += attribute("motia.emits", list(emits))
+        if http_status:
+            encoded += attribute("http.response.status_code", http_status)
+        if len(_ends) >= 1024:
+            _ends.clear()
+        _ends[key] = encoded
+    return encoded
 
 
 def encode_attributes(attributes: Mapping[str, Any]) -> bytes:
@@ -279,13 +400,6 @@ def encode_scope(name: str, version: str | None) -> bytes:
     if version:
         scope += _len(_SCOPE_VERSION, version.encode())
     return scope
-
-
-def span_field(span: SpanRecord) -> bytes:
-    """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
-    body = encode_span(span)
-    size = len(body)
-    return b"".join((_SCOPE_SPANS_SPANS, _SIZES[size] if size < 4096 else _varint(size), body))
 
 
 def encode_request(resource: bytes, scope: bytes, span_fields: Iterable[bytes]) -> bytes:

@@ -1,11 +1,11 @@
 """Ended spans wait here and leave in batches from one background thread.
 
-A span is encoded when it ends and waits as bytes: plain bytes are not tracked by the
-garbage collector, so thousands of waiting spans do not make every collection longer (as
-span objects surviving into the older generations would). Adding one is an append to a
-deque (atomic under the GIL) and, once per full batch, a wake-up: the event loop never
-waits for the collector. Sizes and the
-delay come from the standard `OTEL_BSP_*` variables; a full queue drops spans and says so
+A span waits as its record and is encoded by the export thread with the rest of its
+batch: one tight loop over a few hundred spans costs less than encoding each one on the
+request path, between the request's other work. Adding one is an append to a deque
+(atomic under the GIL) and, once per full batch, a wake-up: the event loop never waits
+for the collector, and a record is never changed once added. Sizes and the delay come
+from the standard `OTEL_BSP_*` variables; a full queue drops spans and says so
 once (an exporter must never make the server run out of memory).
 """
 
@@ -50,7 +50,7 @@ class SpanBatches:
         self._batch = min(
             _positive(environ, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", DEFAULT_BATCH), self._capacity
         )
-        self._spans: deque[bytes] = deque()
+        self._spans: deque[SpanRecord] = deque()
         self._wake = threading.Event()
         self._stopping = False
         self.dropped = 0
@@ -58,17 +58,21 @@ class SpanBatches:
         self._thread.start()
 
     def add(self, span: SpanRecord) -> None:
-        waiting = len(self._spans)
-        if waiting >= self._capacity:
+        spans = self._spans
+        spans.append(span)
+        if len(spans) >= self._batch:  # a batch is ready (or the queue is full)
+            self._full(spans)
+
+    def _full(self, spans: deque[SpanRecord]) -> None:
+        if len(spans) > self._capacity:
+            spans.pop()  # the span just added: the oldest leave first
             self.dropped += 1
             if self.dropped == 1:
                 self._warn(
                     f"OpenTelemetry: {self._capacity} spans are waiting for the collector "
                     "(OTEL_BSP_MAX_QUEUE_SIZE); newer spans are dropped until it catches up"
                 )
-            return
-        self._spans.append(span_field(span))
-        if waiting + 1 == self._batch:
+        elif not self._wake.is_set():
             self._wake.set()
 
     def _run(self) -> None:
@@ -83,7 +87,7 @@ class SpanBatches:
     def _send_waiting(self, deadline: float | None, full_only: bool) -> None:
         spans, size = self._spans, self._batch
         while len(spans) >= (size if full_only else 1):
-            batch = [spans.popleft() for _ in range(min(len(spans), size))]
+            batch = [span_field(spans.popleft()) for _ in range(min(len(spans), size))]
             self._poster.post(encode_request(self._resource, self._scope, batch), deadline)
             if deadline is not None and time.monotonic() >= deadline:
                 return
