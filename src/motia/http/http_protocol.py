@@ -16,15 +16,23 @@ cannot set `Authorization` after the app has looked.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from asyncio import TimerHandle
 from dataclasses import dataclass
 from typing import Any
 
+import httptools
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from starlette.types import Scope
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from motia import jsoncodec
+from motia.http.lean_cycle import LeanCycle
 from motia.settings import Settings
+from motia.system_paths import SYSTEM_PREFIX
+
+_ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +61,12 @@ class _HeaderLimit(Exception):
 
 class LimitedHttpProtocol(HttpToolsProtocol):
     _head_bytes: int | None  # the exact size of the request's headers, once trailers need it
+    cycle: Any  # uvicorn's cycle (system routes) or a LeanCycle (every other request)
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.limits = config.header_limits if isinstance(config, ServerConfig) else HeaderLimits()
+        self._idle_since: float | None = None  # when the last answer ended, while idle
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -71,6 +81,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -115,7 +128,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if self._in_trailers:
             self._in_trailers = False
             self._chunk_events += 1
-        super().on_body(body)
+        if type(self.cycle) is LeanCycle:
+            self.cycle.body_received(body)
+        else:
+            super().on_body(body)
 
     def on_chunk_complete(self) -> None:
         self._in_trailers = False
@@ -160,7 +176,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             and self._exact_size() > self.limits.max_bytes
         ):
             self._refuse_from_parser(self._too_large())
-        super().on_headers_complete()
+        self._begin_request()
 
     def _exact_size(self) -> int:
         return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
@@ -172,9 +188,118 @@ class LimitedHttpProtocol(HttpToolsProtocol):
     def _too_large(self) -> str:
         return f"Request headers are larger than {self.limits.max_bytes} bytes"
 
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+    def on_message_begin(self) -> None:
+        # uvicorn's scope is made in `_begin_request`, only for the requests it serves.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _begin_request(self) -> None:
+        """A lean cycle for the request, or uvicorn's for the system routes (streamed
+        answers, the workbench) and WebSocket upgrades."""
+        parser = self.parser
+        http_version = parser.get_http_version()
+        if not parser.should_upgrade():
+            url = httptools.parse_url(self.url)
+            raw_path = url.path
+            path = raw_path.decode("ascii")
+            if "%" in path:
+                path = urllib.parse.unquote(path)
+            if not path.startswith(SYSTEM_PREFIX) and not self._overloaded():
+                self._begin_lean(http_version, path, raw_path, url.query or b"")
+                return
+        self.scope = {  # type: ignore[typeddict-item]
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": self.root_path,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+        }
+        super().on_headers_complete()
+
+    def _overloaded(self) -> bool:
+        limit = self.limit_concurrency  # uvicorn answers 503 past it
+        return limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit)
+
+    def _begin_lean(self, http_version: str, path: str, raw_path: bytes, query: bytes) -> None:
+        root = self.root_path
+        scope: Scope = {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": http_version,
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,
+            "root_path": root,
+            "headers": self.headers,
+            "method": self.parser.get_method().decode("ascii"),
+            "path": root + path if root else path,
+            "raw_path": root.encode("ascii") + raw_path if root else raw_path,
+            "query_string": query,
+        }
+        if self.app_state:
+            scope["state"] = self.app_state.copy()
+        keep_alive = http_version != "1.0" and self.parser.should_keep_alive()
+        previous = self.cycle
+        self.cycle = LeanCycle(self, scope, keep_alive, self.expect_100_continue)
+        if previous is None or previous.response_complete:
+            self._start_asgi_task(self.cycle, self.app)
+        else:  # pipelined: it waits for the answer before it
+            self.flow.pause_reading()
+            self.pipeline.appendleft((self.cycle, self.app))
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if type(cycle) is LeanCycle:
+            task = self.loop.create_task(cycle.run(app))
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+            return
         cycle.transport = JoinedWrites(self.transport, self.loop)
         super()._start_asgi_task(cycle, app)
+
+    def log_access(self, scope: Scope, status: int) -> None:
+        self.access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            get_client_addr(scope),  # type: ignore[arg-type]
+            scope["method"],
+            get_path_with_query_string(scope),  # type: ignore[arg-type]
+            scope["http_version"],
+            status,
+        )
+
+    # Keep-alive: uvicorn arms a timer after every answer and cancels it on the next
+    # request. One timer per connection instead, moved on when it fires early.
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None
+
+    def on_response_complete(self) -> None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self._keep_alive_due
+            )
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self._idle_since is None or self.transport.is_closing():
+            return  # busy: the end of its answer arms the timer again
+        left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_due)
+        else:
+            self.transport.close()
 
     def handle_websocket_upgrade(self) -> None:
         # The connection passes to the WebSocket protocol and this one never hears of it
@@ -188,7 +313,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         if self._chunk_events:
             self._reset_trailers()
-        super().on_message_complete()
+        if type(self.cycle) is LeanCycle:
+            self.cycle.request_complete()
+        else:
+            super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn answers every parser error here, ours (too many headers) included.
