@@ -360,3 +360,51 @@ async def test_the_body_of_a_second_request_on_the_connection_is_its_own(chunked
     await _settle(protocol)
     assert sock.sent.count(b"HTTP/1.1 200 OK") == 2
     assert sock.sent.endswith(b"POST /b B")
+
+
+def _responder(headers: list[tuple[bytes, bytes]], body: bytes = b"hi") -> App:
+    """An app answering as Motia's own answers do: through `respond` when it may."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        cycle = send.__self__  # type: ignore[attr-defined]
+        sized = [*headers, (b"content-length", b"%d" % len(body))]
+        if cycle.can_respond:
+            cycle.respond(200, sized, body)
+        else:
+            await send({"type": "http.response.start", "status": 200, "headers": sized})
+            await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+async def test_respond_writes_the_whole_answer_once() -> None:
+    protocol, sock = _connect(_responder([(b"content-type", b"text/plain")]))
+    protocol.data_received(b"GET /r HTTP/1.1\r\nHost: t\r\n\r\n")
+    await _settle(protocol)
+    assert sock.writes == [
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nhi"
+    ]
+    protocol.data_received(b"HEAD /r HTTP/1.1\r\nHost: t\r\n\r\n")  # the next one: no body
+    await _settle(protocol)
+    assert sock.writes[1].endswith(b"content-length: 2\r\n\r\n")
+    assert not sock.closed
+
+
+async def test_respond_names_connection_close_once_and_closes() -> None:
+    protocol, sock = _connect(_responder([(b"connection", b"Keep-Alive, Close")]))
+    protocol.data_received(b"GET /r HTTP/1.0\r\n\r\n")
+    await _settle(protocol)
+    assert sock.sent.lower().count(b"connection:") == 1
+    assert sock.closed
+
+
+async def test_a_client_that_does_not_read_gets_its_answer_after_the_socket_drains() -> None:
+    protocol, sock = _connect(_responder([]))
+    protocol.pause_writing()  # the transport's buffer is full: the client does not read
+    protocol.data_received(b"GET /r HTTP/1.1\r\nHost: t\r\n\r\n")
+    await asyncio.sleep(0.02)
+    assert sock.writes == []  # `respond` was not allowed; `send` waits for the drain
+    protocol.resume_writing()
+    await _settle(protocol)
+    assert sock.sent.endswith(b"\r\n\r\nhi")

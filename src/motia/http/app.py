@@ -24,6 +24,7 @@ from motia.http.cors import CorsMiddleware, CorsPolicy
 from motia.http.disconnect import ClientDisconnected, DisconnectWatch
 from motia.http.internal_api import InternalApi
 from motia.http.internal_guard import InternalGuard
+from motia.http.lean_cycle import LeanCycle
 from motia.http.metrics_endpoint import MetricsEndpoint
 from motia.http.proxies import ClientResolver
 from motia.http.rate_limit import ApiRateLimits, StepLimit, limit_headers, retry_after
@@ -458,6 +459,11 @@ class MotiaApp:
         if status >= 200 and status not in (204, 304):
             length = len(body) if content_length is None else content_length
             headers.append((b"content-length", str(length).encode()))
+        # Served by the lean cycle straight from the protocol: the answer in one call.
+        cycle = getattr(send, "__self__", None)
+        if type(cycle) is LeanCycle and cycle.can_respond:
+            cycle.respond(status, headers, body)
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -1,6 +1,7 @@
 """uvicorn's httptools HTTP protocol, with limits on what a client may send before its
 request reaches the app: the size and number of its headers, and the time it takes to
-send them.
+send them. Every request but the system routes and WebSocket upgrades is served by a
+`LeanCycle` (see `motia.http.lean_cycle`) rather than uvicorn's own cycle.
 
 Without them one client can stall the server with a 100 MB header (the parser collects it
 before anyone sees it) or hold thousands of connections open by sending a header line now

@@ -153,6 +153,46 @@ class LeanCycle:
                 "completed."
             )
 
+    @property
+    def can_respond(self) -> bool:
+        """`respond` may be used: nothing sent yet, the client is there and reading."""
+        return not (self.response_started or self.disconnected or self._protocol.flow.write_paused)
+
+    def respond(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """The whole answer in one call, for the app's own answers: its headers are
+        lower-case and already checked (`motia.http.response`), `content-length` among
+        them when the status has a body, so none of `send`'s checks apply. Only when
+        `can_respond`: a client that does not read gets its answers through `send`, which
+        waits for the socket to drain."""
+        if not self.can_respond:
+            raise RuntimeError("respond() after the answer began, the client left or stalled")
+        protocol = self._protocol
+        if protocol.access_log:
+            protocol.log_access(self.scope, status)
+        parts = [STATUS_LINE[status]]
+        for name, value in protocol.server_state.default_headers:
+            parts += (name, b": ", value, b"\r\n")
+        closing = False
+        for name, value in headers:
+            if name == b"connection" and b"close" in _tokens(value):
+                self.keep_alive = False
+                closing = True
+            parts += (name, b": ", value, b"\r\n")
+        if not self.keep_alive and not closing:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if self.scope["method"] != "HEAD":
+            parts.append(body)
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.response_complete = True
+        transport = protocol.transport
+        transport.write(b"".join(parts))
+        self.set()
+        if not self.keep_alive:
+            transport.close()
+        protocol.on_response_complete()
+
     def _start(self, status: int, headers: Any) -> None:
         """Builds the head, held for the body; started only once it is valid, so a bad
         header gets the client a 500 rather than a cut connection."""
@@ -176,9 +216,7 @@ class LeanCycle:
             elif name == b"transfer-encoding" and value.lower() == b"chunked":
                 self._expected_length = 0
                 chunked = True
-            elif name == b"connection" and b"close" in [
-                token.lower().strip() for token in value.split(b",")
-            ]:
+            elif name == b"connection" and b"close" in _tokens(value):
                 self.keep_alive = False
                 closing = True
             parts += (name, b": ", value, b"\r\n")
@@ -239,3 +277,7 @@ class LeanCycle:
             }
         )
         await self.send({"type": "http.response.body", "body": b"Internal Server Error"})
+
+
+def _tokens(value: bytes) -> list[bytes]:
+    return [token.lower().strip() for token in value.split(b",")]
