@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from datetime import UTC, datetime
+
+from motia.randomness import random_hex
 
 
 class Clock:
@@ -25,9 +26,9 @@ def new_trace_id() -> str:
     """A 32-hex-digit id, the same shape as a W3C trace id. Like a UUIDv7 it starts with
     the time in milliseconds, so ids sort by creation and indexes on them (state groups,
     queue messages) grow at one end instead of touching a random page per write."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+    return f"{time.time_ns() // 1_000_000:012x}{random_hex(10)}"
 
 
 def new_message_id() -> str:
     """24 hex digits: the time in milliseconds, then 48 random bits."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(6).hex()}"
+    return f"{time.time_ns() // 1_000_000:012x}{random_hex(6)}"

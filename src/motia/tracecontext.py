@@ -7,9 +7,10 @@ the workbench and the logs.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
+
+from motia.randomness import random_hex
 
 _HEX = re.compile("[0-9a-f]*").fullmatch
 
@@ -57,7 +58,7 @@ def is_trace_id(value: str) -> bool:
 def new_span_id() -> str:
     """A fresh span id (16 hex digits, never all zero): each step run has one, on its log
     lines and, when spans are exported, as its span's id."""
-    value = os.urandom(8).hex()
+    value = random_hex(8)
     return value if value != "0" * 16 else "0" * 15 + "1"
 
 

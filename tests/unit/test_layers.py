@@ -50,7 +50,7 @@ TIERS: list[tuple[str, ...]] = [
     # time; logs write JSON with `jsoncodec`, the one leaf below them. `system_paths` is the
     # one spelling of the `/__motia` URL prefix. `files` replaces a file atomically.
     ("errors", "logs", "clock", "types", "system_paths", "tracecontext", "files"),
-    ("jsoncodec", "redaction"),
+    ("jsoncodec", "redaction", "randomness"),
 ]
 TIER_OF = {name: len(TIERS) - index for index, names in enumerate(TIERS) for name in names}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable, Sequence
 
 from motia.adapters.queue.base import DEFAULT_GROUP, Delivery, OutgoingMessage, QueueAdapter
 from motia.clock import Clock, new_message_id
 from motia.logs import Logger
+from motia.randomness import random_hex
 from motia.runtime.events import Event
 from motia.runtime.flow_control import debounced, message_priority
 from motia.runtime.queue_policy import QueuePolicy, policy_for
@@ -179,7 +179,7 @@ class EventBus:
             return len(messages)
         # Idle local workers run their copies as soon as they are stored: leased to them in
         # the same write, no wake-up and no lease of their own on the way.
-        token = os.urandom(8).hex()
+        token = random_hex(8)
         lease_until = self._clock.time() + self._lease_seconds
         try:
             deliveries = await self._queue.publish_taking(messages, takers, token, lease_until)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 from motia.adapters.observability.base import LogRecord, ObservabilityStore, Span
 from motia.logs import Logger, LogSink
+from motia.randomness import random_hex
 from motia.runtime.hooks import Run, RunEnd, RunHooks
 from motia.tasks import start_task, stop_task
 
@@ -89,7 +89,7 @@ class Recorder(RunHooks):
         attempt: int = 1,
     ) -> Span:
         span = Span(
-            id=os.urandom(8).hex(),
+            id=random_hex(8),
             trace_id=trace_id,
             step=step,
             kind=kind,

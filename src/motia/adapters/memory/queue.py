@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +20,7 @@ from motia.adapters.queue.base import (
     ScheduledEmit,
 )
 from motia.clock import Clock
+from motia.randomness import random_hex
 
 
 @dataclass
@@ -113,7 +113,7 @@ class MemoryQueueAdapter(QueueAdapter):
             if len(leased) >= limit:
                 break
             entry.attempts += 1
-            entry.lease_token = os.urandom(8).hex()
+            entry.lease_token = random_hex(8)
             entry.lease_until = now + lease_seconds
             leased.append(_delivery(entry))
         return leased

@@ -19,7 +19,6 @@ drive retries and leases with a manual clock.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +43,7 @@ from motia.adapters.queue.batching import Batcher
 from motia.adapters.state.base import StateAdapter
 from motia.adapters.state.pending import StateWrite
 from motia.clock import Clock
+from motia.randomness import random_hex
 
 _COLUMNS = "id, event_id, subscriber, topic, data, trace_id, flows, group_id, visible_at"
 # One batch of writes (see `_Write`) in one statement, so one round trip and one commit
@@ -235,7 +235,7 @@ class PostgresQueueAdapter(QueueAdapter):
         now = self._clock.time()
         until = now + lease_seconds
         # One token for the whole batch: a lease is identified by message id and token.
-        token = os.urandom(8).hex()
+        token = random_hex(8)
         params = {
             "subscriber": subscriber,
             "now": now,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Awaitable, Collection, Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ from motia.adapters.queue.base import (
 from motia.adapters.sqlite import scheduled as schedule
 from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.clock import Clock
+from motia.randomness import random_hex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS motia_queue (
@@ -186,7 +186,7 @@ class SqliteQueueAdapter(QueueAdapter):
             return []
         until = now + lease_seconds
         # One token for the whole batch: a lease is identified by message id and token.
-        token = os.urandom(8).hex()
+        token = random_hex(8)
 
         def work(execute: Execute) -> list[tuple[Any, ...]]:
             rows = self._db.query(_LEASABLE, (subscriber, now, now, limit))
