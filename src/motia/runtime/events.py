@@ -11,7 +11,7 @@ from motia.runtime.schedule import parse_schedule
 from motia.steps.flow_config import PRIORITY_MAX, PRIORITY_MIN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Event:
     topic: str
     data: Any
@@ -24,6 +24,31 @@ class Event:
     key: str | None = None
     # `priority` of the emit; None: the subscribing step's default.
     priority: int | None = None
+
+    def __init__(
+        self,
+        topic: str,
+        data: Any,
+        trace_id: str,
+        flows: list[str] | None = None,
+        message_group_id: str | None = None,
+        id: str | None = None,
+        fire_at: float | None = None,
+        key: str | None = None,
+        priority: int | None = None,
+    ) -> None:
+        # One per emit: the fields go straight into the instance's dict, where a frozen
+        # dataclass's own __init__ sets them through object.__setattr__ one by one.
+        fields = self.__dict__
+        fields["topic"] = topic
+        fields["data"] = data
+        fields["trace_id"] = trace_id
+        fields["flows"] = [] if flows is None else flows
+        fields["message_group_id"] = message_group_id
+        fields["id"] = new_message_id() if id is None else id
+        fields["fire_at"] = fire_at
+        fields["key"] = key
+        fields["priority"] = priority
 
 
 def parse_emit(

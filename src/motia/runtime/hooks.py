@@ -45,7 +45,7 @@ class Run:
     span_id: str = field(default_factory=new_span_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RunEnd:
     """How a run ended. `status` is ok, failed (API and cron), retrying, dead, lost (the
     lease was taken over) or rejected (a request refused before its handler ran)."""
@@ -58,6 +58,29 @@ class RunEnd:
     stream_ops: int = 0
     http_status: int | None = None
     field_errors: list[dict[str, Any]] | None = None
+
+    def __init__(
+        self,
+        status: str,
+        ended_at: float,
+        emits: list[str] | None = None,
+        failure: Failure | None = None,
+        state_ops: int = 0,
+        stream_ops: int = 0,
+        http_status: int | None = None,
+        field_errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        # Two per request: set in the instance's dict, not field by field through
+        # object.__setattr__ as a frozen dataclass's own __init__ does.
+        fields = self.__dict__
+        fields["status"] = status
+        fields["ended_at"] = ended_at
+        fields["emits"] = [] if emits is None else emits
+        fields["failure"] = failure
+        fields["state_ops"] = state_ops
+        fields["stream_ops"] = stream_ops
+        fields["http_status"] = http_status
+        fields["field_errors"] = field_errors
 
 
 class RunHooks:
