@@ -71,7 +71,9 @@ def collector() -> Iterator[Collector]:
 
 def span(name: str) -> SpanRecord:
     now = time.time_ns()
-    return SpanRecord(TRACE, 7, 0, name, KIND_INTERNAL, now, end=now)
+    span = SpanRecord(TRACE, 7, 0, name, KIND_INTERNAL, now)
+    span.end = now
+    return span
 
 
 def batches(target: OtlpTarget, warnings: list[str], **environ: str) -> SpanBatches:
