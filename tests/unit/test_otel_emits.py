@@ -48,15 +48,17 @@ def test_emits_inside_a_run_ride_on_its_record_and_later_ones_stand_alone(
     step: Any = SimpleNamespace(name="Cleanup", language="python", config=SimpleNamespace())
     run = Run(step, "cron", TRACE, "cron * * * * *", 0.0)
     runs.run_started(run)
-    inside = Event("order.placed", {}, TRACE)
-    export.emitted(inside)
+    inside = [Event("order.placed", {}, TRACE), Event("order.placed", {}, TRACE)]
+    for event in inside:
+        export.emitted(event)
     span = current_span.get()
     assert span is not None
-    runs.run_ended(run, RunEnd("ok", 0.0, emits=["order.placed"]))
+    runs.run_ended(run, RunEnd("ok", 0.0, emits=["order.placed", "order.placed"]))
     [record] = waiting(export)
     assert record is span and record.handed
+    assert record.emit_id == inside[0].id and record.emit_at > 0 and record.emit_head
     assert record.emitted is not None
-    assert [(m, at > 0) for m, _head, at in record.emitted] == [(inside.id, True)]
+    assert [(m, at > 0) for m, _head, at in record.emitted] == [(inside[1].id, True)]
 
     # A task the handler started, still emitting after the run's span left.
     token = current_span.set(span)
@@ -66,6 +68,7 @@ def test_emits_inside_a_run_ride_on_its_record_and_later_ones_stand_alone(
     finally:
         current_span.reset(token)
     assert len(record.emitted) == 1  # the handed record is never changed
+    assert record.emit_id == inside[0].id
     _, alone = waiting(export)
     assert (alone.kind, alone.message_id, alone.span_from_message) == (
         KIND_PRODUCER,

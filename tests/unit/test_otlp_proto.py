@@ -149,11 +149,13 @@ def test_many_spans_and_repeated_attributes_keep_their_values() -> None:
 def test_a_record_sends_the_emits_it_carries_as_its_producer_children() -> None:
     head = span_head("emit order.placed", KIND_PRODUCER, attribute("motia.topic", "order.placed"))
     run = record(TRACE, 0x1234, 0x99, "api PlaceOrder", KIND_INTERNAL, start=10, end=20)
-    run.emitted = [("018f0000000000000000000a", head, 15), ("018f0000000000000000000b", head, 16)]
+    emits = [("018f0000000000000000000a", head, 15), ("018f0000000000000000000b", head, 16)]
+    run.emit_id, run.emit_head, run.emit_at = emits[0]
+    run.emitted = emits[1:]
     out = decoded(run).resource_spans[0].scope_spans[0].spans
     names = [span.name for span in out]
     assert names == ["api PlaceOrder", "emit order.placed", "emit order.placed"]
-    for span, (message_id, _head, at) in zip(out[1:], run.emitted, strict=True):
+    for span, (message_id, _head, at) in zip(out[1:], emits, strict=True):
         assert span.trace_id.hex() == TRACE and span.kind == KIND_PRODUCER
         assert span.parent_span_id.hex() == f"{0x1234:016x}"
         assert span.span_id.hex() == emit_span_id(message_id)  # what its subscribers name

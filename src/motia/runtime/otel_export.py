@@ -182,12 +182,17 @@ class OtelExport:
             if not parent.sampled:
                 return
             if not parent.handed:
-                fields = _emit_fixed.get(event.topic) or _emit_fields(event.topic)
-                emitted = parent.emitted
-                if emitted is None:
-                    parent.emitted = [(event.id, fields[2], time.time_ns())]
+                head = (_emit_fixed.get(event.topic) or _emit_fields(event.topic))[2]
+                if parent.emit_id is None:
+                    parent.emit_id, parent.emit_head, parent.emit_at = (
+                        event.id,
+                        head,
+                        time.time_ns(),
+                    )
+                elif parent.emitted is None:
+                    parent.emitted = [(event.id, head, time.time_ns())]
                 else:
-                    emitted.append((event.id, fields[2], time.time_ns()))
+                    parent.emitted.append((event.id, head, time.time_ns()))
                 return
             parent_id = parent.span_id
         else:

@@ -67,9 +67,14 @@ class SpanRecord:
     # A request's method, scheme, protocol version, path, query, client address and
     # user agent (the attributes of a SERVER span).
     request: RequestFields | None = None
-    # The emits made while this span was current and before it was handed for export
-    # (message id, `span_head` of the emit, time): PRODUCER spans, children of this one,
-    # sent with it. An emit after the hand-over is a record of its own.
+    # The emits made while this span was current and before it was handed for export:
+    # PRODUCER spans, children of this one, sent with it (an emit after the hand-over is
+    # a record of its own). The first one's message id, `span_head` and time are fields
+    # (no container for the garbage collector to visit while the record waits); the
+    # others, rarer, are listed.
+    emit_id: str | None = None
+    emit_head: bytes = b""
+    emit_at: int = 0
     emitted: list[tuple[str, bytes, int]] | None = None
     handed: bool = False  # given to the exporter: no longer changed
 
@@ -265,6 +270,7 @@ _SCALARS = frozenset({str, int, float, bool})
 # Start and end times with their tags (fields 7 and 8, fixed64) in one pack.
 _pack_times = struct.Struct("<BQBQ").pack
 _START_TAG, _END_TAG = _START[0], _END[0]
+_TIMES_SIZE = struct.calcsize("<BQBQ")
 _KIND_FIELDS = [_KIND + _varint(kind) for kind in range(6)]
 _FLAG_FIELDS = [  # by sampled, then by remote
     [
@@ -305,7 +311,6 @@ def span_fields(spans: Iterable[SpanRecord]) -> list[bytes]:
     out: list[bytes] = []
     append = out.append
     sizes, framing = _SIZES, _SCOPE_SPANS_SPANS
-    pack_ids, times = _pack_ids_parent, _pack_times
     for span in spans:
         trace_id = bytes.fromhex(span.trace_id)
         head = span.head
@@ -319,31 +324,36 @@ def span_fields(spans: Iterable[SpanRecord]) -> list[bytes]:
         else:
             body = b"".join(_span_parts(span, trace_id))
         size = len(body)
-        append(framing + (sizes[size] if size < 4096 else _varint(size)) + body)
-        emitted = span.emitted
-        if emitted:
+        append(b"".join((framing, sizes[size] if size < 4096 else _varint(size), body)))
+        emit_id = span.emit_id
+        if emit_id is not None:
             parent_id = span.span_id
-            for message_id, head, at in emitted:
-                raw = message_id.encode()
-                body = b"".join(
-                    (
-                        pack_ids(
-                            _TRACE_ID,
-                            trace_id,
-                            _SPAN_ID,
-                            message_span_id(message_id),
-                            _PARENT_SPAN_ID,
-                            parent_id,
-                        ),
-                        times(_START_TAG, at, _END_TAG, at),
-                        head,
-                        _message_id_prefixes.get(len(raw)) or _message_id_prefix(len(raw)),
-                        raw,
-                    )
-                )
-                size = len(body)
-                append(framing + (sizes[size] if size < 4096 else _varint(size)) + body)
+            append(_emit_field(trace_id, parent_id, emit_id, span.emit_head, span.emit_at))
+            if span.emitted:
+                for message_id, head, at in span.emitted:
+                    append(_emit_field(trace_id, parent_id, message_id, head, at))
     return out
+
+
+def _emit_field(trace_id: bytes, parent_id: int, message_id: str, head: bytes, at: int) -> bytes:
+    """The PRODUCER span of an emit a record carries, as an entry of `ScopeSpans.spans`."""
+    raw = message_id.encode()
+    ids = _pack_ids_parent(
+        _TRACE_ID, trace_id, _SPAN_ID, message_span_id(message_id), _PARENT_SPAN_ID, parent_id
+    )
+    prefix = _message_id_prefixes.get(len(raw)) or _message_id_prefix(len(raw))
+    size = len(ids) + _TIMES_SIZE + len(head) + len(prefix) + len(raw)
+    return b"".join(
+        (
+            _SCOPE_SPANS_SPANS,
+            _SIZES[size] if size < 4096 else _varint(size),
+            ids,
+            _pack_times(_START_TAG, at, _END_TAG, at),
+            head,
+            prefix,
+            raw,
+        )
+    )
 
 
 def span_head(name: str, kind: int, fixed: bytes, remote: bool = False) -> bytes:
