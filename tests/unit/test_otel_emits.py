@@ -16,7 +16,8 @@ from motia.runtime.hooks import Run, RunEnd
 from motia.runtime.otel import OtelConfig
 from motia.runtime.otel_export import OtelExport, current_span
 from motia.runtime.otel_runs import RunSpans
-from motia.runtime.otlp_proto import KIND_PRODUCER, SpanRecord
+from motia.runtime.otlp_proto import KIND_PRODUCER
+from motia.runtime.span_record import SpanRecord
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

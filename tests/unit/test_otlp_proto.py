@@ -12,7 +12,6 @@ from motia.runtime.otlp_proto import (
     KIND_PRODUCER,
     KIND_SERVER,
     STATUS_ERROR,
-    SpanRecord,
     attribute,
     encode_request,
     encode_resource,
@@ -21,6 +20,7 @@ from motia.runtime.otlp_proto import (
     span_fields,
     span_head,
 )
+from motia.runtime.span_record import SpanRecord
 from motia.tracecontext import emit_span_id
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -28,9 +28,9 @@ from motia.runtime.otel_export import OtelExport, current_span
 from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
-    SpanRecord,
     exception_event,
 )
+from motia.runtime.span_record import SpanRecord
 from motia.tracecontext import TraceParent, parse_traceparent
 
 Token = contextvars.Token[SpanRecord | None]

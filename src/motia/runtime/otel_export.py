@@ -47,13 +47,13 @@ from motia.runtime.otel_sampling import ALL
 from motia.runtime.otlp_http import OtlpPoster, OtlpTarget
 from motia.runtime.otlp_proto import (
     KIND_PRODUCER,
-    SpanRecord,
     encode_attributes,
     encode_resource,
     encode_scope,
     span_head,
 )
 from motia.runtime.span_batches import SpanBatches
+from motia.runtime.span_record import SpanRecord
 from motia.tracecontext import TraceParent, is_trace_id
 
 SCOPE = "motia"

@@ -22,12 +22,12 @@ from motia.runtime.otlp_proto import (
     KIND_INTERNAL,
     KIND_SERVER,
     STATUS_ERROR,
-    SpanRecord,
     attribute,
     encode_attributes,
     exception_event,
     span_head,
 )
+from motia.runtime.span_record import SpanRecord
 from motia.steps.model import Step
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.

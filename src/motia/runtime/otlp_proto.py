@@ -16,6 +16,8 @@ from functools import lru_cache
 from hashlib import blake2b
 from typing import Any
 
+from motia.runtime.span_record import RequestFields, SpanEvent, SpanRecord
+
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 # Span kinds and status codes as the protocol numbers them.
@@ -25,80 +27,6 @@ STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 FLAG_SAMPLED = 0x01
 FLAG_HAS_IS_REMOTE = 0x100
 FLAG_IS_REMOTE = 0x200
-
-
-SpanEvent = tuple[str, int, dict[str, Any]]  # name, time (ns), attributes
-RequestFields = tuple[str, str, str, str, bytes, str | None, bytes | None]
-
-
-class SpanRecord:
-    """One span as Motia keeps it until it is exported. A record that is not `sampled`
-    only names its ids to children and to `traceparent` headers; it is never sent.
-
-    What a span learns on the request path is stored as it comes (`message_id`, `route`,
-    `outcome`, `emits`, `http_status`, `request`) and turned into attributes by the export
-    thread, a batch at a time: the request pays for a few stores, not for encoding. The
-    fields below the ids are class defaults, set after the record is made: a record
-    stores only what its span has (most spans have no events, no status, no attributes
-    of their own)."""
-
-    sampled: bool = True
-    parent_remote: bool = False
-    attributes: dict[str, Any] | None = None
-    # Attributes already in wire format (`attribute`, `encode_attributes`): those every
-    # run of a step shares, encoded once.
-    fixed: bytes = b""
-    # The name, kind, flags and `fixed` attributes in wire format (`span_head`), kept by
-    # whoever makes many alike spans (a step's runs): then those four are not read.
-    head: bytes | None = None
-    end: int = 0
-    status: int = STATUS_UNSET
-    status_message: str = ""
-    events: list[SpanEvent] | None = None
-    message_id: str | None = None  # messaging.message.id
-    # An emit's span id, and the parent of the run of the event it emitted, derive from
-    # the message id (`message_span_id`): worked out at export when these are set.
-    span_from_message: bool = False
-    parent_from_message: bool = False
-    route: str | None = None  # http.route; a SERVER span is then named "METHOD route"
-    outcome: str | None = None  # motia.outcome
-    emits: list[str] | None = None  # motia.emits, when not empty
-    http_status: int = 0  # http.response.status_code, when not 0
-    # A request's method, scheme, protocol version, path, query, client address and
-    # user agent (the attributes of a SERVER span).
-    request: RequestFields | None = None
-    # The emits made while this span was current and before it was handed for export:
-    # PRODUCER spans, children of this one, sent with it (an emit after the hand-over is
-    # a record of its own). The first one's message id, `span_head` and time are fields
-    # (no container for the garbage collector to visit while the record waits); the
-    # others, rarer, are listed.
-    emit_id: str | None = None
-    emit_head: bytes = b""
-    emit_at: int = 0
-    emitted: list[tuple[str, bytes, int]] | None = None
-    handed: bool = False  # given to the exporter: no longer changed
-
-    def __init__(
-        self,
-        trace_id: str,  # 32 hex digits
-        span_id: int,
-        parent_id: int,
-        name: str,
-        kind: int,
-        start: int,  # ns since the epoch
-        sampled: bool = True,
-        parent_remote: bool = False,
-    ) -> None:
-        self.trace_id = trace_id
-        self.span_id = span_id
-        self.parent_id = parent_id
-        self.name = name
-        self.kind = kind
-        self.start = start
-        if not sampled:
-            self.sampled = False
-        if parent_remote:
-            self.parent_remote = True
 
 
 @lru_cache(maxsize=4096)

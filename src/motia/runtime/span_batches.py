@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from motia.runtime.otlp_http import OtlpPoster
-from motia.runtime.otlp_proto import SpanRecord, encode_request, span_fields
+from motia.runtime.otlp_proto import encode_request, span_fields
+from motia.runtime.span_record import SpanRecord
 
 DEFAULT_DELAY_MS = 5000
 DEFAULT_QUEUE = 2048
