@@ -16,8 +16,9 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from motia.runtime.otlp_http import OtlpPoster, OtlpTarget, parse_headers
-from motia.runtime.otlp_proto import KIND_INTERNAL, SpanRecord, encode_resource, encode_scope
+from motia.runtime.otlp_proto import KIND_INTERNAL, encode_resource, encode_scope
 from motia.runtime.span_batches import SpanBatches
+from motia.runtime.span_record import SpanRecord
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -71,7 +72,9 @@ def collector() -> Iterator[Collector]:
 
 def span(name: str) -> SpanRecord:
     now = time.time_ns()
-    return SpanRecord(TRACE, 7, 0, name, KIND_INTERNAL, now, end=now)
+    span = SpanRecord(TRACE, 7, 0, name, KIND_INTERNAL, now)
+    span.end = now
+    return span
 
 
 def batches(target: OtlpTarget, warnings: list[str], **environ: str) -> SpanBatches:

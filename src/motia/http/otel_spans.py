@@ -28,10 +28,9 @@ from motia.runtime.otel_export import OtelExport, current_span
 from motia.runtime.otlp_proto import (
     KIND_SERVER,
     STATUS_ERROR,
-    RequestFields,
-    SpanRecord,
     exception_event,
 )
+from motia.runtime.span_record import SpanRecord
 from motia.tracecontext import TraceParent, parse_traceparent
 
 Token = contextvars.Token[SpanRecord | None]
@@ -65,10 +64,12 @@ class ServerSpans:
             sampled = self._all or self._export.sampled(trace_id)
         method: str = scope["method"]
         span_id = getrandbits(64) or 1
-        request: RequestFields | None = None
+        span = SpanRecord(trace_id, span_id, parent_id, method, KIND_SERVER, time.time_ns())
+        if caller is not None:
+            span.parent_remote = True
         if sampled:  # kept as they come: the export thread encodes them
             client = scope.get("client")
-            request = (
+            span.request = (
                 method,
                 scope.get("scheme", "http"),
                 scope.get("http_version", "1.1"),
@@ -77,20 +78,11 @@ class ServerSpans:
                 client[0] if client else None,
                 agent,
             )
-        span = SpanRecord(
-            trace_id,
-            span_id,
-            parent_id,
-            method,
-            KIND_SERVER,
-            time.time_ns(),
-            sampled,
-            caller is not None,
-            request=request,
-        )
+        else:
+            span.sampled = False
         scope[TRACE_ID_KEY] = trace_id  # the scope is this request's own
-        flags = "01" if sampled else "00"
-        scope[TRACEPARENT_KEY] = (TRACEPARENT, f"00-{trace_id}-{span_id:016x}-{flags}".encode())
+        header = b"00-%s-%016x-01" if sampled else b"00-%s-%016x-00"
+        scope[TRACEPARENT_KEY] = (TRACEPARENT, header % (trace_id.encode(), span_id))
         return span, current_span.set(span)
 
     def failed(self, span: SpanRecord, exc: Exception) -> None:

@@ -47,12 +47,13 @@ from motia.runtime.otel_sampling import ALL
 from motia.runtime.otlp_http import OtlpPoster, OtlpTarget
 from motia.runtime.otlp_proto import (
     KIND_PRODUCER,
-    SpanRecord,
     encode_attributes,
     encode_resource,
     encode_scope,
+    span_head,
 )
 from motia.runtime.span_batches import SpanBatches
+from motia.runtime.span_record import SpanRecord
 from motia.tracecontext import TraceParent, is_trace_id
 
 SCOPE = "motia"
@@ -173,11 +174,25 @@ class OtelExport:
             self.spans.add(span)
 
     def emitted(self, event: Event) -> None:
-        """The PRODUCER span of one emit, with the span id its subscribers' runs name."""
+        """The PRODUCER span of one emit, with the span id its subscribers' runs name:
+        kept on the run's record, and sent with it, when the run is still open."""
         parent = current_span.get()
         trace_id = event.trace_id
         if parent is not None and parent.trace_id == trace_id:  # an emit inside a run
             if not parent.sampled:
+                return
+            if not parent.handed:
+                head = (_emit_fixed.get(event.topic) or _emit_fields(event.topic))[2]
+                if parent.emit_id is None:
+                    parent.emit_id, parent.emit_head, parent.emit_at = (
+                        event.id,
+                        head,
+                        time.time_ns(),
+                    )
+                elif parent.emitted is None:
+                    parent.emitted = [(event.id, head, time.time_ns())]
+                else:
+                    parent.emitted.append((event.id, head, time.time_ns()))
                 return
             parent_id = parent.span_id
         else:
@@ -190,42 +205,34 @@ class OtelExport:
                 parent_id = 0
             else:
                 return
-        name, fixed = _emit_fields(event.topic)
+        name, _fixed, head = _emit_fixed.get(event.topic) or _emit_fields(event.topic)
         now = time.time_ns()
-        span = SpanRecord(
-            trace_id,
-            0,  # from the message id, at export
-            parent_id,
-            name,
-            KIND_PRODUCER,
-            now,
-            fixed=fixed,
-            end=now,
-            message_id=event.id,
-            span_from_message=True,
-        )
+        span = SpanRecord(trace_id, 0, parent_id, name, KIND_PRODUCER, now)
+        span.head, span.end = head, now
+        span.message_id, span.span_from_message = event.id, True  # the span id, at export
         if self.spans is not None:
             self.spans.add(span)
 
 
-_emit_fixed: dict[str, tuple[str, bytes]] = {}
+# By topic: the name of its emits' spans, their attributes, and both with the kind and
+# flags (`span_head`).
+_emit_fixed: dict[str, tuple[str, bytes, bytes]] = {}
 
 
-def _emit_fields(topic: str) -> tuple[str, bytes]:
+def _emit_fields(topic: str) -> tuple[str, bytes, bytes]:
     """The name and the attributes (in wire format) every emit to `topic` shares."""
-    fields = _emit_fixed.get(topic)
-    if fields is None:
-        fields = _emit_fixed[topic] = (
-            f"emit {topic}",
-            encode_attributes(
-                {
-                    "messaging.system": "motia",
-                    "messaging.operation.type": "send",
-                    "messaging.destination.name": topic,
-                    "motia.topic": topic,
-                }
-            ),
-        )
+    name = f"emit {topic}"
+    fixed = encode_attributes(
+        {
+            "messaging.system": "motia",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": topic,
+            "motia.topic": topic,
+        }
+    )
+    if len(_emit_fixed) >= 4096:
+        _emit_fixed.clear()
+    fields = _emit_fixed[topic] = (name, fixed, span_head(name, KIND_PRODUCER, fixed))
     return fields
 
 

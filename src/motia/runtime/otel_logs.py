@@ -13,7 +13,7 @@ from motia import jsoncodec
 from motia.logs import LogRecord
 from motia.runtime.otel_export import SCOPE, current_span, otel_trace_id
 from motia.runtime.otel_runs import RunSpans
-from motia.runtime.otlp_proto import SpanRecord
+from motia.runtime.span_record import SpanRecord
 
 _SEVERITY = {
     "debug": SeverityNumber.DEBUG,

@@ -22,11 +22,12 @@ from motia.runtime.otlp_proto import (
     KIND_INTERNAL,
     KIND_SERVER,
     STATUS_ERROR,
-    SpanRecord,
     attribute,
     encode_attributes,
     exception_event,
+    span_head,
 )
+from motia.runtime.span_record import SpanRecord
 from motia.steps.model import Step
 
 # Outcomes that leave a run's span in error; "rejected" (a 4xx) is the caller's fault.
@@ -41,7 +42,7 @@ _Open = tuple[SpanRecord, contextvars.Token[SpanRecord | None], object | None]
 class _StepFields:
     """What every run of one step by one trigger shares, worked out at its first run."""
 
-    __slots__ = ("first", "fixed", "name", "route", "step", "tracked")
+    __slots__ = ("first", "fixed", "head", "kind", "name", "route", "step", "tracked")
 
     def __init__(self, run: Run) -> None:
         self.step = step = run.step
@@ -58,6 +59,10 @@ class _StepFields:
         # (most runs are first runs).
         self.fixed = encode_attributes(attributes)
         self.first = self.fixed + attribute("motia.attempt", 1)
+        # A first run's span in wire format but for its ids, times and outcome. An event
+        # run's parent is an emit, maybe in another process: remote.
+        self.kind = KIND_CONSUMER if run.kind == "event" else KIND_INTERNAL
+        self.head = span_head(self.name, self.kind, self.first, run.kind == "event")
         self.route = step.api.path if run.kind == "api" else None
         # Logs of steps run in another process arrive outside the run's task: those runs
         # are found by step and trace instead of as the current span.
@@ -109,8 +114,6 @@ class RunSpans(RunHooks):
             sampled = request.sampled
             if not sampled and not user_tracing:
                 return  # nothing to record, and nothing inside asks (emits decide alike)
-            if sampled and request.kind == KIND_SERVER and request.route is None:
-                request.route = fields.route  # the SERVER span is named by its route
             span = SpanRecord(
                 trace_id,
                 int(run.span_id, 16),  # the id its log lines carry
@@ -118,29 +121,38 @@ class RunSpans(RunHooks):
                 fields.name,
                 KIND_INTERNAL,
                 time.time_ns(),
-                sampled,
-                fixed=_fixed(fields, run.attempt) if sampled else b"",
             )
+            if sampled:
+                if request.kind == KIND_SERVER and request.route is None:
+                    request.route = fields.route  # the SERVER span is named by its route
+                if run.attempt == 1:
+                    span.head = fields.head
+                else:
+                    span.fixed = _fixed(fields, run.attempt)
+            else:
+                span.sampled = False
         else:  # an event from the queue, a cron run: the decision is taken here
             if _w3c(trace_id) is None or trace_id == _ZERO:
                 trace_id = otel_trace_id(trace_id)
             sampled = self._all or self._export.sampled(trace_id)
             if not sampled and not user_tracing:
                 return
-            event = run.kind == "event"
             span = SpanRecord(
-                trace_id,
-                int(run.span_id, 16),
-                0,
-                fields.name,
-                KIND_CONSUMER if event else KIND_INTERNAL,
-                time.time_ns(),
-                sampled,
-                event and run.event_id is not None,  # the emit's span, maybe elsewhere
-                fixed=_fixed(fields, run.attempt) if sampled else b"",
-                message_id=run.event_id,
-                parent_from_message=event,
+                trace_id, int(run.span_id, 16), 0, fields.name, fields.kind, time.time_ns()
             )
+            if run.kind == "event":
+                span.parent_from_message = True
+                event_id = span.message_id = run.event_id
+                remote = event_id is not None  # the emit's span, maybe elsewhere
+            else:
+                remote = False
+            if not sampled:
+                span.sampled = False
+            elif run.attempt == 1 and remote == (run.kind == "event"):
+                span.head = fields.head
+            else:
+                span.fixed = _fixed(fields, run.attempt)
+                span.parent_remote = remote
         api_token = None
         if user_tracing:
             api_token = otel_context.attach(api_context(span))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
 from typing import Any
+
+from motia.runtime.span_record import RequestFields, SpanEvent, SpanRecord
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
@@ -26,49 +27,6 @@ STATUS_UNSET, STATUS_OK, STATUS_ERROR = 0, 1, 2
 FLAG_SAMPLED = 0x01
 FLAG_HAS_IS_REMOTE = 0x100
 FLAG_IS_REMOTE = 0x200
-
-
-SpanEvent = tuple[str, int, dict[str, Any]]  # name, time (ns), attributes
-RequestFields = tuple[str, str, str, str, bytes, str | None, bytes | None]
-
-
-@dataclass(slots=True, eq=False)
-class SpanRecord:
-    """One span as Motia keeps it until it is exported. A record that is not `sampled`
-    only names its ids to children and to `traceparent` headers; it is never sent.
-
-    What a span learns on the request path is stored as it comes (`message_id`, `route`,
-    `outcome`, `emits`, `http_status`, `request`) and turned into attributes by the export
-    thread, a batch at a time: the request pays for a few stores, not for encoding."""
-
-    trace_id: str  # 32 hex digits
-    span_id: int
-    parent_id: int
-    name: str
-    kind: int
-    start: int  # ns since the epoch
-    sampled: bool = True
-    parent_remote: bool = False
-    attributes: dict[str, Any] | None = None
-    # Attributes already in wire format (`attribute`, `encode_attributes`): those every
-    # run of a step shares, encoded once.
-    fixed: bytes = b""
-    end: int = 0
-    status: int = STATUS_UNSET
-    status_message: str = ""
-    events: list[SpanEvent] | None = None
-    message_id: str | None = None  # messaging.message.id
-    # An emit's span id, and the parent of the run of the event it emitted, derive from
-    # the message id (`message_span_id`): worked out at export when these are set.
-    span_from_message: bool = False
-    parent_from_message: bool = False
-    route: str | None = None  # http.route; a SERVER span is then named "METHOD route"
-    outcome: str | None = None  # motia.outcome
-    emits: list[str] | None = None  # motia.emits, when not empty
-    http_status: int = 0  # http.response.status_code, when not 0
-    # A request's method, scheme, protocol version, path, query, client address and
-    # user agent (the attributes of a SERVER span).
-    request: RequestFields | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -240,6 +198,7 @@ _SCALARS = frozenset({str, int, float, bool})
 # Start and end times with their tags (fields 7 and 8, fixed64) in one pack.
 _pack_times = struct.Struct("<BQBQ").pack
 _START_TAG, _END_TAG = _START[0], _END[0]
+_TIMES_SIZE = struct.calcsize("<BQBQ")
 _KIND_FIELDS = [_KIND + _varint(kind) for kind in range(6)]
 _FLAG_FIELDS = [  # by sampled, then by remote
     [
@@ -262,25 +221,90 @@ _pack_ids_parent = struct.Struct(">2s16s2sQ2sQ").pack
 
 
 def encode_span(span: SpanRecord) -> bytes:
-    """A `Span` message."""
-    return b"".join(_span_parts(span))
+    """A `Span` message (without the PRODUCER spans of its `emitted`)."""
+    return b"".join(_span_parts(span, bytes.fromhex(span.trace_id)))
 
 
 def span_field(span: SpanRecord) -> bytes:
-    """`span` as one entry of `ScopeSpans.spans`, for `encode_request`."""
-    body = b"".join(_span_parts(span))
+    """`span` as one entry of `ScopeSpans.spans`, for `encode_request` (without the
+    PRODUCER spans of its `emitted`: `span_fields` adds those)."""
+    body = b"".join(_span_parts(span, bytes.fromhex(span.trace_id)))
     size = len(body)
     return b"".join((_SCOPE_SPANS_SPANS, _SIZES[size] if size < 4096 else _varint(size), body))
 
 
-def _span_parts(span: SpanRecord) -> list[bytes]:
-    """The fields of `span`, in wire format."""
-    route = span.route
-    name = _names.get(span.name) if route is None else _routed_name(span.name, route)
-    if name is None:
-        name = _len(_NAME, span.name.encode())
-        if len(_names) < _KNOWN_LIMIT:
-            _names[span.name] = name
+def span_fields(spans: Iterable[SpanRecord]) -> list[bytes]:
+    """Each record as entries of `ScopeSpans.spans`: its span, then the PRODUCER spans of
+    what it emitted. One loop for a batch: the export thread's cost is mostly calls."""
+    out: list[bytes] = []
+    append = out.append
+    sizes, framing = _SIZES, _SCOPE_SPANS_SPANS
+    for span in spans:
+        trace_id = bytes.fromhex(span.trace_id)
+        head = span.head
+        if span.events is None and span.status == STATUS_UNSET:
+            if head is not None:
+                body = _run_span(span, trace_id, head)  # a step's run: most spans
+            elif span.request is not None and span.attributes is None:
+                body = _server_span(span, trace_id)  # a request's
+            else:
+                body = b"".join(_span_parts(span, trace_id))
+        else:
+            body = b"".join(_span_parts(span, trace_id))
+        size = len(body)
+        append(b"".join((framing, sizes[size] if size < 4096 else _varint(size), body)))
+        emit_id = span.emit_id
+        if emit_id is not None:
+            parent_id = span.span_id
+            append(_emit_field(trace_id, parent_id, emit_id, span.emit_head, span.emit_at))
+            if span.emitted:
+                for message_id, head, at in span.emitted:
+                    append(_emit_field(trace_id, parent_id, message_id, head, at))
+    return out
+
+
+def _emit_field(trace_id: bytes, parent_id: int, message_id: str, head: bytes, at: int) -> bytes:
+    """The PRODUCER span of an emit a record carries, as an entry of `ScopeSpans.spans`."""
+    raw = message_id.encode()
+    ids = _pack_ids_parent(
+        _TRACE_ID, trace_id, _SPAN_ID, message_span_id(message_id), _PARENT_SPAN_ID, parent_id
+    )
+    prefix = _message_id_prefixes.get(len(raw)) or _message_id_prefix(len(raw))
+    size = len(ids) + _TIMES_SIZE + len(head) + len(prefix) + len(raw)
+    return b"".join(
+        (
+            _SCOPE_SPANS_SPANS,
+            _SIZES[size] if size < 4096 else _varint(size),
+            ids,
+            _pack_times(_START_TAG, at, _END_TAG, at),
+            head,
+            prefix,
+            raw,
+        )
+    )
+
+
+def span_head(name: str, kind: int, fixed: bytes, remote: bool = False) -> bytes:
+    """The name, kind and flags (sampled; whether the parent is remote) of a span, and its
+    `fixed` attributes, in wire format: `SpanRecord.head`, for spans that share them."""
+    return b"".join(
+        (_len(_NAME, name.encode()), _KIND_FIELDS[kind], fixed, _FLAG_FIELDS[1][remote])
+    )
+
+
+def _message_id_prefix(size: int) -> bytes:
+    prefix = _id_prefix(MESSAGE_ID, size)
+    if len(_message_id_prefixes) < 256:
+        _message_id_prefixes[size] = prefix
+    return prefix
+
+
+MESSAGE_ID = "messaging.message.id"
+_message_id_prefixes: dict[int, bytes] = {}
+
+
+def _run_span(span: SpanRecord, trace_id: bytes, head: bytes) -> bytes:
+    """`_span_parts` of a span with a `head`, no events and no status, joined."""
     span_id, parent_id = span.span_id, span.parent_id
     message_id = span.message_id
     if message_id is not None:
@@ -288,26 +312,97 @@ def _span_parts(span: SpanRecord) -> list[bytes]:
             span_id = message_span_id(message_id)
         if span.parent_from_message:
             parent_id = message_span_id(message_id)
-    trace_id = bytes.fromhex(span.trace_id)
+        raw = message_id.encode()
+        message = (_message_id_prefixes.get(len(raw)) or _message_id_prefix(len(raw))) + raw
+    else:
+        message = b""
     if parent_id:
         ids = _pack_ids_parent(_TRACE_ID, trace_id, _SPAN_ID, span_id, _PARENT_SPAN_ID, parent_id)
     else:
         ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span_id)
-    parts = [
-        ids,
-        name,
-        _KIND_FIELDS[span.kind],
-        _pack_times(_START_TAG, span.start, _END_TAG, span.end),
-        span.fixed,
-        _FLAG_FIELDS[span.sampled][span.parent_remote],
-    ]
+    outcome, http_status = span.outcome, span.http_status
+    if outcome is not None or http_status:
+        emits = span.emits
+        ends = _ends.get((outcome, tuple(emits) if emits else (), http_status))
+        if ends is None:
+            ends = _end_attributes(outcome, emits, http_status)
+    else:
+        ends = b""
+    times = _pack_times(_START_TAG, span.start, _END_TAG, span.end)
+    if span.attributes:
+        return b"".join(
+            (ids, times, head, message, ends, *_attributes(_ATTRIBUTE, span.attributes))
+        )
+    return b"".join((ids, times, head, message, ends))
+
+
+# What SERVER spans share but for their ids and times, by method, route, whether the
+# parent is remote, request fields and status (requests repeat: same route and client).
+_servers: dict[tuple[str, str | None, bool, RequestFields, int], bytes] = {}
+
+
+def _server_span(span: SpanRecord, trace_id: bytes) -> bytes:
+    """`_span_parts` of a SERVER span without events, status or attributes, joined."""
+    request = span.request
+    assert request is not None
+    key = (span.name, span.route, span.parent_remote, request, span.http_status)
+    rest = _servers.get(key)
+    if rest is None:
+        rest = b"".join(_span_parts(span, trace_id)[2:])  # all but the ids and times
+        if len(_servers) >= 1024:
+            _servers.clear()
+        _servers[key] = rest
+    parent_id = span.parent_id
+    if parent_id:
+        ids = _pack_ids_parent(
+            _TRACE_ID, trace_id, _SPAN_ID, span.span_id, _PARENT_SPAN_ID, parent_id
+        )
+    else:
+        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span.span_id)
+    return b"".join((ids, _pack_times(_START_TAG, span.start, _END_TAG, span.end), rest))
+
+
+def _span_parts(span: SpanRecord, trace_id: bytes) -> list[bytes]:
+    """The fields of `span`, in wire format."""
+    span_id, parent_id = span.span_id, span.parent_id
+    message_id = span.message_id
+    if message_id is not None:
+        if span.span_from_message:
+            span_id = message_span_id(message_id)
+        if span.parent_from_message:
+            parent_id = message_span_id(message_id)
+    if parent_id:
+        ids = _pack_ids_parent(_TRACE_ID, trace_id, _SPAN_ID, span_id, _PARENT_SPAN_ID, parent_id)
+    else:
+        ids = _pack_ids(_TRACE_ID, trace_id, _SPAN_ID, span_id)
+    head = span.head
+    if head is None:
+        route = span.route
+        name = _names.get(span.name) if route is None else _routed_name(span.name, route)
+        if name is None:
+            name = _len(_NAME, span.name.encode())
+            if len(_names) < _KNOWN_LIMIT:
+                _names[span.name] = name
+        head = b"".join(
+            (
+                name,
+                _KIND_FIELDS[span.kind],
+                span.fixed,
+                _FLAG_FIELDS[span.sampled][span.parent_remote],
+            )
+        )
+    parts = [ids, _pack_times(_START_TAG, span.start, _END_TAG, span.end), head]
     request = span.request
     if request is not None:
         parts.append(_requests.get(request) or _request_attributes(request))
     if message_id is not None:
-        parts.append(id_attribute("messaging.message.id", message_id))
+        raw = message_id.encode()
+        parts.append(_message_id_prefixes.get(len(raw)) or _message_id_prefix(len(raw)))
+        parts.append(raw)
     if span.outcome is not None or span.http_status:
-        parts.append(_end_attributes(span.outcome, span.emits, span.http_status))
+        emits = span.emits
+        ends = _ends.get((span.outcome, tuple(emits) if emits else (), span.http_status))
+        parts.append(ends or _end_attributes(span.outcome, emits, span.http_status))
     if span.attributes:
         parts += _attributes(_ATTRIBUTE, span.attributes)
     if span.events:
@@ -404,12 +499,15 @@ def encode_scope(name: str, version: str | None) -> bytes:
 
 def encode_request(resource: bytes, scope: bytes, span_fields: Iterable[bytes]) -> bytes:
     """One `ExportTraceServiceRequest` holding the spans (from `span_fields`) under one
-    resource and scope."""
-    scope_spans = _len(_SCOPE_SPANS_SCOPE, scope) + b"".join(span_fields)
-    resource_spans = _len(_RESOURCE_SPANS_RESOURCE, resource) + _len(
-        _RESOURCE_SPANS_SCOPE_SPANS, scope_spans
-    )
-    return _len(_REQUEST_RESOURCE_SPANS, resource_spans)
+    resource and scope, joined once (a batch is a few hundred kilobytes)."""
+    fields = list(span_fields)
+    scope_field = _len(_SCOPE_SPANS_SCOPE, scope)
+    resource_field = _len(_RESOURCE_SPANS_RESOURCE, resource)
+    scope_size = len(scope_field) + sum(map(len, fields))
+    scope_spans = _RESOURCE_SPANS_SCOPE_SPANS + _varint(scope_size)
+    resource_size = len(resource_field) + len(scope_spans) + scope_size
+    head = _REQUEST_RESOURCE_SPANS + _varint(resource_size) + resource_field + scope_spans
+    return b"".join((head, scope_field, *fields))
 
 
 def exception_event(

@@ -5,8 +5,9 @@ batch: one tight loop over a few hundred spans costs less than encoding each one
 request path, between the request's other work. Adding one is an append to a deque
 (atomic under the GIL) and, once per full batch, a wake-up: the event loop never waits
 for the collector, and a record is never changed once added. Sizes and the delay come
-from the standard `OTEL_BSP_*` variables; a full queue drops spans and says so
-once (an exporter must never make the server run out of memory).
+from the standard `OTEL_BSP_*` variables, counted in records (a run's record carries
+the PRODUCER spans of its emits too); a full queue drops spans and says so once (an
+exporter must never make the server run out of memory).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from motia.runtime.otlp_http import OtlpPoster
-from motia.runtime.otlp_proto import SpanRecord, encode_request, span_field
+from motia.runtime.otlp_proto import encode_request, span_fields
+from motia.runtime.span_record import SpanRecord
 
 DEFAULT_DELAY_MS = 5000
 DEFAULT_QUEUE = 2048
@@ -58,6 +60,7 @@ class SpanBatches:
         self._thread.start()
 
     def add(self, span: SpanRecord) -> None:
+        span.handed = True  # what it emits from now on is a record of its own
         spans = self._spans
         spans.append(span)
         if len(spans) >= self._batch:  # a batch is ready (or the queue is full)
@@ -87,7 +90,7 @@ class SpanBatches:
     def _send_waiting(self, deadline: float | None, full_only: bool) -> None:
         spans, size = self._spans, self._batch
         while len(spans) >= (size if full_only else 1):
-            batch = [span_field(spans.popleft()) for _ in range(min(len(spans), size))]
+            batch = span_fields([spans.popleft() for _ in range(min(len(spans), size))])
             self._poster.post(encode_request(self._resource, self._scope, batch), deadline)
             if deadline is not None and time.monotonic() >= deadline:
                 return
