@@ -167,11 +167,7 @@ class LeanCycle:
         if not self.can_respond:
             raise RuntimeError("respond() after the answer began, the client left or stalled")
         protocol = self._protocol
-        if protocol.access_log:
-            protocol.log_access(self.scope, status)
-        parts = [STATUS_LINE[status]]
-        for name, value in protocol.server_state.default_headers:
-            parts += (name, b": ", value, b"\r\n")
+        parts = self._head_start(status)
         closing = False
         for name, value in headers:
             if name == b"connection" and b"close" in _tokens(value):
@@ -193,15 +189,20 @@ class LeanCycle:
             transport.close()
         protocol.on_response_complete()
 
-    def _start(self, status: int, headers: Any) -> None:
-        """Builds the head, held for the body; started only once it is valid, so a bad
-        header gets the client a 500 rather than a cut connection."""
+    def _head_start(self, status: int) -> list[bytes]:
+        """The status line and the server's default headers (logged as it goes out)."""
         protocol = self._protocol
         if protocol.access_log:
             protocol.log_access(self.scope, status)
         parts = [STATUS_LINE[status]]
         for name, value in protocol.server_state.default_headers:
             parts += (name, b": ", value, b"\r\n")
+        return parts
+
+    def _start(self, status: int, headers: Any) -> None:
+        """Builds the head, held for the body; started only once it is valid, so a bad
+        header gets the client a 500 rather than a cut connection."""
+        parts = self._head_start(status)
         chunked: bool | None = None  # None: neither a length nor chunked named yet
         closing = False
         for name, value in headers:
