@@ -2,6 +2,7 @@
 from simple rules (arithmetic goes to the calculator, known topics to the lookup), the
 writer's from the tool results. Both are streamed word by word, as a model would."""
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -11,6 +12,9 @@ from steps.lib.agents import PLANNER_PROMPT
 from steps.lib.llm.provider import Message
 from steps.lib.tools import KNOWLEDGE
 
+# Seconds between two tokens, a model's pace: without it every token would reach the page
+# in the same moment, and it would show the whole answer at once.
+TOKEN_PAUSE = 0.02
 ARITHMETIC = re.compile(r"[-(]*\d[\d.]*(?:\s*(?:\*\*|[-+*/])\s*[-(]*\d[\d.]*\)*)+")
 
 
@@ -23,7 +27,9 @@ class OfflineProvider:
             text = json.dumps({"calls": plan(question)})
         else:
             text = write(json.loads(question))
-        for token in re.findall(r"\S+\s*", text):
+        for index, token in enumerate(re.findall(r"\S+\s*", text)):
+            if index:
+                await asyncio.sleep(TOKEN_PAUSE)
             yield token
 
 
