@@ -13,6 +13,18 @@ machine's load than the figures over HTTP, which makes it the quick before/after
 
 (`git archive <commit> src | tar -x -C /tmp/before` makes the other copy). Each run is a
 child process pinned to the server CPU; the copies alternate, round by round.
+
+`--instructions` counts instructions instead of seconds: each child runs under
+`valgrind --tool=callgrind` twice, with `--requests` and with twice as many, and the
+figure is the difference over `--requests` (start-up and the final drain cancel out).
+The count repeats within a fraction of a percent whatever else the machine does, so a
+change of a few microseconds shows; it weighs every instruction alike (a cache miss costs
+nothing in it), so it complements the seconds. `--with otel` (every trace sampled,
+exported to an OTLP/HTTP receiver in the harness process) and `--with metrics` measure
+the same path with those on, next to `off`:
+
+    PYTHONPATH=src .venv/bin/python bench/inprocess_cpu.py --instructions --requests 2000 \
+        --with off,otel,metrics
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -29,8 +42,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fig_otel import otlp_receiver
 from harness import API_PROJECT, POST_BODY, SERVER_CPU
 from procs import pinned
+
+# What `--with` switches on in the child, beside `off` (nothing).
+MODES = {
+    "off": {},
+    "otel": {"OTEL_TRACES_SAMPLER": "always_on"},  # the endpoint is added per run
+    "metrics": {"MOTIA_METRICS_ENABLED": "true"},
+}
 
 REQUEST = (
     b"POST /items HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
@@ -131,9 +152,17 @@ async def _measure(requests: int, connections: int) -> float:
     return used / requests * 1e6
 
 
-def _run_child(src: Path, requests: int, connections: int) -> float:
-    env = {**os.environ, "PYTHONPATH": f"{src.resolve()}{os.pathsep}{Path(__file__).parent}"}
-    env.pop("MOTIA_LOG_LEVEL", None)
+def _child_env(src: Path, mode: dict[str, str], endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "MOTIA_"))}
+    env["PYTHONPATH"] = f"{src.resolve()}{os.pathsep}{Path(__file__).parent}"
+    env["PYTHONHASHSEED"] = "0"  # the same dict layouts in every run
+    env.update(mode)
+    if "OTEL_TRACES_SAMPLER" in mode:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+    return env
+
+
+def _run_child(src: Path, requests: int, connections: int, env: dict[str, str]) -> float:
     argv = pinned(
         [sys.executable, __file__, "--child", "--requests", str(requests),
          "--connections", str(connections)],
@@ -145,6 +174,24 @@ def _run_child(src: Path, requests: int, connections: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def _instructions(requests: int, connections: int, env: dict[str, str]) -> int:
+    """Instructions of one whole child run under callgrind (every thread)."""
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            sys.executable, __file__, "--child", "--requests", str(requests),
+            "--connections", str(connections)]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600)
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if out.returncode != 0 or found is None:
+        raise RuntimeError(f"callgrind run failed:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def _instructions_per_request(requests: int, connections: int, env: dict[str, str]) -> float:
+    once = _instructions(requests, connections, env)
+    twice = _instructions(2 * requests, connections, env)
+    return (twice - once) / requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -152,6 +199,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--compare-src", type=Path, default=None,
                         help="also run this copy of the package's source, alternating")
+    parser.add_argument("--with", dest="modes", default="off",
+                        help="comma-separated: off, otel, metrics (default off)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under callgrind instead of CPU seconds")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -159,17 +210,35 @@ def main() -> None:
 
         print(f"{uvloop.run(_measure(args.requests, args.connections)):.2f}")
         return
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"--with: unknown {', '.join(unknown)} (known: {', '.join(MODES)})")
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian package valgrind)")
     here = Path(__file__).resolve().parent.parent / "src"
     sources = {"this": here, **({"compare": args.compare_src} if args.compare_src else {})}
-    results: dict[str, list[float]] = {name: [] for name in sources}
-    for round_no in range(args.rounds):
-        for name, src in sources.items():
-            results[name].append(_run_child(src, args.requests, args.connections))
-            print(f"round {round_no + 1} {name:8s} {results[name][-1]:7.1f} CPU us/request",
-                  flush=True)
-    for name, values in results.items():
-        print(f"{name:8s} median {statistics.median(values):7.1f} CPU us/request "
-              f"(min {min(values):.1f}, max {max(values):.1f}; {sources[name]})")
+    runs = [(f"{name}/{mode}", name, src, mode) for name, src in sources.items() for mode in modes]
+    unit = "instructions/request" if args.instructions else "CPU us/request"
+    results: dict[str, list[float]] = {label: [] for label, _, _, _ in runs}
+    with otlp_receiver() as (endpoint, received):
+        for round_no in range(1 if args.instructions else args.rounds):
+            for label, _, src, mode in runs:
+                env = _child_env(src, MODES[mode], endpoint)
+                if args.instructions:
+                    value = _instructions_per_request(args.requests, args.connections, env)
+                else:
+                    value = _run_child(src, args.requests, args.connections, env)
+                results[label].append(value)
+                print(f"round {round_no + 1} {label:16s} {value:12,.1f} {unit}", flush=True)
+    if "otel" in modes:
+        print(f"the OTLP receiver took {received.posts} exports ({received.bytes:,} bytes)")
+    for label, name, src, _ in runs:
+        values = results[label]
+        base = statistics.median(results[f"{name}/{modes[0]}"])
+        print(f"{label:16s} median {statistics.median(values):12,.1f} {unit} "
+              f"({statistics.median(values) / base:.3f}x of {modes[0]}; "
+              f"min {min(values):,.1f}, max {max(values):,.1f}; {src})")
 
 
 if __name__ == "__main__":
