@@ -17,9 +17,10 @@ child process pinned to the server CPU; the copies alternate, round by round.
 `--instructions` counts instructions instead of seconds: each child runs under
 `valgrind --tool=callgrind` twice, with `--requests` and with twice as many, and the
 figure is the difference over `--requests` (start-up and the final drain cancel out).
-The count repeats within a fraction of a percent whatever else the machine does, so a
-change of a few microseconds shows; it weighs every instruction alike (a cache miss costs
-nothing in it), so it complements the seconds. `--with otel` (every trace sampled,
+Other work on the machine does not move the count, but the run's own timing still does
+(how many requests share a commit, how many events a lease takes): runs of the same code
+differ by a few percent. It weighs every instruction alike (a cache miss costs nothing in
+it), so it complements the seconds. `--with otel` (every trace sampled,
 exported to an OTLP/HTTP receiver in the harness process) and `--with metrics` measure
 the same path with those on, next to `off`:
 
