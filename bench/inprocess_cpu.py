@@ -1,6 +1,8 @@
 """CPU per request of figure 2's path with the network out of the way: `POST /items`
 (validation, a state write, one emit) and its event's run, through Motia's own HTTP
-protocol and app in one process, on SQLite.
+protocol and app in one process, on SQLite. `--path emit` measures figure 12b's path
+instead: `POST /items` of `projects/peers` (no body schema, no state, one emit) and the
+run of its trivial subscriber.
 
 Each request goes through the real protocol (httptools parser, header limits, the lean
 cycle), `MotiaApp` and a runtime on a fresh copy of `projects/api`; the transport is a
@@ -26,12 +28,16 @@ the same path with those on, next to `off`:
 
     PYTHONPATH=src .venv/bin/python bench/inprocess_cpu.py --instructions --requests 2000 \
         --with off,otel,metrics
+
+`--profile FILE` runs one child of this copy under cProfile (CPU-time clock, requests
+only) and keeps the stats for `python -m pstats FILE`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import os
 import re
 import shutil
@@ -45,6 +51,7 @@ from typing import Any
 
 from fig_otel import otlp_receiver
 from harness import API_PROJECT, POST_BODY, SERVER_CPU
+from peer_motia import PEER_DIR, PEERS_PROJECT
 from procs import pinned
 
 # What `--with` switches on in the child, beside `off` (nothing).
@@ -54,23 +61,33 @@ MODES = {
     "metrics": {"MOTIA_METRICS_ENABLED": "true"},
 }
 
-REQUEST = (
-    b"POST /items HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-    b"Content-Length: %d\r\n\r\n%s" % (len(POST_BODY), POST_BODY)
-)
+
+def _post(body: bytes) -> bytes:
+    return (
+        b"POST /items HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+
+
+# Each path: the project, the request every connection sends, the answer's status line.
+PATHS = {
+    "items": (API_PROJECT, _post(POST_BODY), b"HTTP/1.1 201 "),
+    "emit": (PEERS_PROJECT, _post(b"{}"), b"HTTP/1.1 202 "),
+}
 
 
 class _Transport(asyncio.Transport):
     """Takes each answer whole (the protocol writes one per request) and reports it."""
 
-    def __init__(self, answered: Any) -> None:
+    def __init__(self, answered: Any, status: bytes) -> None:
         super().__init__()
         self._answered = answered
+        self._status = status
         self._closed = False
         self.protocol: Any = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not bytes(data).startswith(b"HTTP/1.1 201 "):
+        if not bytes(data).startswith(self._status):
             raise RuntimeError(f"unexpected answer: {bytes(data)[:200]!r}")
         self._answered()
 
@@ -95,7 +112,7 @@ class _Transport(asyncio.Transport):
         )
 
 
-async def _measure(requests: int, connections: int) -> float:
+async def _measure(path: str, requests: int, connections: int, profile: str | None) -> float:
     """One run in this process; returns CPU microseconds per request and its event."""
     from uvicorn.server import ServerState
 
@@ -104,8 +121,12 @@ async def _measure(requests: int, connections: int) -> float:
     from motia.runtime.runtime import Runtime
     from motia.settings import load_settings
 
-    project = Path(tempfile.mkdtemp()) / "api"
-    shutil.copytree(API_PROJECT, project, ignore=shutil.ignore_patterns(".motia"))
+    source, request, status = PATHS[path]
+    if path == "emit":  # the subscriber counts what it handles (bench/peers/tally.py)
+        sys.path.insert(0, str(PEER_DIR))
+        os.environ["MOTIA_BENCH_COUNT_DIR"] = tempfile.mkdtemp()
+    project = Path(tempfile.mkdtemp()) / "project"
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns(".motia"))
     runtime = Runtime.load(load_settings(project, "start", log_level="warn"))
     app = MotiaApp(runtime)
     await runtime.start()
@@ -131,23 +152,29 @@ async def _measure(requests: int, connections: int) -> float:
             answered += 1
             if to_send > 0:
                 to_send -= 1
-                loop.call_soon(protocol.data_received, REQUEST)
+                loop.call_soon(protocol.data_received, request)
             elif answered == requests and not all_answered.done():
                 all_answered.set_result(None)
 
-        transport = _Transport(on_answer)
+        transport = _Transport(on_answer, status)
         transport.protocol = protocol
         protocol.connection_made(transport)
         return protocol
 
+    profiler = cProfile.Profile(time.process_time) if profile else None
     started = time.process_time()
+    if profiler:
+        profiler.enable()
     for protocol in [connect() for _ in range(connections)]:
         to_send -= 1
-        protocol.data_received(REQUEST)
+        protocol.data_received(request)
     await all_answered
     while (await runtime.pending()).total:  # noqa: ASYNC110 - the count is asked, not heard
         await asyncio.sleep(0.001)
     used = time.process_time() - started
+    if profiler and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     await runtime.stop()
     shutil.rmtree(project.parent, ignore_errors=True)
     return used / requests * 1e6
@@ -163,23 +190,23 @@ def _child_env(src: Path, mode: dict[str, str], endpoint: str) -> dict[str, str]
     return env
 
 
-def _run_child(src: Path, requests: int, connections: int, env: dict[str, str]) -> float:
-    argv = pinned(
-        [sys.executable, __file__, "--child", "--requests", str(requests),
-         "--connections", str(connections)],
-        SERVER_CPU,
-    )
+def _child_argv(path: str, requests: int, connections: int) -> list[str]:
+    return [sys.executable, __file__, "--child", "--path", path, "--requests", str(requests),
+            "--connections", str(connections)]
+
+
+def _run_child(src: Path, argv: list[str], env: dict[str, str]) -> float:
+    argv = pinned(argv, SERVER_CPU)
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"run from {src} failed:\n{out.stderr[-2000:]}")
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _instructions(requests: int, connections: int, env: dict[str, str]) -> int:
+def _instructions(path: str, requests: int, connections: int, env: dict[str, str]) -> int:
     """Instructions of one whole child run under callgrind (every thread)."""
     argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-            sys.executable, __file__, "--child", "--requests", str(requests),
-            "--connections", str(connections)]
+            *_child_argv(path, requests, connections)]
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=3600)
     found = re.search(r"Collected : (\d+)", out.stderr)
     if out.returncode != 0 or found is None:
@@ -187,14 +214,18 @@ def _instructions(requests: int, connections: int, env: dict[str, str]) -> int:
     return int(found.group(1))
 
 
-def _instructions_per_request(requests: int, connections: int, env: dict[str, str]) -> float:
-    once = _instructions(requests, connections, env)
-    twice = _instructions(2 * requests, connections, env)
+def _instructions_per_request(
+    path: str, requests: int, connections: int, env: dict[str, str]
+) -> float:
+    once = _instructions(path, requests, connections, env)
+    twice = _instructions(path, 2 * requests, connections, env)
     return (twice - once) / requests
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--path", choices=sorted(PATHS), default="items",
+                        help="items: figure 2's path (default); emit: figure 12b's")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
@@ -204,12 +235,16 @@ def main() -> None:
                         help="comma-separated: off, otel, metrics (default off)")
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions under callgrind instead of CPU seconds")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="one run of this copy under cProfile; stats to this file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         import uvloop
 
-        print(f"{uvloop.run(_measure(args.requests, args.connections)):.2f}")
+        profile = str(args.profile) if args.profile else None
+        used = uvloop.run(_measure(args.path, args.requests, args.connections, profile))
+        print(f"{used:.2f}")
         return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -218,6 +253,12 @@ def main() -> None:
     if args.instructions and shutil.which("valgrind") is None:
         parser.error("--instructions needs valgrind (Debian package valgrind)")
     here = Path(__file__).resolve().parent.parent / "src"
+    child = _child_argv(args.path, args.requests, args.connections)
+    if args.profile:
+        env = _child_env(here, MODES[modes[0]], "")
+        used = _run_child(here, [*child, "--profile", str(args.profile.resolve())], env)
+        print(f"{used:,.1f} CPU us/request under cProfile; stats in {args.profile}")
+        return
     sources = {"this": here, **({"compare": args.compare_src} if args.compare_src else {})}
     runs = [(f"{name}/{mode}", name, src, mode) for name, src in sources.items() for mode in modes]
     unit = "instructions/request" if args.instructions else "CPU us/request"
@@ -227,9 +268,10 @@ def main() -> None:
             for label, _, src, mode in runs:
                 env = _child_env(src, MODES[mode], endpoint)
                 if args.instructions:
-                    value = _instructions_per_request(args.requests, args.connections, env)
+                    value = _instructions_per_request(
+                        args.path, args.requests, args.connections, env)
                 else:
-                    value = _run_child(src, args.requests, args.connections, env)
+                    value = _run_child(src, child, env)
                 results[label].append(value)
                 print(f"round {round_no + 1} {label:16s} {value:12,.1f} {unit}", flush=True)
     if "otel" in modes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from motia.runners.remote import RemoteCanAccess, RemoteHandler, RemoteStreamAut
 from motia.runners.supervisor import RunnerPool
 from motia.runtime.batch import BatchCollector
 from motia.runtime.bus import EventBus
+from motia.runtime.collector import settle_collector
 from motia.runtime.cron import CronScheduler
 from motia.runtime.dispatch import Dispatcher
 from motia.runtime.executor import StepExecutor
@@ -274,9 +274,7 @@ class Runtime:
             self._sources.remember_imports(self.project)
             self._watcher = start_task(self._watch(), self.logger, "watching the project files")
         self.ready = True
-        # Everything loaded so far lives as long as the process: keep the collector from
-        # walking it on every full collection.
-        gc.freeze()
+        settle_collector()
         url = base_url(self.settings.host, self.settings.port)
         self.logger.info(
             f"ready: {len(self.project.steps)} step(s) on {url}",
