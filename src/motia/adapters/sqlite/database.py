@@ -108,6 +108,29 @@ class SqliteDatabase:
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
 
+    def upgrade(self, needed: Callable[[], bool], statements: Sequence[str]) -> bool:
+        """Run `statements` in one write transaction if `needed()` still says so once the
+        write lock is held: of processes opening the file at once, one upgrades it and the
+        others find it done. For start-up only, before any write of the event loop.
+        Returns whether this call upgraded the file."""
+        if self._tx is not None:
+            raise RuntimeError("upgrade() runs before the first write transaction")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")  # waits out another process's upgrade
+            try:
+                if not needed():
+                    self._conn.execute("ROLLBACK")
+                    return False
+                for sql in statements:
+                    self._conn.execute(sql)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from None
+        return True
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, params).fetchall()

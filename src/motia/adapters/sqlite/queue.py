@@ -25,9 +25,12 @@ from motia.adapters.sqlite.database import Execute, SqliteDatabase
 from motia.clock import Clock
 from motia.randomness import random_hex
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS motia_queue (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+# `seq` orders a subscriber's messages. Without AUTOINCREMENT a new row still gets a seq
+# above every row in the table, which is all the order needs, and an insert does not
+# also update `sqlite_sequence` (a row, and a page of each commit, the less).
+QUEUE_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    seq         INTEGER PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
     event_id    TEXT NOT NULL,
     subscriber  TEXT NOT NULL,
@@ -43,10 +46,23 @@ CREATE TABLE IF NOT EXISTS motia_queue (
     enqueued_at REAL NOT NULL,
     last_error  TEXT,
     priority    INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS motia_queue_by_subscriber ON motia_queue (subscriber, seq);
-CREATE INDEX IF NOT EXISTS motia_queue_by_group ON motia_queue (subscriber, group_id, seq)
-    WHERE group_id IS NOT NULL;
+)"""
+QUEUE_COLUMNS = (
+    "seq, id, event_id, subscriber, topic, data, trace_id, flows, group_id, attempts, "
+    "visible_at, lease_token, lease_until, enqueued_at, last_error, priority"
+)
+QUEUE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS motia_queue_by_subscriber ON motia_queue (subscriber, seq)",
+    "CREATE INDEX IF NOT EXISTS motia_queue_by_group ON motia_queue (subscriber, group_id, seq) "
+    "WHERE group_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS motia_queue_by_priority "
+    "ON motia_queue (subscriber, priority DESC, seq)",
+)
+SCHEMA = (
+    QUEUE_TABLE.format(name="motia_queue")
+    + ";\n"
+    + "".join(f"{index};\n" for index in QUEUE_INDEXES[:2])
+    + """
 CREATE TABLE IF NOT EXISTS motia_dead_letters (
     id          TEXT PRIMARY KEY,
     event_id    TEXT NOT NULL,
@@ -66,6 +82,7 @@ CREATE TABLE IF NOT EXISTS motia_dead_letters (
 CREATE INDEX IF NOT EXISTS motia_dead_letters_by_subscriber
     ON motia_dead_letters (subscriber, failed_at);
 """
+)
 
 _INSERT = (
     "INSERT OR IGNORE INTO motia_queue (id, event_id, subscriber, topic, data, trace_id, flows, "
@@ -114,6 +131,7 @@ class SqliteQueueAdapter(QueueAdapter):
         self._db.execute_script(SCHEMA)
         self._db.execute_script(schedule.SCHEMA)
         _add_priority(self._db)
+        _drop_autoincrement(self._db)
 
     @staticmethod
     def _row(message: OutgoingMessage, now: float) -> tuple[Any, ...]:
@@ -407,9 +425,32 @@ def _add_priority(database: SqliteDatabase) -> None:
         except Exception:
             if not has_column():
                 raise
-    database.execute_script(
-        "CREATE INDEX IF NOT EXISTS motia_queue_by_priority "
-        "ON motia_queue (subscriber, priority DESC, seq);"
+    database.execute_script(QUEUE_INDEXES[2] + ";")
+
+
+def _drop_autoincrement(database: SqliteDatabase) -> None:
+    """Queues created with `seq` AUTOINCREMENT are rebuilt without it once, in one
+    transaction: the same rows and seqs, the same indexes."""
+
+    def needed() -> bool:
+        row = database.query_one(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'motia_queue'"
+        )
+        return row is not None and "AUTOINCREMENT" in str(row[0]).upper()
+
+    if not needed():
+        return
+    database.upgrade(
+        needed,
+        [
+            "DROP TABLE IF EXISTS motia_queue_rebuilt",
+            QUEUE_TABLE.format(name="motia_queue_rebuilt"),
+            f"INSERT INTO motia_queue_rebuilt ({QUEUE_COLUMNS}) "
+            f"SELECT {QUEUE_COLUMNS} FROM motia_queue",
+            "DROP TABLE motia_queue",  # and its indexes
+            "ALTER TABLE motia_queue_rebuilt RENAME TO motia_queue",
+            *QUEUE_INDEXES,
+        ],
     )
 
 
