@@ -148,7 +148,20 @@ class SqliteDatabase:
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write; returns the affected row count once it is committed."""
-        return await self.transact(lambda execute: execute(sql, params))
+        tx = self._tx
+        if tx is None or self._paused is not None or self._corrupted is not None:
+            return await self.transact(lambda execute: execute(sql, params))
+        # The open transaction takes the statement directly: the common case (state
+        # writes) without `transact`'s closures.
+        try:
+            count = int(self._conn.execute(sql, params).rowcount)
+        except Exception as exc:
+            failure = self._failed_write(tx, exc, ran=0)
+            if failure is exc:
+                raise
+            raise failure from exc
+        await tx.committed
+        return count
 
     async def write_many(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
         """Several writes committed together: all of them or none."""
@@ -165,7 +178,9 @@ class SqliteDatabase:
         A failure fails every writer of the transaction with `StoreUnavailable`."""
         if self._corrupted is not None:
             raise StoreUnavailable(self._corrupted)
-        tx = await self._open_transaction()
+        tx = self._tx
+        if tx is None or self._paused is not None:
+            tx = await self._open_transaction()
         ran = 0
 
         def execute(sql: str, params: Sequence[Any]) -> int:
@@ -177,16 +192,22 @@ class SqliteDatabase:
         try:
             result = work(execute)
         except Exception as exc:
-            failure = self._failure(exc) if isinstance(exc, sqlite3.Error) else exc
-            # A statement refused before it changed anything (a bad parameter, say) leaves
-            # the other writers' statements intact; anything else undoes the transaction.
-            if ran or is_store_failure(exc) or not self._conn.in_transaction:
-                self._abort(tx, failure)
+            failure = self._failed_write(tx, exc, ran)
             if failure is exc:
                 raise
             raise failure from exc
         await tx.committed
         return result
+
+    def _failed_write(self, tx: _Transaction, exc: Exception, ran: int) -> Exception:
+        """What a writer whose statements raised `exc` (after `ran` of them succeeded)
+        raises. A statement refused before it changed anything (a bad parameter, say)
+        leaves the other writers' statements intact; anything else undoes the
+        transaction, failing every writer of it."""
+        failure = self._failure(exc) if isinstance(exc, sqlite3.Error) else exc
+        if ran or is_store_failure(exc) or not self._conn.in_transaction:
+            self._abort(tx, failure)
+        return failure
 
     async def _open_transaction(self) -> _Transaction:
         """The open transaction, or a new one. While another process holds the write lock
