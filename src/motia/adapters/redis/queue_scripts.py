@@ -7,7 +7,9 @@ carries everything a process publishes, completes and leases in one event-loop t
 a lease takes up to `limit` messages. Each message then costs a few O(1)/O(log n)
 commands:
 
-- publish: EXISTS, HSET, ZADD (plus, per call, one INCRBY for all the seqs);
+- publish: EXISTS, HSET, ZADD (plus, per call, one INCRBY for all the seqs); a message
+  taken by its publisher's idle worker is stored leased, never ready: EXISTS, HSET (its
+  token and attempt with the rest), ZADD to `leased`;
 - lease: HMGET, HSET (plus, per lease, one ZRANGE, ZREMRANGEBYRANK and ZADD for all);
 - complete: HMGET, ZREM, DEL (plus the group's next head for a FIFO message).
 
@@ -208,7 +210,9 @@ local seq = 0
 if count > 0 then seq = redis.call('INCRBY', P .. ':q:seq', count) - count end
 local offset = 1
 local ready = {}
-local function enqueue_all(messages, keep)
+-- `take` (from a 't' operation): id -> [subscriber, token, lease_until] of the messages to
+-- store leased to the publisher, never made ready; the ids taken are listed in `taken`.
+local function enqueue_all(messages, keep, take, taken)
   for _, m in ipairs(messages) do
     local stop = offset + m[5]
     seq = seq + 1
@@ -219,8 +223,18 @@ local function enqueue_all(messages, keep)
       -- blocks of PRIORITY_BLOCK seqs, written out in full (not as Lua prints numbers).
       local order = seq
       if m[7] then order = string.format('%.0f', seq - m[7] * PRIORITY_BLOCK) end
-      enqueue(m[1], m[2], group, string.sub(bodies, offset, stop - 1), m[4], now, now_text,
-        order, ready)
+      local lease = take and take[m[2]]
+      if lease and lease[1] == m[1] and not group and tonumber(m[4]) <= now then
+        local q = base(m[1])
+        redis.call('HSET', q .. ':m:' .. m[2], 'seq', order, 'body',
+          string.sub(bodies, offset, stop - 1), 'enqueued_at', now_text,
+          'token', lease[2], 'attempts', 1)
+        redis.call('ZADD', q .. ':leased', lease[3], m[2])
+        table.insert(taken, cjson.encode(m[2]))
+      else
+        enqueue(m[1], m[2], group, string.sub(bodies, offset, stop - 1), m[4], now, now_text,
+          order, ready)
+      end
       if m[6] then schedule(m[1], m[2], m[6], now) end
     end
     offset = stop
@@ -233,23 +247,15 @@ for i, op in ipairs(plan) do
     enqueue_all(op[2], true)
     out[i] = '1'
   elseif kind == 't' then
-    local queued = {}  -- ids queued before this publish: not ours to take
+    -- Messages queued before this publish are left as they are: not ours to take.
+    local take = {}
     for _, pair in ipairs(op[4]) do
-      queued[pair[2]] = redis.call('EXISTS', base(pair[1]) .. ':m:' .. pair[2]) == 1
-    end
-    enqueue_all(op[5], true)
-    add_ready(ready)
-    ready = {}
-    local taken = {}
-    for _, pair in ipairs(op[4]) do
-      local q = base(pair[1])
-      local id = pair[2]
-      if not queued[id] and redis.call('ZREM', q .. ':ready', id) == 1 then
-        redis.call('HSET', q .. ':m:' .. id, 'token', op[2], 'attempts', 1)
-        redis.call('ZADD', q .. ':leased', op[3], id)
-        table.insert(taken, cjson.encode(id))
+      if redis.call('EXISTS', base(pair[1]) .. ':m:' .. pair[2]) == 0 then
+        take[pair[2]] = {pair[1], op[2], op[3]}
       end
     end
+    local taken = {}
+    enqueue_all(op[5], true, take, taken)
     out[i] = '[' .. table.concat(taken, ',') .. ']'
   elseif kind == 'c' then
     local q = base(op[2])
