@@ -24,6 +24,7 @@ import httpx
 import websockets
 from fig_pipeline import TRIVIAL_PROJECT, _handled, _run
 from harness import Figure, Options, motia_argv, motia_env, servers
+from websockets.typing import Subprotocol
 
 from motia.auth import issue_access_token
 
@@ -57,7 +58,8 @@ class Clients:
             token = issue_access_token(f"client{n}", ttl=3600, claims={"rooms": [ROOM]},
                                        secret=SECRET)
             socket = await websockets.connect(f"ws://127.0.0.1:{self.port}/",
-                                              subprotocols=["Authorization", token])
+                                              subprotocols=[Subprotocol("Authorization"),
+                                                            Subprotocol(token)])
             join = {"streamName": "messages", "groupId": ROOM, "subscriptionId": f"s{n}"}
             await socket.send(json.dumps({"type": "join", "data": join}))
             frame = json.loads(await asyncio.wait_for(socket.recv(), 10))

@@ -30,7 +30,10 @@ the same path with those on, next to `off`:
         --with off,otel,metrics
 
 `--profile FILE` runs one child of this copy under cProfile (CPU-time clock, requests
-only) and keeps the stats for `python -m pstats FILE`.
+only) and keeps the stats for `python -m pstats FILE`. `--statements` runs one child of
+this copy with every SQLite statement timed by the event loop thread's CPU clock and prints
+the statements by their share of a request (`--with memory` next to `off` shows the whole
+cost of the SQLite store, Python included).
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ MODES = {
     "off": {},
     "otel": {"OTEL_TRACES_SAMPLER": "always_on"},  # the endpoint is added per run
     "metrics": {"MOTIA_METRICS_ENABLED": "true"},
+    # The same path on the in-memory state and queue: what SQLite costs is the difference.
+    "memory": {"MOTIA_STATE_ADAPTER": "memory", "MOTIA_QUEUE_ADAPTER": "memory"},
+    # On Redis (`$MOTIA_BENCH_REDIS_URL` or the local one), under a prefix of its own.
+    "redis": {"MOTIA_REDIS_URL": os.environ.get("MOTIA_BENCH_REDIS_URL",
+                                                "redis://127.0.0.1:6379/0")},
 }
 
 
@@ -112,7 +120,38 @@ class _Transport(asyncio.Transport):
         )
 
 
-async def _measure(path: str, requests: int, connections: int, profile: str | None) -> float:
+class _TimedConnection:
+    """A SQLite connection whose statements are timed (thread CPU clock), by their text."""
+
+    def __init__(self, connection: Any, spent: dict[str, list[float]]) -> None:
+        self._connection = connection
+        self._spent = spent
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        started = time.thread_time()
+        try:
+            return self._connection.execute(sql, params)
+        finally:
+            entry = self._spent.setdefault(sql, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.thread_time() - started
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+def _print_statements(spent: dict[str, list[float]], requests: int) -> None:
+    total = sum(seconds for _, seconds in spent.values())
+    print(f"SQLite statements: {total / requests * 1e6:.1f} us per request", file=sys.stderr)
+    for sql, (calls, seconds) in sorted(spent.items(), key=lambda item: -item[1][1])[:12]:
+        text = " ".join(sql.split())[:80]
+        print(f"{seconds / requests * 1e6:7.2f} us/request {calls:7d} calls "
+              f"{seconds / calls * 1e6:7.2f} us/call  {text}", file=sys.stderr)
+
+
+async def _measure(
+    path: str, requests: int, connections: int, profile: str | None, statements: bool = False
+) -> float:
     """One run in this process; returns CPU microseconds per request and its event."""
     from uvicorn.server import ServerState
 
@@ -128,6 +167,10 @@ async def _measure(path: str, requests: int, connections: int, profile: str | No
     project = Path(tempfile.mkdtemp()) / "project"
     shutil.copytree(source, project, ignore=shutil.ignore_patterns(".motia"))
     runtime = Runtime.load(load_settings(project, "start", log_level="warn"))
+    spent: dict[str, list[float]] = {}
+    if statements:
+        database = runtime.queue._db  # type: ignore[attr-defined]  # the SQLite store's
+        database._conn = _TimedConnection(database._conn, spent)
     app = MotiaApp(runtime)
     await runtime.start()
     loop = asyncio.get_running_loop()
@@ -169,15 +212,34 @@ async def _measure(path: str, requests: int, connections: int, profile: str | No
         to_send -= 1
         protocol.data_received(request)
     await all_answered
+    # Asked every 10 ms: each answer reads the queue's counts (a query per subscriber, on
+    # Redis a round trip), whose cost would otherwise weigh on the figure.
     while (await runtime.pending()).total:  # noqa: ASYNC110 - the count is asked, not heard
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.01)
     used = time.process_time() - started
     if profiler and profile:
         profiler.disable()
         profiler.dump_stats(profile)
+    if statements:
+        _print_statements(spent, requests)
     await runtime.stop()
     shutil.rmtree(project.parent, ignore_errors=True)
+    if os.environ.get("MOTIA_REDIS_PREFIX"):
+        _delete_redis_keys(os.environ["MOTIA_REDIS_URL"], os.environ["MOTIA_REDIS_PREFIX"])
     return used / requests * 1e6
+
+
+def _delete_redis_keys(url: str, prefix: str) -> None:
+    """What a run on Redis left (the state it wrote) goes with it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
 
 
 def _child_env(src: Path, mode: dict[str, str], endpoint: str) -> dict[str, str]:
@@ -185,6 +247,8 @@ def _child_env(src: Path, mode: dict[str, str], endpoint: str) -> dict[str, str]
     env["PYTHONPATH"] = f"{src.resolve()}{os.pathsep}{Path(__file__).parent}"
     env["PYTHONHASHSEED"] = "0"  # the same dict layouts in every run
     env.update(mode)
+    if "MOTIA_REDIS_URL" in mode:
+        env["MOTIA_REDIS_PREFIX"] = f"motia_bench_inprocess_{os.getpid()}_{time.time_ns()}"
     if "OTEL_TRACES_SAMPLER" in mode:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
     return env
@@ -237,13 +301,17 @@ def main() -> None:
                         help="count instructions under callgrind instead of CPU seconds")
     parser.add_argument("--profile", type=Path, default=None,
                         help="one run of this copy under cProfile; stats to this file")
+    parser.add_argument("--statements", action="store_true",
+                        help="one run of this copy with each SQLite statement timed")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         import uvloop
 
         profile = str(args.profile) if args.profile else None
-        used = uvloop.run(_measure(args.path, args.requests, args.connections, profile))
+        used = uvloop.run(
+            _measure(args.path, args.requests, args.connections, profile, args.statements)
+        )
         print(f"{used:.2f}")
         return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -254,6 +322,16 @@ def main() -> None:
         parser.error("--instructions needs valgrind (Debian package valgrind)")
     here = Path(__file__).resolve().parent.parent / "src"
     child = _child_argv(args.path, args.requests, args.connections)
+    if args.statements:
+        env = _child_env(here, MODES["off"], "")
+        argv = pinned([*child, "--statements"], SERVER_CPU)
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise SystemExit(f"the run failed:\n{out.stderr[-2000:]}")
+        print(out.stderr.strip())
+        print(f"{float(out.stdout.strip().splitlines()[-1]):,.1f} CPU us/request (statements "
+              "timed: the clock calls add to it)")
+        return
     if args.profile:
         env = _child_env(here, MODES[modes[0]], "")
         used = _run_child(here, [*child, "--profile", str(args.profile.resolve())], env)

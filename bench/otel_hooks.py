@@ -77,11 +77,13 @@ def main() -> None:
     server = ServerSpans(export, True)
 
     def request(otel: bool) -> None:
-        scope = {"type": "http", "method": "POST", "path": "/items", "headers": HEADERS,
-                 "scheme": "http", "http_version": "1.1", "query_string": b"",
-                 "client": ("127.0.0.1", 5555)}
+        scope: dict[str, Any] = {
+            "type": "http", "method": "POST", "path": "/items", "headers": HEADERS,
+            "scheme": "http", "http_version": "1.1", "query_string": b"",
+            "client": ("127.0.0.1", 5555),
+        }
         span, token = server.open(scope) if otel else (None, None)
-        trace_id = scope["motia.trace_id"] if otel else new_trace_id()
+        trace_id: str = scope["motia.trace_id"] if otel else new_trace_id()
         run = Run(API_STEP, "api", trace_id, "POST /items", 0.0)
         event = Event(topic="item.created", data={}, trace_id=trace_id, flows=["bench"])
         end = RunEnd("ok", 0.0, emits=["item.created"], http_status=201)
