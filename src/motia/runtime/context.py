@@ -52,7 +52,7 @@ class _Bridge:
 
     def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         if threading.get_ident() == self.loop_thread:
-            return ContextCall(coro, self.invocation)
+            return ContextCall(coro, self.invocation, self.loop)
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def state_call(self, coro: Coroutine[Any, Any, Any]) -> Any:

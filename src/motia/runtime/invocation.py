@@ -19,15 +19,21 @@ class ContextCall:
 
     __slots__ = ("_coro", "_task")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], invocation: Invocation) -> None:
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        invocation: Invocation,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """`loop` is the running one (passed: asking for it costs a system call on 3.11)."""
         self._coro: Coroutine[Any, Any, Any] | None = coro
         self._task: asyncio.Task[Any] | None = None
         invocation.calls.append(self)
-        asyncio.get_running_loop().call_soon(self._start_if_forgotten)
+        loop.call_soon(self._start_if_forgotten, loop)
 
-    def _start_if_forgotten(self) -> None:
+    def _start_if_forgotten(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._coro is not None:
-            self._task = asyncio.get_running_loop().create_task(self._coro)
+            self._task = loop.create_task(self._coro)
             self._coro = None
 
     def __await__(self) -> Generator[Any, None, Any]:

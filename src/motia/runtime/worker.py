@@ -14,6 +14,7 @@ from motia.clock import Clock
 from motia.errors import StoreUnavailable
 from motia.logs import Logger
 from motia.runtime.queue_policy import QueuePolicy
+from motia.runtime.wakeup import Wakeup
 from motia.steps.model import Step
 from motia.tasks import start_task, stop_task
 
@@ -47,7 +48,8 @@ class SubscriberWorker:
         self._logger = logger
         self._lease_seconds = lease_seconds
         self._poll_interval = poll_interval
-        self._wakeup = asyncio.Event()
+        self._wakeup = Wakeup()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the lease loop's, once it runs
         # Told when a handler finishes or the worker has leased all it can (the runtime's
         # join() counts on both to know the moment work is done).
         self._on_settled = on_settled
@@ -135,10 +137,11 @@ class SubscriberWorker:
         return not self._caught_up or self.policy.fifo
 
     async def _lease_loop(self) -> None:
-        me = asyncio.current_task()
+        self._loop = loop = asyncio.get_running_loop()
+        me = asyncio.current_task(loop)
         while True:
             if me is not None and me.cancelling():
-                # A cancellation (stop) that a racing timeout swallowed on the way: the
+                # A cancellation (stop) that something awaited on the way swallowed: the
                 # task still says it is being cancelled, so stop now instead of leasing on.
                 raise asyncio.CancelledError
             # Clear before looking, so a notification that arrives meanwhile is not lost.
@@ -168,9 +171,7 @@ class SubscriberWorker:
             else:
                 timeout = self._poll_interval  # a finishing handler wakes us first
             try:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self._wakeup.wait()
+                await self._wakeup.wait(timeout, loop)
             finally:
                 self._caught_up = False
 
@@ -214,7 +215,8 @@ class SubscriberWorker:
         )
 
     def _start(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._handle(delivery))
+        loop = self._loop or asyncio.get_running_loop()
+        task = loop.create_task(self._handle(delivery))
         self._running[(delivery.id, delivery.lease_token)] = (delivery, task, time.monotonic())
 
     async def _handle(self, delivery: Delivery) -> None:

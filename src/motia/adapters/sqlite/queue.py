@@ -197,10 +197,13 @@ class SqliteQueueAdapter(QueueAdapter):
 
     async def lease(self, subscriber: str, limit: int, lease_seconds: float) -> list[Delivery]:
         now = self._clock.time()
-        # A read first, so an idle poll writes nothing; then the rows are picked again in
-        # the write transaction, which other processes sharing the file cannot enter: two
-        # processes never lease the same message.
-        if not self._db.query(_LEASABLE, (subscriber, now, now, 1)):
+        # A read first, so an idle poll writes nothing (unless this process's transaction
+        # is open anyway); then the rows are picked in the write transaction, which other
+        # processes sharing the file cannot enter: two processes never lease the same
+        # message.
+        if self._db.open_transaction() is None and not self._db.query(
+            _LEASABLE, (subscriber, now, now, 1)
+        ):
             return []
         until = now + lease_seconds
         # One token for the whole batch: a lease is identified by message id and token.
