@@ -182,6 +182,9 @@ class SqliteQueueAdapter(QueueAdapter):
         if any(m.fire_at is not None for m in messages):
             await self._db.transact(lambda execute: self._insert(execute, messages, rows, now))
             return
+        if len(rows) == 1:  # the common case: one subscriber, without the closures
+            await self._db.write(_INSERT, rows[0])
+            return
         await self._db.write_many((_INSERT, row) for row in rows)
 
     def _insert(
@@ -270,6 +273,11 @@ class SqliteQueueAdapter(QueueAdapter):
         )
 
     async def complete(self, delivery: Delivery, emits: Sequence[OutgoingMessage]) -> bool:
+        if not emits:  # the common case, without the closures
+            deleted = await self._db.write(
+                f"DELETE FROM motia_queue WHERE {_HELD}", (delivery.id, delivery.lease_token)
+            )
+            return deleted > 0
         now = self._clock.time()
         rows = [self._row(m, now) for m in emits]
 
