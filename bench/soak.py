@@ -6,8 +6,11 @@ reported as growth ratios.
     .venv/bin/python bench/soak.py --duration 60      # a shorter run
     .venv/bin/python bench/soak.py --json bench/results/soak.json
 
-Targets: RSS flat after warm-up (RSS at the end <= 1.2x RSS at 1 minute) and the
-write-ahead log never above 64 MB. The project is bench/projects/soak (logs and traces
+Targets: the server's own memory flat after warm-up (anonymous RSS at the end <= 1.2x
+at 1 minute) and the write-ahead log never above 64 MB. The whole RSS is reported too: it
+also counts the pages of the database's memory map that reads have touched (SQLite maps
+up to 256 MiB of the file), which are the kernel's page cache of the file, not memory the
+process holds, and follow which pages were read. The project is bench/projects/soak (logs and traces
 recorded and kept 60 s, so retention pruning runs during the soak). The server is pinned
 to CPU 0 and this client to CPU 1 when `taskset` exists and there are two cores; the
 server runs in its own process group and is killed on every way out.
@@ -272,6 +275,7 @@ def main() -> int:
     warm = at_or_after(samples, args.warmup)
     end = samples[-1]
     rss_ratio = end.rss_mb / warm.rss_mb if warm.rss_mb else float("inf")
+    anon_ratio = end.anon_mb / warm.anon_mb if warm.anon_mb else float("inf")
     wal_max = max(args.wal_peak, *(s.wal_mb for s in samples))
     db_ratio = end.db_mb / warm.db_mb if warm.db_mb else float("inf")
     load_seconds = max(end.at - warm.at, 1.0)
@@ -281,6 +285,7 @@ def main() -> int:
         "rss_ratio": round(rss_ratio, 3),
         "anon_warm_mb": warm.anon_mb,
         "anon_end_mb": end.anon_mb,
+        "anon_ratio": round(anon_ratio, 3),
         "wal_max_mb": round(wal_max, 1),
         "db_warm_mb": warm.db_mb,
         "db_end_mb": end.db_mb,
@@ -291,13 +296,17 @@ def main() -> int:
         "statuses": args.statuses,
         "errors": args.errors,
     }
-    rss_ok = rss_ratio <= RSS_TARGET
+    anon_ok = anon_ratio <= RSS_TARGET
     wal_ok = wal_max <= WAL_TARGET_MB
     print()
     print(
-        f"RSS  {warm.rss_mb:.1f} MB at {warm.at:.0f} s -> {end.rss_mb:.1f} MB at {end.at:.0f} s:"
-        f" {rss_ratio:.2f}x (target <= {RSS_TARGET}x) {'ok' if rss_ok else 'MISSED'}; "
-        f"anonymous {warm.anon_mb:.1f} -> {end.anon_mb:.1f} MB"
+        f"memory (anonymous RSS) {warm.anon_mb:.1f} MB at {warm.at:.0f} s -> {end.anon_mb:.1f}"
+        f" MB at {end.at:.0f} s: {anon_ratio:.2f}x (target <= {RSS_TARGET}x) "
+        f"{'ok' if anon_ok else 'MISSED'}"
+    )
+    print(
+        f"RSS  {warm.rss_mb:.1f} -> {end.rss_mb:.1f} MB ({rss_ratio:.2f}x; with the touched "
+        "pages of the database's memory map)"
     )
     print(
         f"WAL  max {wal_max:.1f} MB (target <= {WAL_TARGET_MB:g} MB) {'ok' if wal_ok else 'MISSED'}"
