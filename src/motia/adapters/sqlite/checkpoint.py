@@ -44,6 +44,8 @@ INTERVAL = 0.05
 # How long writers may be held: waiting for the open transaction, then the checkpoint.
 PAUSE_WAIT = 2.0
 RESTART_BUSY_MS = 1000
+# Reads of a header that a commit is rewriting, before the log's size stands in for it.
+HEADER_TRIES = 3
 
 # The wal-index header (https://www.sqlite.org/walformat.html): two copies of 48 bytes,
 # then the checkpoint info. Native byte order.
@@ -147,22 +149,24 @@ class Checkpointer:
 
     def fill(self) -> LogFill:
         """Read from the wal-index header; where that cannot be read (no `-shm` file yet,
-        a header being rewritten, an unknown version), the log file's size stands for
-        both, as if nothing were copied."""
-        try:
-            with open(self._shm, "rb") as shm:
-                header = shm.read(_BACKFILL_OFFSET + 4)
-        except OSError:
-            header = b""
-        if (
-            len(header) == _BACKFILL_OFFSET + 4
-            and header[:_HEADER_BYTES] == header[_HEADER_BYTES : 2 * _HEADER_BYTES]
-        ):
+        an unknown version, a header rewritten at every try), the log file's size stands
+        for both, as if nothing were copied."""
+        for _ in range(HEADER_TRIES):
+            try:
+                with open(self._shm, "rb") as shm:
+                    header = shm.read(_BACKFILL_OFFSET + 4)
+            except OSError:
+                break
+            if len(header) < _BACKFILL_OFFSET + 4:
+                break
+            if header[:_HEADER_BYTES] != header[_HEADER_BYTES : 2 * _HEADER_BYTES]:
+                continue  # a commit was writing it (it writes one copy, then the other)
             version, _, _, _, _, page, frames = _HEADER.unpack_from(header)
-            if version == _WAL_INDEX_VERSION:
-                (copied,) = _BACKFILL.unpack_from(header, _BACKFILL_OFFSET)
-                frame = (65536 if page == 1 else page) + _FRAME_HEADER_BYTES
-                return LogFill(frames * frame, max(frames - copied, 0) * frame)
+            if version != _WAL_INDEX_VERSION:
+                break
+            (copied,) = _BACKFILL.unpack_from(header, _BACKFILL_OFFSET)
+            frame = (65536 if page == 1 else page) + _FRAME_HEADER_BYTES
+            return LogFill(frames * frame, max(frames - copied, 0) * frame)
         size = self._wal_size()
         return LogFill(size, size, exact=False)
 
